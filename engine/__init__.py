@@ -1,0 +1,18 @@
+"""chainrule's autodiff engine: scalar Values, one op table, and an iterative backward pass.
+
+    from engine import Value
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = (a * b + 1).tanh()
+    c.backward()          # a.grad = ∂c/∂a, b.grad = ∂c/∂b
+"""
+
+from engine.functional import log_softmax, logsumexp, softmax
+from engine.gradcheck import GradcheckError, gradcheck
+from engine.graph import leaves, topological_order
+from engine.ops import OPS, Op
+from engine.value import Parameter, Value, is_grad_enabled, no_grad
+
+__all__ = [
+    "Value", "Parameter", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
+    "softmax", "log_softmax", "logsumexp", "topological_order", "leaves", "OPS", "Op",
+]

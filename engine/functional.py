@@ -1,0 +1,50 @@
+"""Functions of several Values: log-sum-exp, softmax and log-softmax, all numerically stable.
+
+``logsumexp`` is one n-ary op of the table (its derivative is the softmax); the other two are
+composed from it, so they need no rule of their own:
+
+    log_softmax(x)_i = x_i - logsumexp(x)        softmax(x)_i = exp(log_softmax(x)_i)
+
+Neither ever exponentiates a positive number, so logits of 1000 are as safe as logits of 1.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence, Union
+
+from engine.ops import OPS
+from engine.value import Value, _apply, as_value
+
+__all__ = ["logsumexp", "log_softmax", "softmax"]
+
+Scalar = Union[Value, int, float]
+
+
+def _values(values: Sequence[Scalar], where: str) -> tuple[Value, ...]:
+    if isinstance(values, (Value, str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{where} needs a list of Values or numbers, got {type(values).__name__} "
+                        f"{values!r}")
+    xs = tuple(as_value(v, f"{where} element") for v in values)
+    if not xs:
+        raise ValueError(f"{where} needs at least one value, got an empty list")
+    return xs
+
+
+def logsumexp(values: Sequence[Scalar]) -> Value:
+    """log Σ_i e^(x_i), computed as m + log Σ_i e^(x_i - m) with m = max x_i.
+
+    ∂/∂x_i = e^(x_i - logsumexp(x)) = softmax(x)_i.
+    """
+    return _apply(OPS["logsumexp"], _values(values, "logsumexp"))
+
+
+def log_softmax(values: Sequence[Scalar]) -> list[Value]:
+    """log softmax(x)_i = x_i - logsumexp(x): the log-probabilities of logits x."""
+    xs = _values(values, "log_softmax")
+    lse = logsumexp(xs)
+    return [x - lse for x in xs]
+
+
+def softmax(values: Sequence[Scalar]) -> list[Value]:
+    """softmax(x)_i = e^(x_i) / Σ_j e^(x_j) = exp(x_i - logsumexp(x)); the entries sum to 1."""
+    return [lp.exp() for lp in log_softmax(values)]

@@ -1,0 +1,287 @@
+"""Benchmark chainrule against micrograd, PyTorch float64 scalars and plain Python floats.
+
+    python tests/benchmark.py            # full run (about a minute)
+    python tests/benchmark.py --quick    # small sizes, to check the script itself works
+
+Measurements, all taken in one run so the ratios are fair:
+
+1. ns per op to build a chain of mixed ops: ``x = tanh(x * w_i + c_i)`` (3 ops per link);
+2. ns per node of ``backward()`` over that chain (nodes = ops + leaves, the same for every engine);
+3. bytes per node (tracemalloc) of a graph of about 100,000 nodes;
+4. seconds for ``backward()`` of a chain of about 1,000,000 nodes;
+5. ms for one full-batch training step of ``MLP(2, [16, 16, 1])`` on 100 moons points with
+   hinge loss + L2 (forward, zero_grad, backward, update).
+
+Measured as users run it: the garbage collector stays on, and ``gc.freeze()`` is called after the
+imports so that importing torch does not tax the others. Each figure is the median of several
+repeats. micrograd (``pip install micrograd``) and torch are optional: a missing peer is reported,
+not fatal. micrograd has no tanh, so the benchmark gives it one written in micrograd's own closure
+style; micrograd's recursive topological sort needs a raised recursion limit for the chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine import Value  # noqa: E402
+
+try:
+    import micrograd.engine as _mg
+except ImportError:  # optional peer
+    _mg = None
+try:
+    import torch
+except ImportError:  # optional peer
+    torch = None
+
+gc.collect()
+gc.freeze()  # everything imported so far is permanent: later collections skip it
+
+
+# --------------------------------------------------------------------------------------------
+# The engines under test: each builds the same chain and backpropagates through it
+# --------------------------------------------------------------------------------------------
+
+def _micrograd_tanh(self):
+    """tanh for micrograd, in micrograd's own style (a closure per node)."""
+    t = math.tanh(self.data)
+    out = _mg.Value(t, (self,), "tanh")
+
+    def _backward():
+        self.grad += (1 - t * t) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+if _mg is not None:
+    _mg.Value.tanh = _micrograd_tanh
+
+
+class Engine:
+    """How one library makes leaves, builds the chain and runs backward."""
+
+    name = ""
+
+    def leaves(self, n: int) -> tuple:
+        raise NotImplementedError
+
+    def build(self, x, ws, cs):
+        for w, c in zip(ws, cs):
+            x = (x * w + c).tanh()
+        return x
+
+    def backward(self, root) -> None:
+        root.backward()
+
+
+class Chainrule(Engine):
+    name = "chainrule"
+
+    def leaves(self, n):
+        return Value(0.5), [Value(0.3 + 1e-6 * i) for i in range(n)], [Value(0.1) for _ in range(n)]
+
+
+class Micrograd(Engine):
+    name = "micrograd"
+
+    def leaves(self, n):
+        V = _mg.Value
+        return V(0.5), [V(0.3 + 1e-6 * i) for i in range(n)], [V(0.1) for _ in range(n)]
+
+    def backward(self, root):
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 200_000))  # its topological sort is recursive
+        try:
+            root.backward()
+        finally:
+            sys.setrecursionlimit(limit)
+
+
+class TorchScalars(Engine):
+    name = "pytorch"
+
+    def leaves(self, n):
+        def t(v):
+            return torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        return t(0.5), [t(0.3 + 1e-6 * i) for i in range(n)], [t(0.1) for _ in range(n)]
+
+
+class PlainFloats(Engine):
+    """Plain floats with a hand-written derivative: the speed limit of Python itself."""
+
+    name = "floats"
+
+    def leaves(self, n):
+        return 0.5, [0.3 + 1e-6 * i for i in range(n)], [0.1] * n
+
+    def build(self, x, ws, cs):
+        tape = []  # (x, w, tanh output) per link: what the hand-written backward needs
+        for w, c in zip(ws, cs):
+            t = math.tanh(x * w + c)
+            tape.append((x, w, t))
+            x = t
+        return tape
+
+    def backward(self, tape):
+        x_bar = 1.0
+        w_bars = []
+        for x, w, t in reversed(tape):
+            z_bar = x_bar * (1.0 - t * t)
+            w_bars.append(z_bar * x)
+            x_bar = z_bar * w
+        return x_bar, w_bars
+
+
+def available_engines() -> list[Engine]:
+    engines: list[Engine] = [Chainrule()]
+    if _mg is not None:
+        engines.append(Micrograd())
+    if torch is not None:
+        engines.append(TorchScalars())
+    engines.append(PlainFloats())
+    return engines
+
+
+# --------------------------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------------------------
+
+def _nodes(links: int) -> int:
+    """Nodes in a chain of `links` links: 3 ops and 2 leaves per link, plus the input."""
+    return 5 * links + 1
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure_chain(engine: Engine, ops: int, repeats: int) -> tuple[float, float]:
+    """(ns per op to build, ns per node for backward) on a chain of `ops` ops."""
+    links = ops // 3
+    build_times, backward_times = [], []
+    for _ in range(repeats):
+        x, ws, cs = engine.leaves(links)
+        start = time.perf_counter()
+        root = engine.build(x, ws, cs)
+        build_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        engine.backward(root)
+        backward_times.append(time.perf_counter() - start)
+        del root, x, ws, cs
+    return (statistics.median(build_times) / (3 * links) * 1e9,
+            statistics.median(backward_times) / _nodes(links) * 1e9)
+
+
+def measure_memory(engine: Engine, nodes: int) -> float:
+    """Bytes per node of a chain graph (leaves included), as tracemalloc sees Python allocations."""
+    links = nodes // 5
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    x, ws, cs = engine.leaves(links)
+    root = engine.build(x, ws, cs)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del root, x, ws, cs
+    return (after - before) / _nodes(links)
+
+
+def measure_deep_backward(engine: Engine, nodes: int) -> str:
+    """Seconds for backward() of a chain of about `nodes` nodes, or why it failed."""
+    links = nodes // 5
+    x, ws, cs = engine.leaves(links)
+    root = engine.build(x, ws, cs)
+    del x, ws, cs
+    backward = root.backward if isinstance(engine, Micrograd) else (lambda: engine.backward(root))
+    try:  # micrograd is run as users run it: default recursion limit
+        start = time.perf_counter()
+        backward()
+        return f"{time.perf_counter() - start:.2f} s"
+    except RecursionError:
+        return f"fails (RecursionError at the default limit {sys.getrecursionlimit()})"
+
+
+def measure_training_step(engine_name: str, repeats: int) -> float | None:
+    """ms per full-batch MLP(2, [16, 16, 1]) step on 100 moons points (hinge + L2), or None."""
+    try:
+        from tests import benchmark_training
+    except ImportError:
+        return None
+    return benchmark_training.step_ms(engine_name, repeats)
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+def _ratio(ours: float, theirs: float | None) -> str:
+    if theirs is None or ours is None or ours == 0:
+        return "—"
+    return f"{theirs / ours:.1f}x"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (checks the script runs)")
+    args = parser.parse_args(argv)
+    ops, mem_nodes, deep_nodes, repeats = (
+        (600, 2_000, 10_000, 2) if args.quick else (20_000, 100_000, 1_000_000, 5))
+
+    engines = available_engines()
+    missing = [name for name, mod in (("micrograd", _mg), ("pytorch", torch)) if mod is None]
+    print(f"python {sys.version.split()[0]}, gc on (frozen after imports); "
+          f"{'quick mode; ' if args.quick else ''}"
+          f"missing peers: {', '.join(missing) or 'none'}")
+
+    results: dict[str, dict[str, object]] = {}
+    for engine in engines:
+        build_ns, backward_ns = measure_chain(engine, ops, repeats)
+        row: dict[str, object] = {"build": build_ns, "backward": backward_ns}
+        row["bytes"] = (measure_memory(engine, mem_nodes)
+                        if engine.name not in ("pytorch", "floats") else None)
+        row["deep"] = (measure_deep_backward(engine, deep_nodes)
+                       if engine.name != "floats" else "—")
+        row["mlp"] = measure_training_step(engine.name, 1 if args.quick else 3)
+        results[engine.name] = row
+
+    ours = results["chainrule"]
+    header = f"{'engine':<10} {'build ns/op':>12} {'backward ns/node':>17} {'bytes/node':>11} " \
+             f"{'MLP step ms':>12}  {'backward of a ' + format(deep_nodes, ',') + '-node chain'}"
+    print(header)
+    print("-" * len(header))
+    for name, row in results.items():
+        size = f"{row['bytes']:.0f}" if row["bytes"] is not None else "n/a"
+        mlp = f"{row['mlp']:.1f}" if row["mlp"] is not None else "n/a"
+        print(f"{name:<10} {row['build']:>12.0f} {row['backward']:>17.0f} {size:>11} {mlp:>12}  "
+              f"{row['deep']}")
+    print()
+    for peer in ("micrograd", "pytorch", "floats"):
+        if peer not in results:
+            continue
+        theirs = results[peer]
+        print(f"chainrule vs {peer}: build {_ratio(ours['build'], theirs['build'])} faster, "
+              f"backward {_ratio(ours['backward'], theirs['backward'])} faster, "
+              f"memory {_ratio(ours['bytes'], theirs['bytes'])} smaller, "
+              f"MLP step {_ratio(ours['mlp'], theirs['mlp'])} faster")
+    print("(pytorch's bytes/node is n/a: its tensors live in C++ memory tracemalloc cannot see)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
