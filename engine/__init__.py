@@ -10,9 +10,10 @@ from engine.functional import log_softmax, logsumexp, softmax
 from engine.gradcheck import GradcheckError, gradcheck
 from engine.graph import leaves, topological_order
 from engine.ops import OPS, Op
-from engine.value import Parameter, Value, is_grad_enabled, no_grad
+from engine.value import Parameter, Value, is_grad_enabled, no_grad, sequence_mark
 
 __all__ = [
     "Value", "Parameter", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
     "softmax", "log_softmax", "logsumexp", "topological_order", "leaves", "OPS", "Op",
+    "sequence_mark",
 ]

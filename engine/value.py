@@ -24,7 +24,10 @@ from typing import Iterator, Union
 from engine.graph import topological_order
 from engine.ops import FLOAT_MATH, OPS, Op
 
-__all__ = ["Value", "Parameter", "no_grad", "is_grad_enabled", "local_derivatives", "as_value"]
+__all__ = [
+    "Value", "Parameter", "no_grad", "is_grad_enabled", "local_derivatives", "as_value",
+    "sequence_mark",
+]
 
 Number = Union[int, float]
 _new = object.__new__
@@ -69,6 +72,15 @@ def as_value(x: object, where: str = "operand") -> "Value":
     if isinstance(x, Value):
         return x
     return _leaf(_as_float(x, where))
+
+
+def sequence_mark() -> int:
+    """A number above every existing Value's creation number and below every later one's.
+
+    Call it before and after some work: the nodes the work created are exactly those whose
+    ``_seq`` lies between the two marks (`nn` modules use this to tell drawings what they made).
+    """
+    return _next_seq()
 
 
 # --------------------------------------------------------------------------------------------
