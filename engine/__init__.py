@@ -4,7 +4,12 @@
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     c = (a * b + 1).tanh()
     c.backward()          # a.grad = ∂c/∂a, b.grad = ∂c/∂b
+
+Drawing (`draw_dot`) and stepping (`backward_steps`, `Stepper`) are loaded on first use, so
+``import engine`` stays fast and never imports graphviz.
 """
+
+import importlib
 
 from engine.functional import log_softmax, logsumexp, softmax
 from engine.gradcheck import GradcheckError, gradcheck
@@ -12,8 +17,22 @@ from engine.graph import leaves, topological_order
 from engine.ops import OPS, Op
 from engine.value import Parameter, Value, is_grad_enabled, no_grad, sequence_mark
 
+_LAZY = {
+    "draw_dot": "engine.draw",
+    "backward_steps": "engine.steps",
+    "Stepper": "engine.steps",
+    "forward_trace": "engine.steps",
+}
+
 __all__ = [
     "Value", "Parameter", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
     "softmax", "log_softmax", "logsumexp", "topological_order", "leaves", "OPS", "Op",
-    "sequence_mark",
+    "sequence_mark", *_LAZY,
 ]
+
+
+def __getattr__(name: str):
+    """Import the drawing and stepping modules on first use of their names."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
