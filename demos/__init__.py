@@ -1,0 +1,34 @@
+"""Teaching demos: each script teaches one idea of the lectures, in seconds, with pictures.
+
+    chainrule demo                  # list them
+    chainrule demo two_points       # run one (pictures in out/two_points/)
+    chainrule demo tour             # the short guided tour: neuron, then moons
+    python -m demos.moons --quick --out /tmp/moons --seed 1
+
+Every demo takes ``--out DIR`` (default ``out/<demo>/``), ``--seed N`` and ``--quick``, prints a
+short narrated account with the numbers, writes its pictures atomically into the folder, and
+returns a result whose claim the tests assert (``demos.<name>.run(out, seed, quick) -> dict``).
+Plots need matplotlib (``pip install 'chainrule[demos]'``); without it the demos still run and
+print one line saying the plots were skipped.
+
+Importing this package imports nothing else: `DEMOS` is just the registry.
+"""
+
+DEMOS: dict[str, str] = {
+    "neuron": "tanh(x1*w1 + x2*w2 + b): forward values, backward, the graph with local derivatives",
+    "two_points": "a sigmoid neuron fitted to two points by gradient descent; hand formulas = engine",
+    "softmax_classifier": "3-input sigmoid/softmax network: forward by hand, one chain-rule product",
+    "delta_rule": "the δ recursion of backpropagation, by hand, equals the engine for every weight",
+    "random_projection": "a fixed random sign layer makes XOR and circles linearly separable",
+    "universal_approximation": "ReLU rectangles, then a trained net, approximate a 1-D function",
+    "activations": "every activation of the lecture's table and its derivative, checked",
+    "moons": "micrograd's demo, done better: MLP(2, [16, 16, 1]) reaches 100% on two moons",
+    "optimizers": "SGD, momentum and Adam on the same problem, loss curves side by side",
+    "classify": "three-class spirals with softmax cross-entropy, and the decision regions",
+}
+"""Demo name -> one-line summary, in lecture order."""
+
+TOUR: tuple[str, ...] = ("neuron", "moons")
+"""The short guided tour ``chainrule demo tour`` runs, in order."""
+
+__all__ = ["DEMOS", "TOUR"]

@@ -5,6 +5,8 @@ composed from it, so they need no rule of their own:
 
     log_softmax(x)_i = x_i - logsumexp(x)        softmax(x)_i = exp(log_softmax(x)_i)
 
+(both evaluated on x - max(x), which changes neither the result nor its gradient).
+
 Neither ever exponentiates a positive number, so logits of 1000 are as safe as logits of 1.
 """
 
@@ -39,10 +41,17 @@ def logsumexp(values: Sequence[Scalar]) -> Value:
 
 
 def log_softmax(values: Sequence[Scalar]) -> list[Value]:
-    """log softmax(x)_i = x_i - logsumexp(x): the log-probabilities of logits x."""
+    """log softmax(x)_i = x_i - logsumexp(x): the log-probabilities of logits x.
+
+    Computed as (x_i - m) - logsumexp(x - m) with the constant m = max x: the result is the same
+    for any constant m (and so is its gradient), but subtracting m first keeps every digit of
+    small log-probabilities instead of adding m back and taking it away again.
+    """
     xs = _values(values, "log_softmax")
-    lse = logsumexp(xs)
-    return [x - lse for x in xs]
+    m = max(x.data for x in xs)
+    shifted = [x - m for x in xs] if m != 0.0 and m - m == 0.0 else list(xs)
+    lse = logsumexp(shifted)
+    return [x - lse for x in shifted]
 
 
 def softmax(values: Sequence[Scalar]) -> list[Value]:

@@ -64,6 +64,11 @@ def _sign(x: float) -> float:
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
+def _xlogy(x: float, y: float) -> float:
+    """x·ln(y), taken as 0 where x = 0 (the limit of x·ln(x) at 0; scipy's and PyTorch's choice)."""
+    return 0.0 if x == 0.0 else x * math.log(y)
+
+
 def _if_pos(x: float, then: float, otherwise: float) -> float:
     """`then` where x > 0, else `otherwise` (the selection is not differentiated)."""
     return then if x > 0.0 else otherwise
@@ -72,6 +77,7 @@ def _if_pos(x: float, then: float, otherwise: float) -> float:
 FLOAT_MATH = SimpleNamespace(
     exp=math.exp, log=math.log, sqrt=math.sqrt, sin=math.sin, cos=math.cos, tanh=math.tanh,
     erf=math.erf, sigmoid=stable_sigmoid, softplus=stable_softplus, sign=_sign, if_pos=_if_pos,
+    xlogy=_xlogy,
 )
 """The maths namespace for rules evaluated on Python floats (what `backward()` uses)."""
 
@@ -183,8 +189,8 @@ def pow_rule(m, x, out, c):
 
 
 def pow_value_rule(m, x, y, out):
-    """∂(x^y)/∂x = y·x^(y-1), ∂(x^y)/∂y = x^y·ln(x) (needs x > 0)."""
-    return y * x ** (y - 1), out * m.log(x)
+    """∂(x^y)/∂x = y·x^(y-1), ∂(x^y)/∂y = x^y·ln(x) (0 where x^y = 0, as PyTorch; x < 0 fails)."""
+    return y * x ** (y - 1), m.xlogy(out, x)
 
 
 # Elementary functions
@@ -295,7 +301,7 @@ for _row in (
     Op("pow_value",    2, _pow_value_forward,                        pow_value_rule,
        "x^y", ("y·x^(y-1)", "x^y·ln(x)"), "^", "x > 0 (or an integer y)"),
     Op("exp",          1, lambda x, _: math.exp(x),                  exp_rule,
-       "e^x", ("e^x",), "exp", "x ≤ 709.78 (larger overflows a float)"),
+       "e^x", ("e^x",), "exp", "x ≤ 709.78"),
     Op("log",          1, lambda x, _: math.log(x),                  log_rule,
        "ln(x)", ("1/x",), "log", "x > 0"),
     Op("sqrt",         1, lambda x, _: math.sqrt(x),                 sqrt_rule,

@@ -165,10 +165,10 @@ def _forward_error(op: Op, exc: Exception, inputs: tuple, arg: object) -> Except
     """Re-raise a forward failure as the same exception type, naming the op and the values."""
     call = _describe(op, inputs, arg)
     if isinstance(exc, OverflowError):
-        return OverflowError(f"{call} overflows a float ({op.domain} is required)")
+        return OverflowError(f"{call} overflows a float (needs {op.domain})")
     if isinstance(exc, ZeroDivisionError):
-        return ZeroDivisionError(f"{call}: division by zero ({op.domain} is required)")
-    return ValueError(f"{call} is undefined: {op.domain} is required ({exc})")
+        return ZeroDivisionError(f"{call}: division by zero (needs {op.domain})")
+    return ValueError(f"{call} is undefined: it needs {op.domain} ({exc})")
 
 
 def _check_overflow(op: Op, data: float, parents: tuple, arg: object) -> None:

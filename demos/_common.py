@@ -1,0 +1,178 @@
+"""What every demo shares: its command line, its output folder, atomic files, plots and progress.
+
+A demo module ``demos/<name>.py`` provides
+
+    run(out, seed=0, quick=False) -> dict     # does the work, prints the story, returns the claims
+    main(argv=None) -> int                     # the command line: --out, --seed, --quick
+
+and ``main`` is always ``demo_main(<name>, run, argv, __doc__)``. The dict ``run`` returns holds
+``ok`` (the demo's claim held), ``files`` (every picture written) and the numbers the tests check.
+
+matplotlib is optional (the ``demos`` extra). Plots are drawn on a bare
+`matplotlib.figure.Figure`, rendered by the Agg canvas: no pyplot, no window, no global backend
+switch. Without matplotlib a demo prints one line saying so and writes only what needs no plot
+(its SVG computation graphs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+__all__ = [
+    "NO_MATPLOTLIB", "build_parser", "demo_main", "prepare_out", "write_atomic", "figure",
+    "save_figure", "save_graph", "progress", "rule",
+]
+
+NO_MATPLOTLIB = "matplotlib is not installed: skipping the plots (pip install 'chainrule[demos]')"
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+def build_parser(name: str, description: str | None) -> argparse.ArgumentParser:
+    """The options every demo takes: ``--out DIR``, ``--seed N``, ``--quick``."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m demos.{name}", description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("out") / name,
+                        help=f"folder for the pictures (default: out/{name}/)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smaller, faster run (what the tests use)")
+    return parser
+
+
+def demo_main(name: str, run: Callable[..., dict], argv: list[str] | None,
+              description: str | None) -> int:
+    """Parse the options, run the demo, name the folder the pictures went to.
+
+    Returns 0 when the demo's claim held, 1 when it did not (the story says which number failed).
+    """
+    args = build_parser(name, description).parse_args(argv)
+    result = run(out=args.out, seed=args.seed, quick=args.quick)
+    files = result.get("files", [])
+    if files:
+        print(f"\n{len(files)} picture(s) in {Path(args.out).resolve()}:")
+        for path in files:
+            print(f"  {Path(path).name}")
+    if not result.get("ok", False):
+        print(f"\n{name}: the demo's claim did NOT hold (see the numbers above)")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+def prepare_out(out: "str | os.PathLike[str]") -> Path:
+    """The output folder as a Path, created if needed; a clear error if a file is in the way."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"--out {str(path)!r} is a file, not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_atomic(path: "str | os.PathLike[str]", data: bytes) -> Path:
+    """Write `data` to `path` all at once: a temporary file in the same folder, then `os.replace`.
+
+    A reader never sees a half-written file, and on any error the old file (if any) is untouched
+    and the temporary file is removed.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Plots (matplotlib, optional) and graphs (engine.draw)
+# --------------------------------------------------------------------------------------------
+
+def figure(*, figsize: tuple[float, float] = (6.4, 4.8)):
+    """A new matplotlib Figure (Agg-rendered, no pyplot), or None with one printed line if
+    matplotlib is missing."""
+    try:
+        import matplotlib  # noqa: F401  (imported first so a missing package is seen here)
+        from matplotlib.figure import Figure
+    except ImportError:
+        print(NO_MATPLOTLIB)
+        return None
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def save_figure(fig, path: "str | os.PathLike[str]", *, dpi: int = 110) -> Path:
+    """Render `fig` (PNG or SVG, by the suffix) into memory, then write it atomically."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"save_figure: the suffix must be .png or .svg, got {path.name!r}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_stable_metadata(fmt))
+    return write_atomic(path, buffer.getvalue())
+
+
+def _stable_metadata(fmt: str) -> dict:
+    """No timestamps or version strings in the files, so reruns write identical bytes."""
+    if fmt == "svg":
+        return {"Date": None, "Creator": None}
+    return {"Software": None}
+
+
+def save_graph(root, path: "str | os.PathLike[str]", **options) -> Path | None:
+    """Draw `root`'s computation graph with `engine.draw_dot` and save it as SVG.
+
+    Returns the path, or None (with one printed line) if no Graphviz renderer is available.
+    """
+    from engine import draw_dot
+
+    path = Path(path)
+    graph = draw_dot(root, **options)
+    try:
+        svg = graph.pipe(format="svg")
+    except Exception as exc:  # no renderer: the DOT text is still useful
+        dot_path = write_atomic(path.with_suffix(".dot"), graph.source.encode("utf-8"))
+        print(f"could not render {path.name} ({exc}); wrote the DOT text to {dot_path.name}")
+        return None
+    if isinstance(svg, str):
+        svg = svg.encode("utf-8")
+    return write_atomic(path, svg)
+
+
+# --------------------------------------------------------------------------------------------
+# Narration helpers
+# --------------------------------------------------------------------------------------------
+
+def rule(title: str) -> None:
+    """Print a section heading of the story."""
+    print(f"\n== {title} ==")
+
+
+def progress(iterable: Iterable, *, total: int, desc: str, every: int = 10) -> Iterator:
+    """A tqdm progress bar when tqdm is installed and stdout is a terminal; else the bare iterable
+    (the demo prints its own lines every so often)."""
+    if sys.stdout.isatty():
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            pass
+        else:
+            return iter(tqdm(iterable, total=total, desc=desc, leave=True, dynamic_ncols=True))
+    return iter(iterable)

@@ -1,0 +1,174 @@
+"""Every op of the table, one test body each: engine gradient vs central differences vs PyTorch.
+
+Adding an op to `engine/ops.py` means adding one row to `CASES` below; `test_every_op_has_a_case`
+fails until you do.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from engine import OPS, Value, gradcheck, logsumexp
+from engine.gradcheck import numerical_gradient
+
+
+def reals(lo: float = -5.0, hi: float = 5.0) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+def away_from_zero(lo: float = -5.0, hi: float = 5.0, gap: float = 1e-3) -> st.SearchStrategy:
+    """Reals with |x| > gap: finite differences are meaningless across a kink."""
+    return reals(lo, hi).filter(lambda x: abs(x) > gap)
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call one op on Values, where its inputs may come from, and torch's version of it."""
+
+    fn: Callable[..., Value]
+    domains: tuple[st.SearchStrategy[float], ...]
+    torch_fn: Callable | None = None  # receives torch module-level namespace F too
+
+
+def _torch_case(name: str):
+    """torch float64 equivalents, built lazily (torch is optional)."""
+    import torch
+    import torch.nn.functional as F
+    return {
+        "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y, "neg": lambda x: -x, "pow": lambda x: x ** 3,
+        "pow_value": lambda x, y: x ** y, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt,
+        "abs": torch.abs, "sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid, "relu": torch.relu,
+        "leaky_relu": lambda x: F.leaky_relu(x, 0.2), "elu": lambda x: F.elu(x, 0.7),
+        "softplus": lambda x: F.softplus(x, threshold=50.0),  # exact, not linear past 20
+        "swish": lambda x: x * torch.sigmoid(1.5 * x),
+        "gelu": F.gelu, "binary_step": torch.sign,
+        "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
+    }[name]
+
+
+CASES: dict[str, Case] = {
+    "add": Case(lambda x, y: x + y, (reals(), reals())),
+    "sub": Case(lambda x, y: x - y, (reals(), reals())),
+    "mul": Case(lambda x, y: x * y, (reals(), reals())),
+    "div": Case(lambda x, y: x / y, (reals(), away_from_zero(gap=0.1))),
+    "neg": Case(lambda x: -x, (reals(),)),
+    "pow": Case(lambda x: x ** 3, (reals(),)),
+    "pow_value": Case(lambda x, y: x ** y, (reals(0.1, 4.0), reals(-3.0, 3.0))),
+    "exp": Case(lambda x: x.exp(), (reals(-20.0, 20.0),)),
+    "log": Case(lambda x: x.log(), (reals(0.01, 100.0),)),
+    "sqrt": Case(lambda x: x.sqrt(), (reals(0.01, 100.0),)),
+    "abs": Case(lambda x: x.abs(), (away_from_zero(),)),
+    "sin": Case(lambda x: x.sin(), (reals(-10.0, 10.0),)),
+    "cos": Case(lambda x: x.cos(), (reals(-10.0, 10.0),)),
+    "tanh": Case(lambda x: x.tanh(), (reals(),)),
+    "sigmoid": Case(lambda x: x.sigmoid(), (reals(-30.0, 30.0),)),
+    "relu": Case(lambda x: x.relu(), (away_from_zero(),)),
+    "leaky_relu": Case(lambda x: x.leaky_relu(0.2), (away_from_zero(),)),
+    "elu": Case(lambda x: x.elu(0.7), (away_from_zero(),)),
+    "softplus": Case(lambda x: x.softplus(), (reals(-30.0, 30.0),)),
+    "swish": Case(lambda x: x.swish(1.5), (reals(),)),
+    "gelu": Case(lambda x: x.gelu(), (reals(),)),
+    "binary_step": Case(lambda x: x.binary_step(), (away_from_zero(),)),
+    "logsumexp": Case(lambda *xs: logsumexp(xs), (reals(-20, 20), reals(-20, 20), reals(-20, 20))),
+}
+
+OP_NAMES = sorted(CASES)
+
+
+def test_every_op_has_a_case():
+    assert set(CASES) == set(OPS), "add a row to CASES for every op of the table (and only those)"
+
+
+def _engine_grads(case: Case, xs: list[float]) -> tuple[float, list[float], Value]:
+    leaves = [Value(x) for x in xs]
+    out = case.fn(*leaves)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves], out
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_gradient_matches_central_differences(name, data):
+    case = CASES[name]
+    xs = [data.draw(domain, label=f"x{i}") for i, domain in enumerate(case.domains)]
+    _, analytic, out = _engine_grads(case, xs)
+    assert out.op == name, f"the case for {name!r} builds op {out.op!r}"
+    numeric = numerical_gradient(case.fn, xs, eps=1e-6)
+    for a, n in zip(analytic, numeric):
+        assert a == pytest.approx(n, rel=1e-4, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_value_and_gradient_match_torch_float64(name, data):
+    torch = pytest.importorskip("torch")
+    case = CASES[name]
+    xs = [data.draw(domain, label=f"x{i}") for i, domain in enumerate(case.domains)]
+    value, analytic, _ = _engine_grads(case, xs)
+    ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    t_out = _torch_case(name)(*ts)
+    t_out.backward()
+    assert value == pytest.approx(t_out.item(), rel=1e-12, abs=1e-12)
+    for a, t in zip(analytic, ts):
+        assert a == pytest.approx(t.grad.item(), rel=1e-9, abs=1e-12)
+
+
+# Kinks: where the derivative is not defined we take PyTorch's choice. The engine's value is
+# written down here, and checked against torch when it is installed.
+KINK_DERIVATIVES = [
+    ("relu", lambda x: x.relu(), 0.0),
+    ("leaky_relu", lambda x: x.leaky_relu(0.2), 0.2),
+    ("elu", lambda x: x.elu(0.7), 0.7),
+    ("abs", lambda x: x.abs(), 0.0),
+    ("binary_step", lambda x: x.binary_step(), 0.0),
+]
+
+
+@pytest.mark.parametrize("name, fn, expected", KINK_DERIVATIVES)
+def test_derivative_at_the_kink_is_pytorchs_choice(name, fn, expected):
+    x = Value(0.0)
+    fn(x).backward()
+    assert x.grad == expected
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    _torch_case(name)(t).backward()
+    assert x.grad == t.grad.item()
+
+
+def test_pow_value_exponent_gradient_at_zero_base_is_zero_like_pytorch():
+    x, y = Value(0.0), Value(2.0)
+    (x ** y).backward()
+    assert (x.grad, y.grad) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+def test_every_row_documents_itself(name):
+    op = OPS[name]
+    assert op.formula and op.symbol and op.local.__doc__
+    assert len(op.derivatives) == (1 if op.arity == -1 else op.arity)
+
+
+def test_a_wrong_rule_is_caught_by_gradcheck():
+    """Register a copy of tanh whose derivative forgets the square: gradcheck must refuse it."""
+    from engine.ops import Op, register
+    from engine.value import _apply
+
+    wrong = Op("tanh_wrong", 1, lambda x, _: math.tanh(x), lambda m, x, out, arg: (1.0 - out,),
+               "tanh(x)", ("1 - tanh(x)",), "tanh?")
+    register(wrong)
+    try:
+        with pytest.raises(AssertionError, match=r"input 0 \(x0 = 0\.5\)"):
+            gradcheck(lambda x: _apply(wrong, (x,)), [0.5])
+        assert gradcheck(lambda x: x.tanh(), [0.5])
+    finally:
+        del OPS["tanh_wrong"]
