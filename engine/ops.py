@@ -36,6 +36,7 @@ __all__ = ["Op", "OPS", "FLOAT_MATH", "register", "stable_sigmoid", "stable_soft
 
 SQRT_2 = math.sqrt(2.0)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +226,11 @@ def cos_rule(m, x, out, arg):
     return (-m.sin(x),)
 
 
+def erf_rule(m, x, out, arg):
+    """∂erf(x)/∂x = (2/√π)·e^(-x²)."""
+    return (TWO_OVER_SQRT_PI * m.exp(-x * x),)
+
+
 # Activations (the table of the activation-function lecture, seed 003)
 
 def tanh_rule(m, x, out, arg):
@@ -312,6 +318,8 @@ for _row in (
        "sin(x)", ("cos(x)",), "sin", "finite x"),
     Op("cos",          1, lambda x, _: math.cos(x),                  cos_rule,
        "cos(x)", ("-sin(x)",), "cos", "finite x"),
+    Op("erf",          1, lambda x, _: math.erf(x),                  erf_rule,
+       "erf(x)", ("(2/√π)·e^(-x²)",), "erf"),
     Op("tanh",         1, lambda x, _: math.tanh(x),                 tanh_rule,
        "tanh(x)", ("1 - tanh(x)²",), "tanh"),
     Op("sigmoid",      1, lambda x, _: stable_sigmoid(x),            sigmoid_rule,

@@ -333,6 +333,7 @@ class Value:
     abs = __abs__ = _unary_method("abs")
     sin = _unary_method("sin")
     cos = _unary_method("cos")
+    erf = _unary_method("erf")
     tanh = _unary_method("tanh")
     sigmoid = _unary_method("sigmoid")
     relu = _unary_method("relu")

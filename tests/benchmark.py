@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<10} {row['build']:>12.0f} {row['backward']:>17.0f} {size:>11} {mlp:>12}  "
               f"{row['deep']}")
     print()
-    for peer in ("micrograd", "pytorch", "floats"):
+    for peer in ("micrograd", "pytorch"):
         if peer not in results:
             continue
         theirs = results[peer]
@@ -279,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
               f"backward {_ratio(ours['backward'], theirs['backward'])} faster, "
               f"memory {_ratio(ours['bytes'], theirs['bytes'])} smaller, "
               f"MLP step {_ratio(ours['mlp'], theirs['mlp'])} faster")
+    floats = results["floats"]
+    print(f"plain floats (no graph, hand-written derivatives) are "
+          f"{_ratio(floats['build'], ours['build'])} faster to compute and "
+          f"{_ratio(floats['backward'], ours['backward'])} faster to differentiate: "
+          f"the price of recording a graph in Python")
     print("(pytorch's bytes/node is n/a: its tensors live in C++ memory tracemalloc cannot see)")
     return 0
 

@@ -14,7 +14,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from types import SimpleNamespace
+
 from engine import OPS, Value, gradcheck, logsumexp
+from engine.ops import FLOAT_MATH
 from engine.gradcheck import numerical_gradient
 
 
@@ -44,7 +47,7 @@ def _torch_case(name: str):
         "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
         "div": lambda x, y: x / y, "neg": lambda x: -x, "pow": lambda x: x ** 3,
         "pow_value": lambda x, y: x ** y, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt,
-        "abs": torch.abs, "sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh,
+        "abs": torch.abs, "sin": torch.sin, "cos": torch.cos, "erf": torch.erf, "tanh": torch.tanh,
         "sigmoid": torch.sigmoid, "relu": torch.relu,
         "leaky_relu": lambda x: F.leaky_relu(x, 0.2), "elu": lambda x: F.elu(x, 0.7),
         "softplus": lambda x: F.softplus(x, threshold=50.0),  # exact, not linear past 20
@@ -68,6 +71,7 @@ CASES: dict[str, Case] = {
     "abs": Case(lambda x: x.abs(), (away_from_zero(),)),
     "sin": Case(lambda x: x.sin(), (reals(-10.0, 10.0),)),
     "cos": Case(lambda x: x.cos(), (reals(-10.0, 10.0),)),
+    "erf": Case(lambda x: x.erf(), (reals(-4.0, 4.0),)),
     "tanh": Case(lambda x: x.tanh(), (reals(),)),
     "sigmoid": Case(lambda x: x.sigmoid(), (reals(-30.0, 30.0),)),
     "relu": Case(lambda x: x.relu(), (away_from_zero(),)),
@@ -172,3 +176,33 @@ def test_a_wrong_rule_is_caught_by_gradcheck():
         assert gradcheck(lambda x: x.tanh(), [0.5])
     finally:
         del OPS["tanh_wrong"]
+
+
+# The rules must also run on Values (for higher-order gradients later): evaluate each one with
+# Values in place of floats and a namespace of Value methods, and compare with the float result.
+VALUE_MATH = SimpleNamespace(
+    exp=Value.exp, log=Value.log, sqrt=Value.sqrt, sin=Value.sin, cos=Value.cos, tanh=Value.tanh,
+    erf=Value.erf, sigmoid=Value.sigmoid, softplus=Value.softplus, sign=Value.binary_step,
+    if_pos=lambda x, then, otherwise: then if x.data > 0 else otherwise,
+    xlogy=lambda x, y: 0.0 if x.data == 0 else x * y.log(),
+)
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+def test_rules_are_written_with_operations_values_also_have(name):
+    op = OPS[name]
+    xs = [0.7, 1.3, -0.4][: (3 if op.arity == -1 else op.arity)]
+    node = CASES[name].fn(*[Value(x) for x in xs])
+    as_values = [Value(x) for x in xs]
+    out = Value(node.data)
+    if op.arity == 1:
+        floats = op.local(FLOAT_MATH, xs[0], node.data, node.arg)
+        values = op.local(VALUE_MATH, as_values[0], out, node.arg)
+    elif op.arity == 2:
+        floats = op.local(FLOAT_MATH, xs[0], xs[1], node.data)
+        values = op.local(VALUE_MATH, as_values[0], as_values[1], out)
+    else:
+        floats = op.local(FLOAT_MATH, tuple(xs), node.data)
+        values = op.local(VALUE_MATH, tuple(as_values), out)
+    got = [v.data if isinstance(v, Value) else v for v in values]
+    assert got == pytest.approx(list(floats), rel=1e-12, abs=1e-15)
