@@ -32,7 +32,6 @@ __all__ = [
 Number = Union[int, float]
 _new = object.__new__
 _next_seq = itertools.count().__next__  # creation order: parents are always numbered first
-_INF = math.inf
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,7 +128,8 @@ def _leaf(data: float, label: str = "") -> "Value":
 def _node(op: Op, data: float, parents: tuple, arg: object) -> "Value":
     """The result node of `op`; a plain leaf when gradients are off.
 
-    (`_unary` and `_binary` repeat these lines inline: they are the build hot path.)
+    (`_binary_method` and `_unary_method` repeat these lines inline: they are the build hot
+    path, and this is their careful path for inf/nan results and `no_grad`.)
     """
     if data - data != 0.0:  # inf or nan: fine if an input already was, an overflow if not
         _check_overflow(op, data, parents, arg)
@@ -241,7 +241,8 @@ def _binary_method(name: str, symbol: str, reflected: bool = False):
         node._seq = _next_seq()
         return node
 
-    method.__name__ = method.__qualname__ = f"__r{name}__" if reflected else f"__{name}__"
+    python_name = "truediv" if name == "div" else name
+    method.__name__ = method.__qualname__ = f"__{'r' if reflected else ''}{python_name}__"
     method.__doc__ = _method_doc(op)
     method.__annotations__ = {"other": "Value | float", "return": "Value"}
     return method
