@@ -2,18 +2,14 @@
 
 A neuron with ``fan_in`` inputs in a layer of ``fan_out`` neurons gets its weights from one of:
 
-=================  ============================================  =====================================
-name               distribution                                  why
-=================  ============================================  =====================================
-``uniform``        U(-1, 1)                                       micrograd's choice (the default)
-``xavier``         U(-a, a),  a = √(6 / (fan_in + fan_out))      Glorot & Bengio 2010: keeps the
- (``glorot``)                                                     variance of tanh/sigmoid layers
-``xavier_normal``  N(0, 2 / (fan_in + fan_out))                   the same variance, Gaussian
-``he``             N(0, 2 / fan_in)                               He et al. 2015: keeps the variance
- (``kaiming``)                                                    of ReLU layers (half the units off)
-``he_uniform``     U(-a, a),  a = √(6 / fan_in)                   the same variance, uniform
-``normal``         N(0, 1)                                        the random projection of seed 001
-=================  ============================================  =====================================
+* ``uniform``: U(-1, 1), micrograd's choice (the default).
+* ``xavier`` (also ``glorot``, ``xavier_uniform``): U(-a, a) with a = √(6/(fan_in + fan_out)),
+  Glorot & Bengio 2010; Var(w) = 2/(fan_in + fan_out) keeps tanh/sigmoid layers' variance steady.
+* ``xavier_normal``: N(0, 2/(fan_in + fan_out)), the same variance, Gaussian.
+* ``he`` (also ``kaiming``, ``he_normal``): N(0, 2/fan_in), He et al. 2015; the factor 2 makes up
+  for ReLU switching off half the units.
+* ``he_uniform``: U(-a, a) with a = √(6/fan_in), the same variance, uniform.
+* ``normal``: N(0, 1), the fixed random projection of seed 001.
 
 Biases are not drawn: they start at one constant (``bias=0.0`` by default; the activation-function
 lecture suggests a small positive value such as 0.1 for ReLU units, so that they start active).

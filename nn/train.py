@@ -1,0 +1,213 @@
+"""The training loop, `fit`, and the `accuracy` helper.
+
+One epoch of `fit` visits the data once, in mini-batches (one full batch by default). For each
+batch it runs the four steps of gradient descent with backpropagation:
+
+    forward    scores = [model(x) for x in batch];  L = loss(scores, targets) + alpha·Σ p²
+    zero_grad  p.grad = 0 for every parameter
+    backward   L.backward() fills p.grad = ∂L/∂p
+    update     optimizer.step()  (e.g. p ← p - lr·p.grad)
+
+and records the epoch's mean loss and the accuracy of the predictions it made (before each
+batch's update, as micrograd's demo reports them).
+"""
+
+from __future__ import annotations
+
+import numbers
+import random
+import sys
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
+
+from engine import Value, no_grad
+
+from nn import losses as _losses
+from nn import optim as _optim
+from nn.data import batches as _batches
+from nn.module import Module
+
+__all__ = ["fit", "accuracy"]
+
+LossFn = Callable[[Any, Any], Value]
+Callback = Callable[[int, dict], Optional[bool]]
+_CLASSIFICATION = {"hinge", "perceptron", "bce_with_logits", "cross_entropy"}
+
+
+# --------------------------------------------------------------------------------------------
+# Accuracy
+# --------------------------------------------------------------------------------------------
+
+def _number(x: object) -> float:
+    return x.data if isinstance(x, Value) else float(x)  # type: ignore[arg-type]
+
+
+def _is_vector(x: object) -> bool:
+    return not isinstance(x, (Value, str, bytes)) and hasattr(x, "__len__")
+
+
+def _correct(score: object, target: object) -> bool:
+    """Is one prediction right?
+
+    Several scores (a list): the class is the argmax, and `target` is a class index.
+    One score: the class is positive when score > 0, and `target` is ±1 or 0/1 (positive = 1).
+    """
+    if _is_vector(score):
+        values = [_number(s) for s in score]  # type: ignore[union-attr]
+        if type(target) is bool or not isinstance(target, numbers.Integral) or not (
+                0 <= target < len(values)):
+            raise ValueError(f"accuracy: class index {target!r} is out of range for "
+                             f"{len(values)} scores")
+        return max(range(len(values)), key=values.__getitem__) == target
+    t = _number(target)
+    if t not in (-1.0, 0.0, 1.0):
+        raise ValueError(f"accuracy: a label for one score must be +1, -1, 0 or 1, got {target!r}")
+    return (_number(score) > 0.0) == (t > 0.0)
+
+
+def accuracy(scores: Any, targets: Any, y: Any = None) -> float:
+    """The fraction of correct predictions, in [0, 1].
+
+    ``accuracy(scores, targets)``: `scores` is a list of single scores (binary: positive when
+    > 0, targets ±1 or 0/1) or a list of score lists (multi-class: the argmax, targets class
+    indices). ``accuracy(model, X, y)`` runs the model on X first (without building a graph).
+    """
+    if isinstance(scores, Module):
+        with no_grad():
+            scores = [scores(x) for x in targets]
+        targets = y
+    elif y is not None:
+        raise TypeError("accuracy(scores, targets) takes two arguments; "
+                        "accuracy(model, X, y) needs a Module first")
+    if not _is_vector(scores):
+        scores, targets = [scores], [targets]
+    if not _is_vector(targets) or len(scores) != len(targets):
+        raise ValueError(f"accuracy: {len(scores)} scores but "
+                         f"{len(targets) if _is_vector(targets) else 'a single'} target(s)")
+    if not scores:
+        raise ValueError("accuracy: no scores")
+    return sum(_correct(s, t) for s, t in zip(scores, targets)) / len(scores)
+
+
+# --------------------------------------------------------------------------------------------
+# fit
+# --------------------------------------------------------------------------------------------
+
+def _loss_function(loss: Union[str, LossFn]) -> tuple[LossFn, str]:
+    if isinstance(loss, str):
+        if loss not in _losses.LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(_losses.LOSSES)} "
+                             f"or pass a function(scores, targets) -> Value")
+        return _losses.LOSSES[loss], loss
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a function(scores, targets) -> Value, got "
+                        f"{loss!r}")
+    return loss, getattr(loss, "__name__", "custom")
+
+
+def _callbacks(callbacks: Union[Callback, Iterable[Callback], None]) -> list[Callback]:
+    if callbacks is None:
+        return []
+    if callable(callbacks):
+        return [callbacks]
+    found = list(callbacks)
+    for cb in found:
+        if not callable(cb):
+            raise TypeError(f"callbacks must be callables (epoch, history), got {cb!r}")
+    return found
+
+
+def _progress_bar(epochs: int, progress: Optional[bool]):
+    """A tqdm bar over the epochs, or None: tqdm is optional and only used on a terminal.
+
+    ``progress=None`` (auto) shows it when tqdm is installed and stdout is a TTY; ``True`` shows
+    it whenever tqdm is installed; ``False`` never does.
+    """
+    if progress is False:
+        return None
+    if progress is None and not (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()):
+        return None
+    try:
+        from tqdm.auto import tqdm  # optional: pip install chainrule[progress]
+    except ImportError:
+        return None
+    return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
+
+
+def fit(model: Callable[[Any], Any], X: Sequence, y: Sequence, *,
+        loss: Union[str, LossFn] = "hinge", optimizer: Optional[_optim.Optimizer] = None,
+        epochs: int = 100, batch_size: Optional[int] = None, lr: float = 0.1,
+        alpha: float = 0.0, shuffle: bool = True, seed: Optional[int] = None,
+        metric: Optional[bool] = None, progress: Optional[bool] = None,
+        callbacks: Union[Callback, Iterable[Callback], None] = None) -> dict[str, list]:
+    """Train `model` on ``(X, y)`` and return the history: a dict of per-epoch lists.
+
+    model       a Module (or any callable on one input whose parameters the optimiser holds).
+    loss        a name from `losses.LOSSES` ("hinge", "mse", "bce_with_logits", "cross_entropy",
+                "perceptron") or a function ``(scores, targets) -> Value``.
+    optimizer   an `optim` optimiser; default ``optim.SGD(model.parameters(), lr=lr)``.
+    epochs      passes over the data; `batch_size` None means full-batch gradient descent.
+    alpha       L2 coefficient: the objective is ``loss + alpha·Σ p²`` over the optimiser's
+                parameters (micrograd's demo: 1e-4).
+    shuffle, seed  mini-batch order (from ``random.Random(seed)``; unused for full batches).
+    metric      record accuracy: None = for the classification losses, True/False to force.
+    progress    tqdm bar: None = when stdout is a TTY and tqdm is installed, False = never.
+    callbacks   ``cb(epoch, history)`` after each epoch; returning True stops training early.
+
+    history keys: ``"epoch"``, ``"loss"`` (mean objective over the epoch's batches, weighted by
+    batch size, including the L2 term), ``"accuracy"`` (a float, or None when not recorded) and
+    ``"lr"`` (the learning rate of the epoch's last step).
+    """
+    loss_fn, loss_name = _loss_function(loss)
+    if type(epochs) is bool or not isinstance(epochs, numbers.Integral) or epochs < 0:
+        raise ValueError(f"epochs must be an integer ≥ 0, got {epochs!r}")
+    if type(alpha) is bool or not isinstance(alpha, numbers.Real) or not alpha >= 0:
+        raise ValueError(f"alpha must be a number ≥ 0, got {alpha!r}")
+    n = len(X)
+    if n != len(y) or n == 0:
+        raise ValueError(f"fit: X has {n} rows and y has {len(y)} labels (need equal, > 0)")
+    if optimizer is None:
+        if not isinstance(model, Module):
+            raise TypeError("fit: pass an optimizer when the model is not a Module")
+        optimizer = _optim.SGD(model.parameters(), lr=lr)
+    params = optimizer.params
+    record_accuracy = (loss_name in _CLASSIFICATION) if metric is None else bool(metric)
+    hooks = _callbacks(callbacks)
+    rng = random.Random(seed)
+    full = batch_size is None or batch_size >= n  # one batch of everything: order is irrelevant
+    history: dict[str, list] = {"epoch": [], "loss": [], "accuracy": [], "lr": []}
+    bar = _progress_bar(epochs, progress)
+    try:
+        for epoch in range(epochs):
+            total, correct = 0.0, 0
+            for Xb, yb in _batches(X, y, batch_size, shuffle=shuffle and not full, rng=rng):
+                scores = [model(x) for x in Xb]
+                objective = loss_fn(scores, yb)
+                if alpha:
+                    objective = objective + alpha * _losses.l2(params)
+                optimizer.zero_grad()
+                objective.backward()
+                optimizer.step()
+                total += objective.data * len(Xb)
+                if record_accuracy:
+                    correct += sum(_correct(s, t) for s, t in zip(scores, yb))
+                del scores, objective  # free this graph before the next one is built
+            history["epoch"].append(epoch)
+            history["loss"].append(total / n)
+            history["accuracy"].append(correct / n if record_accuracy else None)
+            history["lr"].append(optimizer.lr)
+            if bar is not None:
+                _update_bar(bar, history)
+            if any([bool(hook(epoch, history)) for hook in hooks]):
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _update_bar(bar: Any, history: dict) -> None:
+    shown = {"loss": f"{history['loss'][-1]:.4g}"}
+    if history["accuracy"][-1] is not None:
+        shown["acc"] = f"{history['accuracy'][-1]:.1%}"
+    bar.set_postfix(shown, refresh=False)
+    bar.update(1)

@@ -1,0 +1,446 @@
+"""nn.module: Neuron, Layer, MLP, RandomProjection, parameters, spans, state dicts, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import Parameter, Value, gradcheck
+from engine.graph import topological_order
+from nn import MLP, CheckpointError, Layer, Module, Neuron, RandomProjection
+from nn.module import ACTIVATIONS, get_activation
+
+ENGINE_ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish", "gelu",
+                      "binary_step"]
+finite = st.floats(-3, 3, allow_nan=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Structure and names
+# --------------------------------------------------------------------------------------------
+
+def test_mlp_2_16_16_1_has_337_parameters_all_parameter_leaves():
+    model = MLP(2, [16, 16, 1], seed=0)
+    params = model.parameters()
+    assert len(params) == 337 == model.num_parameters()
+    assert all(type(p) is Parameter and p.op == "" and p.parents == () for p in params)
+    assert len({id(p) for p in params}) == 337
+
+
+def test_named_parameters_are_stable_dotted_names_and_labels_are_short():
+    model = MLP(2, [16, 16, 1], seed=0)
+    named = dict(model.named_parameters())
+    p = named["layers.0.neurons.3.w.1"]
+    assert p is model.layers[0].neurons[3].w[1]
+    assert p.label == "L0N3.w1"
+    assert named["layers.2.neurons.0.b"].label == "L2N0.b"
+    names = [n for n, _ in model.named_parameters()]
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1",
+                         "layers.0.neurons.0.b"]
+    assert names[-1] == "layers.2.neurons.0.b"
+    assert names == [n for n, _ in MLP(2, [16, 16, 1], seed=5).named_parameters()]
+
+
+def test_named_modules_depth_first_from_the_root():
+    model = MLP(3, [2, 1], seed=0)
+    names = [name for name, _ in model.named_modules()]
+    assert names == ["", "layers.0", "layers.0.neurons.0", "layers.0.neurons.1",
+                     "layers.1", "layers.1.neurons.0"]
+    modules = dict(model.named_modules())
+    assert modules[""] is model and modules["layers.1.neurons.0"] is model.layers[1].neurons[0]
+
+
+def test_a_users_own_module_finds_its_parameters_and_submodules():
+    class Net(Module):
+        def __init__(self):
+            self.hidden = Layer(2, 3, seed=1)
+            self.scale = Parameter(2.0, label="scale")
+            self._cache = [Parameter(9.0)]  # private: not a parameter
+
+        def forward(self, x):
+            return sum(self.hidden(x), Value(0.0)) * self.scale
+
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names[0] == "scale" and names[1] == "hidden.neurons.0.w.0" and len(names) == 10
+    out = net([1.0, 2.0])
+    out.backward()
+    assert net.scale.grad == pytest.approx(out.data / 2.0)
+    assert "(hidden): Layer(nin=2, nout=3" in repr(net)
+
+
+def test_repr_is_readable():
+    text = repr(MLP(2, [16, 16, 1], seed=0))
+    assert text.startswith("MLP(nin=2, nouts=[16, 16, 1], activation='relu'")
+    assert "337 parameters" in text
+    assert "(layers.2): Layer(nin=16, nout=1, activation='linear')" in text
+    assert repr(Neuron(3, "tanh")) == "Neuron(nin=3, activation='tanh')"
+
+
+# --------------------------------------------------------------------------------------------
+# Seeds and initialisers
+# --------------------------------------------------------------------------------------------
+
+def test_same_seed_same_model_different_seed_different_model():
+    a, b, c = MLP(2, [4, 1], seed=7), MLP(2, [4, 1], seed=7), MLP(2, [4, 1], seed=8)
+    assert a.state_dict() == b.state_dict()
+    assert a.state_dict() != c.state_dict()
+
+
+def test_seed_zero_gives_these_exact_weights_on_every_machine():
+    # U(-1, 1) = 2·rng.random() - 1 with random.Random(0): the Mersenne Twister is portable.
+    params = MLP(2, [16, 16, 1], seed=0).parameters()
+    assert params[0].data == 2 * random.Random(0).random() - 1 == 0.6888437030500962
+    assert params[1].data == 0.515908805880605
+    assert params[2].data == 0.0  # bias
+
+
+def test_bias_init_and_named_initialisers():
+    model = MLP(2, [8, 1], activation="relu", init="he", bias=0.1, seed=0)
+    biases = [p.data for n, p in model.named_parameters() if n.endswith(".b")]
+    assert biases == [0.1] * 9
+    assert MLP.load  # noqa: B018  (exists on the class)
+    with pytest.raises(ValueError, match="unknown initialiser 'bogus'.*xavier"):
+        MLP(2, [3], init="bogus")
+
+
+def test_unseeded_models_differ():
+    assert MLP(2, [3], seed=None).state_dict() != MLP(2, [3], seed=None).state_dict()
+
+
+# --------------------------------------------------------------------------------------------
+# Forward: outputs, inputs, activations
+# --------------------------------------------------------------------------------------------
+
+def test_one_output_gives_a_value_several_give_a_list_a_layer_always_a_list():
+    assert isinstance(MLP(2, [4, 1], seed=0)([1.0, 2.0]), Value)
+    out = MLP(2, [4, 3], seed=0)([1.0, 2.0])
+    assert isinstance(out, list) and len(out) == 3 and all(isinstance(v, Value) for v in out)
+    one = Layer(2, 1, seed=0)([1.0, 2.0])
+    assert isinstance(one, list) and len(one) == 1
+
+
+def test_micrograds_width_one_hidden_layer_bug_is_absent():
+    model = MLP(2, [16, 1, 1], seed=0)
+    out = model([0.5, -1.2])
+    assert isinstance(out, Value)
+    out.backward()
+    assert any(p.grad != 0.0 for p in model.layers[2].parameters())
+
+
+def test_neuron_computes_activation_of_weighted_sum_plus_bias():
+    n = Neuron(3, "tanh", seed=3)
+    x = [0.5, -1.0, 2.0]
+    z = n.b.data + sum(w.data * xi for w, xi in zip(n.w, x))
+    assert n(x).data == pytest.approx(math.tanh(z), rel=1e-15)
+
+
+@pytest.mark.parametrize("name", ENGINE_ACTIVATIONS + ["linear", "binary step"])
+def test_every_activation_by_name_matches_the_engine_method(name):
+    n = Neuron(2, name, seed=1)
+    z = (n.b + n.w[0] * 0.3 + n.w[1] * -0.7).data
+    expected = z if name == "linear" else getattr(Value(z), name.replace(" ", "_"))().data
+    assert n([0.3, -0.7]).data == expected
+    assert n.activation == name.replace(" ", "_")
+
+
+def test_unknown_activation_lists_the_valid_names():
+    with pytest.raises(ValueError, match="unknown activation 'sigmod'.*sigmoid.*gelu"):
+        MLP(2, [3, 1], activation="sigmod")
+    with pytest.raises(ValueError, match="unknown activation"):
+        get_activation("nope")
+    assert set(ENGINE_ACTIVATIONS) | {"linear"} == set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("bad, got", [([1.0, 2.0, 3.0], "got 3"), ([1.0], "got 1"), (0.5, "got 1")])
+def test_wrong_input_length_names_expected_and_got(bad, got):
+    with pytest.raises(ValueError, match=f"expected 2 inputs, {got}"):
+        MLP(2, [3, 1], seed=0)(bad)
+    with pytest.raises(ValueError, match="expected 2 inputs"):
+        Neuron(2)(bad)
+
+
+def test_bad_constructor_arguments():
+    for bad in (0, -1, 2.5, True, "3"):
+        with pytest.raises(ValueError, match="positive integer"):
+            MLP(bad, [3])
+    for nouts in ([], [3, 0], "16", None):
+        with pytest.raises(ValueError):
+            MLP(2, nouts)
+    with pytest.raises(TypeError, match="seed"):
+        MLP(2, [3], seed="x")
+
+
+def test_inputs_may_be_values_and_receive_gradients():
+    model = MLP(2, [4, 1], activation="tanh", seed=0)
+    x = [Value(0.3, label="x0"), Value(-0.8, label="x1")]
+    out = model(x)
+    out.backward()
+    assert x[0].grad != 0.0 and x[1].grad != 0.0
+    with_floats = model([0.3, -0.8])
+    assert with_floats.data == out.data
+
+
+def test_a_single_number_is_accepted_when_nin_is_one():
+    model = MLP(1, [3, 1], activation="tanh", seed=0)
+    assert model(0.25).data == model([0.25]).data
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(ENGINE_ACTIVATIONS[:-1] + ["linear"]), finite, finite)
+def test_mlp_gradient_matches_finite_differences(activation, x0, x1):
+    model = MLP(2, [3, 2, 1], activation=activation, seed=2)
+    params = model.parameters()
+    start = [p.data for p in params]
+    out = model([x0, x1])
+    out.backward()
+    eps = 1e-6
+    for i, p in enumerate(params):
+        p.data = start[i] + eps
+        plus = model([x0, x1]).data
+        p.data = start[i] - eps
+        minus = model([x0, x1]).data
+        p.data = start[i]
+        if abs((plus - out.data) - (out.data - minus)) > 1e-3 * eps:
+            continue  # a ReLU kink lies within ±eps: the one-sided slopes differ, skip it
+        numeric = (plus - minus) / (2 * eps)
+        assert p.grad == pytest.approx(numeric, rel=1e-4, abs=1e-6), (activation, i)
+
+
+def test_neuron_gradients_pass_gradcheck_with_respect_to_inputs():
+    n = Neuron(3, "swish", seed=4)
+    assert gradcheck(lambda a, b, c: n([a, b, c]), [0.4, -1.3, 0.9])
+
+
+def test_mlp_output_and_gradients_match_torch_float64():
+    torch = pytest.importorskip("torch")
+    model = MLP(2, [5, 4, 1], activation="tanh", seed=11)
+    x = [0.7, -1.1]
+    out = model(x)
+    out.backward()
+
+    def t(v):
+        return torch.tensor(v, dtype=torch.float64, requires_grad=True)
+
+    tparams = {name: t(p.data) for name, p in model.named_parameters()}
+    act = [torch.tensor(v, dtype=torch.float64) for v in x]
+    for i, layer in enumerate(model.layers):
+        nxt = []
+        for j, neuron in enumerate(layer.neurons):
+            z = tparams[f"layers.{i}.neurons.{j}.b"]
+            for k in range(neuron.nin):
+                z = z + tparams[f"layers.{i}.neurons.{j}.w.{k}"] * act[k]
+            nxt.append(torch.tanh(z) if i < 2 else z)
+        act = nxt
+    act[0].backward()
+    assert out.data == pytest.approx(act[0].item(), rel=1e-13)
+    for name, p in model.named_parameters():
+        assert p.grad == pytest.approx(tparams[name].grad.item(), rel=1e-10, abs=1e-14), name
+
+
+def test_zero_grad_clears_every_parameter():
+    model = MLP(2, [4, 1], seed=0)
+    model([1.0, 2.0]).backward()
+    assert any(p.grad for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+# --------------------------------------------------------------------------------------------
+# Spans: which nodes a module's forward made
+# --------------------------------------------------------------------------------------------
+
+def test_call_records_the_span_of_nodes_each_module_made():
+    model = MLP(2, [3, 1], seed=0)
+    out = model([0.5, -1.0])
+    start, end = model._span
+    nodes = topological_order(out)
+    made = [v for v in nodes if start < v._seq < end]
+    assert out in made
+    assert not any(start < p._seq < end for p in model.parameters())  # made before the call
+    neuron = model.layers[0].neurons[1]
+    n_start, n_end = neuron._span
+    layer_start, layer_end = model.layers[0]._span
+    assert start < layer_start < n_start < n_end < layer_end < end
+    inside = [v for v in nodes if n_start < v._seq < n_end]
+    assert inside and all(v.op for v in inside if v.parents)
+    # the neuron's output is in its span, and its weights feed the nodes in it
+    assert any(set(v.parents) & set(neuron.w) for v in inside)
+
+
+# --------------------------------------------------------------------------------------------
+# State dicts and checkpoints
+# --------------------------------------------------------------------------------------------
+
+def test_state_dict_round_trips_exactly_through_save_and_load(tmp_path):
+    model = MLP(2, [16, 16, 1], activation="tanh", output_activation="sigmoid",
+                init="xavier", bias=0.1, seed=3)
+    for p in model.parameters():  # awkward floats: JSON must keep every bit
+        p.data = p.data / 3.0 + 1e-17
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = MLP.load(path)
+    assert isinstance(loaded, MLP)
+    assert loaded.state_dict() == model.state_dict()
+    assert loaded.config() == model.config()
+    assert loaded([0.3, 0.4]).data == model([0.3, 0.4]).data
+    same = Module.load(str(path))
+    assert isinstance(same, MLP) and same.state_dict() == model.state_dict()
+    target = MLP(2, [16, 16, 1], activation="tanh", output_activation="sigmoid",
+                 init="xavier", bias=0.1, seed=99)
+    assert target.load(path) is target
+    assert target.state_dict() == model.state_dict()
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "chainrule-checkpoint" and doc["version"] == 1
+    assert doc["class"] == "MLP" and doc["config"]["nouts"] == [16, 16, 1]
+
+
+def test_load_state_dict_in_memory():
+    a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    b.load_state_dict(a.state_dict())
+    assert b.state_dict() == a.state_dict()
+
+
+def _corrupt_variants(good: dict) -> dict[str, str]:
+    params = good["parameters"]
+    first = next(iter(params))
+    missing = {k: v for k, v in params.items() if k != first}
+    extra = {**params, "layers.9.neurons.0.b": 1.0}
+    nan_value = dict(params)
+    nan_value[first] = "NaN"
+    text_value = dict(params)
+    text_value[first] = "0.5"
+    bool_value = dict(params)
+    bool_value[first] = True
+    last = list(params)[-1]
+    late_error = dict(params)
+    late_error[last] = None  # only the last entry is bad: nothing before it may be assigned
+    return {
+        "truncated JSON": json.dumps(good)[:-40],
+        "not JSON": "\x00\x01 binary junk",
+        "wrong format": json.dumps({**good, "format": "pytorch"}),
+        "future version": json.dumps({**good, "version": 2}),
+        "missing parameter": json.dumps({**good, "parameters": missing}),
+        "unexpected parameter": json.dumps({**good, "parameters": extra}),
+        "string value": json.dumps({**good, "parameters": text_value}),
+        "nan string": json.dumps({**good, "parameters": nan_value}),
+        "bool value": json.dumps({**good, "parameters": bool_value}),
+        "bad last value": json.dumps({**good, "parameters": late_error}),
+        "parameters not a dict": json.dumps({**good, "parameters": [1, 2]}),
+        "a list": "[1, 2, 3]",
+        "other architecture": json.dumps({**good, "config": {**good["config"], "nouts": [4, 1]}}),
+        "other class": json.dumps({**good, "class": "RandomProjection"}),
+    }
+
+
+@pytest.mark.parametrize("case", list(_corrupt_variants(MLP(2, [3, 1], seed=0).checkpoint())))
+def test_corrupt_or_mismatched_checkpoint_raises_and_leaves_model_unchanged(tmp_path, case):
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    path = tmp_path / "bad.json"
+    path.write_text(_corrupt_variants(model.checkpoint())[case], encoding="utf-8")
+    with pytest.raises(CheckpointError) as info:
+        model.load(path)
+    assert str(path) in str(info.value)
+    assert model.state_dict() == before
+    if case not in ("other architecture",):
+        with pytest.raises(CheckpointError):
+            MLP.load(path)
+
+
+def test_load_state_dict_validates_before_assigning():
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    bad = {**before, "layers.1.neurons.0.b": float("inf")}
+    with pytest.raises(CheckpointError, match="layers.1.neurons.0.b must be a finite number"):
+        model.load_state_dict(bad)
+    with pytest.raises(CheckpointError, match="missing 1 parameter"):
+        model.load_state_dict({k: v for k, v in before.items() if k != "layers.0.neurons.0.b"})
+    with pytest.raises(CheckpointError, match="must be a dict"):
+        model.load_state_dict([1.0, 2.0])
+    assert model.state_dict() == before
+
+
+def test_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        MLP.load(tmp_path / "nope.json")
+
+
+def test_save_is_atomic_a_failed_save_leaves_the_old_file(tmp_path):
+    path = tmp_path / "model.json"
+    model = MLP(2, [3, 1], seed=0)
+    model.save(path)
+    old = path.read_text()
+    model.parameters()[0].data = float("nan")
+    with pytest.raises(ValueError, match="layers.0.neurons.0.w.0 is nan"):
+        model.save(path)
+    assert path.read_text() == old
+    assert os.listdir(tmp_path) == ["model.json"]  # no temp file left behind
+    with pytest.raises(FileNotFoundError):
+        MLP(2, [3, 1], seed=0).save(tmp_path / "no such folder" / "m.json")
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_checkpoints_are_json_not_pickle(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    raw = path.read_bytes()
+    assert raw.lstrip().startswith(b"{") and b"\x80" not in raw[:2]
+
+
+# --------------------------------------------------------------------------------------------
+# RandomProjection
+# --------------------------------------------------------------------------------------------
+
+def test_random_projection_is_sign_of_fixed_gaussian_weights_and_has_no_parameters():
+    proj = RandomProjection(3, 50, seed=0)
+    assert proj.parameters() == [] and proj.state_dict() == {}
+    x = [0.5, -1.0, 2.0]
+    out = proj(x)
+    assert len(out) == 50
+    for z, row in zip(out, proj.weights):
+        dot = sum(b * xi for b, xi in zip(row, x))
+        assert z.data == (1.0 if dot > 0 else -1.0)
+        assert z.op == "binary_step"
+    assert RandomProjection(3, 50, seed=0).weights == proj.weights
+    assert RandomProjection(3, 50, seed=1).weights != proj.weights
+
+
+def test_random_projection_weights_look_standard_normal():
+    weights = [w for row in RandomProjection(10, 1000, seed=3).weights for w in row]
+    mean = sum(weights) / len(weights)
+    var = sum((w - mean) ** 2 for w in weights) / len(weights)
+    assert abs(mean) < 0.05 and abs(var - 1.0) < 0.05  # 10,000 draws: 5 standard errors
+
+
+def test_random_projection_rebuilds_from_a_checkpoint(tmp_path):
+    proj = RandomProjection(2, 7)  # seed drawn and remembered
+    path = tmp_path / "p.json"
+    proj.save(path)
+    again = RandomProjection.load(path)
+    assert again.weights == proj.weights and again.seed == proj.seed
+    assert [z.data for z in again([0.1, 0.2])] == [z.data for z in proj([0.1, 0.2])]
+
+
+def test_random_projection_then_a_trainable_layer():
+    proj = RandomProjection(2, 20, seed=0)
+    head = Neuron(20, "linear", seed=0)
+    x = [Value(0.3), Value(0.4)]
+    out = head(proj(x))
+    out.backward()
+    assert all(w.grad in (-1.0, 0.0, 1.0) for w in head.w)  # ∂out/∂w_i = z_i = sign(...)
+    assert x[0].grad == 0.0  # sign has derivative 0: nothing flows back through it
+
+
+def test_a_checkpoint_claiming_a_huge_architecture_is_rejected_before_building(tmp_path):
+    good = MLP(2, [3, 1], seed=0).checkpoint()
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({**good, "config": {**good["config"], "nouts": [10 ** 9, 1]}}))
+    with pytest.raises(CheckpointError, match="has 3000000001 parameters but it stores 13"):
+        MLP.load(path)
