@@ -442,5 +442,5 @@ def test_a_checkpoint_claiming_a_huge_architecture_is_rejected_before_building(t
     good = MLP(2, [3, 1], seed=0).checkpoint()
     path = tmp_path / "huge.json"
     path.write_text(json.dumps({**good, "config": {**good["config"], "nouts": [10 ** 9, 1]}}))
-    with pytest.raises(CheckpointError, match="has 3000000001 parameters but it stores 13"):
+    with pytest.raises(CheckpointError, match="has 4000000001 parameters but it stores 13"):
         MLP.load(path)
