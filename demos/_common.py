@@ -81,6 +81,13 @@ def prepare_out(out: "str | os.PathLike[str]") -> Path:
     return path
 
 
+def _file_mode() -> int:
+    """0666 minus the process umask: the mode `open()` would have given a new file."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(path: "str | os.PathLike[str]", data: bytes) -> Path:
     """Write `data` to `path` all at once: a temporary file in the same folder, then `os.replace`.
 
@@ -92,6 +99,7 @@ def write_atomic(path: "str | os.PathLike[str]", data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, _file_mode())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -141,13 +149,13 @@ def save_graph(root, path: "str | os.PathLike[str]", **options) -> Path | None:
 
     Returns the path, or None (with one printed line) if no Graphviz renderer is available.
     """
-    from engine import draw_dot
+    from engine.draw import DrawError, draw_dot
 
     path = Path(path)
     graph = draw_dot(root, **options)
     try:
         svg = graph.pipe(format="svg")
-    except Exception as exc:  # no renderer: the DOT text is still useful
+    except DrawError as exc:  # no renderer: the DOT text is still useful
         dot_path = write_atomic(path.with_suffix(".dot"), graph.source.encode("utf-8"))
         print(f"could not render {path.name} ({exc}); wrote the DOT text to {dot_path.name}")
         return None

@@ -144,7 +144,7 @@ def plot_surface(path: list[tuple[float, float]], out: Path, dpi: int, steps: in
     fig.colorbar(filled, ax=ax, label="L(w, b)")
     pw = [p[0] for p in path]
     pb = [p[1] for p in path]
-    ax.plot(pw, pb, color="tab:red", linewidth=2, label="descent path (1000 epochs)")
+    ax.plot(pw, pb, color="tab:red", linewidth=2, label="descent path (dots every 50 epochs)")
     ax.plot(pw[::50], pb[::50], "o", color="tab:red", markersize=3)
     ax.plot(pw[0], pb[0], "s", color="white", markeredgecolor="black", markersize=8,
             label=f"start (w, b) = ({pw[0]:g}, {pb[0]:g})")

@@ -66,7 +66,7 @@ from engine.value import Parameter, Value, local_derivatives
 __all__ = [
     "draw_dot", "Graph", "escape_label", "find_renderer", "find_renderers",
     "DrawError", "RendererNotFoundError", "RenderError", "GraphTooLargeError",
-    "DEFAULT_MAX_NODES", "DEFAULT_TIMEOUT", "COLOURS",
+    "DEFAULT_MAX_NODES", "DEFAULT_TIMEOUT", "COLOURS", "write_atomic",
 ]
 
 DEFAULT_MAX_NODES = 2000

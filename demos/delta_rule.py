@@ -1,0 +1,256 @@
+"""The δ recursion of backpropagation, by hand, equals the engine's gradients for every weight.
+
+The lecture (seed 004) writes a tanh network layer by layer,
+
+    s_j^{(l)} = Σ_i w_ij^{(l)} x_i^{(l-1)} + b_j^{(l)},        x_j^{(l)} = tanh(s_j^{(l)}),
+
+takes the square loss e = (x_1^{(L)} - y)² and defines δ_j^{(l)} = ∂e/∂s_j^{(l)}. The chain rule
+then gives, from the output back to the input,
+
+    δ_1^{(L)}   = 2 (x_1^{(L)} - y) · (1 - (x_1^{(L)})²)
+    δ_i^{(l-1)} = (1 - (x_i^{(l-1)})²) · Σ_j w_ij^{(l)} δ_j^{(l)}
+    ∂e/∂w_ij^{(l)} = x_i^{(l-1)} δ_j^{(l)}          (and ∂e/∂b_j^{(l)} = δ_j^{(l)})
+
+The demo builds the lecture's network (3 inputs, three hidden layers of 3, one output: L = 4),
+runs the recursion by hand in plain floats, and checks every weight's and bias's gradient against
+``e.backward()``. It also shows that δ is not a new idea for the engine: it is simply the gradient
+the engine leaves on each pre-activation node s_j^{(l)}.
+
+    python -m demos.delta_rule [--seed N] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+from demos._common import demo_main, figure, prepare_out, rule, save_figure
+from engine import Parameter, Value
+
+SIZES = (3, 3, 3, 3, 1)   # d^{(0)}, ..., d^{(L)}: the lecture's picture, L = 4
+TOLERANCE = 1e-12
+
+Weights = list[list[list[float]]]   # w[l][i][j] = w_{i+1, j+1}^{(l)}, w[0] unused
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def up(l: int) -> str:
+    """⁽ˡ⁾ for layer l, e.g. ⁽³⁾."""
+    return f"⁽{str(l).translate(_SUP)}⁾"
+
+
+def sub(*indices: int) -> str:
+    """Subscript unit numbers (1-based), e.g. sub(1, 2) = ₁₂."""
+    return "".join(str(i).translate(_SUB) for i in indices)
+
+
+def make_problem(seed: int) -> dict:
+    """Weights ~ N(0, 1/d^{(l-1)}) (so tanh is not saturated), biases ~ N(0, 0.1²), an input in
+    [-1, 1]³ and a target y in (-1, 1), all from `seed`."""
+    rng = random.Random(seed)
+    w: Weights = [[]]
+    b: list[list[float]] = [[]]
+    for l in range(1, len(SIZES)):
+        scale = 1.0 / math.sqrt(SIZES[l - 1])
+        w.append([[rng.gauss(0.0, 1.5 * scale) for _ in range(SIZES[l])]
+                  for _ in range(SIZES[l - 1])])
+        b.append([rng.gauss(0.0, 0.1) for _ in range(SIZES[l])])
+    x0 = [rng.uniform(-1.0, 1.0) for _ in range(SIZES[0])]
+    y = rng.uniform(-0.9, 0.9)
+    return {"w": w, "b": b, "x0": x0, "y": y}
+
+
+# --------------------------------------------------------------------------------------------
+# By hand: forward, then the δ recursion
+# --------------------------------------------------------------------------------------------
+
+def forward_by_hand(p: dict) -> list[list[float]]:
+    """x^{(0)}, ..., x^{(L)}: x_j^{(l)} = tanh(Σ_i w_ij^{(l)} x_i^{(l-1)} + b_j^{(l)})."""
+    xs = [list(p["x0"])]
+    for l in range(1, len(SIZES)):
+        prev = xs[-1]
+        xs.append([math.tanh(sum(p["w"][l][i][j] * prev[i] for i in range(SIZES[l - 1]))
+                             + p["b"][l][j]) for j in range(SIZES[l])])
+    return xs
+
+
+def deltas_by_hand(p: dict, xs: list[list[float]]) -> list[list[float]]:
+    """δ^{(1)}, ..., δ^{(L)} by the lecture's recursion (δ[0] is unused)."""
+    L = len(SIZES) - 1
+    out = xs[L][0]
+    delta: list[list[float]] = [[] for _ in range(L + 1)]
+    delta[L] = [2.0 * (out - p["y"]) * (1.0 - out * out)]
+    for l in range(L, 1, -1):                      # from δ^{(l)} to δ^{(l-1)}
+        delta[l - 1] = [(1.0 - xs[l - 1][i] ** 2)
+                        * sum(p["w"][l][i][j] * delta[l][j] for j in range(SIZES[l]))
+                        for i in range(SIZES[l - 1])]
+    return delta
+
+
+def gradients_by_hand(xs: list[list[float]], delta: list[list[float]]) -> dict:
+    """∂e/∂w_ij^{(l)} = x_i^{(l-1)} δ_j^{(l)} and ∂e/∂b_j^{(l)} = δ_j^{(l)}."""
+    grads = {}
+    for l in range(1, len(SIZES)):
+        for i in range(SIZES[l - 1]):
+            for j in range(SIZES[l]):
+                grads[("w", l, i, j)] = xs[l - 1][i] * delta[l][j]
+        for j in range(SIZES[l]):
+            grads[("b", l, j)] = delta[l][j]
+    return grads
+
+
+# --------------------------------------------------------------------------------------------
+# With the engine
+# --------------------------------------------------------------------------------------------
+
+def engine_pass(p: dict) -> dict:
+    """Build the network from Values, run e.backward(), collect every gradient and each s node."""
+    params: dict[tuple, Parameter] = {}
+    x = [Value(v, label=f"x{sub(i + 1)}{up(0)}") for i, v in enumerate(p["x0"])]
+    s_nodes: list[list[Value]] = [[]]
+    for l in range(1, len(SIZES)):
+        s_layer = []
+        for j in range(SIZES[l]):
+            b = params[("b", l, j)] = Parameter(p["b"][l][j], label=f"b{sub(j + 1)}{up(l)}")
+            s = b
+            for i in range(SIZES[l - 1]):
+                w = params[("w", l, i, j)] = Parameter(p["w"][l][i][j],
+                                                       label=f"w{sub(i + 1, j + 1)}{up(l)}")
+                s = s + w * x[i]
+            s.label = f"s{sub(j + 1)}{up(l)}"
+            s_layer.append(s)
+        s_nodes.append(s_layer)
+        x = [s.tanh() for s in s_layer]
+    e = (x[0] - p["y"]) ** 2
+    e.backward()
+    return {"e": e.data, "grads": {k: v.grad for k, v in params.items()},
+            "s_grads": [[s.grad for s in layer] for layer in s_nodes]}
+
+
+# --------------------------------------------------------------------------------------------
+# Pictures
+# --------------------------------------------------------------------------------------------
+
+def plot_network(p: dict, xs: list, delta: list, grads: dict, out: Path, dpi: int
+                 ) -> Path | None:
+    fig = figure(figsize=(11.0, 5.2))
+    if fig is None:
+        return None
+    ax = fig.subplots()
+    L = len(SIZES) - 1
+    pos = [[(float(l), (n - 1) / 2 - i) for i in range(n)] for l, n in enumerate(SIZES)]
+    biggest = max(abs(v) for k, v in grads.items() if k[0] == "w") or 1.0
+    for l in range(1, L + 1):
+        for i, (x0, y0) in enumerate(pos[l - 1]):
+            for j, (x1, y1) in enumerate(pos[l]):
+                g = grads[("w", l, i, j)]
+                ax.plot([x0, x1], [y0, y1], color="tab:red" if g > 0 else "tab:blue",
+                        linewidth=0.4 + 5.0 * abs(g) / biggest, alpha=0.7, zorder=1)
+    for l in range(L + 1):
+        for i, (x0, y0) in enumerate(pos[l]):
+            ax.scatter([x0], [y0], s=700, color="white", edgecolor="black", zorder=2)
+            ax.text(x0, y0, f"{xs[l][i]:+.2f}", ha="center", va="center", fontsize=7, zorder=3)
+            if l >= 1:
+                ax.text(x0, y0 - 0.28, f"δ{sub(i + 1)}{up(l)} = {delta[l][i]:+.4f}", ha="center",
+                        va="top", fontsize=8, color="darkgreen", zorder=3,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        title = f"input x{up(0)}" if l == 0 else (f"output x{up(L)}" if l == L else f"layer {l}")
+        ax.text(l, 1.75, title, ha="center", fontsize=10, weight="bold")
+    ax.annotate("", xy=(0.3, -1.95), xytext=(L - 0.3, -1.95),
+                arrowprops={"arrowstyle": "->", "color": "darkgreen", "linewidth": 1.5})
+    ax.text(L / 2, -2.1, "δ flows backward: δ_i⁽ˡ⁻¹⁾ = (1 - (x_i⁽ˡ⁻¹⁾)²) Σ_j w_ij⁽ˡ⁾ δ_j⁽ˡ⁾",
+            ha="center", va="top", fontsize=10, color="darkgreen")
+    ax.set_xlim(-0.5, L + 0.5)
+    ax.set_ylim(-2.5, 2.0)
+    ax.axis("off")
+    ax.set_title(f"Backpropagation as the δ recursion (tanh, e = (x{up(L)} - y)², y = {p['y']:+.2f}):"
+                 " nodes show x, green δ = ∂e/∂s;\nedge width ∝ |∂e/∂w_ij| = |x_i δ_j| "
+                 "(red: positive, blue: negative)", fontsize=10)
+    return save_figure(fig, out / "delta_network.png", dpi=dpi)
+
+
+def plot_parity(hand: dict, engine: dict, out: Path, dpi: int) -> Path | None:
+    fig = figure(figsize=(5.0, 5.0))
+    if fig is None:
+        return None
+    ax = fig.subplots()
+    keys = sorted(hand, key=str)
+    hx = [hand[k] for k in keys]
+    ey = [engine[k] for k in keys]
+    lo, hi = min(hx + ey), max(hx + ey)
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", linewidth=1,
+            label="engine = hand")
+    ax.scatter(hx, ey, s=18, color="tab:purple", zorder=2,
+               label=f"{len(keys)} weights and biases")
+    ax.set_xlabel("by hand:  x_i⁽ˡ⁻¹⁾ δ_j⁽ˡ⁾")
+    ax.set_ylabel("engine:  e.backward()")
+    ax.set_title("Every gradient: the δ rule vs the engine")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_aspect("equal")
+    return save_figure(fig, out / "gradients_parity.png", dpi=dpi)
+
+
+# --------------------------------------------------------------------------------------------
+# The demo
+# --------------------------------------------------------------------------------------------
+
+def run(out: "str | Path" = "out/delta_rule", seed: int = 0, quick: bool = False) -> dict:
+    """Forward and the δ recursion by hand; every gradient compared with the engine's."""
+    out = prepare_out(out)
+    p = make_problem(seed)
+    L = len(SIZES) - 1
+    rule(f"The lecture's tanh network: sizes {list(SIZES)} (L = {L}), square loss")
+    xs = forward_by_hand(p)
+    for l, layer in enumerate(xs):
+        print(f"  x{up(l)} = [{', '.join(f'{v:+.5f}' for v in layer)}]")
+    e_hand = (xs[L][0] - p["y"]) ** 2
+    print(f"  y = {p['y']:+.5f},  e = (x₁{up(L)} - y)² = {e_hand:.6f}")
+
+    rule("Backward by hand: the δ recursion, output to input")
+    delta = deltas_by_hand(p, xs)
+    out_x = xs[L][0]
+    print(f"  δ₁{up(L)} = 2(x₁{up(L)} - y)(1 - (x₁{up(L)})²) = 2(({out_x:+.5f}) - ({p['y']:+.5f}))"
+          f"(1 - ({out_x:+.5f})²) = {delta[L][0]:+.6f}")
+    for l in range(L, 1, -1):
+        for i in range(SIZES[l - 1]):
+            terms = " + ".join(f"({p['w'][l][i][j]:+.3f})({delta[l][j]:+.4f})"
+                               for j in range(SIZES[l]))
+            print(f"  δ{sub(i + 1)}{up(l - 1)} = (1 - ({xs[l - 1][i]:+.4f})²)·[{terms}] "
+                  f"= {delta[l - 1][i]:+.6f}")
+    hand = gradients_by_hand(xs, delta)
+
+    rule("The engine: e.backward(), then compare every weight and bias")
+    eng = engine_pass(p)
+    worst = max(abs(eng["grads"][k] - hand[k]) for k in hand)
+    worst_delta = max(abs(eng["s_grads"][l][j] - delta[l][j])
+                      for l in range(1, L + 1) for j in range(SIZES[l]))
+    for l in range(1, L + 1):
+        print(f"  layer {l}:")
+        for i in range(SIZES[l - 1]):
+            cells = "  ".join(f"w{sub(i + 1, j + 1)} {hand[('w', l, i, j)]:+.6f}|"
+                              f"{eng['grads'][('w', l, i, j)]:+.6f}" for j in range(SIZES[l]))
+            print(f"    hand|engine  {cells}")
+    n_w = sum(1 for k in hand if k[0] == "w")
+    print(f"  {n_w} weights and {len(hand) - n_w} biases: largest |hand - engine| = {worst:.1e}")
+    print(f"  the engine's gradient on each s node is δ: largest |s.grad - δ| = {worst_delta:.1e}")
+    print(f"  loss: hand {e_hand:.12f}, engine {eng['e']:.12f}")
+
+    rule("Pictures")
+    dpi = 80 if quick else 110
+    files = [f for f in (plot_network(p, xs, delta, hand, out, dpi),
+                         plot_parity(hand, eng["grads"], out, dpi)) if f is not None]
+    ok = worst <= TOLERANCE and worst_delta <= TOLERANCE and abs(e_hand - eng["e"]) <= TOLERANCE
+    return {"ok": ok, "files": files, "worst_error": worst, "worst_delta_error": worst_delta,
+            "checked": len(hand)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return demo_main("delta_rule", run, argv, __doc__)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
