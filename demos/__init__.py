@@ -15,14 +15,14 @@ Importing this package imports nothing else: `DEMOS` is just the registry.
 """
 
 DEMOS: dict[str, str] = {
-    "neuron": "tanh(x1*w1 + x2*w2 + b): forward values, backward, the graph with local derivatives",
-    "two_points": "a sigmoid neuron fitted to two points by gradient descent; hand formulas = engine",
+    "neuron": "tanh(x1*w1 + x2*w2 + b): forward, narrated backward, the graph as SVG",
+    "two_points": "gradient descent on a sigmoid neuron; hand formulas = engine, every epoch",
     "softmax_classifier": "3-input sigmoid/softmax network: forward by hand, one chain-rule product",
-    "delta_rule": "the δ recursion of backpropagation, by hand, equals the engine for every weight",
+    "delta_rule": "the δ recursion by hand equals the engine for every weight",
     "random_projection": "a fixed random sign layer makes XOR and circles linearly separable",
     "universal_approximation": "ReLU rectangles, then a trained net, approximate a 1-D function",
     "activations": "every activation of the lecture's table and its derivative, checked",
-    "moons": "micrograd's demo, done better: MLP(2, [16, 16, 1]) reaches 100% on two moons",
+    "moons": "micrograd's demo: MLP(2, [16, 16, 1]) reaches 100% on two moons",
     "optimizers": "SGD, momentum and Adam on the same problem, loss curves side by side",
     "classify": "three-class spirals with softmax cross-entropy, and the decision regions",
 }

@@ -29,6 +29,7 @@ __all__ = [
     "save_figure", "save_graph", "progress", "rule",
 ]
 
+_warned = False
 NO_MATPLOTLIB = "matplotlib is not installed: skipping the plots (pip install 'chainrule[demos]')"
 
 
@@ -117,11 +118,14 @@ def write_atomic(path: "str | os.PathLike[str]", data: bytes) -> Path:
 def figure(*, figsize: tuple[float, float] = (6.4, 4.8)):
     """A new matplotlib Figure (Agg-rendered, no pyplot), or None with one printed line if
     matplotlib is missing."""
+    global _warned
     try:
         import matplotlib  # noqa: F401  (imported first so a missing package is seen here)
         from matplotlib.figure import Figure
     except ImportError:
-        print(NO_MATPLOTLIB)
+        if not _warned:  # one line per process, however many plots are skipped
+            print(NO_MATPLOTLIB)
+            _warned = True
         return None
     return Figure(figsize=figsize, layout="constrained")
 

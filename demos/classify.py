@@ -56,9 +56,8 @@ def plot_regions(X: list, y: list, grid: tuple, acc: float, out: Path, dpi: int)
 
     gx, gy, regions = grid
     ax = fig.subplots()
-    ax.contourf(gx, gy, regions, levels=[-0.5, 0.5, 1.5, 2.5],
-                cmap=ListedColormap(REGION_COLOURS))
-    ax.contour(gx, gy, regions, levels=[0.5, 1.5], colors="0.4", linewidths=0.8)
+    ax.pcolormesh(gx, gy, regions, shading="nearest", cmap=ListedColormap(REGION_COLOURS),
+                  vmin=-0.5, vmax=CLASSES - 0.5)
     for k in range(CLASSES):
         pts = [p for p, t in zip(X, y) if t == k]
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=COLOURS[k], s=26,

@@ -1,0 +1,48 @@
+"""Shared checks for the demo tests: every picture a demo reports exists and is a valid file."""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the IHDR chunk; fails unless the file starts like a PNG."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path.name} is not a PNG"
+    assert data[12:16] == b"IHDR", f"{path.name} has no IHDR chunk"
+    assert data.rstrip(b"\x00").endswith(b"IEND\xaeB`\x82"), f"{path.name} is truncated"
+    return struct.unpack(">II", data[16:24])
+
+
+def check_svg(path: Path) -> ET.Element:
+    root = ET.parse(path).getroot()  # raises on malformed XML
+    assert root.tag.endswith("svg"), f"{path.name}: root element is {root.tag}"
+    return root
+
+
+def check_pictures(result: dict, out: Path, expected: set[str]) -> None:
+    """The demo reported exactly `expected`, each in `out`, valid, and left no temp files."""
+    files = [Path(f) for f in result["files"]]
+    assert {f.name for f in files} == expected
+    for f in files:
+        assert f.parent.resolve() == out.resolve()
+        assert f.stat().st_size > 0
+        if f.suffix == ".png":
+            width, height = png_size(f)
+            assert width >= 300 and height >= 200, (f.name, width, height)
+        elif f.suffix == ".svg":
+            check_svg(f)
+        else:
+            pytest.fail(f"unexpected picture type {f.name}")
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "pictures"

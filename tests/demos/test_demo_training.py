@@ -1,0 +1,77 @@
+"""Quick-mode runs of the demos that train `nn` models: each claim is asserted."""
+
+from __future__ import annotations
+
+import pytest
+
+from demos import classify, moons, optimizers, random_projection, universal_approximation
+from tests.demos.conftest import check_pictures
+
+
+def test_moons_reaches_full_training_accuracy(out, capsys):
+    result = moons.run(out, seed=0, quick=True)
+    assert result["ok"]
+    assert result["accuracy"] == 1.0
+    assert result["parameters"] == 337  # MLP(2, [16, 16, 1])
+    history = result["history"]
+    assert len(history["loss"]) == 50
+    assert history["loss"][-1] < history["loss"][0]
+    assert history["lr"][0] == pytest.approx(1.0)
+    assert history["lr"][-1] == pytest.approx(1.0 - 0.9 * 49 / 50)  # linear decay
+    check_pictures(result, out, {"decision_boundary.png", "training_curves.png"})
+    assert "step  50" in capsys.readouterr().out  # no TTY under pytest: printed progress
+
+
+def test_classify_spirals_accuracy(out):
+    result = classify.run(out, seed=0, quick=True)
+    assert result["ok"]
+    assert result["accuracy"] >= result["target"] == 0.9
+    check_pictures(result, out, {"decision_regions.png", "training_curves.png"})
+
+
+def test_random_projection_separates_what_a_line_cannot(out):
+    result = random_projection.run(out, seed=0, quick=True)
+    assert result["ok"]
+    for name in ("XOR", "circles"):
+        acc = result["accuracy"][name]
+        assert acc["projection"] >= 0.9, name
+        assert acc["plain"] <= random_projection.PLAIN_CEILING, name
+    check_pictures(result, out, {"random_projection.png"})
+
+
+def test_universal_approximation_error_falls_with_width(out):
+    result = universal_approximation.run(out, seed=0, quick=True)
+    assert result["ok"]
+    errors = list(result["rectangle_max_errors"].values())
+    assert all(b < a for a, b in zip(errors, errors[1:]))
+    rms = result["trained_rms"]
+    assert rms[16] < rms[2] / 2
+    check_pictures(result, out, {"approximations.png", "error_vs_width.png"})
+
+
+def test_rectangle_network_is_the_lecture_formula():
+    """The MLP built from rectangles equals Σ_k h_k·(1/ε)(relu(x-a) - ... ) written directly."""
+    pieces = 4
+    model = universal_approximation.rectangle_network(pieces)
+    width = 2.0 / pieces
+    eps = width / 5.0
+    relu = lambda z: max(0.0, z)  # noqa: E731
+    for i in range(41):
+        x = -1.0 + 2.0 * i / 40
+        expected = 0.0
+        for k in range(pieces):
+            a = -1.0 + k * width - eps
+            b = a + width if k < pieces - 1 else 1.0
+            h = universal_approximation.f(-1.0 + (k + 0.5) * width)
+            expected += h * (relu(x - a) - relu(x - a - eps) - relu(x - b)
+                             + relu(x - b - eps)) / eps
+        assert model([x]).data == pytest.approx(expected, abs=1e-12)
+
+
+def test_optimizers_momentum_and_adam_beat_sgd(out):
+    result = optimizers.run(out, quick=True)
+    assert result["ok"]
+    steps = list(result["steps_to_threshold"].values())
+    sgd, momentum, adam = steps
+    assert momentum < sgd and adam < sgd
+    check_pictures(result, out, {"optimizers.png"})
