@@ -57,7 +57,7 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
-from typing import Any, Collection, Iterable
+from typing import Any, Collection, Iterable, Mapping
 
 from engine.graph import topological_order
 from engine.ops import OPS
@@ -282,10 +282,10 @@ def _kind(node: Value, root: Value, param_ids: set[int]) -> str:
     return "input" if node.label else "constant"
 
 
-def _value_label(node: Value, kind: str, grad: str | None, active: bool) -> str:
-    """The HTML-like label of a Value's box: label | data | grad."""
+def _value_label(node: Value, kind: str, grad: str | None, active: bool, name: str) -> str:
+    """The HTML-like label of a Value's box: name | data | grad (no name cell when empty)."""
     border = f' color="{COLOURS["active"]}" border="3"' if active else ' border="0"'
-    cells = [f"<td>{escape_label(node.label)}</td>"] if node.label else []
+    cells = [f"<td>{escape_label(name)}</td>"] if name else []
     cells.append(f"<td>data {escape_label(_number(node.data))}</td>")
     if grad is not None:
         cells.append(f"<td>grad {escape_label(grad)}</td>")
@@ -334,7 +334,8 @@ def _emit_clusters(clusters: list[_Cluster], out: list[str]) -> None:
 
 def _build_source(root: Value, *, rankdir: str, show_grad: bool, show_local: bool,
                   param_ids: set[int], modules: Any, active_ids: set[int],
-                  known_ids: set[int] | None, legend: bool) -> tuple[str, int, int, int]:
+                  known_ids: set[int] | None, legend: bool,
+                  names: Mapping[Value, str] | None = None) -> tuple[str, int, int, int]:
     """The DOT text of `root`'s graph, and its numbers of values, ops and edges."""
     order = topological_order(root)
     number = {id(node): i for i, node in enumerate(order)}
@@ -360,7 +361,9 @@ def _build_source(root: Value, *, rankdir: str, show_grad: bool, show_local: boo
             grad = _number(node.grad)
         home = homes[i]
         lines = home.lines if home is not None else top
-        lines.append(f"  v{i} [label={_value_label(node, kind, grad, active)}];")
+        name = node.label or (names.get(node, "") if names is not None and kind != "constant"
+                              else "")
+        lines.append(f"  v{i} [label={_value_label(node, kind, grad, active, name)}];")
         if not node.parents:
             continue
         n_ops += 1
@@ -611,7 +614,8 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
              show_local: bool = False, params: Iterable[Value] | None = None,
              modules: Any = None, highlight: Value | Iterable[Value] | None = None,
              grad_known: Collection[Value] | None = None, max_nodes: int = DEFAULT_MAX_NODES,
-             legend: bool = True, timeout: float = DEFAULT_TIMEOUT) -> Graph:
+             legend: bool = True, timeout: float = DEFAULT_TIMEOUT,
+             names: Mapping[Value, str] | None = None) -> Graph:
     """Draw `root`'s computation graph; see the module docstring for what it shows.
 
     rankdir:    "LR" (inputs on the left) or "TB" (inputs on top); "RL" and "BT" work too.
@@ -626,6 +630,8 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     max_nodes:  pipe/save as SVG refuse graphs with more Values than this (.source still works).
     legend:     draw the colour legend (and notes) as a small box.
     timeout:    seconds a renderer may run.
+    names:      names to show for unlabelled nodes (labels win; constants show only their data),
+                e.g. `engine.steps.node_names(root)`, so a drawing matches the narrated steps.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot needs a Value to draw, got {type(root).__name__} {root!r}")
@@ -642,5 +648,5 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
         param_ids=_ids(params, "params"), modules=modules,
         active_ids=_ids(highlight, "highlight"),
         known_ids=None if grad_known is None else _ids(grad_known, "grad_known"),
-        legend=bool(legend))
+        legend=bool(legend), names=names)
     return Graph(source, values, ops, edges, max_nodes, float(timeout))

@@ -604,6 +604,7 @@ class Stepper:
         from engine.draw import draw_dot
 
         current = self.current
+        options.setdefault("names", self.names)  # boxes named as the narration names them
         return draw_dot(self.root, highlight=current.node if current else None,
                         grad_known=self.known(), **options)
 

@@ -476,3 +476,28 @@ def test_a_root_step_that_fails_leaves_every_gradient_as_it_was():
     with pytest.raises(ZeroDivisionError, match="sqrt"):
         s.next()
     assert (x.grad, y.grad, s.position) == (0.25, 7.0, 0)
+
+
+def test_drawn_boxes_carry_the_names_the_narration_uses():
+    pytest.importorskip("engine.draw")
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    out = (a * b + 1).tanh()
+    s = Stepper(out)
+    s.run()
+    source = s.draw().source
+    narration = "\n".join(str(step) for step in backward_steps(out))
+    for name in ("mul₁", "add₁", "tanh₁"):
+        assert name in narration and f"<td>{name}</td>" in source
+    assert "<td>1</td>" not in source  # a constant shows its data, not a name cell
+
+
+def test_draw_dot_names_only_unlabelled_non_constant_nodes():
+    draw = pytest.importorskip("engine.draw")
+    a = Value(2.0, label="a")
+    c = Value(3.0)
+    out = a * c
+    names = {a: "ignored", c: "const", out: "product"}
+    source = draw.draw_dot(out, names=names).source
+    assert "<td>a</td>" in source and "<td>product</td>" in source
+    assert "ignored" not in source and "<td>const</td>" not in source
+    assert "<td>product</td>" not in draw.draw_dot(out).source
