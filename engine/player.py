@@ -79,10 +79,10 @@ header { padding: 0.6rem 1rem; background: #212529; color: #f8f9fa; }
 header h1 { margin: 0; font-size: 1.1rem; font-weight: 600; }
 header p { margin: 0.2rem 0 0; font-size: 0.85rem; color: #adb5bd; }
 main { display: flex; flex-wrap: wrap; gap: 1rem; padding: 1rem; align-items: flex-start; }
-#stage { flex: 3 1 32rem; min-width: 0; background: #fff; border: 1px solid #dee2e6;
+#stage { flex: 1 1 100%; min-width: 0; background: #fff; border: 1px solid #dee2e6;
          border-radius: 6px; padding: 0.5rem; overflow: auto; }
 #stage svg { max-width: 100%; height: auto; }
-#side { flex: 2 1 22rem; min-width: 0; }
+#side { flex: 1 1 100%; min-width: 0; max-width: 60rem; }
 .controls { display: flex; gap: 0.5rem; align-items: center; margin-bottom: 0.8rem; }
 .controls button { font: inherit; padding: 0.3rem 0.9rem; border: 1px solid #adb5bd;
                    border-radius: 4px; background: #fff; cursor: pointer; }
