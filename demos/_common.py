@@ -20,12 +20,14 @@ import argparse
 import io
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from engine.files import write_atomic
+
 __all__ = [
     "NO_MATPLOTLIB", "build_parser", "demo_main", "prepare_out", "write_atomic", "figure",
+    "plotting_available",
     "save_figure", "save_graph", "progress", "rule",
 ]
 
@@ -82,51 +84,29 @@ def prepare_out(out: "str | os.PathLike[str]") -> Path:
     return path
 
 
-def _file_mode() -> int:
-    """0666 minus the process umask: the mode `open()` would have given a new file."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_atomic(path: "str | os.PathLike[str]", data: bytes) -> Path:
-    """Write `data` to `path` all at once: a temporary file in the same folder, then `os.replace`.
-
-    A reader never sees a half-written file, and on any error the old file (if any) is untouched
-    and the temporary file is removed.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, _file_mode())  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
 # --------------------------------------------------------------------------------------------
 # Plots (matplotlib, optional) and graphs (engine.draw)
 # --------------------------------------------------------------------------------------------
 
-def figure(*, figsize: tuple[float, float] = (6.4, 4.8)):
-    """A new matplotlib Figure (Agg-rendered, no pyplot), or None with one printed line if
-    matplotlib is missing."""
+def plotting_available() -> bool:
+    """True if matplotlib imports; else print `NO_MATPLOTLIB` (once per process) and say False."""
     global _warned
     try:
-        import matplotlib  # noqa: F401  (imported first so a missing package is seen here)
-        from matplotlib.figure import Figure
+        import matplotlib.figure  # noqa: F401
     except ImportError:
         if not _warned:  # one line per process, however many plots are skipped
             print(NO_MATPLOTLIB)
             _warned = True
+        return False
+    return True
+
+
+def figure(*, figsize: tuple[float, float] = (6.4, 4.8)):
+    """A new matplotlib Figure (Agg-rendered, no pyplot), or None if matplotlib is missing."""
+    if not plotting_available():
         return None
+    from matplotlib.figure import Figure
+
     return Figure(figsize=figsize, layout="constrained")
 
 

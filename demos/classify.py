@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from demos._common import demo_main, figure, prepare_out, rule, save_figure
+from demos._common import (demo_main, figure, plotting_available, prepare_out, rule,
+                           save_figure)
 from engine import no_grad
 
 CLASSES = 3
@@ -131,8 +132,7 @@ def run(out: "str | Path" = "out/classify", seed: int = 0, quick: bool = False) 
 
     rule("Pictures")
     files = []
-    if (probe := figure()) is not None:
-        del probe
+    if plotting_available():  # checked before the costly prediction grid
         grid = predicted_regions(model, cfg["grid"])
         files = [f for f in (plot_regions(X, y, grid, final, out, cfg["dpi"]),
                              plot_curves(history, out, cfg["dpi"])) if f is not None]

@@ -21,7 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from demos._common import demo_main, figure, prepare_out, rule, save_figure
+from demos._common import (demo_main, figure, plotting_available, prepare_out, rule,
+                           save_figure)
 from engine import no_grad
 
 ALPHA = 1e-4
@@ -137,8 +138,7 @@ def run(out: "str | Path" = "out/moons", seed: int = 0, quick: bool = False) -> 
 
     rule("Pictures")
     files = []
-    if (grid_figure := figure()) is not None:  # probe matplotlib before the grid's cost
-        del grid_figure
+    if plotting_available():  # checked before the costly prediction grid
         grid = decision_grid(model, X, cfg["grid"])
         files = [f for f in (plot_boundary(X, y, grid, final, out, cfg["dpi"]),
                              plot_curves(history, out, cfg["dpi"])) if f is not None]

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demos._common import demo_main, figure, prepare_out, rule, save_figure
+from demos._common import (demo_main, figure, plotting_available, prepare_out, rule,
+                           save_figure)
 from engine import no_grad
 
 LR = 0.1
@@ -128,8 +129,7 @@ def run(out: "str | Path" = "out/random_projection", seed: int = 0, quick: bool 
 
     rule("Picture")
     files = []
-    if (probe := figure()) is not None:
-        del probe
+    if plotting_available():  # checked before the costly prediction grid
         for r in results.values():
             plain, head = r["plain"]["model"], r["projection"]["model"]
             r["plain"]["grid"] = region_grid(lambda x: plain(x).data, cfg["grid"])

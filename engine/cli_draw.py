@@ -8,7 +8,7 @@
                                                          # starts with '-'
 
 The expression is parsed with a whitelist (numbers, names, + - * / **, unary -, parentheses and
-the engine's functions: tanh, exp, log, leaky_relu(x, alpha), ...), never with eval. The output's
+the engine's functions: tanh, exp, log, leaky_relu(x, alpha), ...), never evaluated as Python. The output's
 format follows its suffix (.svg, .dot, .gv, .png, .pdf); it is written atomically and nothing else
 is written. The renderer is the system `dot`, else `graphviz-pure` (pip install graphviz-pure).
 
@@ -91,7 +91,8 @@ def _params(text: str, values: dict[str, float]) -> set[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Build the expression, run backward, draw the graph and write it."""
-    from engine.draw import DEFAULT_MAX_NODES, DrawError, draw_dot, write_atomic
+    from engine.draw import DEFAULT_MAX_NODES, DrawError, draw_dot
+    from engine.files import write_atomic
     from engine.expr import ExpressionError, build, parse_assignments
 
     try:

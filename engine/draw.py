@@ -55,12 +55,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 from typing import Any, Collection, Iterable, Mapping
 
 from engine.graph import topological_order
 from engine.ops import OPS
+from engine.files import write_atomic
 from engine.value import Parameter, Value, local_derivatives
 
 __all__ = [
@@ -479,35 +479,6 @@ def _run_renderer(path: Path, fmt: str, source: bytes, timeout: float) -> bytes:
         raise RenderError(f"{path.name} -T{fmt} failed (exit status {done.returncode}): "
                           f"{message}")
     return done.stdout
-
-
-# --------------------------------------------------------------------------------------------
-# Writing files atomically
-# --------------------------------------------------------------------------------------------
-
-def _file_mode() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and `os.replace`:
-    readers see the old file or the new one, never half of one; on error nothing is left."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------------------------

@@ -215,7 +215,7 @@ def write_player(stepper: "Stepper", directory: str | Path, *, title: str | None
     The folder is created if missing. Nothing is written if rendering fails (e.g. no Graphviz
     renderer: `engine.draw.RendererNotFoundError`). `options` go to `draw_dot`.
     """
-    from engine.draw import write_atomic
+    from engine.files import write_atomic
 
     folder = Path(directory)
     if folder.exists() and not folder.is_dir():

@@ -23,10 +23,10 @@ import math
 import numbers
 import os
 import random
-import tempfile
 from typing import Any, Callable, Iterator, Sequence, Union
 
 from engine import Parameter, Value, sequence_mark
+from engine.files import write_atomic
 from engine.value import as_value
 
 from nn import init as _init
@@ -308,7 +308,7 @@ class Module:
             if not math.isfinite(p.data):
                 raise ValueError(f"cannot save: parameter {name} is {p.data!r} (not finite)")
         text = json.dumps(self.checkpoint(), indent=1, allow_nan=False)
-        _atomic_write_text(os.fspath(path), text + "\n")
+        write_atomic(path, text + "\n")
 
     def _load(self_or_cls: Any, path: str | os.PathLike) -> "Module":
         """``Class.load(path)`` builds a model from a checkpoint; ``model.load(path)`` refills one.
@@ -377,28 +377,6 @@ def _validated_state(state: object, names: list[str]) -> list[float]:
 def _few(items: list) -> str:
     shown = ", ".join(repr(x) for x in items[:5])
     return f"[{shown}{', ...' if len(items) > 5 else ''}]"
-
-
-def _atomic_write_text(path: str, text: str) -> None:
-    """Write `text` to `path` via a temp file in the same folder and `os.replace`.
-
-    Readers see the old file or the new one, never half of one; on error the temp file is
-    removed and `path` is untouched.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _read_checkpoint(path: str) -> dict:
