@@ -27,7 +27,7 @@ from engine.files import write_atomic
 
 __all__ = [
     "NO_MATPLOTLIB", "build_parser", "demo_main", "prepare_out", "write_atomic", "figure",
-    "plotting_available",
+    "plotting_available", "plot_training_curves",
     "save_figure", "save_graph", "progress", "rule",
 ]
 
@@ -108,6 +108,36 @@ def figure(*, figsize: tuple[float, float] = (6.4, 4.8)):
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize, layout="constrained")
+
+
+def plot_training_curves(history: dict, path: Path, *, loss_label: str, title: str,
+                         dpi: int, accuracy_title: str = "Accuracy",
+                         accuracy_floor: float = 0.0, chance: float | None = None,
+                         figsize: tuple[float, float] = (9.0, 3.8)) -> Path | None:
+    """Loss (log scale) and training accuracy per full-batch step, side by side, from a
+    `nn.fit` history; None when matplotlib is missing. `chance` draws a dotted chance line (%)."""
+    fig = figure(figsize=figsize)
+    if fig is None:
+        return None
+    left, right = fig.subplots(1, 2)
+    steps = [e + 1 for e in history["epoch"]]
+    left.plot(steps, history["loss"], color="tab:purple")
+    left.set_yscale("log")
+    left.set_xlabel("step (full batch)")
+    left.set_ylabel(loss_label)
+    left.set_title("Loss")
+    left.grid(True, which="both", alpha=0.3)
+    right.plot(steps, [100 * a for a in history["accuracy"]], color="tab:green")
+    if chance is not None:
+        right.axhline(chance, color="0.6", linestyle="dotted", label=f"chance ({chance:.0f}%)")
+        right.legend(fontsize=8, loc="lower right")
+    right.set_ylim(accuracy_floor, 102)
+    right.set_xlabel("step (full batch)")
+    right.set_ylabel("training accuracy (%)")
+    right.set_title(accuracy_title)
+    right.grid(True, alpha=0.3)
+    fig.suptitle(title, fontsize=11)
+    return save_figure(fig, path, dpi=dpi)
 
 
 def save_figure(fig, path: "str | os.PathLike[str]", *, dpi: int = 110) -> Path:

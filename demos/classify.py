@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from demos._common import (demo_main, figure, plotting_available, prepare_out, rule,
-                           save_figure)
+from demos._common import (demo_main, figure, plot_training_curves, plotting_available,
+                           prepare_out, rule, save_figure)
 from engine import no_grad
 
 CLASSES = 3
@@ -73,27 +73,10 @@ def plot_regions(X: list, y: list, grid: tuple, acc: float, out: Path, dpi: int)
 
 
 def plot_curves(history: dict, out: Path, dpi: int) -> Path | None:
-    fig = figure(figsize=(9.0, 3.6))
-    if fig is None:
-        return None
-    left, right = fig.subplots(1, 2)
-    epochs = [e + 1 for e in history["epoch"]]
-    left.plot(epochs, history["loss"], color="tab:purple")
-    left.set_yscale("log")
-    left.set_xlabel("step (full batch)")
-    left.set_ylabel("cross-entropy (log scale)")
-    left.set_title("Loss")
-    left.grid(True, which="both", alpha=0.3)
-    right.plot(epochs, [100 * a for a in history["accuracy"]], color="tab:green")
-    right.axhline(100 / CLASSES, color="0.6", linestyle="dotted", label="chance (33%)")
-    right.set_ylim(0, 102)
-    right.set_xlabel("step (full batch)")
-    right.set_ylabel("training accuracy (%)")
-    right.set_title("Accuracy")
-    right.legend(fontsize=8, loc="lower right")
-    right.grid(True, alpha=0.3)
-    fig.suptitle(f"Softmax cross-entropy on three spirals, Adam (lr {LR})", fontsize=11)
-    return save_figure(fig, out / "training_curves.png", dpi=dpi)
+    return plot_training_curves(
+        history, out / "training_curves.png", loss_label="cross-entropy (log scale)",
+        title=f"Softmax cross-entropy on three spirals, Adam (lr {LR})", dpi=dpi,
+        chance=100 / CLASSES, figsize=(9.0, 3.6))
 
 
 def run(out: "str | Path" = "out/classify", seed: int = 0, quick: bool = False) -> dict:

@@ -21,8 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from demos._common import (demo_main, figure, plotting_available, prepare_out, rule,
-                           save_figure)
+from demos._common import (demo_main, figure, plot_training_curves, plotting_available,
+                           prepare_out, rule, save_figure)
 from engine import no_grad
 
 ALPHA = 1e-4
@@ -76,25 +76,10 @@ def plot_boundary(X: list, y: list, grid: tuple, accuracy: float, out: Path, dpi
 
 
 def plot_curves(history: dict, out: Path, dpi: int) -> Path | None:
-    fig = figure(figsize=(9.0, 3.8))
-    if fig is None:
-        return None
-    left, right = fig.subplots(1, 2)
-    epochs = [e + 1 for e in history["epoch"]]
-    left.plot(epochs, history["loss"], color="tab:purple")
-    left.set_yscale("log")
-    left.set_xlabel("step (full batch)")
-    left.set_ylabel("hinge loss + 1e-4·Σ p²  (log scale)")
-    left.set_title("Loss")
-    left.grid(True, which="both", alpha=0.3)
-    right.plot(epochs, [100 * a for a in history["accuracy"]], color="tab:green")
-    right.set_ylim(40, 102)
-    right.set_xlabel("step (full batch)")
-    right.set_ylabel("training accuracy (%)")
-    right.set_title("Accuracy (before each step's update)")
-    right.grid(True, alpha=0.3)
-    fig.suptitle("Training: SGD, learning rate 1.0 decaying linearly to 0.1", fontsize=11)
-    return save_figure(fig, out / "training_curves.png", dpi=dpi)
+    return plot_training_curves(
+        history, out / "training_curves.png", loss_label="hinge loss + 1e-4·Σ p²  (log scale)",
+        title="Training: SGD, learning rate 1.0 decaying linearly to 0.1", dpi=dpi,
+        accuracy_title="Accuracy (before each step's update)", accuracy_floor=40.0)
 
 
 def _reporter(every: int, total: int):
