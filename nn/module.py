@@ -190,24 +190,22 @@ class Module:
             if not name.startswith("_"):
                 yield name, value
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
-        """The direct submodules as ``(name, module)``: ``layers.0``, ``layers.1``, ..."""
+    def _named_attributes_of(self, kind: type) -> Iterator[tuple[str, Any]]:
+        """Public attributes that are instances of `kind`, and items of public lists of them."""
         for name, value in self._public_attributes():
-            if isinstance(value, Module):
+            if isinstance(value, kind):
                 yield name, value
             elif isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
-                    if isinstance(item, Module):
+                    if isinstance(item, kind):
                         yield f"{name}.{i}", item
 
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """The direct submodules as ``(name, module)``: ``layers.0``, ``layers.1``, ..."""
+        return self._named_attributes_of(Module)
+
     def _named_own_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        for name, value in self._public_attributes():
-            if isinstance(value, Parameter):
-                yield name, value
-            elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if isinstance(item, Parameter):
-                        yield f"{name}.{i}", item
+        return self._named_attributes_of(Parameter)
 
     def named_modules(self) -> Iterator[tuple[str, "Module"]]:
         """``(dotted_name, module)`` for this module (name ``""``) and every submodule, depth-first.
