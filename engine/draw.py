@@ -48,7 +48,6 @@ shown as text and can never end the label or inject DOT.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shutil
@@ -61,7 +60,8 @@ from typing import Any, Collection, Iterable, Mapping
 from engine.graph import topological_order
 from engine.ops import OPS
 from engine.files import write_atomic
-from engine.value import Parameter, Value, local_derivatives
+from engine.value import Value, leaf_kind, local_derivatives
+from engine.value import _fmt as _number  # the same number format as repr and the narration
 
 __all__ = [
     "draw_dot", "Graph", "escape_label", "find_renderer", "find_renderers",
@@ -162,13 +162,6 @@ def escape_label(text: str) -> str:
     if len(text) > MAX_LABEL_CHARS:
         text = text[: MAX_LABEL_CHARS - 1] + "…"
     return text.translate(_ESCAPES)
-
-
-def _number(x: float) -> str:
-    """Four decimals for everyday numbers, scientific notation for very large or tiny ones."""
-    if x == 0.0 or (1e-4 <= abs(x) < 1e6) or not math.isfinite(x):
-        return f"{x:.4f}"
-    return f"{x:.4e}"
 
 
 def _op_text(node: Value) -> str:
@@ -277,9 +270,9 @@ def _kind(node: Value, root: Value, param_ids: set[int]) -> str:
         return "output"
     if node.parents:
         return "intermediate"
-    if isinstance(node, Parameter) or id(node) in param_ids:
+    if id(node) in param_ids:
         return "parameter"
-    return "input" if node.label else "constant"
+    return leaf_kind(node)
 
 
 def _value_label(node: Value, kind: str, grad: str | None, active: bool, name: str) -> str:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Union
 
 from engine.graph import topological_order
 from engine.ops import OPS
-from engine.value import Parameter, Value, _as_float, _backpropagate, _fmt
+from engine.value import Value, _as_float, _backpropagate, _fmt, leaf_kind
 
 if TYPE_CHECKING:
     from engine.draw import Graph  # noqa: F401  (whatever draw_dot returns)
@@ -51,6 +51,9 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 # --------------------------------------------------------------------------------------------
 # Names for nodes
 # --------------------------------------------------------------------------------------------
+
+_LEAF_KIND_TEXT = {"parameter": "a parameter", "input": "an input", "constant": "a constant"}
+
 
 def _constant_name(x: float) -> str:
     """How a constant leaf reads in a formula: ``2``, ``0.5000``, ``-3``."""
@@ -78,7 +81,7 @@ def _names_for(order: list[Value]) -> dict[Value, str]:
         if node.label:
             names[node] = node.label
             continue
-        if not node.parents and not isinstance(node, Parameter):
+        if not node.parents and leaf_kind(node) == "constant":
             names[node] = _constant_name(node.data)
             continue
         kind = node.op or "p"
@@ -246,8 +249,7 @@ class Step:
         if self.is_seed:
             upstream += " (the seed)"
         if self.is_leaf:
-            kind = "a parameter" if isinstance(self.node, Parameter) else (
-                "an input" if self.node.label else "a constant")
+            kind = _LEAF_KIND_TEXT[leaf_kind(self.node)]
             return f"{where} {self.name} = {value} is {kind} (a leaf): nothing to pass on"
         return f"{where} {self.name} = {self.formula} = {value};  upstream {upstream}"
 
@@ -386,18 +388,12 @@ class ForwardTrace:
         return f"<ForwardTrace of {len(self.entries)} nodes>"
 
 
-def _leaf_kind(node: Value) -> str:
-    if isinstance(node, Parameter):
-        return "parameter"
-    return "input" if node.label else "constant"
-
-
 def _trace(order: list[Value], names: Mapping[Value, str], root: Value) -> ForwardTrace:
     entries = []
     for index, node in enumerate(order, start=1):
         formula = _forward_formula(node, names) if node.parents else ""
         entries.append(TraceEntry(index, node, names[node], formula,
-                                  "output" if node.parents else _leaf_kind(node)))
+                                  "output" if node.parents else leaf_kind(node)))
     return ForwardTrace(root, tuple(entries))
 
 

@@ -26,7 +26,7 @@ from engine.ops import FLOAT_MATH, OPS, Op
 
 __all__ = [
     "Value", "Parameter", "no_grad", "is_grad_enabled", "local_derivatives", "as_value",
-    "sequence_mark",
+    "sequence_mark", "leaf_kind",
 ]
 
 Number = Union[int, float]
@@ -399,6 +399,14 @@ class Parameter(Value):
     """
 
     __slots__ = ()
+
+
+def leaf_kind(node: Value) -> str:
+    """What a leaf is: "parameter" (a `Parameter`), "input" (labelled) or "constant" (a number
+    written into an expression, which gets no label). Drawings and narration both use this."""
+    if isinstance(node, Parameter):
+        return "parameter"
+    return "input" if node.label else "constant"
 
 
 def _fmt(x: float) -> str:
