@@ -100,12 +100,9 @@ class Micrograd(Engine):
         return V(0.5), [V(0.3 + 1e-6 * i) for i in range(n)], [V(0.1) for _ in range(n)]
 
     def backward(self, root):
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, 200_000))  # its topological sort is recursive
-        try:
-            root.backward()
-        finally:
-            sys.setrecursionlimit(limit)
+        from tests.benchmark_training import micrograd_backward
+
+        micrograd_backward(root, 200_000)
 
 
 class TorchScalars(Engine):

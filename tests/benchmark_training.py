@@ -65,6 +65,17 @@ def chainrule_step() -> Callable[[], float]:
 # micrograd (its own MLP and the demo's loss)
 # --------------------------------------------------------------------------------------------
 
+def micrograd_backward(root, depth: int) -> None:
+    """micrograd's ``root.backward()`` with room for a recursive walk `depth` nodes deep (its
+    topological sort recurses; the default limit of 1,000 fails on these graphs)."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, depth))
+    try:
+        root.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def micrograd_step() -> Callable[[], float] | None:
     try:
         from micrograd.engine import Value as MgValue
@@ -83,12 +94,7 @@ def micrograd_step() -> Callable[[], float] | None:
         reg_loss = ALPHA * sum(p * p for p in model.parameters())
         total = data_loss + reg_loss
         model.zero_grad()
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, 10_000))  # its topological sort is recursive
-        try:
-            total.backward()
-        finally:
-            sys.setrecursionlimit(limit)
+        micrograd_backward(total, 10_000)
         for p in model.parameters():
             p.data -= LR * p.grad
         return total.data
