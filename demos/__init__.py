@@ -17,7 +17,7 @@ Importing this package imports nothing else: `DEMOS` is just the registry.
 DEMOS: dict[str, str] = {
     "neuron": "tanh(x1*w1 + x2*w2 + b): forward, narrated backward, the graph as SVG",
     "two_points": "gradient descent on a sigmoid neuron; hand formulas = engine, every epoch",
-    "softmax_classifier": "3-input sigmoid/softmax network: forward by hand, one chain-rule product",
+    "softmax_classifier": "3-input sigmoid/softmax network: forward by hand, one chain rule",
     "delta_rule": "the δ recursion by hand equals the engine for every weight",
     "random_projection": "a fixed random sign layer makes XOR and circles linearly separable",
     "universal_approximation": "ReLU rectangles, then a trained net, approximate a 1-D function",

@@ -26,9 +26,18 @@ from typing import Callable, Iterable, Iterator
 from engine.files import write_atomic
 
 __all__ = [
-    "NO_MATPLOTLIB", "build_parser", "demo_main", "prepare_out", "write_atomic", "figure",
-    "plotting_available", "plot_training_curves",
-    "save_figure", "save_graph", "progress", "rule",
+    "NO_MATPLOTLIB",
+    "build_parser",
+    "demo_main",
+    "prepare_out",
+    "write_atomic",
+    "figure",
+    "plotting_available",
+    "plot_training_curves",
+    "save_figure",
+    "save_graph",
+    "progress",
+    "rule",
 ]
 
 _warned = False
@@ -39,21 +48,30 @@ NO_MATPLOTLIB = "matplotlib is not installed: skipping the plots (pip install 'c
 # Command line
 # --------------------------------------------------------------------------------------------
 
+
 def build_parser(name: str, description: str | None) -> argparse.ArgumentParser:
     """The options every demo takes: ``--out DIR``, ``--seed N``, ``--quick``."""
     parser = argparse.ArgumentParser(
-        prog=f"python -m demos.{name}", description=description,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("out") / name,
-                        help=f"folder for the pictures (default: out/{name}/)")
+        prog=f"python -m demos.{name}",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out") / name,
+        help=f"folder for the pictures (default: out/{name}/)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a smaller, faster run (what the tests use)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller, faster run (what the tests use)"
+    )
     return parser
 
 
-def demo_main(name: str, run: Callable[..., dict], argv: list[str] | None,
-              description: str | None) -> int:
+def demo_main(
+    name: str, run: Callable[..., dict], argv: list[str] | None, description: str | None
+) -> int:
     """Parse the options, run the demo, name the folder the pictures went to.
 
     Returns 0 when the demo's claim held, 1 when it did not (the story says which number failed).
@@ -75,7 +93,8 @@ def demo_main(name: str, run: Callable[..., dict], argv: list[str] | None,
 # Files
 # --------------------------------------------------------------------------------------------
 
-def prepare_out(out: "str | os.PathLike[str]") -> Path:
+
+def prepare_out(out: str | os.PathLike[str]) -> Path:
     """The output folder as a Path, created if needed; a clear error if a file is in the way."""
     path = Path(out)
     if path.exists() and not path.is_dir():
@@ -87,6 +106,7 @@ def prepare_out(out: "str | os.PathLike[str]") -> Path:
 # --------------------------------------------------------------------------------------------
 # Plots (matplotlib, optional) and graphs (engine.draw)
 # --------------------------------------------------------------------------------------------
+
 
 def plotting_available() -> bool:
     """True if matplotlib imports; else print `NO_MATPLOTLIB` (once per process) and say False."""
@@ -110,10 +130,18 @@ def figure(*, figsize: tuple[float, float] = (6.4, 4.8)):
     return Figure(figsize=figsize, layout="constrained")
 
 
-def plot_training_curves(history: dict, path: Path, *, loss_label: str, title: str,
-                         dpi: int, accuracy_title: str = "Accuracy",
-                         accuracy_floor: float = 0.0, chance: float | None = None,
-                         figsize: tuple[float, float] = (9.0, 3.8)) -> Path | None:
+def plot_training_curves(
+    history: dict,
+    path: Path,
+    *,
+    loss_label: str,
+    title: str,
+    dpi: int,
+    accuracy_title: str = "Accuracy",
+    accuracy_floor: float = 0.0,
+    chance: float | None = None,
+    figsize: tuple[float, float] = (9.0, 3.8),
+) -> Path | None:
     """Loss (log scale) and training accuracy per full-batch step, side by side, from a
     `nn.fit` history; None when matplotlib is missing. `chance` draws a dotted chance line (%)."""
     fig = figure(figsize=figsize)
@@ -140,7 +168,7 @@ def plot_training_curves(history: dict, path: Path, *, loss_label: str, title: s
     return save_figure(fig, path, dpi=dpi)
 
 
-def save_figure(fig, path: "str | os.PathLike[str]", *, dpi: int = 110) -> Path:
+def save_figure(fig, path: str | os.PathLike[str], *, dpi: int = 110) -> Path:
     """Render `fig` (PNG or SVG, by the suffix) into memory, then write it atomically."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
@@ -158,7 +186,7 @@ def _stable_metadata(fmt: str) -> dict:
     return {"Software": None}
 
 
-def save_graph(root, path: "str | os.PathLike[str]", **options) -> Path | None:
+def save_graph(root, path: str | os.PathLike[str], **options) -> Path | None:
     """Draw `root`'s computation graph with `engine.draw_dot` and save it as SVG.
 
     Returns the path, or None (with one printed line) if no Graphviz renderer is available.
@@ -181,6 +209,7 @@ def save_graph(root, path: "str | os.PathLike[str]", **options) -> Path | None:
 # --------------------------------------------------------------------------------------------
 # Narration helpers
 # --------------------------------------------------------------------------------------------
+
 
 def rule(title: str) -> None:
     """Print a section heading of the story."""

@@ -32,7 +32,7 @@ from typing import Callable
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
 from engine import OPS, Value
 
-ALPHA_LEAKY = 0.1   # larger than the engine's default 0.01 so the slope shows on a plot
+ALPHA_LEAKY = 0.1  # larger than the engine's default 0.01 so the slope shows on a plot
 ALPHA_ELU = 1.0
 BETA = 1.0
 TOLERANCE = 1e-12
@@ -57,37 +57,100 @@ def _phi(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
-Row = tuple[str, str | None, Callable[[Value], Value], Callable[[float], float],
-            Callable[[float], float], str, str]
+Row = tuple[
+    str,
+    str | None,
+    Callable[[Value], Value],
+    Callable[[float], float],
+    Callable[[float], float],
+    str,
+    str,
+]
 
 TABLE: list[Row] = [
     # name, op row, engine, table g, table g', g as the table writes it, g' as written
     ("linear", None, lambda v: v, lambda a: a, lambda a: 1.0, "a", "1"),
-    ("binary step", "binary_step", lambda v: v.binary_step(),
-     lambda a: float((a > 0) - (a < 0)), lambda a: 0.0, "sign(a)", "0 (a ≠ 0)"),
-    ("sigmoid", "sigmoid", lambda v: v.sigmoid(),
-     lambda a: 1.0 / (1.0 + math.exp(-a)),
-     lambda a: (1.0 / (1.0 + math.exp(-a))) * (1.0 - 1.0 / (1.0 + math.exp(-a))),
-     "1/(1 + e^-a)", "g(a)(1 - g(a))"),
-    ("tanh", "tanh", lambda v: v.tanh(), _tanh_table, lambda a: 1.0 - _tanh_table(a) ** 2,
-     "(e^a - e^-a)/(e^a + e^-a)", "1 - g(a)²"),
-    ("ReLU", "relu", lambda v: v.relu(), lambda a: max(0.0, a),
-     lambda a: 1.0 if a >= 0 else 0.0, "max(0, a)", "1 if a ≥ 0 else 0"),
-    ("softplus", "softplus", lambda v: v.softplus(), lambda z: math.log(1.0 + math.exp(z)),
-     lambda z: 1.0 / (1.0 + math.exp(-z)), "ln(1 + e^z)", "1/(1 + e^-z)"),
-    ("leaky ReLU", "leaky_relu", lambda v: v.leaky_relu(ALPHA_LEAKY),
-     lambda z: z if z >= 0 else ALPHA_LEAKY * z, lambda z: 1.0 if z >= 0 else ALPHA_LEAKY,
-     f"z if z ≥ 0 else αz (α = {ALPHA_LEAKY})", "1 if z ≥ 0 else α"),
-    ("ELU", "elu", lambda v: v.elu(ALPHA_ELU),
-     lambda z: z if z > 0 else ALPHA_ELU * (math.exp(z) - 1.0),
-     lambda z: 1.0 if z > 0 else ALPHA_ELU * math.exp(z),
-     f"z if z > 0 else α(e^z - 1) (α = {ALPHA_ELU:g})", "1 if z > 0 else αe^z"),
-    ("swish", "swish", lambda v: v.swish(BETA), _swish,
-     lambda z: BETA * _swish(z) + _sigma(BETA * z) * (1.0 - BETA * _swish(z)),
-     f"z·σ(βz) (β = {BETA:g})", "βg(z) + σ(βz)(1 - βg(z))"),
-    ("GELU", "gelu", lambda v: v.gelu(), lambda x: x * _phi(x),
-     lambda x: _phi(x) + x * math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi),
-     "½x(1 + erf(x/√2))", "Φ(x) + x·φ(x)"),
+    (
+        "binary step",
+        "binary_step",
+        lambda v: v.binary_step(),
+        lambda a: float((a > 0) - (a < 0)),
+        lambda a: 0.0,
+        "sign(a)",
+        "0 (a ≠ 0)",
+    ),
+    (
+        "sigmoid",
+        "sigmoid",
+        lambda v: v.sigmoid(),
+        lambda a: 1.0 / (1.0 + math.exp(-a)),
+        lambda a: (1.0 / (1.0 + math.exp(-a))) * (1.0 - 1.0 / (1.0 + math.exp(-a))),
+        "1/(1 + e^-a)",
+        "g(a)(1 - g(a))",
+    ),
+    (
+        "tanh",
+        "tanh",
+        lambda v: v.tanh(),
+        _tanh_table,
+        lambda a: 1.0 - _tanh_table(a) ** 2,
+        "(e^a - e^-a)/(e^a + e^-a)",
+        "1 - g(a)²",
+    ),
+    (
+        "ReLU",
+        "relu",
+        lambda v: v.relu(),
+        lambda a: max(0.0, a),
+        lambda a: 1.0 if a >= 0 else 0.0,
+        "max(0, a)",
+        "1 if a ≥ 0 else 0",
+    ),
+    (
+        "softplus",
+        "softplus",
+        lambda v: v.softplus(),
+        lambda z: math.log(1.0 + math.exp(z)),
+        lambda z: 1.0 / (1.0 + math.exp(-z)),
+        "ln(1 + e^z)",
+        "1/(1 + e^-z)",
+    ),
+    (
+        "leaky ReLU",
+        "leaky_relu",
+        lambda v: v.leaky_relu(ALPHA_LEAKY),
+        lambda z: z if z >= 0 else ALPHA_LEAKY * z,
+        lambda z: 1.0 if z >= 0 else ALPHA_LEAKY,
+        f"z if z ≥ 0 else αz (α = {ALPHA_LEAKY})",
+        "1 if z ≥ 0 else α",
+    ),
+    (
+        "ELU",
+        "elu",
+        lambda v: v.elu(ALPHA_ELU),
+        lambda z: z if z > 0 else ALPHA_ELU * (math.exp(z) - 1.0),
+        lambda z: 1.0 if z > 0 else ALPHA_ELU * math.exp(z),
+        f"z if z > 0 else α(e^z - 1) (α = {ALPHA_ELU:g})",
+        "1 if z > 0 else αe^z",
+    ),
+    (
+        "swish",
+        "swish",
+        lambda v: v.swish(BETA),
+        _swish,
+        lambda z: BETA * _swish(z) + _sigma(BETA * z) * (1.0 - BETA * _swish(z)),
+        f"z·σ(βz) (β = {BETA:g})",
+        "βg(z) + σ(βz)(1 - βg(z))",
+    ),
+    (
+        "GELU",
+        "gelu",
+        lambda v: v.gelu(),
+        lambda x: x * _phi(x),
+        lambda x: _phi(x) + x * math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi),
+        "½x(1 + erf(x/√2))",
+        "Φ(x) + x·φ(x)",
+    ),
 ]
 
 
@@ -119,8 +182,7 @@ def check_row(row: Row, points: list[float]) -> dict:
     return {"values": values, "slopes": slopes, "worst_g": worst_g, "worst_dg": worst_dg}
 
 
-def plot_table(points: list[float], results: dict, out: Path, dpi: int, every: int
-               ) -> Path | None:
+def plot_table(points: list[float], results: dict, out: Path, dpi: int, every: int) -> Path | None:
     fig = figure(figsize=(15.0, 6.6))
     if fig is None:
         return None
@@ -131,13 +193,33 @@ def plot_table(points: list[float], results: dict, out: Path, dpi: int, every: i
         ax.axhline(0.0, color="0.8", linewidth=0.8)
         ax.axvline(0.0, color="0.8", linewidth=0.8)
         ax.plot(points, r["values"], color="tab:blue", linewidth=2, label="g(a), engine")
-        ax.plot(points, r["slopes"], color="tab:orange", linewidth=2, linestyle="--",
-                label="g'(a), engine backward()")
+        ax.plot(
+            points,
+            r["slopes"],
+            color="tab:orange",
+            linewidth=2,
+            linestyle="--",
+            label="g'(a), engine backward()",
+        )
         sample = points[::every]
-        ax.plot(sample, [g(a) for a in sample], "o", color="tab:blue", markersize=3.5,
-                markerfacecolor="white", label="g(a), table formula")
-        ax.plot(sample, [dg(a) for a in sample], "o", color="tab:orange", markersize=3.5,
-                markerfacecolor="white", label="g'(a), table formula")
+        ax.plot(
+            sample,
+            [g(a) for a in sample],
+            "o",
+            color="tab:blue",
+            markersize=3.5,
+            markerfacecolor="white",
+            label="g(a), table formula",
+        )
+        ax.plot(
+            sample,
+            [dg(a) for a in sample],
+            "o",
+            color="tab:orange",
+            markersize=3.5,
+            markerfacecolor="white",
+            label="g'(a), table formula",
+        )
         ax.set_title(name, fontsize=11, weight="bold")
         ax.set_ylim(-1.6, 2.6)
         ax.grid(True, alpha=0.25)
@@ -147,12 +229,15 @@ def plot_table(points: list[float], results: dict, out: Path, dpi: int, every: i
     axes[5].set_ylabel("g(a) and g'(a)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=10)
-    fig.suptitle("The lecture's activation table: each g (solid) and its derivative (dashed) "
-                 "from the engine; circles: the table's own formulas", fontsize=13)
+    fig.suptitle(
+        "The lecture's activation table: each g (solid) and its derivative (dashed) "
+        "from the engine; circles: the table's own formulas",
+        fontsize=13,
+    )
     return save_figure(fig, out / "activations.png", dpi=dpi)
 
 
-def run(out: "str | Path" = "out/activations", seed: int = 0, quick: bool = False) -> dict:
+def run(out: str | Path = "out/activations", seed: int = 0, quick: bool = False) -> dict:
     """Check every row of the table on a grid and at the kink a = 0; plot them."""
     out = prepare_out(out)
     points = grid(40 if quick else 400)
@@ -162,12 +247,16 @@ def run(out: "str | Path" = "out/activations", seed: int = 0, quick: bool = Fals
         name, op_name, _, _, _, g_text, dg_text = row
         r = results[name] = check_row(row, points)
         worst = max(worst, r["worst_g"], r["worst_dg"])
-        engine_text = ("the input itself (no op)" if op_name is None else
-                       f"{OPS[op_name].formula};  d/dx = {OPS[op_name].derivatives[0]}")
+        engine_text = (
+            "the input itself (no op)"
+            if op_name is None
+            else f"{OPS[op_name].formula};  d/dx = {OPS[op_name].derivatives[0]}"
+        )
         print(f"  {name:11}  table: g = {g_text};  g' = {dg_text}")
         print(f"  {'':11}  engine op table: {engine_text}")
-        print(f"  {'':11}  largest relative difference: g {r['worst_g']:.1e}, "
-              f"g' {r['worst_dg']:.1e}")
+        print(
+            f"  {'':11}  largest relative difference: g {r['worst_g']:.1e}, g' {r['worst_dg']:.1e}"
+        )
 
     rule("At the kink a = 0, a derivative is a convention")
     kinks = {}
@@ -186,10 +275,18 @@ def run(out: "str | Path" = "out/activations", seed: int = 0, quick: bool = Fals
     if picture is not None:
         files.append(picture)
     ok = worst <= TOLERANCE
-    print(f"  every row agrees with its formula: {'yes' if ok else 'NO'} "
-          f"(largest difference {worst:.1e})")
-    return {"ok": ok, "files": files, "worst_error": worst, "points": len(points),
-            "activations": [row[0] for row in TABLE], "kink_slopes": kinks}
+    print(
+        f"  every row agrees with its formula: {'yes' if ok else 'NO'} "
+        f"(largest difference {worst:.1e})"
+    )
+    return {
+        "ok": ok,
+        "files": files,
+        "worst_error": worst,
+        "points": len(points),
+        "activations": [row[0] for row in TABLE],
+        "kink_slopes": kinks,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

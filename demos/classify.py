@@ -18,8 +18,15 @@ import sys
 import time
 from pathlib import Path
 
-from demos._common import (demo_main, figure, plot_training_curves, plotting_available,
-                           prepare_out, rule, save_figure)
+from demos._common import (
+    demo_main,
+    figure,
+    plot_training_curves,
+    plotting_available,
+    prepare_out,
+    rule,
+    save_figure,
+)
 from engine import no_grad
 
 CLASSES = 3
@@ -57,29 +64,51 @@ def plot_regions(X: list, y: list, grid: tuple, acc: float, out: Path, dpi: int)
 
     gx, gy, regions = grid
     ax = fig.subplots()
-    ax.pcolormesh(gx, gy, regions, shading="nearest", cmap=ListedColormap(REGION_COLOURS),
-                  vmin=-0.5, vmax=CLASSES - 0.5)
+    ax.pcolormesh(
+        gx,
+        gy,
+        regions,
+        shading="nearest",
+        cmap=ListedColormap(REGION_COLOURS),
+        vmin=-0.5,
+        vmax=CLASSES - 0.5,
+    )
     for k in range(CLASSES):
         pts = [p for p, t in zip(X, y) if t == k]
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=COLOURS[k], s=26,
-                   edgecolors="black", linewidths=0.5, label=f"class {k}")
+        ax.scatter(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            color=COLOURS[k],
+            s=26,
+            edgecolors="black",
+            linewidths=0.5,
+            label=f"class {k}",
+        )
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     ax.set_aspect("equal")
-    ax.set_title(f"Decision regions of MLP(2, [16, 16, 3]), argmax of the scores:\n"
-                 f"{acc:.0%} of {len(X)} training points correct", fontsize=11)
+    ax.set_title(
+        f"Decision regions of MLP(2, [16, 16, 3]), argmax of the scores:\n"
+        f"{acc:.0%} of {len(X)} training points correct",
+        fontsize=11,
+    )
     ax.legend(loc="upper left", fontsize=8, framealpha=0.9, bbox_to_anchor=(1.02, 1.0))
     return save_figure(fig, out / "decision_regions.png", dpi=dpi)
 
 
 def plot_curves(history: dict, out: Path, dpi: int) -> Path | None:
     return plot_training_curves(
-        history, out / "training_curves.png", loss_label="cross-entropy (log scale)",
-        title=f"Softmax cross-entropy on three spirals, Adam (lr {LR})", dpi=dpi,
-        chance=100 / CLASSES, figsize=(9.0, 3.6))
+        history,
+        out / "training_curves.png",
+        loss_label="cross-entropy (log scale)",
+        title=f"Softmax cross-entropy on three spirals, Adam (lr {LR})",
+        dpi=dpi,
+        chance=100 / CLASSES,
+        figsize=(9.0, 3.6),
+    )
 
 
-def run(out: "str | Path" = "out/classify", seed: int = 0, quick: bool = False) -> dict:
+def run(out: str | Path = "out/classify", seed: int = 0, quick: bool = False) -> dict:
     """Train on three spirals; claim: training accuracy ≥ 95% (90% in quick mode)."""
     from nn import MLP, accuracy, data, fit, optim
 
@@ -88,39 +117,65 @@ def run(out: "str | Path" = "out/classify", seed: int = 0, quick: bool = False) 
     X, y = data.make_spirals(cfg["n"], CLASSES, noise=0.1, seed=seed)
     model = MLP(2, SIZES, activation="relu", seed=seed)
     rule("Three spirals, softmax cross-entropy, MLP(2, [16, 16, 3])")
-    print(f"  {len(X)} points, {CLASSES} classes; {model.num_parameters()} parameters; "
-          f"Adam lr {LR}, {cfg['epochs']} full-batch steps")
+    print(
+        f"  {len(X)} points, {CLASSES} classes; {model.num_parameters()} parameters; "
+        f"Adam lr {LR}, {cfg['epochs']} full-batch steps"
+    )
     with no_grad():
         z = model(X[0])
-    print(f"  one point x = [{X[0][0]:+.3f}, {X[0][1]:+.3f}], class {y[0]}: scores "
-          f"[{', '.join(f'{v.data:+.3f}' for v in z)}] before training")
+    print(
+        f"  one point x = [{X[0][0]:+.3f}, {X[0][1]:+.3f}], class {y[0]}: scores "
+        f"[{', '.join(f'{v.data:+.3f}' for v in z)}] before training"
+    )
 
     rule("Training")
     show = not sys.stdout.isatty()
 
     def report(epoch: int, history: dict) -> bool:
         if show and (epoch % 10 == 0 or epoch == cfg["epochs"] - 1):
-            print(f"  step {epoch + 1:3d}: loss {history['loss'][-1]:.4f}, "
-                  f"accuracy {history['accuracy'][-1]:.0%}")
+            print(
+                f"  step {epoch + 1:3d}: loss {history['loss'][-1]:.4f}, "
+                f"accuracy {history['accuracy'][-1]:.0%}"
+            )
         return False
 
     started = time.perf_counter()
-    history = fit(model, X, y, loss="cross_entropy",
-                  optimizer=optim.Adam(model.parameters(), lr=LR), epochs=cfg["epochs"],
-                  callbacks=report)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=optim.Adam(model.parameters(), lr=LR),
+        epochs=cfg["epochs"],
+        callbacks=report,
+    )
     seconds = time.perf_counter() - started
     final = accuracy(model, X, y)
-    print(f"  trained in {seconds:.1f} s; training accuracy {final:.1%} "
-          f"(target ≥ {cfg['target']:.0%})")
+    print(
+        f"  trained in {seconds:.1f} s; training accuracy {final:.1%} "
+        f"(target ≥ {cfg['target']:.0%})"
+    )
 
     rule("Pictures")
     files = []
     if plotting_available():  # checked before the costly prediction grid
         grid = predicted_regions(model, cfg["grid"])
-        files = [f for f in (plot_regions(X, y, grid, final, out, cfg["dpi"]),
-                             plot_curves(history, out, cfg["dpi"])) if f is not None]
-    return {"ok": final >= cfg["target"], "files": files, "accuracy": final,
-            "target": cfg["target"], "history": history, "seconds": seconds}
+        files = [
+            f
+            for f in (
+                plot_regions(X, y, grid, final, out, cfg["dpi"]),
+                plot_curves(history, out, cfg["dpi"]),
+            )
+            if f is not None
+        ]
+    return {
+        "ok": final >= cfg["target"],
+        "files": files,
+        "accuracy": final,
+        "target": cfg["target"],
+        "history": history,
+        "seconds": seconds,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

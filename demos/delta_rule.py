@@ -28,10 +28,10 @@ from pathlib import Path
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
 from engine import Parameter, Value
 
-SIZES = (3, 3, 3, 3, 1)   # d^{(0)}, ..., d^{(L)}: the lecture's picture, L = 4
+SIZES = (3, 3, 3, 3, 1)  # d^{(0)}, ..., d^{(L)}: the lecture's picture, L = 4
 TOLERANCE = 1e-12
 
-Weights = list[list[list[float]]]   # w[l][i][j] = w_{i+1, j+1}^{(l)}, w[0] unused
+Weights = list[list[list[float]]]  # w[l][i][j] = w_{i+1, j+1}^{(l)}, w[0] unused
 
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -55,8 +55,9 @@ def make_problem(seed: int) -> dict:
     b: list[list[float]] = [[]]
     for l in range(1, len(SIZES)):
         scale = 1.0 / math.sqrt(SIZES[l - 1])
-        w.append([[rng.gauss(0.0, 1.5 * scale) for _ in range(SIZES[l])]
-                  for _ in range(SIZES[l - 1])])
+        w.append(
+            [[rng.gauss(0.0, 1.5 * scale) for _ in range(SIZES[l])] for _ in range(SIZES[l - 1])]
+        )
         b.append([rng.gauss(0.0, 0.1) for _ in range(SIZES[l])])
     x0 = [rng.uniform(-1.0, 1.0) for _ in range(SIZES[0])]
     y = rng.uniform(-0.9, 0.9)
@@ -67,13 +68,20 @@ def make_problem(seed: int) -> dict:
 # By hand: forward, then the δ recursion
 # --------------------------------------------------------------------------------------------
 
+
 def forward_by_hand(p: dict) -> list[list[float]]:
     """x^{(0)}, ..., x^{(L)}: x_j^{(l)} = tanh(Σ_i w_ij^{(l)} x_i^{(l-1)} + b_j^{(l)})."""
     xs = [list(p["x0"])]
     for l in range(1, len(SIZES)):
         prev = xs[-1]
-        xs.append([math.tanh(sum(p["w"][l][i][j] * prev[i] for i in range(SIZES[l - 1]))
-                             + p["b"][l][j]) for j in range(SIZES[l])])
+        xs.append(
+            [
+                math.tanh(
+                    sum(p["w"][l][i][j] * prev[i] for i in range(SIZES[l - 1])) + p["b"][l][j]
+                )
+                for j in range(SIZES[l])
+            ]
+        )
     return xs
 
 
@@ -83,10 +91,11 @@ def deltas_by_hand(p: dict, xs: list[list[float]]) -> list[list[float]]:
     out = xs[L][0]
     delta: list[list[float]] = [[] for _ in range(L + 1)]
     delta[L] = [2.0 * (out - p["y"]) * (1.0 - out * out)]
-    for l in range(L, 1, -1):                      # from δ^{(l)} to δ^{(l-1)}
-        delta[l - 1] = [(1.0 - xs[l - 1][i] ** 2)
-                        * sum(p["w"][l][i][j] * delta[l][j] for j in range(SIZES[l]))
-                        for i in range(SIZES[l - 1])]
+    for l in range(L, 1, -1):  # from δ^{(l)} to δ^{(l-1)}
+        delta[l - 1] = [
+            (1.0 - xs[l - 1][i] ** 2) * sum(p["w"][l][i][j] * delta[l][j] for j in range(SIZES[l]))
+            for i in range(SIZES[l - 1])
+        ]
     return delta
 
 
@@ -106,6 +115,7 @@ def gradients_by_hand(xs: list[list[float]], delta: list[list[float]]) -> dict:
 # With the engine
 # --------------------------------------------------------------------------------------------
 
+
 def engine_pass(p: dict) -> dict:
     """Build the network from Values, run e.backward(), collect every gradient and each s node."""
     params: dict[tuple, Parameter] = {}
@@ -117,8 +127,9 @@ def engine_pass(p: dict) -> dict:
             b = params[("b", l, j)] = Parameter(p["b"][l][j], label=f"b{sub(j + 1)}{up(l)}")
             s = b
             for i in range(SIZES[l - 1]):
-                w = params[("w", l, i, j)] = Parameter(p["w"][l][i][j],
-                                                       label=f"w{sub(i + 1, j + 1)}{up(l)}")
+                w = params[("w", l, i, j)] = Parameter(
+                    p["w"][l][i][j], label=f"w{sub(i + 1, j + 1)}{up(l)}"
+                )
                 s = s + w * x[i]
             s.label = f"s{sub(j + 1)}{up(l)}"
             s_layer.append(s)
@@ -126,16 +137,19 @@ def engine_pass(p: dict) -> dict:
         x = [s.tanh() for s in s_layer]
     e = (x[0] - p["y"]) ** 2
     e.backward()
-    return {"e": e.data, "grads": {k: v.grad for k, v in params.items()},
-            "s_grads": [[s.grad for s in layer] for layer in s_nodes]}
+    return {
+        "e": e.data,
+        "grads": {k: v.grad for k, v in params.items()},
+        "s_grads": [[s.grad for s in layer] for layer in s_nodes],
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # Pictures
 # --------------------------------------------------------------------------------------------
 
-def plot_network(p: dict, xs: list, delta: list, grads: dict, out: Path, dpi: int
-                 ) -> Path | None:
+
+def plot_network(p: dict, xs: list, delta: list, grads: dict, out: Path, dpi: int) -> Path | None:
     fig = figure(figsize=(11.0, 5.2))
     if fig is None:
         return None
@@ -147,28 +161,56 @@ def plot_network(p: dict, xs: list, delta: list, grads: dict, out: Path, dpi: in
         for i, (x0, y0) in enumerate(pos[l - 1]):
             for j, (x1, y1) in enumerate(pos[l]):
                 g = grads[("w", l, i, j)]
-                ax.plot([x0, x1], [y0, y1], color="tab:red" if g > 0 else "tab:blue",
-                        linewidth=0.4 + 5.0 * abs(g) / biggest, alpha=0.7, zorder=1)
+                ax.plot(
+                    [x0, x1],
+                    [y0, y1],
+                    color="tab:red" if g > 0 else "tab:blue",
+                    linewidth=0.4 + 5.0 * abs(g) / biggest,
+                    alpha=0.7,
+                    zorder=1,
+                )
     for l in range(L + 1):
         for i, (x0, y0) in enumerate(pos[l]):
             ax.scatter([x0], [y0], s=700, color="white", edgecolor="black", zorder=2)
             ax.text(x0, y0, f"{xs[l][i]:+.2f}", ha="center", va="center", fontsize=7, zorder=3)
             if l >= 1:
-                ax.text(x0, y0 - 0.28, f"δ{sub(i + 1)}{up(l)} = {delta[l][i]:+.4f}", ha="center",
-                        va="top", fontsize=8, color="darkgreen", zorder=3,
-                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+                ax.text(
+                    x0,
+                    y0 - 0.28,
+                    f"δ{sub(i + 1)}{up(l)} = {delta[l][i]:+.4f}",
+                    ha="center",
+                    va="top",
+                    fontsize=8,
+                    color="darkgreen",
+                    zorder=3,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+                )
         title = f"input x{up(0)}" if l == 0 else (f"output x{up(L)}" if l == L else f"layer {l}")
         ax.text(l, 1.75, title, ha="center", fontsize=10, weight="bold")
-    ax.annotate("", xy=(0.3, -1.95), xytext=(L - 0.3, -1.95),
-                arrowprops={"arrowstyle": "->", "color": "darkgreen", "linewidth": 1.5})
-    ax.text(L / 2, -2.1, "δ flows backward: δ_i⁽ˡ⁻¹⁾ = (1 - (x_i⁽ˡ⁻¹⁾)²) Σ_j w_ij⁽ˡ⁾ δ_j⁽ˡ⁾",
-            ha="center", va="top", fontsize=10, color="darkgreen")
+    ax.annotate(
+        "",
+        xy=(0.3, -1.95),
+        xytext=(L - 0.3, -1.95),
+        arrowprops={"arrowstyle": "->", "color": "darkgreen", "linewidth": 1.5},
+    )
+    ax.text(
+        L / 2,
+        -2.1,
+        "δ flows backward: δ_i⁽ˡ⁻¹⁾ = (1 - (x_i⁽ˡ⁻¹⁾)²) Σ_j w_ij⁽ˡ⁾ δ_j⁽ˡ⁾",
+        ha="center",
+        va="top",
+        fontsize=10,
+        color="darkgreen",
+    )
     ax.set_xlim(-0.5, L + 0.5)
     ax.set_ylim(-2.5, 2.0)
     ax.axis("off")
-    ax.set_title(f"Backpropagation as the δ recursion (tanh, e = (x{up(L)} - y)², y = {p['y']:+.2f}):"
-                 " nodes show x, green δ = ∂e/∂s;\nedge width ∝ |∂e/∂w_ij| = |x_i δ_j| "
-                 "(red: positive, blue: negative)", fontsize=10)
+    ax.set_title(
+        f"Backpropagation as the δ recursion (tanh, e = (x{up(L)} - y)², y = {p['y']:+.2f}):"
+        " nodes show x, green δ = ∂e/∂s;\nedge width ∝ |∂e/∂w_ij| = |x_i δ_j| "
+        "(red: positive, blue: negative)",
+        fontsize=10,
+    )
     return save_figure(fig, out / "delta_network.png", dpi=dpi)
 
 
@@ -182,10 +224,10 @@ def plot_parity(hand: dict, engine: dict, out: Path, dpi: int) -> Path | None:
     ey = [engine[k] for k in keys]
     lo, hi = min(hx + ey), max(hx + ey)
     pad = 0.05 * (hi - lo or 1.0)
-    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", linewidth=1,
-            label="engine = hand")
-    ax.scatter(hx, ey, s=18, color="tab:purple", zorder=2,
-               label=f"{len(keys)} weights and biases")
+    ax.plot(
+        [lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", linewidth=1, label="engine = hand"
+    )
+    ax.scatter(hx, ey, s=18, color="tab:purple", zorder=2, label=f"{len(keys)} weights and biases")
     ax.set_xlabel("by hand:  x_i⁽ˡ⁻¹⁾ δ_j⁽ˡ⁾")
     ax.set_ylabel("engine:  e.backward()")
     ax.set_title("Every gradient: the δ rule vs the engine")
@@ -198,7 +240,8 @@ def plot_parity(hand: dict, engine: dict, out: Path, dpi: int) -> Path | None:
 # The demo
 # --------------------------------------------------------------------------------------------
 
-def run(out: "str | Path" = "out/delta_rule", seed: int = 0, quick: bool = False) -> dict:
+
+def run(out: str | Path = "out/delta_rule", seed: int = 0, quick: bool = False) -> dict:
     """Forward and the δ recursion by hand; every gradient compared with the engine's."""
     out = prepare_out(out)
     p = make_problem(seed)
@@ -213,26 +256,35 @@ def run(out: "str | Path" = "out/delta_rule", seed: int = 0, quick: bool = False
     rule("Backward by hand: the δ recursion, output to input")
     delta = deltas_by_hand(p, xs)
     out_x = xs[L][0]
-    print(f"  δ₁{up(L)} = 2(x₁{up(L)} - y)(1 - (x₁{up(L)})²) = 2(({out_x:+.5f}) - ({p['y']:+.5f}))"
-          f"(1 - ({out_x:+.5f})²) = {delta[L][0]:+.6f}")
+    print(
+        f"  δ₁{up(L)} = 2(x₁{up(L)} - y)(1 - (x₁{up(L)})²) = 2(({out_x:+.5f}) - ({p['y']:+.5f}))"
+        f"(1 - ({out_x:+.5f})²) = {delta[L][0]:+.6f}"
+    )
     for l in range(L, 1, -1):
         for i in range(SIZES[l - 1]):
-            terms = " + ".join(f"({p['w'][l][i][j]:+.3f})({delta[l][j]:+.4f})"
-                               for j in range(SIZES[l]))
-            print(f"  δ{sub(i + 1)}{up(l - 1)} = (1 - ({xs[l - 1][i]:+.4f})²)·[{terms}] "
-                  f"= {delta[l - 1][i]:+.6f}")
+            terms = " + ".join(
+                f"({p['w'][l][i][j]:+.3f})({delta[l][j]:+.4f})" for j in range(SIZES[l])
+            )
+            print(
+                f"  δ{sub(i + 1)}{up(l - 1)} = (1 - ({xs[l - 1][i]:+.4f})²)·[{terms}] "
+                f"= {delta[l - 1][i]:+.6f}"
+            )
     hand = gradients_by_hand(xs, delta)
 
     rule("The engine: e.backward(), then compare every weight and bias")
     eng = engine_pass(p)
     worst = max(abs(eng["grads"][k] - hand[k]) for k in hand)
-    worst_delta = max(abs(eng["s_grads"][l][j] - delta[l][j])
-                      for l in range(1, L + 1) for j in range(SIZES[l]))
+    worst_delta = max(
+        abs(eng["s_grads"][l][j] - delta[l][j]) for l in range(1, L + 1) for j in range(SIZES[l])
+    )
     for l in range(1, L + 1):
         print(f"  layer {l}:")
         for i in range(SIZES[l - 1]):
-            cells = "  ".join(f"w{sub(i + 1, j + 1)} {hand[('w', l, i, j)]:+.6f}|"
-                              f"{eng['grads'][('w', l, i, j)]:+.6f}" for j in range(SIZES[l]))
+            cells = "  ".join(
+                f"w{sub(i + 1, j + 1)} {hand[('w', l, i, j)]:+.6f}|"
+                f"{eng['grads'][('w', l, i, j)]:+.6f}"
+                for j in range(SIZES[l])
+            )
             print(f"    hand|engine  {cells}")
     n_w = sum(1 for k in hand if k[0] == "w")
     print(f"  {n_w} weights and {len(hand) - n_w} biases: largest |hand - engine| = {worst:.1e}")
@@ -241,11 +293,22 @@ def run(out: "str | Path" = "out/delta_rule", seed: int = 0, quick: bool = False
 
     rule("Pictures")
     dpi = 80 if quick else 110
-    files = [f for f in (plot_network(p, xs, delta, hand, out, dpi),
-                         plot_parity(hand, eng["grads"], out, dpi)) if f is not None]
+    files = [
+        f
+        for f in (
+            plot_network(p, xs, delta, hand, out, dpi),
+            plot_parity(hand, eng["grads"], out, dpi),
+        )
+        if f is not None
+    ]
     ok = worst <= TOLERANCE and worst_delta <= TOLERANCE and abs(e_hand - eng["e"]) <= TOLERANCE
-    return {"ok": ok, "files": files, "worst_error": worst, "worst_delta_error": worst_delta,
-            "checked": len(hand)}
+    return {
+        "ok": ok,
+        "files": files,
+        "worst_error": worst,
+        "worst_delta_error": worst_delta,
+        "checked": len(hand),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,15 @@ import sys
 import time
 from pathlib import Path
 
-from demos._common import (demo_main, figure, plot_training_curves, plotting_available,
-                           prepare_out, rule, save_figure)
+from demos._common import (
+    demo_main,
+    figure,
+    plot_training_curves,
+    plotting_available,
+    prepare_out,
+    rule,
+    save_figure,
+)
 from engine import no_grad
 
 ALPHA = 1e-4
@@ -49,8 +56,9 @@ def decision_grid(model, X: list, steps: int) -> tuple[list[float], list[float],
     return gx, gy, scores
 
 
-def plot_boundary(X: list, y: list, grid: tuple, accuracy: float, out: Path, dpi: int
-                  ) -> Path | None:
+def plot_boundary(
+    X: list, y: list, grid: tuple, accuracy: float, out: Path, dpi: int
+) -> Path | None:
     fig = figure(figsize=(6.6, 5.4))
     if fig is None:
         return None
@@ -58,28 +66,43 @@ def plot_boundary(X: list, y: list, grid: tuple, accuracy: float, out: Path, dpi
     ax = fig.subplots()
     levels = [-1e9, 0.0, 1e9]
     ax.contourf(gx, gy, scores, levels=levels, colors=["#cfe2ff", "#ffd8cc"], alpha=0.9)
-    ax.contour(gx, gy, scores, levels=[-1.0, 1.0], colors="0.55", linewidths=0.8,
-               linestyles="dashed")
+    ax.contour(
+        gx, gy, scores, levels=[-1.0, 1.0], colors="0.55", linewidths=0.8, linestyles="dashed"
+    )
     ax.contour(gx, gy, scores, levels=[0.0], colors="black", linewidths=1.6)
     for label, colour, marker in ((-1, "tab:blue", "o"), (1, "tab:red", "s")):
         pts = [p for p, t in zip(X, y) if t == label]
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=colour, marker=marker, s=28,
-                   edgecolors="black", linewidths=0.5, label=f"class {label:+d}")
+        ax.scatter(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            c=colour,
+            marker=marker,
+            s=28,
+            edgecolors="black",
+            linewidths=0.5,
+            label=f"class {label:+d}",
+        )
     ax.plot([], [], color="black", label="decision boundary s(x) = 0")
     ax.plot([], [], color="0.55", linestyle="dashed", label="margin s(x) = ±1")
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
-    ax.set_title(f"MLP(2, [16, 16, 1]) on two moons: {accuracy:.0%} of {len(X)} points "
-                 "correct", fontsize=11)
+    ax.set_title(
+        f"MLP(2, [16, 16, 1]) on two moons: {accuracy:.0%} of {len(X)} points correct", fontsize=11
+    )
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
     return save_figure(fig, out / "decision_boundary.png", dpi=dpi)
 
 
 def plot_curves(history: dict, out: Path, dpi: int) -> Path | None:
     return plot_training_curves(
-        history, out / "training_curves.png", loss_label="hinge loss + 1e-4·Σ p²  (log scale)",
-        title="Training: SGD, learning rate 1.0 decaying linearly to 0.1", dpi=dpi,
-        accuracy_title="Accuracy (before each step's update)", accuracy_floor=40.0)
+        history,
+        out / "training_curves.png",
+        loss_label="hinge loss + 1e-4·Σ p²  (log scale)",
+        title="Training: SGD, learning rate 1.0 decaying linearly to 0.1",
+        dpi=dpi,
+        accuracy_title="Accuracy (before each step's update)",
+        accuracy_floor=40.0,
+    )
 
 
 def _reporter(every: int, total: int):
@@ -88,14 +111,16 @@ def _reporter(every: int, total: int):
 
     def report(epoch: int, history: dict) -> bool:
         if show and (epoch % every == 0 or epoch == total - 1):
-            print(f"  step {epoch + 1:3d}: loss {history['loss'][-1]:.4f}, "
-                  f"accuracy {history['accuracy'][-1]:.0%}, lr {history['lr'][-1]:.3f}")
+            print(
+                f"  step {epoch + 1:3d}: loss {history['loss'][-1]:.4f}, "
+                f"accuracy {history['accuracy'][-1]:.0%}, lr {history['lr'][-1]:.3f}"
+            )
         return False
 
     return report
 
 
-def run(out: "str | Path" = "out/moons", seed: int = 0, quick: bool = False) -> dict:
+def run(out: str | Path = "out/moons", seed: int = 0, quick: bool = False) -> dict:
     """Train micrograd's MLP on two moons; claim: 100% training accuracy."""
     from nn import MLP, accuracy, data, fit, optim
 
@@ -105,30 +130,53 @@ def run(out: "str | Path" = "out/moons", seed: int = 0, quick: bool = False) -> 
     model = MLP(2, SIZES, activation="relu", seed=seed)
     rule("micrograd's demo: two moons, MLP(2, [16, 16, 1]), hinge loss + L2, SGD")
     print(f"  {len(X)} points (noise 0.1, seed {seed}); {model.num_parameters()} parameters")
-    print(f"  L = mean max(0, 1 - y·s(x)) + {ALPHA:g}·Σ p²;  lr = 1.0 → 0.1 linearly over "
-          f"{cfg['epochs']} steps")
+    print(
+        f"  L = mean max(0, 1 - y·s(x)) + {ALPHA:g}·Σ p²;  lr = 1.0 → 0.1 linearly over "
+        f"{cfg['epochs']} steps"
+    )
 
     rule("Training")
-    opt = optim.SGD(model.parameters(), lr=1.0,
-                    schedule=optim.LinearDecay(1.0, 0.1, cfg["epochs"]))
+    opt = optim.SGD(model.parameters(), lr=1.0, schedule=optim.LinearDecay(1.0, 0.1, cfg["epochs"]))
     started = time.perf_counter()
-    history = fit(model, X, y, loss="hinge", optimizer=opt, alpha=ALPHA, epochs=cfg["epochs"],
-                  callbacks=_reporter(10, cfg["epochs"]))
+    history = fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer=opt,
+        alpha=ALPHA,
+        epochs=cfg["epochs"],
+        callbacks=_reporter(10, cfg["epochs"]),
+    )
     seconds = time.perf_counter() - started
     final = accuracy(model, X, y)
     first_perfect = next((e + 1 for e, a in enumerate(history["accuracy"]) if a == 1.0), None)
     print(f"  trained in {seconds:.1f} s ({1000 * seconds / cfg['epochs']:.0f} ms per step)")
-    print(f"  final loss {history['loss'][-1]:.4f}; training accuracy of the trained model: "
-          f"{final:.0%}" + (f" (first 100% at step {first_perfect})" if first_perfect else ""))
+    print(
+        f"  final loss {history['loss'][-1]:.4f}; training accuracy of the trained model: "
+        f"{final:.0%}" + (f" (first 100% at step {first_perfect})" if first_perfect else "")
+    )
 
     rule("Pictures")
     files = []
     if plotting_available():  # checked before the costly prediction grid
         grid = decision_grid(model, X, cfg["grid"])
-        files = [f for f in (plot_boundary(X, y, grid, final, out, cfg["dpi"]),
-                             plot_curves(history, out, cfg["dpi"])) if f is not None]
-    return {"ok": final == 1.0, "files": files, "accuracy": final, "history": history,
-            "seconds": seconds, "parameters": model.num_parameters()}
+        files = [
+            f
+            for f in (
+                plot_boundary(X, y, grid, final, out, cfg["dpi"]),
+                plot_curves(history, out, cfg["dpi"]),
+            )
+            if f is not None
+        ]
+    return {
+        "ok": final == 1.0,
+        "files": files,
+        "accuracy": final,
+        "history": history,
+        "seconds": seconds,
+        "parameters": model.num_parameters(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,16 +43,32 @@ def build() -> dict[str, Value]:
     n.label = "n"
     o = n.tanh()
     o.label = "o"
-    return {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "x1·w1": x1w1, "x2·w2": x2w2,
-            "s": s, "n": n, "o": o}
+    return {
+        "x1": x1,
+        "x2": x2,
+        "w1": w1,
+        "w2": w2,
+        "b": b,
+        "x1·w1": x1w1,
+        "x2·w2": x2w2,
+        "s": s,
+        "n": n,
+        "o": o,
+    }
 
 
 def hand_gradients(nodes: dict[str, Value]) -> dict[str, float]:
     """The chain rule written out by hand: every ∂o/∂leaf is (1 - o²) times ∂n/∂leaf."""
     o = nodes["o"].data
     dn = 1.0 - o * o
-    return {"n": dn, "b": dn, "w1": dn * INPUTS["x1"], "x1": dn * PARAMETERS["w1"],
-            "w2": dn * INPUTS["x2"], "x2": dn * PARAMETERS["w2"]}
+    return {
+        "n": dn,
+        "b": dn,
+        "w1": dn * INPUTS["x1"],
+        "x1": dn * PARAMETERS["w1"],
+        "w2": dn * INPUTS["x2"],
+        "x2": dn * PARAMETERS["w2"],
+    }
 
 
 def neuron(x1: Value, x2: Value, w1: Value, w2: Value, b: Value) -> Value:
@@ -60,7 +76,7 @@ def neuron(x1: Value, x2: Value, w1: Value, w2: Value, b: Value) -> Value:
     return (x1 * w1 + x2 * w2 + b).tanh()
 
 
-def run(out: "str | Path" = "out/neuron", seed: int = 0, quick: bool = False) -> dict:
+def run(out: str | Path = "out/neuron", seed: int = 0, quick: bool = False) -> dict:
     """Forward, narrated backward, checks and two SVG graphs. Deterministic: `seed` and `quick`
     are accepted for a uniform command line (the demo is already instant)."""
     out = prepare_out(out)
@@ -70,8 +86,13 @@ def run(out: "str | Path" = "out/neuron", seed: int = 0, quick: bool = False) ->
     rule("Forward pass: o = tanh(x1·w1 + x2·w2 + b)")
     for name in ("x1", "x2", "w1", "w2", "b"):
         print(f"  {name:2} = {nodes[name].data:+.4f}")
-    for name, formula in (("x1·w1", ""), ("x2·w2", ""), ("s", " = x1·w1 + x2·w2"),
-                          ("n", " = s + b"), ("o", " = tanh(n)")):
+    for name, formula in (
+        ("x1·w1", ""),
+        ("x2·w2", ""),
+        ("s", " = x1·w1 + x2·w2"),
+        ("n", " = s + b"),
+        ("o", " = tanh(n)"),
+    ):
         print(f"  {name + formula:19} = {nodes[name].data:+.4f}")
     files = []
     forward_svg = save_graph(o, out / "neuron_forward.svg", show_grad=False)
@@ -100,8 +121,13 @@ def run(out: "str | Path" = "out/neuron", seed: int = 0, quick: bool = False) ->
     print("  read an edge's number times the gradient of the node it enters: that is what the")
     print("  chain rule adds to the gradient of the node it leaves.")
     ok = worst <= TOLERANCE and numeric_ok and math.isclose(o.data, math.sqrt(0.5), rel_tol=1e-9)
-    return {"ok": ok, "files": files, "output": o.data, "worst_error": worst,
-            "gradients": {name: nodes[name].grad for name in hand}}
+    return {
+        "ok": ok,
+        "files": files,
+        "output": o.data,
+        "worst_error": worst,
+        "gradients": {name: nodes[name].grad for name in hand},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,9 +29,11 @@ THRESHOLD = 1e-3
 def _optimizers(params: list) -> dict:
     from nn import optim
 
-    return {"SGD (η = 1)": lambda: optim.SGD(params, lr=1.0),
-            "momentum (η = 1, μ = 0.9)": lambda: optim.SGD(params, lr=1.0, momentum=0.9),
-            "Adam (η = 0.1)": lambda: optim.Adam(params, lr=0.1)}
+    return {
+        "SGD (η = 1)": lambda: optim.SGD(params, lr=1.0),
+        "momentum (η = 1, μ = 0.9)": lambda: optim.SGD(params, lr=1.0, momentum=0.9),
+        "Adam (η = 0.1)": lambda: optim.Adam(params, lr=0.1),
+    }
 
 
 def descend(name: str, steps: int) -> dict:
@@ -75,19 +77,26 @@ def plot_curves(runs: dict, out: Path, dpi: int) -> Path | None:
     Z = sum(0.5 * (1.0 / (1.0 + np.exp(-(W * x + B))) - y) ** 2 for x, y in zip(X, Y))
     right.contourf(W, B, Z, levels=30, cmap="Greys")
     for (name, r), colour in zip(runs.items(), colours):
-        right.plot([p[0] for p in r["path"]], [p[1] for p in r["path"]], color=colour,
-                   linewidth=1.6, label=name)
+        right.plot(
+            [p[0] for p in r["path"]],
+            [p[1] for p in r["path"]],
+            color=colour,
+            linewidth=1.6,
+            label=name,
+        )
     right.plot(W0, B0, "s", color="white", markeredgecolor="black", markersize=8)
     right.set_xlim(-4, 4)
     right.set_ylim(-6, 3)
     right.set_xlabel("w")
     right.set_ylabel("b")
-    right.set_title("Their paths on the error surface L(w, b)\n(lighter = lower loss; start: white square)")
+    right.set_title(
+        "Their paths on the error surface L(w, b)\n(lighter = lower loss; start: white square)"
+    )
     right.legend(fontsize=8, loc="upper left")
     return save_figure(fig, out / "optimizers.png", dpi=dpi)
 
 
-def run(out: "str | Path" = "out/optimizers", seed: int = 0, quick: bool = False) -> dict:
+def run(out: str | Path = "out/optimizers", seed: int = 0, quick: bool = False) -> dict:
     """Claim: every optimiser lowers the loss, and momentum and Adam cross L < 10⁻³ in fewer
     steps than plain SGD. Deterministic (`seed` unused); quick mode takes fewer steps."""
     out = prepare_out(out)
@@ -97,11 +106,15 @@ def run(out: "str | Path" = "out/optimizers", seed: int = 0, quick: bool = False
     for name in _optimizers([]):
         r = runs[name] = descend(name, steps)
         reached = r["steps_to_threshold"]
-        print(f"  {name:26} L: {r['losses'][0]:.4f} → {r['losses'][-1]:.2e} after {steps} steps;"
-              f" L < 1e-3 after {reached if reached is not None else f'more than {steps}'} steps")
+        print(
+            f"  {name:26} L: {r['losses'][0]:.4f} → {r['losses'][-1]:.2e} after {steps} steps;"
+            f" L < 1e-3 after {reached if reached is not None else f'more than {steps}'} steps"
+        )
     sgd, momentum, adam = (r["steps_to_threshold"] for r in runs.values())
-    print("  momentum and Adam cross the plateau faster: they remember past gradients, so a "
-          "small\n  but steady slope adds up to a large step.")
+    print(
+        "  momentum and Adam cross the plateau faster: they remember past gradients, so a "
+        "small\n  but steady slope adds up to a large step."
+    )
 
     rule("Picture")
     files = []
@@ -109,11 +122,17 @@ def run(out: "str | Path" = "out/optimizers", seed: int = 0, quick: bool = False
     if picture is not None:
         files.append(picture)
     lowered = all(r["losses"][-1] < r["losses"][0] for r in runs.values())
-    faster = (momentum is not None and adam is not None
-              and (sgd is None or (momentum < sgd and adam < sgd)))
-    return {"ok": lowered and faster, "files": files,
-            "steps_to_threshold": {name: r["steps_to_threshold"] for name, r in runs.items()},
-            "final_loss": {name: r["losses"][-1] for name, r in runs.items()}}
+    faster = (
+        momentum is not None
+        and adam is not None
+        and (sgd is None or (momentum < sgd and adam < sgd))
+    )
+    return {
+        "ok": lowered and faster,
+        "files": files,
+        "steps_to_threshold": {name: r["steps_to_threshold"] for name, r in runs.items()},
+        "final_loss": {name: r["losses"][-1] for name, r in runs.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

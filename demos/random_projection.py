@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demos._common import (demo_main, figure, plotting_available, prepare_out, rule,
-                           save_figure)
+from demos._common import demo_main, figure, plotting_available, prepare_out, rule, save_figure
 from engine import no_grad
 
 LR = 0.1
@@ -35,8 +34,10 @@ def _config(quick: bool) -> dict:
 def _datasets(n: int, seed: int) -> dict:
     from nn import data
 
-    return {"XOR": data.make_xor(n, noise=0.0, seed=seed, labels="01"),
-            "circles": data.make_circles(n, noise=0.05, seed=seed, factor=0.5, labels="01")}
+    return {
+        "XOR": data.make_xor(n, noise=0.0, seed=seed, labels="01"),
+        "circles": data.make_circles(n, noise=0.05, seed=seed, factor=0.5, labels="01"),
+    }
 
 
 def _augment(x: list[float]) -> list[float]:
@@ -55,8 +56,15 @@ def train_logistic(features: list, y: list, epochs: int, seed: int):
     from nn import Neuron, fit, optim
 
     model = Neuron(len(features[0]), activation="linear", seed=seed)
-    history = fit(model, features, y, loss="bce_with_logits",
-                  optimizer=optim.Adam(model.parameters(), lr=LR), epochs=epochs, progress=False)
+    history = fit(
+        model,
+        features,
+        y,
+        loss="bce_with_logits",
+        optimizer=optim.Adam(model.parameters(), lr=LR),
+        epochs=epochs,
+        progress=False,
+    )
     return model, history
 
 
@@ -79,23 +87,35 @@ def plot_all(results: dict, out: Path, dpi: int) -> Path | None:
             ax.contour(g, g, scores, levels=[0.0], colors="black", linewidths=1.2)
             for label, colour, marker in ((0, "tab:blue", "o"), (1, "tab:red", "s")):
                 pts = [p for p, t in zip(X, y) if t == label]
-                ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=colour,
-                           marker=marker, s=16, edgecolors="black", linewidths=0.4,
-                           label=f"class {label}")
-            title = ("plain logistic regression σ(w·x + b)" if kind == "plain" else
-                     f"σ(w·z + b) on m = {r['m']} random signs z")
-            ax.set_title(f"{name}: {title}\ntraining accuracy {r[kind]['accuracy']:.0%}",
-                         fontsize=10)
+                ax.scatter(
+                    [p[0] for p in pts],
+                    [p[1] for p in pts],
+                    color=colour,
+                    marker=marker,
+                    s=16,
+                    edgecolors="black",
+                    linewidths=0.4,
+                    label=f"class {label}",
+                )
+            title = (
+                "plain logistic regression σ(w·x + b)"
+                if kind == "plain"
+                else f"σ(w·z + b) on m = {r['m']} random signs z"
+            )
+            ax.set_title(
+                f"{name}: {title}\ntraining accuracy {r[kind]['accuracy']:.0%}", fontsize=10
+            )
             ax.set_xlabel("x₁")
             ax.set_ylabel("x₂")
             ax.set_aspect("equal")
     axes[0][0].legend(loc="lower left", fontsize=8, framealpha=0.9)
-    fig.suptitle("A fixed random sign layer makes a linear classifier fit what a line cannot",
-                 fontsize=12)
+    fig.suptitle(
+        "A fixed random sign layer makes a linear classifier fit what a line cannot", fontsize=12
+    )
     return save_figure(fig, out / "random_projection.png", dpi=dpi)
 
 
-def run(out: "str | Path" = "out/random_projection", seed: int = 0, quick: bool = False) -> dict:
+def run(out: str | Path = "out/random_projection", seed: int = 0, quick: bool = False) -> dict:
     """Plain logistic regression vs random signs + logistic output, on XOR and circles.
 
     Claim: the projection reaches the target training accuracy (95%, quick 90%) on both data
@@ -107,8 +127,12 @@ def run(out: "str | Path" = "out/random_projection", seed: int = 0, quick: bool 
     cfg = _config(quick)
     projection = RandomProjection(3, cfg["m"], seed=seed)
     rule(f"A fixed random layer: z = sgn(B x̃), B is {cfg['m']}×3 with N(0, 1) entries")
-    print("  first rows of B: " + "; ".join(
-        "[" + ", ".join(f"{b:+.2f}" for b in row) + "]" for row in projection.weights[:3]))
+    print(
+        "  first rows of B: "
+        + "; ".join(
+            "[" + ", ".join(f"{b:+.2f}" for b in row) + "]" for row in projection.weights[:3]
+        )
+    )
     print(f"  the projection has {len(projection.parameters())} trainable parameters")
 
     results, ok = {}, True
@@ -120,26 +144,34 @@ def run(out: "str | Path" = "out/random_projection", seed: int = 0, quick: bool 
         head, history = train_logistic(features, y, cfg["epochs"], seed)
         proj_acc = accuracy(head, features, y)
         print(f"  plain logistic regression on x:        training accuracy {plain_acc:.0%}")
-        print(f"  logistic output on {cfg['m']:3d} random signs z: training accuracy "
-              f"{proj_acc:.0%} (loss {history['loss'][-1]:.3f})")
+        print(
+            f"  logistic output on {cfg['m']:3d} random signs z: training accuracy "
+            f"{proj_acc:.0%} (loss {history['loss'][-1]:.3f})"
+        )
         ok = ok and proj_acc >= cfg["target"] and plain_acc <= PLAIN_CEILING
-        results[name] = {"data": (X, y), "m": cfg["m"],
-                         "plain": {"accuracy": plain_acc, "model": plain},
-                         "projection": {"accuracy": proj_acc, "model": head}}
+        results[name] = {
+            "data": (X, y),
+            "m": cfg["m"],
+            "plain": {"accuracy": plain_acc, "model": plain},
+            "projection": {"accuracy": proj_acc, "model": head},
+        }
 
     rule("Picture")
     files = []
     if plotting_available():  # checked before the costly prediction grid
         for r in results.values():
             plain, head = r["plain"]["model"], r["projection"]["model"]
-            r["plain"]["grid"] = region_grid(lambda x: plain(x).data, cfg["grid"])
+            r["plain"]["grid"] = region_grid(lambda x, m=plain: m(x).data, cfg["grid"])
             r["projection"]["grid"] = region_grid(
-                lambda x: head([z.data for z in projection(_augment(x))]).data, cfg["grid"])
+                lambda x, m=head: m([z.data for z in projection(_augment(x))]).data, cfg["grid"]
+            )
         picture = plot_all(results, out, cfg["dpi"])
         if picture is not None:
             files.append(picture)
-    summary = {name: {"plain": r["plain"]["accuracy"], "projection": r["projection"]["accuracy"]}
-               for name, r in results.items()}
+    summary = {
+        name: {"plain": r["plain"]["accuracy"], "projection": r["projection"]["accuracy"]}
+        for name, r in results.items()
+    }
     return {"ok": ok, "files": files, "accuracy": summary, "target": cfg["target"]}
 
 

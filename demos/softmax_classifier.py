@@ -32,7 +32,7 @@ from engine import Parameter, Value, softmax
 from engine.gradcheck import numerical_gradient
 
 N_IN, N_HIDDEN, N_CLASSES = 3, 4, 3
-I, J = 2, 1                 # the weight the lecture asks about: w_{2,1}^{(1)} (1-based)
+I, J = 2, 1  # the weight the lecture asks about: w_{2,1}^{(1)} (1-based)
 TOLERANCE = 1e-12
 
 Matrix = list[list[float]]
@@ -42,12 +42,15 @@ Matrix = list[list[float]]
 # Plain-float linear algebra, small enough to read
 # --------------------------------------------------------------------------------------------
 
+
 def matmul(a: Matrix, b: Matrix) -> Matrix:
     """(a·b)_ik = Σ_j a_ij b_jk."""
     if len(a[0]) != len(b):
         raise ValueError(f"matmul: shapes {len(a)}×{len(a[0])} and {len(b)}×{len(b[0])} differ")
-    return [[sum(a[i][j] * b[j][k] for j in range(len(b))) for k in range(len(b[0]))]
-            for i in range(len(a))]
+    return [
+        [sum(a[i][j] * b[j][k] for j in range(len(b))) for k in range(len(b[0]))]
+        for i in range(len(a))
+    ]
 
 
 def transpose(a: Matrix) -> Matrix:
@@ -68,6 +71,7 @@ def show(name: str, m: Matrix) -> None:
 # --------------------------------------------------------------------------------------------
 # The problem: weights, an input and its class, from the seed
 # --------------------------------------------------------------------------------------------
+
 
 def make_problem(seed: int) -> dict:
     """Gaussian weights (std 1), an input in [-2, 2]³ and a target class, all from `seed`."""
@@ -102,13 +106,17 @@ def forward_with_engine(p: dict, w21: Value | None = None) -> dict:
     `w21`, if given, is used as w_{2,1}^{(1)} (to differentiate numerically in that one weight).
     """
     x = [Value(v, label=f"x{i + 1}") for i, v in enumerate(p["x"])]
-    W1 = [[Parameter(v, label=f"w{i + 1},{j + 1}⁽¹⁾") for j, v in enumerate(row)]
-          for i, row in enumerate(p["W1"])]
+    W1 = [
+        [Parameter(v, label=f"w{i + 1},{j + 1}⁽¹⁾") for j, v in enumerate(row)]
+        for i, row in enumerate(p["W1"])
+    ]
     if w21 is not None:
         W1[I - 1][J - 1] = w21
     b1 = [Parameter(v, label=f"b{j + 1}⁽¹⁾") for j, v in enumerate(p["b1"])]
-    W2 = [[Parameter(v, label=f"w{j + 1},{k + 1}⁽²⁾") for k, v in enumerate(row)]
-          for j, row in enumerate(p["W2"])]
+    W2 = [
+        [Parameter(v, label=f"w{j + 1},{k + 1}⁽²⁾") for k, v in enumerate(row)]
+        for j, row in enumerate(p["W2"])
+    ]
     b2 = [Parameter(v, label=f"b{k + 1}⁽²⁾") for k, v in enumerate(p["b2"])]
     z1 = [sum((W1[i][j] * x[i] for i in range(N_IN)), b1[j]) for j in range(N_HIDDEN)]
     h1 = [z.sigmoid() for z in z1]
@@ -126,18 +134,27 @@ def forward_with_engine(p: dict, w21: Value | None = None) -> dict:
 # The chain-rule product for ∂L/∂w_{2,1}^{(1)}
 # --------------------------------------------------------------------------------------------
 
+
 def chain_factors(p: dict, f: dict) -> list[tuple[str, Matrix]]:
     """The five Jacobians of the lecture's product, evaluated at the forward pass `f`."""
     y, t, h1, x, W2 = f["y"], f["t"], f["h1"], p["x"], p["W2"]
-    dL_dy = [[-t[k] / y[k] for k in range(N_CLASSES)]]                          # 1×3
-    dy_dz2 = [[y[k] * ((1.0 if k == m else 0.0) - y[m]) for m in range(N_CLASSES)]
-              for k in range(N_CLASSES)]                                         # 3×3
-    dz2_dh1 = [[W2[j][k] for j in range(N_HIDDEN)] for k in range(N_CLASSES)]    # 3×4
-    dh1_dz1 = [[h1[j] * (1.0 - h1[j]) if j == m else 0.0 for m in range(N_HIDDEN)]
-               for j in range(N_HIDDEN)]                                         # 4×4
-    dz1_dw = [[x[I - 1] if j == J - 1 else 0.0] for j in range(N_HIDDEN)]        # 4×1
-    return [("∂L/∂y", dL_dy), ("∂y/∂z⁽²⁾", dy_dz2), ("∂z⁽²⁾/∂h⁽¹⁾", dz2_dh1),
-            ("∂h⁽¹⁾/∂z⁽¹⁾", dh1_dz1), (f"∂z⁽¹⁾/∂w{I},{J}⁽¹⁾", dz1_dw)]
+    dL_dy = [[-t[k] / y[k] for k in range(N_CLASSES)]]  # 1×3
+    dy_dz2 = [
+        [y[k] * ((1.0 if k == m else 0.0) - y[m]) for m in range(N_CLASSES)]
+        for k in range(N_CLASSES)
+    ]  # 3×3
+    dz2_dh1 = [[W2[j][k] for j in range(N_HIDDEN)] for k in range(N_CLASSES)]  # 3×4
+    dh1_dz1 = [
+        [h1[j] * (1.0 - h1[j]) if j == m else 0.0 for m in range(N_HIDDEN)] for j in range(N_HIDDEN)
+    ]  # 4×4
+    dz1_dw = [[x[I - 1] if j == J - 1 else 0.0] for j in range(N_HIDDEN)]  # 4×1
+    return [
+        ("∂L/∂y", dL_dy),
+        ("∂y/∂z⁽²⁾", dy_dz2),
+        ("∂z⁽²⁾/∂h⁽¹⁾", dz2_dh1),
+        ("∂h⁽¹⁾/∂z⁽¹⁾", dh1_dz1),
+        (f"∂z⁽¹⁾/∂w{I},{J}⁽¹⁾", dz1_dw),
+    ]
 
 
 def chain_product(factors: list[tuple[str, Matrix]]) -> float:
@@ -150,6 +167,7 @@ def chain_product(factors: list[tuple[str, Matrix]]) -> float:
 # --------------------------------------------------------------------------------------------
 # Picture
 # --------------------------------------------------------------------------------------------
+
 
 def plot_network(p: dict, f: dict, out: Path, dpi: int) -> Path | None:
     fig = figure(figsize=(10.5, 4.8))
@@ -167,23 +185,38 @@ def plot_network(p: dict, f: dict, out: Path, dpi: int) -> Path | None:
         for i, (x0, y0) in enumerate(pos[l]):
             for j, (x1, y1) in enumerate(pos[l + 1]):
                 on_path = (l == 0 and i == I - 1 and j == J - 1) or (l == 1 and i == J - 1)
-                colour = "tab:red" if (l == 0 and on_path) else (
-                    "tab:orange" if on_path else "0.8")
-                ax.plot([x0, x1], [y0, y1], color=colour, linewidth=3 if on_path else 1,
-                        zorder=1)
+                colour = "tab:red" if (l == 0 and on_path) else ("tab:orange" if on_path else "0.8")
+                ax.plot([x0, x1], [y0, y1], color=colour, linewidth=3 if on_path else 1, zorder=1)
     (ax0, ay0), (ax1, ay1) = pos[0][I - 1], pos[1][J - 1]
-    ax.text((ax0 + ax1) / 2, (ay0 + ay1) / 2, f"w{I},{J}⁽¹⁾ = {p['W1'][I - 1][J - 1]:+.3f}",
-            color="tab:red", ha="center", va="center", fontsize=10, zorder=3,
-            bbox={"facecolor": "white", "edgecolor": "tab:red", "boxstyle": "round"})
-    names = [[f"x{i + 1} = {v:+.2f}" for i, v in enumerate(p["x"])],
-             [f"h{j + 1}⁽¹⁾ = {v:.2f}" for j, v in enumerate(f["h1"])],
-             [f"y{k + 1} = {v:.2f}" for k, v in enumerate(f["y"])]]
+    ax.text(
+        (ax0 + ax1) / 2,
+        (ay0 + ay1) / 2,
+        f"w{I},{J}⁽¹⁾ = {p['W1'][I - 1][J - 1]:+.3f}",
+        color="tab:red",
+        ha="center",
+        va="center",
+        fontsize=10,
+        zorder=3,
+        bbox={"facecolor": "white", "edgecolor": "tab:red", "boxstyle": "round"},
+    )
+    names = [
+        [f"x{i + 1} = {v:+.2f}" for i, v in enumerate(p["x"])],
+        [f"h{j + 1}⁽¹⁾ = {v:.2f}" for j, v in enumerate(f["h1"])],
+        [f"y{k + 1} = {v:.2f}" for k, v in enumerate(f["y"])],
+    ]
     for l in range(3):
         for (x0, y0), name in zip(pos[l], names[l]):
             ax.scatter([x0], [y0], s=500, color="white", edgecolor="black", zorder=2)
             dx = -0.1 if l == 0 else 0.1
-            ax.text(x0 + dx, y0 + 0.22, name, ha="right" if l == 0 else "left", fontsize=9,
-                    zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+            ax.text(
+                x0 + dx,
+                y0 + 0.22,
+                name,
+                ha="right" if l == 0 else "left",
+                fontsize=9,
+                zorder=3,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
     for title, x0 in zip(("input x", "hidden h⁽¹⁾ = σ(z⁽¹⁾)", "softmax y"), xs):
         ax.text(x0, -2.3, title, ha="center", fontsize=10, weight="bold")
     ax.set_xlim(-0.7, 2.7)
@@ -205,7 +238,8 @@ def plot_network(p: dict, f: dict, out: Path, dpi: int) -> Path | None:
 # The demo
 # --------------------------------------------------------------------------------------------
 
-def run(out: "str | Path" = "out/softmax_classifier", seed: int = 0, quick: bool = False) -> dict:
+
+def run(out: str | Path = "out/softmax_classifier", seed: int = 0, quick: bool = False) -> dict:
     """Forward by hand vs the engine; the chain-rule product for ∂L/∂w_{2,1}^{(1)} vs backward."""
     out = prepare_out(out)
     p = make_problem(seed)
@@ -232,8 +266,10 @@ def run(out: "str | Path" = "out/softmax_classifier", seed: int = 0, quick: bool
         show(name, m)
     collapsed = matmul(factors[0][1], factors[1][1])[0]
     y_minus_t = [a - b for a, b in zip(hand["y"], hand["t"])]
-    print(f"  the first two factors collapse: ∂L/∂y·∂y/∂z⁽²⁾ = "
-          f"[{', '.join(f'{v:+.5f}' for v in collapsed)}] = y - t")
+    print(
+        f"  the first two factors collapse: ∂L/∂y·∂y/∂z⁽²⁾ = "
+        f"[{', '.join(f'{v:+.5f}' for v in collapsed)}] = y - t"
+    )
     product = chain_product(factors)
 
     eng["L"].backward()
@@ -252,15 +288,26 @@ def run(out: "str | Path" = "out/softmax_classifier", seed: int = 0, quick: bool
     picture = plot_network(p, hand, out, 80 if quick else 110)
     if picture is not None:
         files.append(picture)
-    graph = save_graph(eng["L"], out / "loss_graph.svg", highlight=eng["W1"][I - 1][J - 1],
-                       max_nodes=1000)
+    graph = save_graph(
+        eng["L"], out / "loss_graph.svg", highlight=eng["W1"][I - 1][J - 1], max_nodes=1000
+    )
     if graph is not None:
         files.append(graph)
-    ok = (worst_forward <= TOLERANCE and error <= TOLERANCE and collapse_error <= TOLERANCE
-          and abs(numeric - engine_grad) <= 1e-6)
-    return {"ok": ok, "files": files, "forward_error": worst_forward, "product": product,
-            "engine_gradient": engine_grad, "numeric_gradient": numeric,
-            "collapse_error": collapse_error}
+    ok = (
+        worst_forward <= TOLERANCE
+        and error <= TOLERANCE
+        and collapse_error <= TOLERANCE
+        and abs(numeric - engine_grad) <= 1e-6
+    )
+    return {
+        "ok": ok,
+        "files": files,
+        "forward_error": worst_forward,
+        "product": product,
+        "engine_gradient": engine_grad,
+        "numeric_gradient": numeric,
+        "collapse_error": collapse_error,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

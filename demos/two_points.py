@@ -36,6 +36,7 @@ TOLERANCE = 1e-12  # |engine - hand| / max(1, |hand|)
 # The lecture's code, in plain floats
 # --------------------------------------------------------------------------------------------
 
+
 def f(w: float, b: float, x: float) -> float:
     """The sigmoid neuron f(x) = 1 / (1 + e^-(w·x + b)), as the lecture writes it."""
     return 1.0 / (1.0 + math.exp(-(w * x + b)))
@@ -69,6 +70,7 @@ def hand_gradients(w: float, b: float) -> tuple[float, float]:
 # The same loss built from Values
 # --------------------------------------------------------------------------------------------
 
+
 def engine_loss(w: Value, b: Value) -> Value:
     """L = Σ_i ½ (σ(w·x_i + b) - y_i)² as a computation graph."""
     loss = Value(0.0)
@@ -91,8 +93,8 @@ def _relative(a: float, b: float) -> float:
 
 def descend(epochs: int = EPOCHS) -> dict:
     """Run both loops side by side and record the path, the losses and the worst disagreement."""
-    w, b = W0, B0          # updated with the engine's gradients
-    hw, hb = W0, B0        # updated exactly as the lecture's code
+    w, b = W0, B0  # updated with the engine's gradients
+    hw, hb = W0, B0  # updated exactly as the lecture's code
     path, losses, worst = [(w, b)], [], 0.0
     for _ in range(epochs):
         loss, dw, db = engine_gradients(w, b)
@@ -111,6 +113,7 @@ def descend(epochs: int = EPOCHS) -> dict:
 # Pictures
 # --------------------------------------------------------------------------------------------
 
+
 def plot_loss(losses: list[float], out: Path, dpi: int) -> Path | None:
     fig = figure(figsize=(6.4, 4.0))
     if fig is None:
@@ -125,8 +128,7 @@ def plot_loss(losses: list[float], out: Path, dpi: int) -> Path | None:
     return save_figure(fig, out / "loss.png", dpi=dpi)
 
 
-def plot_surface(path: list[tuple[float, float]], out: Path, dpi: int, steps: int
-                 ) -> Path | None:
+def plot_surface(path: list[tuple[float, float]], out: Path, dpi: int, steps: int) -> Path | None:
     fig = figure(figsize=(6.8, 5.4))
     if fig is None:
         return None
@@ -146,10 +148,24 @@ def plot_surface(path: list[tuple[float, float]], out: Path, dpi: int, steps: in
     pb = [p[1] for p in path]
     ax.plot(pw, pb, color="tab:red", linewidth=2, label="descent path (dots every 50 epochs)")
     ax.plot(pw[::50], pb[::50], "o", color="tab:red", markersize=3)
-    ax.plot(pw[0], pb[0], "s", color="white", markeredgecolor="black", markersize=8,
-            label=f"start (w, b) = ({pw[0]:g}, {pb[0]:g})")
-    ax.plot(pw[-1], pb[-1], "*", color="gold", markeredgecolor="black", markersize=14,
-            label=f"end ({pw[-1]:.2f}, {pb[-1]:.2f})")
+    ax.plot(
+        pw[0],
+        pb[0],
+        "s",
+        color="white",
+        markeredgecolor="black",
+        markersize=8,
+        label=f"start (w, b) = ({pw[0]:g}, {pb[0]:g})",
+    )
+    ax.plot(
+        pw[-1],
+        pb[-1],
+        "*",
+        color="gold",
+        markeredgecolor="black",
+        markersize=14,
+        label=f"end ({pw[-1]:.2f}, {pb[-1]:.2f})",
+    )
     ax.set_xlabel("w")
     ax.set_ylabel("b")
     ax.set_title("Error surface L(w, b) and the gradient-descent path")
@@ -161,7 +177,8 @@ def plot_surface(path: list[tuple[float, float]], out: Path, dpi: int, steps: in
 # The demo
 # --------------------------------------------------------------------------------------------
 
-def run(out: "str | Path" = "out/two_points", seed: int = 0, quick: bool = False) -> dict:
+
+def run(out: str | Path = "out/two_points", seed: int = 0, quick: bool = False) -> dict:
     """Run the lecture's gradient descent with the engine; check every epoch's gradients.
 
     The run is deterministic (`seed` is accepted for a uniform command line and unused); `quick`
@@ -187,27 +204,45 @@ def run(out: "str | Path" = "out/two_points", seed: int = 0, quick: bool = False
     path, losses = result["path"], result["losses"]
     for epoch in (0, 10, 100, 250, 500, 999):
         w, b = path[epoch + 1]
-        print(f"  after epoch {epoch + 1:4d}: w = {w:+.4f}, b = {b:+.4f}, L = {losses[epoch + 1]:.3e}")
+        print(
+            f"  after epoch {epoch + 1:4d}: w = {w:+.4f}, b = {b:+.4f}, L = {losses[epoch + 1]:.3e}"
+        )
     w, b = path[-1]
     hw, hb = result["lecture_final"]
-    print(f"  final: w = {w:.6f}, b = {b:.6f}; the lecture's own loop ends at "
-          f"w = {hw:.6f}, b = {hb:.6f}")
+    print(
+        f"  final: w = {w:.6f}, b = {b:.6f}; the lecture's own loop ends at "
+        f"w = {hw:.6f}, b = {hb:.6f}"
+    )
     for x, y in zip(X, Y):
         print(f"  f({x}) = {f(w, b, x):.4f}  (target {y})")
-    print(f"  largest |engine - hand| / max(1, |hand|) over all {EPOCHS} epochs: "
-          f"{result['worst']:.2e}")
+    print(
+        f"  largest |engine - hand| / max(1, |hand|) over all {EPOCHS} epochs: "
+        f"{result['worst']:.2e}"
+    )
     same_path = max(abs(w - hw), abs(b - hb)) <= 1e-9
     ok = result["worst"] <= TOLERANCE and same_path
-    print(f"  gradients equal at every epoch: {'yes' if result['worst'] <= TOLERANCE else 'NO'}; "
-          f"same path as the lecture's loop: {'yes' if same_path else 'NO'}")
+    print(
+        f"  gradients equal at every epoch: {'yes' if result['worst'] <= TOLERANCE else 'NO'}; "
+        f"same path as the lecture's loop: {'yes' if same_path else 'NO'}"
+    )
 
     rule("Pictures")
     dpi = 80 if quick else 110
-    files = [p for p in (plot_loss(losses, out, dpi),
-                         plot_surface(path, out, dpi, 60 if quick else 200)) if p is not None]
-    return {"ok": ok, "files": files, "worst_relative_error": result["worst"],
-            "epochs": EPOCHS, "final": (w, b), "lecture_final": (hw, hb),
-            "initial_loss": losses[0], "final_loss": losses[-1]}
+    files = [
+        p
+        for p in (plot_loss(losses, out, dpi), plot_surface(path, out, dpi, 60 if quick else 200))
+        if p is not None
+    ]
+    return {
+        "ok": ok,
+        "files": files,
+        "worst_relative_error": result["worst"],
+        "epochs": EPOCHS,
+        "final": (w, b),
+        "lecture_final": (hw, hb),
+        "initial_loss": losses[0],
+        "final_loss": losses[-1],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

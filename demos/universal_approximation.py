@@ -39,10 +39,14 @@ def f(x: float) -> float:
 
 def _config(quick: bool) -> dict:
     if quick:
-        return {"pieces": (2, 4, 8, 16), "widths": (2, 16), "epochs": 100, "points": 101,
-                "dpi": 80}
-    return {"pieces": (2, 4, 8, 16, 32, 64), "widths": (2, 4, 8, 16, 32), "epochs": 200,
-            "points": 401, "dpi": 110}
+        return {"pieces": (2, 4, 8, 16), "widths": (2, 16), "epochs": 100, "points": 101, "dpi": 80}
+    return {
+        "pieces": (2, 4, 8, 16, 32, 64),
+        "widths": (2, 4, 8, 16, 32),
+        "epochs": 200,
+        "points": 401,
+        "dpi": 110,
+    }
 
 
 def _grid(n: int) -> list[float]:
@@ -52,6 +56,7 @@ def _grid(n: int) -> list[float]:
 # --------------------------------------------------------------------------------------------
 # The rectangle construction, as the weights of a one-hidden-layer ReLU network
 # --------------------------------------------------------------------------------------------
+
 
 def rectangle_network(pieces: int):
     """MLP(1, [4K, 1]) whose output is Σ_k f(c_k)·rect(x; a_k, b_k) (K = `pieces`).
@@ -71,8 +76,9 @@ def rectangle_network(pieces: int):
         a = LOW + k * width - eps
         b = a + width if k < pieces - 1 else HIGH  # the last piece runs to the end
         height = f(LOW + (k + 0.5) * width)
-        for unit, (corner, sign) in enumerate(((a, 1.0), (a + eps, -1.0), (b, -1.0),
-                                               (b + eps, 1.0))):
+        for unit, (corner, sign) in enumerate(
+            ((a, 1.0), (a + eps, -1.0), (b, -1.0), (b + eps, 1.0))
+        ):
             neuron = hidden[4 * k + unit]
             neuron.w[0].data = 1.0
             neuron.b.data = -corner
@@ -94,6 +100,7 @@ def rms_error(model, xs: list[float]) -> float:
 # Training
 # --------------------------------------------------------------------------------------------
 
+
 def trained_network(width: int, epochs: int, seed: int):
     """MLP(1, [H, 1]) fitted by Adam to f on SAMPLES points; kinks start spread over [-1, 1].
 
@@ -108,14 +115,24 @@ def trained_network(width: int, epochs: int, seed: int):
         neuron.b.data = -rng.uniform(LOW, HIGH) * neuron.w[0].data
     X = [[x] for x in _grid(SAMPLES)]
     y = [f(x[0]) for x in X]
-    history = fit(model, X, y, loss="mse", optimizer=optim.Adam(model.parameters(), lr=LR),
-                  epochs=epochs, batch_size=BATCH, seed=seed, progress=False)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="mse",
+        optimizer=optim.Adam(model.parameters(), lr=LR),
+        epochs=epochs,
+        batch_size=BATCH,
+        seed=seed,
+        progress=False,
+    )
     return model, history
 
 
 # --------------------------------------------------------------------------------------------
 # Pictures
 # --------------------------------------------------------------------------------------------
+
 
 def _curve(model, xs: list[float]) -> list[float]:
     with no_grad():
@@ -134,15 +151,25 @@ def plot_fits(xs: list[float], rects: dict, trained: dict, out: Path, dpi: int) 
         ax.grid(True, alpha=0.3)
     shown = [k for k in rects if k in (4, 16)] or list(rects)[:2]
     for k, colour in zip(shown, ("tab:orange", "tab:blue")):
-        left.plot(xs, _curve(rects[k]["model"], xs), color=colour, linewidth=1.4,
-                  label=f"K = {k} rectangles ({4 * k} ReLUs), max error {rects[k]['max']:.3f}")
+        left.plot(
+            xs,
+            _curve(rects[k]["model"], xs),
+            color=colour,
+            linewidth=1.4,
+            label=f"K = {k} rectangles ({4 * k} ReLUs), max error {rects[k]['max']:.3f}",
+        )
     left.set_title("By hand: sums of ReLU rectangles")
     left.set_ylabel("value")
     left.legend(fontsize=8, loc="lower right")
     colours = ("tab:red", "tab:orange", "tab:green", "tab:blue", "tab:purple")
     for (h, r), colour in zip(trained.items(), colours):
-        right.plot(xs, _curve(r["model"], xs), color=colour, linewidth=1.2,
-                   label=f"H = {h} units, rms error {r['rms']:.3f}")
+        right.plot(
+            xs,
+            _curve(r["model"], xs),
+            color=colour,
+            linewidth=1.2,
+            label=f"H = {h} units, rms error {r['rms']:.3f}",
+        )
     right.set_title("By gradient descent: trained MLP(1, [H, 1])")
     right.legend(fontsize=8, loc="lower right")
     fig.suptitle("One hidden ReLU layer approximates a continuous function", fontsize=12)
@@ -155,12 +182,27 @@ def plot_errors(rects: dict, trained: dict, out: Path, dpi: int) -> Path | None:
         return None
     ax = fig.subplots()
     units = [4 * k for k in rects]
-    ax.loglog(units, [r["max"] for r in rects.values()], "o-", color="tab:orange",
-              label="rectangles: max |error|")
-    ax.loglog(units, [r["rms"] for r in rects.values()], "o--", color="tab:orange",
-              label="rectangles: rms error")
-    ax.loglog(list(trained), [r["rms"] for r in trained.values()], "s-", color="tab:blue",
-              label="trained net: rms error")
+    ax.loglog(
+        units,
+        [r["max"] for r in rects.values()],
+        "o-",
+        color="tab:orange",
+        label="rectangles: max |error|",
+    )
+    ax.loglog(
+        units,
+        [r["rms"] for r in rects.values()],
+        "o--",
+        color="tab:orange",
+        label="rectangles: rms error",
+    )
+    ax.loglog(
+        list(trained),
+        [r["rms"] for r in trained.values()],
+        "s-",
+        color="tab:blue",
+        label="trained net: rms error",
+    )
     first = next(iter(rects.values()))["max"]
     ref = [first * units[0] / u for u in units]
     ax.loglog(units, ref, color="0.6", linestyle="dotted", label="∝ 1 / width")
@@ -181,8 +223,10 @@ def plot_errors(rects: dict, trained: dict, out: Path, dpi: int) -> Path | None:
 # The demo
 # --------------------------------------------------------------------------------------------
 
-def run(out: "str | Path" = "out/universal_approximation", seed: int = 0, quick: bool = False
-        ) -> dict:
+
+def run(
+    out: str | Path = "out/universal_approximation", seed: int = 0, quick: bool = False
+) -> dict:
     """Claims: the rectangle error falls with every doubling of K (and like 1/K overall), and
     the widest trained net fits better than the narrowest."""
     out = prepare_out(out)
@@ -194,8 +238,10 @@ def run(out: "str | Path" = "out/universal_approximation", seed: int = 0, quick:
     for k in cfg["pieces"]:
         model = rectangle_network(k)
         rects[k] = {"model": model, "max": max_error(model, xs), "rms": rms_error(model, xs)}
-        print(f"  K = {k:3d} ({4 * k:3d} hidden units): max |g - f| = {rects[k]['max']:.4f}, "
-              f"rms {rects[k]['rms']:.4f}")
+        print(
+            f"  K = {k:3d} ({4 * k:3d} hidden units): max |g - f| = {rects[k]['max']:.4f}, "
+            f"rms {rects[k]['rms']:.4f}"
+        )
     maxima = [r["max"] for r in rects.values()]
     falling = all(b < a for a, b in zip(maxima, maxima[1:]))
     ratio = maxima[0] / maxima[-1]
@@ -207,16 +253,28 @@ def run(out: "str | Path" = "out/universal_approximation", seed: int = 0, quick:
     for h in cfg["widths"]:
         model, history = trained_network(h, cfg["epochs"], seed)
         trained[h] = {"model": model, "rms": rms_error(model, xs), "loss": history["loss"][-1]}
-        print(f"  H = {h:3d}: training mse {history['loss'][-1]:.5f}, rms error on the grid "
-              f"{trained[h]['rms']:.4f}")
+        print(
+            f"  H = {h:3d}: training mse {history['loss'][-1]:.5f}, rms error on the grid "
+            f"{trained[h]['rms']:.4f}"
+        )
     widest, narrowest = trained[cfg["widths"][-1]]["rms"], trained[cfg["widths"][0]]["rms"]
 
     rule("Pictures")
-    files = [p for p in (plot_fits(xs, rects, trained, out, cfg["dpi"]),
-                         plot_errors(rects, trained, out, cfg["dpi"])) if p is not None]
+    files = [
+        p
+        for p in (
+            plot_fits(xs, rects, trained, out, cfg["dpi"]),
+            plot_errors(rects, trained, out, cfg["dpi"]),
+        )
+        if p is not None
+    ]
     ok = falling and ratio >= span / 2 and widest < narrowest / 2
-    return {"ok": ok, "files": files, "rectangle_max_errors": dict(zip(cfg["pieces"], maxima)),
-            "trained_rms": {h: r["rms"] for h, r in trained.items()}}
+    return {
+        "ok": ok,
+        "files": files,
+        "rectangle_max_errors": dict(zip(cfg["pieces"], maxima)),
+        "trained_rms": {h: r["rms"] for h, r in trained.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,15 +19,27 @@ from engine.value import Parameter, Value, is_grad_enabled, no_grad, sequence_ma
 
 _LAZY = {
     "draw_dot": "engine.draw",
-    "backward_steps": "engine.steps",
-    "Stepper": "engine.steps",
-    "forward_trace": "engine.steps",
+    "backward_steps": "engine.step",
+    "Stepper": "engine.step",
+    "forward_trace": "engine.step",
 }
 
 __all__ = [
-    "Value", "Parameter", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
-    "softmax", "log_softmax", "logsumexp", "topological_order", "leaves", "OPS", "Op",
-    "sequence_mark", *_LAZY,
+    "Value",
+    "Parameter",
+    "no_grad",
+    "is_grad_enabled",
+    "gradcheck",
+    "GradcheckError",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "topological_order",
+    "leaves",
+    "OPS",
+    "Op",
+    "sequence_mark",
+    *_LAZY,
 ]
 
 

@@ -11,13 +11,13 @@ __all__ = ["write_atomic"]
 
 
 def _file_mode() -> int:
-    """0666 minus the process umask: the mode `open()` would give a new file (mkstemp gives 0600)."""
+    """0666 minus the umask: the mode `open()` gives a new file (mkstemp gives 0600)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
 
 
-def write_atomic(path: "str | os.PathLike[str]", data: "bytes | str") -> Path:
+def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
     """Write `data` (bytes, or text as UTF-8) to `path` and return the path.
 
     The bytes go to a temporary file in the same folder, are flushed to disk, and the file is then

@@ -24,8 +24,9 @@ Scalar = Union[Value, int, float]
 
 def _values(values: Sequence[Scalar], where: str) -> tuple[Value, ...]:
     if isinstance(values, (Value, str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{where} needs a list of Values or numbers, got {type(values).__name__} "
-                        f"{values!r}")
+        raise TypeError(
+            f"{where} needs a list of Values or numbers, got {type(values).__name__} {values!r}"
+        )
     xs = tuple(as_value(v, f"{where} element") for v in values)
     if not xs:
         raise ValueError(f"{where} needs at least one value, got an empty list")

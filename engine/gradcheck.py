@@ -29,8 +29,9 @@ def _call(fn: Callable[..., Value], xs: Sequence[float], labels: Sequence[str]) 
     return out
 
 
-def numerical_gradient(fn: Callable[..., Value], inputs: Sequence[float], eps: float = 1e-6
-                       ) -> list[float]:
+def numerical_gradient(
+    fn: Callable[..., Value], inputs: Sequence[float], eps: float = 1e-6
+) -> list[float]:
     """Central differences (f(x + ε e_i) - f(x - ε e_i)) / 2ε for every input i."""
     xs = [float(x) for x in inputs]
     labels = [f"x{i}" for i in range(len(xs))]
@@ -46,8 +47,14 @@ def numerical_gradient(fn: Callable[..., Value], inputs: Sequence[float], eps: f
     return grads
 
 
-def gradcheck(fn: Callable[..., Value], inputs: Sequence["Value | float"], *, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+def gradcheck(
+    fn: Callable[..., Value],
+    inputs: Sequence[Value | float],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
     """Compare backward()'s gradient of ``fn(*Values)`` with central finite differences.
 
     `inputs` are numbers or Values (their ``.data`` is used; they are not modified). Returns True
@@ -59,8 +66,10 @@ def gradcheck(fn: Callable[..., Value], inputs: Sequence["Value | float"], *, ep
     xs = [x.data if isinstance(x, Value) else _as_float(x, "gradcheck input") for x in inputs]
     for name, number in (("eps", eps), ("atol", atol), ("rtol", rtol)):
         if _as_float(number, f"gradcheck({name})") < 0 or (name == "eps" and number == 0):
-            raise ValueError(f"gradcheck: {name} must be {'positive' if name == 'eps' else '≥ 0'},"
-                             f" got {number!r}")
+            raise ValueError(
+                f"gradcheck: {name} must be {'positive' if name == 'eps' else '≥ 0'},"
+                f" got {number!r}"
+            )
     labels = [f"x{i}" for i in range(len(xs))]
     leaves = [Value(x, label=label) for x, label in zip(xs, labels)]
     out = fn(*leaves)
@@ -76,5 +85,7 @@ def gradcheck(fn: Callable[..., Value], inputs: Sequence["Value | float"], *, ep
         if not abs(a - n) <= atol + rtol * abs(n)
     ]
     if bad:
-        raise GradcheckError(f"gradcheck failed for {len(bad)} of {len(xs)} inputs:\n" + "\n".join(bad))
+        raise GradcheckError(
+            f"gradcheck failed for {len(bad)} of {len(xs)} inputs:\n" + "\n".join(bad)
+        )
     return True

@@ -18,7 +18,7 @@ __all__ = ["topological_order", "leaves", "iter_edges"]
 _creation_order = attrgetter("_seq")
 
 
-def topological_order(root: "Value", *, include_leaves: bool = True) -> list["Value"]:
+def topological_order(root: Value, *, include_leaves: bool = True) -> list[Value]:
     """Every node `root` depends on, each after all of its parents (inputs first, `root` last).
 
     Every Value gets a sequence number when it is created, and an op's parents always exist
@@ -40,12 +40,12 @@ def topological_order(root: "Value", *, include_leaves: bool = True) -> list["Va
     return sorted(seen, key=_creation_order)
 
 
-def leaves(root: "Value") -> list["Value"]:
+def leaves(root: Value) -> list[Value]:
     """The nodes with no parents (inputs, parameters and constants), in topological order."""
     return [node for node in topological_order(root) if not node.parents]
 
 
-def iter_edges(root: "Value") -> Iterator[tuple["Value", "Value", int]]:
+def iter_edges(root: Value) -> Iterator[tuple[Value, Value, int]]:
     """Every edge ``(parent, child, i)``: `parent` is input number `i` of `child`.
 
     Edges are yielded once per use, so ``a + a`` gives two edges from ``a``.

@@ -11,8 +11,8 @@ The chain rule then does the rest: if ``out_bar = ∂L/∂out`` is known, every 
 op is one row here plus one row in ``tests/engine/test_ops.py``.
 
 Each local-derivative rule is a small named function of the op's inputs and its output. Rules use
-plain arithmetic plus the functions of a *maths namespace* ``m`` (``m.exp``, ``m.sigmoid``, ...). The
-engine passes `FLOAT_MATH`, which works on Python floats; because Values support the same
+plain arithmetic plus the functions of a *maths namespace* ``m`` (``m.exp``, ``m.sigmoid``, ...).
+The engine passes `FLOAT_MATH`, which works on Python floats; because Values support the same
 arithmetic and the same functions, the very same rules can later run on Values (higher-order
 gradients) or on arrays (replaying a graph over a batch) by passing another namespace.
 
@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Callable
 
-__all__ = ["Op", "OPS", "FLOAT_MATH", "register", "stable_sigmoid", "stable_softplus"]
+__all__ = [
+    "Op",
+    "OPS",
+    "FLOAT_MATH",
+    "register",
+    "describe_call",
+    "stable_sigmoid",
+    "stable_softplus",
+]
 
 SQRT_2 = math.sqrt(2.0)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -42,6 +50,7 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # --------------------------------------------------------------------------------------------
 # Numerically stable scalar helpers
 # --------------------------------------------------------------------------------------------
+
 
 def stable_sigmoid(x: float) -> float:
     """σ(x) = 1 / (1 + e^(-x)), evaluated so that e^(...) never overflows.
@@ -76,8 +85,17 @@ def _if_pos(x: float, then: float, otherwise: float) -> float:
 
 
 FLOAT_MATH = SimpleNamespace(
-    exp=math.exp, log=math.log, sqrt=math.sqrt, sin=math.sin, cos=math.cos, tanh=math.tanh,
-    erf=math.erf, sigmoid=stable_sigmoid, softplus=stable_softplus, sign=_sign, if_pos=_if_pos,
+    exp=math.exp,
+    log=math.log,
+    sqrt=math.sqrt,
+    sin=math.sin,
+    cos=math.cos,
+    tanh=math.tanh,
+    erf=math.erf,
+    sigmoid=stable_sigmoid,
+    softplus=stable_softplus,
+    sign=_sign,
+    if_pos=_if_pos,
     xlogy=_xlogy,
 )
 """The maths namespace for rules evaluated on Python floats (what `backward()` uses)."""
@@ -86,6 +104,7 @@ FLOAT_MATH = SimpleNamespace(
 # --------------------------------------------------------------------------------------------
 # The row type
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Op:
@@ -126,22 +145,35 @@ def register(op: Op) -> Op:
     return op
 
 
+def describe_call(op: Op, inputs: tuple, arg: object) -> str:
+    """``log(x=0.0)`` or ``div(x=1.0, y=0.0)`` or ``pow(x=2.0, c=3.0)``: an op call with values."""
+    if op.arity == -1:
+        shown = ", ".join(repr(x) for x in inputs[:6]) + (", ..." if len(inputs) > 6 else "")
+        return f"{op.name}([{shown}])"
+    names = ("x", "y")
+    parts = [f"{names[i]}={x!r}" for i, x in enumerate(inputs)]
+    if op.arg_name is not None:
+        parts.append(f"{op.arg_name}={arg!r}")
+    return f"{op.name}({', '.join(parts)})"
+
+
 # --------------------------------------------------------------------------------------------
 # Forward functions that need a check Python's float arithmetic does not make
 # --------------------------------------------------------------------------------------------
+
 
 def _pow_forward(x: float, c: float) -> float:
     """x ** c for a constant exponent c; a negative base needs an integer exponent."""
     if x < 0.0 and not float(c).is_integer():
         raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {c!r}")
-    return x ** c
+    return x**c
 
 
 def _pow_value_forward(x: float, y: float) -> float:
     """x ** y with both sides Values; a negative base needs an integer exponent."""
     if x < 0.0 and not y.is_integer():
         raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {y!r}")
-    return x ** y
+    return x**y
 
 
 def _logsumexp_forward(xs: tuple[float, ...]) -> float:
@@ -158,6 +190,7 @@ def _logsumexp_forward(xs: tuple[float, ...]) -> float:
 # Local-derivative rules, one small named function each
 # --------------------------------------------------------------------------------------------
 # Arithmetic
+
 
 def add_rule(m, x, y, out):
     """∂(x + y)/∂x = 1, ∂(x + y)/∂y = 1."""
@@ -196,6 +229,7 @@ def pow_value_rule(m, x, y, out):
 
 # Elementary functions
 
+
 def exp_rule(m, x, out, arg):
     """∂e^x/∂x = e^x = out."""
     return (out,)
@@ -232,6 +266,7 @@ def erf_rule(m, x, out, arg):
 
 
 # Activations (the table of the activation-function lecture, seed 003)
+
 
 def tanh_rule(m, x, out, arg):
     """∂tanh(x)/∂x = 1 - tanh(x)² = 1 - out²."""
@@ -281,6 +316,7 @@ def binary_step_rule(m, x, out, arg):
 
 # Reductions
 
+
 def logsumexp_rule(m, xs, out):
     """∂/∂x_i log Σ_j e^(x_j) = e^(x_i - out) = softmax(x)_i."""
     return tuple(m.exp(x - out) for x in xs)
@@ -290,6 +326,7 @@ def logsumexp_rule(m, xs, out):
 # The table
 # --------------------------------------------------------------------------------------------
 
+# fmt: off
 for _row in (
     #  name          arity forward                                   local rule
     Op("add",          2, lambda x, y: x + y,                        add_rule,
@@ -342,4 +379,5 @@ for _row in (
        "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list"),
 ):
     register(_row)
+# fmt: on
 del _row

@@ -21,12 +21,19 @@ import numbers
 from contextlib import contextmanager
 from typing import Iterator, Union
 
+from engine.backprop import _backpropagate, local_derivatives
 from engine.graph import topological_order
-from engine.ops import FLOAT_MATH, OPS, Op
+from engine.ops import OPS, Op, describe_call
 
 __all__ = [
-    "Value", "Parameter", "no_grad", "is_grad_enabled", "local_derivatives", "as_value",
-    "sequence_mark", "leaf_kind",
+    "Value",
+    "Parameter",
+    "no_grad",
+    "is_grad_enabled",
+    "local_derivatives",
+    "as_value",
+    "sequence_mark",
+    "leaf_kind",
 ]
 
 Number = Union[int, float]
@@ -37,6 +44,7 @@ _next_seq = itertools.count().__next__  # creation order: parents are always num
 # --------------------------------------------------------------------------------------------
 # Checking what comes in
 # --------------------------------------------------------------------------------------------
+
 
 def _as_float(x: object, where: str) -> float:
     """`x` as a float if it is a real number (int, float, numpy scalar); TypeError otherwise.
@@ -52,7 +60,9 @@ def _as_float(x: object, where: str) -> float:
         except OverflowError:
             raise OverflowError(f"{where}: the integer {x} is too large for a float") from None
     if isinstance(x, Value):
-        raise TypeError(f"{where} needs a number, got a Value ({x!r}); use its .data for the number")
+        raise TypeError(
+            f"{where} needs a number, got a Value ({x!r}); use its .data for the number"
+        )
     if t is bool or not isinstance(x, numbers.Real):
         raise TypeError(f"{where} needs a real number (int or float), got {t.__name__} {x!r}")
     return float(x)  # numpy and other numbers.Real scalars
@@ -66,7 +76,7 @@ def _as_arg(x: object, where: str) -> float:
     return value
 
 
-def as_value(x: object, where: str = "operand") -> "Value":
+def as_value(x: object, where: str = "operand") -> Value:
     """`x` itself if it is a Value, else a new constant leaf holding the number `x`."""
     if isinstance(x, Value):
         return x
@@ -113,7 +123,8 @@ def no_grad() -> Iterator[None]:
 # Making nodes
 # --------------------------------------------------------------------------------------------
 
-def _leaf(data: float, label: str = "") -> "Value":
+
+def _leaf(data: float, label: str = "") -> Value:
     node = _new(Value)
     node.data = data
     node.grad = 0.0
@@ -125,7 +136,7 @@ def _leaf(data: float, label: str = "") -> "Value":
     return node
 
 
-def _node(op: Op, data: float, parents: tuple, arg: object) -> "Value":
+def _node(op: Op, data: float, parents: tuple, arg: object) -> Value:
     """The result node of `op`; a plain leaf when gradients are off.
 
     (`_binary_method` and `_unary_method` repeat these lines inline: they are the build hot
@@ -149,21 +160,9 @@ def _node(op: Op, data: float, parents: tuple, arg: object) -> "Value":
     return node
 
 
-def _describe(op: Op, inputs: tuple, arg: object) -> str:
-    """``log(x=0.0)`` or ``div(x=1.0, y=0.0)`` or ``pow(x=2.0, c=3.0)``: an op call with values."""
-    if op.arity == -1:
-        shown = ", ".join(repr(x) for x in inputs[:6]) + (", ..." if len(inputs) > 6 else "")
-        return f"{op.name}([{shown}])"
-    names = ("x", "y")
-    parts = [f"{names[i]}={x!r}" for i, x in enumerate(inputs)]
-    if op.arg_name is not None:
-        parts.append(f"{op.arg_name}={arg!r}")
-    return f"{op.name}({', '.join(parts)})"
-
-
 def _forward_error(op: Op, exc: Exception, inputs: tuple, arg: object) -> Exception:
     """Re-raise a forward failure as the same exception type, naming the op and the values."""
-    call = _describe(op, inputs, arg)
+    call = describe_call(op, inputs, arg)
     if isinstance(exc, OverflowError):
         return OverflowError(f"{call} overflows a float (needs {op.domain})")
     if isinstance(exc, ZeroDivisionError):
@@ -174,10 +173,10 @@ def _forward_error(op: Op, exc: Exception, inputs: tuple, arg: object) -> Except
 def _check_overflow(op: Op, data: float, parents: tuple, arg: object) -> None:
     inputs = tuple(p.data for p in parents)
     if all(math.isfinite(x) for x in inputs) and math.isinf(data):
-        raise OverflowError(f"{_describe(op, inputs, arg)} overflows a float (result {data!r})")
+        raise OverflowError(f"{describe_call(op, inputs, arg)} overflows a float (result {data!r})")
 
 
-def _apply(op: Op, parents: tuple, arg: object = None) -> "Value":
+def _apply(op: Op, parents: tuple, arg: object = None) -> Value:
     """Run `op`'s forward on the parents' data and record the result node (the general path)."""
     inputs = tuple(p.data for p in parents)
     try:
@@ -192,7 +191,7 @@ def _apply(op: Op, parents: tuple, arg: object = None) -> "Value":
     return _node(op, data, parents, arg)
 
 
-def _operand(other: object, op_name: str) -> "Value":
+def _operand(other: object, op_name: str) -> Value:
     """The other side of a binary operator as a Value (numbers become constant leaves)."""
     if isinstance(other, Value):
         return other
@@ -280,6 +279,7 @@ def _unary_method(name: str):
 # Value
 # --------------------------------------------------------------------------------------------
 
+
 class Value:
     """A scalar that remembers how it was computed.
 
@@ -342,10 +342,10 @@ class Value:
     gelu = _unary_method("gelu")
     binary_step = _unary_method("binary_step")
 
-    def __pos__(self) -> "Value":
+    def __pos__(self) -> Value:
         return self
 
-    def __pow__(self, other: "Value | Number") -> "Value":
+    def __pow__(self, other: Value | Number) -> Value:
         """x ** c for a number c: op 'pow', ∂/∂x = c·x^(c-1).
 
         x ** y for a Value y: op 'pow_value', ∂/∂x = y·x^(y-1) and ∂/∂y = x^y·ln(x) (x > 0).
@@ -356,19 +356,19 @@ class Value:
             return _apply(OPS["pow_value"], (self, other))
         return _apply(OPS["pow"], (self,), _as_arg(other, "the exponent of **"))
 
-    def __rpow__(self, other: Number) -> "Value":
+    def __rpow__(self, other: Number) -> Value:
         """c ** x for a number c: a 'pow_value' node whose base is a constant leaf."""
         return _apply(OPS["pow_value"], (_operand(other, "**"), self))
 
-    def leaky_relu(self, alpha: float = 0.01) -> "Value":
+    def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x if x > 0 else αx;  ∂/∂x = 1 for x > 0, α for x ≤ 0 (α at the kink, as PyTorch)."""
         return _apply(OPS["leaky_relu"], (self,), _as_arg(alpha, "leaky_relu(alpha)"))
 
-    def elu(self, alpha: float = 1.0) -> "Value":
+    def elu(self, alpha: float = 1.0) -> Value:
         """x if x > 0 else α(e^x - 1);  ∂/∂x = 1 for x > 0, αe^x for x ≤ 0 (α at 0, as PyTorch)."""
         return _apply(OPS["elu"], (self,), _as_arg(alpha, "elu(alpha)"))
 
-    def swish(self, beta: float = 1.0) -> "Value":
+    def swish(self, beta: float = 1.0) -> Value:
         """x·σ(βx);  ∂/∂x = σ(βx) + βx·σ(βx)(1 - σ(βx))."""
         return _apply(OPS["swish"], (self,), _as_arg(beta, "swish(beta)"))
 
@@ -414,73 +414,3 @@ def _fmt(x: float) -> str:
     if x == 0.0 or (1e-4 <= abs(x) < 1e6) or not math.isfinite(x):
         return f"{x:.4f}"
     return f"{x:.4e}"
-
-
-# --------------------------------------------------------------------------------------------
-# The chain rule
-# --------------------------------------------------------------------------------------------
-
-def local_derivatives(node: Value, m=FLOAT_MATH) -> tuple:
-    """∂node/∂parent for each of `node`'s parents, from the op table, evaluated in namespace `m`."""
-    op = OPS[node.op]
-    parents = node.parents
-    if op.arity == 1:
-        return op.local(m, parents[0].data, node.data, node.arg)
-    if op.arity == 2:
-        return op.local(m, parents[0].data, parents[1].data, node.data)
-    return op.local(m, tuple(p.data for p in parents), node.data)
-
-
-def _backward_error(node: Value, exc: Exception) -> Exception:
-    op = OPS[node.op]
-    call = _describe(op, tuple(p.data for p in node.parents), node.arg)
-    formulas = ", ".join(op.derivatives)
-    kind = ValueError if isinstance(exc, ValueError) else type(exc)
-    return kind(f"backward through {call}: the local derivative ({formulas}) is not finite "
-                f"there ({exc})")
-
-
-def _backpropagate(root: Value, seed: float, narrate: bool):
-    """The chain rule over `root`'s graph; `backward()` and `backward_steps()` both run this.
-
-    Yields nothing unless `narrate`; then, after each node is processed, yields
-    ``(node, out_bar, local, before)``: its upstream gradient, its local derivatives and its
-    parents' gradients before its contributions were added (leaves give two empty tuples).
-    The arity dispatch of `local_derivatives` is written out inline here: it is the hot loop,
-    and the inlined form is measured 2x faster than a call per node.
-    """
-    order = topological_order(root, include_leaves=narrate)
-    for node in order:
-        if node.parents:  # interior gradients are recomputed from scratch on every pass
-            node.grad = 0.0
-    root.grad += seed
-    ops, m = OPS, FLOAT_MATH
-    node = root
-    try:
-        for node in reversed(order):
-            parents = node.parents
-            if not parents:  # a leaf: nothing to pass on, its gradient is final
-                if narrate:
-                    yield node, node.grad, (), ()
-                continue
-            out_bar = node.grad
-            op = ops[node.op]
-            if narrate:
-                before = tuple(p.grad for p in parents)
-            if op.arity == 2:
-                x, y = parents
-                local = op.local(m, x.data, y.data, node.data)
-                x.grad += out_bar * local[0]  # x_bar += out_bar · ∂out/∂x
-                y.grad += out_bar * local[1]  # y_bar += out_bar · ∂out/∂y
-            elif op.arity == 1:
-                x = parents[0]
-                local = op.local(m, x.data, node.data, node.arg)
-                x.grad += out_bar * local[0]
-            else:
-                local = op.local(m, tuple(p.data for p in parents), node.data)
-                for parent, d in zip(parents, local):
-                    parent.grad += out_bar * d
-            if narrate:
-                yield node, out_bar, local, before
-    except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise _backward_error(node, exc) from None

@@ -13,10 +13,22 @@ Everything is built from `engine.Value`s, so any loss can be drawn and stepped t
 """
 
 from nn import data, init, losses, optim
-from nn.module import MLP, CheckpointError, Layer, Module, Neuron, RandomProjection
+from nn.checkpoint import CheckpointError
+from nn.layers import MLP, Layer, Neuron, RandomProjection
+from nn.module import Module
 from nn.train import accuracy, fit
 
 __all__ = [
-    "Module", "Neuron", "Layer", "MLP", "RandomProjection", "CheckpointError",
-    "losses", "optim", "data", "init", "fit", "accuracy",
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "RandomProjection",
+    "CheckpointError",
+    "losses",
+    "optim",
+    "data",
+    "init",
+    "fit",
+    "accuracy",
 ]

@@ -29,8 +29,16 @@ from typing import Iterator, Sequence
 
 from nn.init import gaussian
 
-__all__ = ["make_moons", "make_circles", "make_xor", "make_spirals", "make_blobs",
-           "train_test_split", "batches", "LABELS"]
+__all__ = [
+    "make_moons",
+    "make_circles",
+    "make_xor",
+    "make_spirals",
+    "make_blobs",
+    "train_test_split",
+    "batches",
+    "LABELS",
+]
 
 LABELS = ("pm1", "01", "index")
 """Label conventions: ±1, 0/1, and class indices 0..k-1 (the same as 0/1 for two classes)."""
@@ -41,6 +49,7 @@ Points = list[list[float]]
 # --------------------------------------------------------------------------------------------
 # Argument checks and shared pieces
 # --------------------------------------------------------------------------------------------
+
 
 def _count(n: object, what: str, minimum: int = 1) -> int:
     if type(n) is bool or not isinstance(n, numbers.Integral) or n < minimum:
@@ -105,8 +114,9 @@ def _split(n: int, parts: int) -> list[int]:
     return [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
 
 
-def _finish(X: Points, classes: list[int], labels: str, shuffle: bool, rng: random.Random
-            ) -> tuple[Points, list[int]]:
+def _finish(
+    X: Points, classes: list[int], labels: str, shuffle: bool, rng: random.Random
+) -> tuple[Points, list[int]]:
     y = _relabel(classes, labels)
     if not shuffle:
         return X, y
@@ -118,8 +128,15 @@ def _finish(X: Points, classes: list[int], labels: str, shuffle: bool, rng: rand
 # Two-class sets
 # --------------------------------------------------------------------------------------------
 
-def make_moons(n: int = 100, noise: float = 0.0, seed: int | None = None, *,
-               labels: str = "pm1", shuffle: bool = True) -> tuple[Points, list[int]]:
+
+def make_moons(
+    n: int = 100,
+    noise: float = 0.0,
+    seed: int | None = None,
+    *,
+    labels: str = "pm1",
+    shuffle: bool = True,
+) -> tuple[Points, list[int]]:
     """Two interleaving half circles (sklearn's moons): n//2 on the outer, the rest on the inner.
 
     outer (class 0 / -1): (cos t, sin t);  inner (class 1 / +1): (1 - cos t, 1/2 - sin t);
@@ -136,9 +153,15 @@ def make_moons(n: int = 100, noise: float = 0.0, seed: int | None = None, *,
     return _finish(X, [0] * n_out + [1] * n_in, labels, shuffle, rng)
 
 
-def make_circles(n: int = 100, noise: float = 0.0, seed: int | None = None, *,
-                 factor: float = 0.5, labels: str = "pm1", shuffle: bool = True
-                 ) -> tuple[Points, list[int]]:
+def make_circles(
+    n: int = 100,
+    noise: float = 0.0,
+    seed: int | None = None,
+    *,
+    factor: float = 0.5,
+    labels: str = "pm1",
+    shuffle: bool = True,
+) -> tuple[Points, list[int]]:
     """Two concentric circles: radius 1 (class 0 / -1) and radius `factor` < 1 (class 1 / +1)."""
     n = _count(n, "make_circles(n)", 2)
     noise = _nonnegative(noise, "make_circles(noise)")
@@ -148,14 +171,22 @@ def make_circles(n: int = 100, noise: float = 0.0, seed: int | None = None, *,
     rng = _generator(seed)
     n_out, n_in = n // 2, n - n // 2
     X = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, 2 * math.pi, n_out, False)]
-    X += [[factor * math.cos(t), factor * math.sin(t)]
-          for t in _linspace(0.0, 2 * math.pi, n_in, False)]
+    X += [
+        [factor * math.cos(t), factor * math.sin(t)]
+        for t in _linspace(0.0, 2 * math.pi, n_in, False)
+    ]
     _jitter(X, noise, rng)
     return _finish(X, [0] * n_out + [1] * n_in, labels, shuffle, rng)
 
 
-def make_xor(n: int = 100, noise: float = 0.0, seed: int | None = None, *,
-             labels: str = "pm1", shuffle: bool = True) -> tuple[Points, list[int]]:
+def make_xor(
+    n: int = 100,
+    noise: float = 0.0,
+    seed: int | None = None,
+    *,
+    labels: str = "pm1",
+    shuffle: bool = True,
+) -> tuple[Points, list[int]]:
     """Points uniform in [-1, 1]², class 1 (+1) where sign(x1) ≠ sign(x2): no line separates them.
 
     Labels are set before the noise is added, so noise blurs the boundary along the axes.
@@ -175,9 +206,17 @@ def make_xor(n: int = 100, noise: float = 0.0, seed: int | None = None, *,
 # Multi-class sets
 # --------------------------------------------------------------------------------------------
 
-def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.0, seed: int | None = None, *,
-                 turns: float = 0.65, labels: str = "index", shuffle: bool = True
-                 ) -> tuple[Points, list[int]]:
+
+def make_spirals(
+    n: int = 300,
+    classes: int = 3,
+    noise: float = 0.0,
+    seed: int | None = None,
+    *,
+    turns: float = 0.65,
+    labels: str = "index",
+    shuffle: bool = True,
+) -> tuple[Points, list[int]]:
     """`classes` interleaved spiral arms (the CS231n spiral), n points in all.
 
     Arm j: radius r from 0 to 1 and angle θ = 2π·(turns·r + j/classes), point (r·sin θ, r·cos θ);
@@ -204,9 +243,17 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.0, seed: int |
     return _finish(X, y, labels, shuffle, rng)
 
 
-def make_blobs(n: int = 100, centers: int | Sequence[Sequence[float]] = 3, std: float = 1.0,
-               seed: int | None = None, *, dim: int = 2, box: tuple[float, float] = (-10.0, 10.0),
-               labels: str = "index", shuffle: bool = True) -> tuple[Points, list[int]]:
+def make_blobs(
+    n: int = 100,
+    centers: int | Sequence[Sequence[float]] = 3,
+    std: float = 1.0,
+    seed: int | None = None,
+    *,
+    dim: int = 2,
+    box: tuple[float, float] = (-10.0, 10.0),
+    labels: str = "index",
+    shuffle: bool = True,
+) -> tuple[Points, list[int]]:
     """Gaussian blobs: class j is N(center_j, std²·I), n points split evenly over the classes.
 
     `centers` is a count (centers drawn uniformly in the `box`, in `dim` dimensions) or a list of
@@ -241,17 +288,20 @@ def _center_list(centers: object) -> list[list[float]]:
     try:
         points = [[float(c) for c in point] for point in centers]  # type: ignore[union-attr]
     except (TypeError, ValueError):
-        raise ValueError(f"make_blobs(centers) must be a count or a list of points, got "
-                         f"{centers!r}") from None
+        raise ValueError(
+            f"make_blobs(centers) must be a count or a list of points, got {centers!r}"
+        ) from None
     if not points or len({len(p) for p in points}) != 1 or not points[0]:
-        raise ValueError(f"make_blobs(centers) must be non-empty points of one dimension, got "
-                         f"{centers!r}")
+        raise ValueError(
+            f"make_blobs(centers) must be non-empty points of one dimension, got {centers!r}"
+        )
     return points
 
 
 # --------------------------------------------------------------------------------------------
 # Splitting and batching
 # --------------------------------------------------------------------------------------------
+
 
 def _check_pairs(X: Sequence, y: Sequence, where: str) -> int:
     try:
@@ -265,29 +315,49 @@ def _check_pairs(X: Sequence, y: Sequence, where: str) -> int:
     return nx
 
 
-def train_test_split(X: Sequence, y: Sequence, test_size: float = 0.25, seed: int | None = None,
-                     *, shuffle: bool = True) -> tuple[list, list, list, list]:
+def train_test_split(
+    X: Sequence,
+    y: Sequence,
+    test_size: float = 0.25,
+    seed: int | None = None,
+    *,
+    shuffle: bool = True,
+) -> tuple[list, list, list, list]:
     """``(X_train, X_test, y_train, y_test)``; ⌈test_size·n⌉ points go to the test set.
 
     Order of the result as in scikit-learn. With ``shuffle=False`` the last points are the test set.
     """
     n = _check_pairs(X, y, "train_test_split")
-    if type(test_size) is bool or not isinstance(test_size, numbers.Real) or not (
-            0.0 < test_size < 1.0):
+    if (
+        type(test_size) is bool
+        or not isinstance(test_size, numbers.Real)
+        or not (0.0 < test_size < 1.0)
+    ):
         raise ValueError(f"train_test_split(test_size) must be in (0, 1), got {test_size!r}")
     n_test = math.ceil(test_size * n)
     if n_test >= n:
-        raise ValueError(f"train_test_split: test_size={test_size!r} of {n} points leaves no "
-                         f"training data")
+        raise ValueError(
+            f"train_test_split: test_size={test_size!r} of {n} points leaves no training data"
+        )
     order = _permutation(n, _generator(seed)) if shuffle else list(range(n))
-    train, test = order[: n - n_test], order[n - n_test:]
-    return ([X[i] for i in train], [X[i] for i in test],
-            [y[i] for i in train], [y[i] for i in test])
+    train, test = order[: n - n_test], order[n - n_test :]
+    return (
+        [X[i] for i in train],
+        [X[i] for i in test],
+        [y[i] for i in train],
+        [y[i] for i in test],
+    )
 
 
-def batches(X: Sequence, y: Sequence, batch_size: int | None = None, *, shuffle: bool = True,
-            seed: int | None = None, rng: random.Random | None = None
-            ) -> Iterator[tuple[list, list]]:
+def batches(
+    X: Sequence,
+    y: Sequence,
+    batch_size: int | None = None,
+    *,
+    shuffle: bool = True,
+    seed: int | None = None,
+    rng: random.Random | None = None,
+) -> Iterator[tuple[list, list]]:
     """Mini-batches ``(X_batch, y_batch)`` covering the data once (the last may be smaller).
 
     ``batch_size=None`` gives one full batch. Shuffling uses `rng` if given (so successive epochs
@@ -300,5 +370,5 @@ def batches(X: Sequence, y: Sequence, batch_size: int | None = None, *, shuffle:
     else:
         order = list(range(n))
     for start in range(0, n, size):
-        chunk = order[start:start + size]
+        chunk = order[start : start + size]
         yield [X[i] for i in chunk], [y[i] for i in chunk]

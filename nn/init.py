@@ -25,8 +25,17 @@ import math
 import random
 from typing import Callable
 
-__all__ = ["INITIALISERS", "get", "gaussian", "uniform", "xavier_uniform", "xavier_normal",
-           "he_normal", "he_uniform", "normal"]
+__all__ = [
+    "INITIALISERS",
+    "get",
+    "gaussian",
+    "uniform",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_normal",
+    "he_uniform",
+    "normal",
+]
 
 Initialiser = Callable[[random.Random, int, int], float]
 """``init(rng, fan_in, fan_out) -> float``: one weight."""
@@ -98,6 +107,7 @@ INITIALISERS: dict[str, Initialiser] = {
 def get(name: str) -> Initialiser:
     """The initialiser called `name`; ValueError listing the valid names if there is none."""
     if not isinstance(name, str) or name not in INITIALISERS:
-        raise ValueError(f"unknown initialiser {name!r}; choose one of "
-                         f"{', '.join(sorted(INITIALISERS))}")
+        raise ValueError(
+            f"unknown initialiser {name!r}; choose one of {', '.join(sorted(INITIALISERS))}"
+        )
     return INITIALISERS[name]

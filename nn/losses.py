@@ -41,9 +41,13 @@ Target = Union[float, int, Value]
 # Shapes and targets
 # --------------------------------------------------------------------------------------------
 
+
 def _is_sequence(x: object) -> bool:
-    return not isinstance(x, (Value, str, bytes)) and hasattr(x, "__len__") and hasattr(
-        x, "__getitem__")
+    return (
+        not isinstance(x, (Value, str, bytes))
+        and hasattr(x, "__len__")
+        and hasattr(x, "__getitem__")
+    )
 
 
 def _flatten(x: object) -> list:
@@ -86,8 +90,10 @@ def _target_number(t: object, loss: str) -> float:
 def _pm1(targets: list[float], loss: str) -> list[float]:
     for t in targets:
         if t != 1.0 and t != -1.0:
-            raise ValueError(f"{loss}: labels must be +1 or -1, got {t!r} "
-                             f"(make_* data sets give ±1 with labels='pm1')")
+            raise ValueError(
+                f"{loss}: labels must be +1 or -1, got {t!r} "
+                f"(make_* data sets give ±1 with labels='pm1')"
+            )
     return targets
 
 
@@ -110,6 +116,7 @@ def _mean(terms: list[Value]) -> Value:
 # Regression
 # --------------------------------------------------------------------------------------------
 
+
 def mse(prediction: Scalar | Sequence, target: Target | Sequence) -> Value:
     """Mean squared error  (1/n) Σ (ŷ_i - y_i)²;   ∂/∂ŷ_i = 2(ŷ_i - y_i)/n."""
     preds, targets = _pairs(prediction, target, "mse")
@@ -119,6 +126,7 @@ def mse(prediction: Scalar | Sequence, target: Target | Sequence) -> Value:
 # --------------------------------------------------------------------------------------------
 # Binary classification
 # --------------------------------------------------------------------------------------------
+
 
 def bce_with_logits(logit: Scalar | Sequence, target: Target | Sequence) -> Value:
     """Binary cross-entropy on a logit z with target y ∈ [0, 1] (1 = positive class).
@@ -132,8 +140,9 @@ def bce_with_logits(logit: Scalar | Sequence, target: Target | Sequence) -> Valu
     zs, ys = _pairs(logit, target, "bce_with_logits")
     for y in ys:
         if not 0.0 <= y <= 1.0:
-            raise ValueError(f"bce_with_logits: a target must be in [0, 1], got {y!r} "
-                             f"(use 0/1 labels, not ±1)")
+            raise ValueError(
+                f"bce_with_logits: a target must be in [0, 1], got {y!r} (use 0/1 labels, not ±1)"
+            )
     terms = []
     for z, y in zip(zs, ys):
         z = as_value(z, "bce_with_logits logit")
@@ -166,6 +175,7 @@ def perceptron(score: Scalar | Sequence, target: Target | Sequence) -> Value:
 # Multi-class classification
 # --------------------------------------------------------------------------------------------
 
+
 def _class_index(t: object, k: int) -> int:
     if type(t) is bool:
         raise ValueError(f"cross_entropy: a target must be a class index (an integer), got {t!r}")
@@ -173,11 +183,13 @@ def _class_index(t: object, k: int) -> int:
         if isinstance(t, numbers.Real) and float(t).is_integer():
             t = int(t)  # 2.0 is class 2
         else:
-            raise ValueError(f"cross_entropy: a target must be a class index (an integer), "
-                             f"got {t!r}")
+            raise ValueError(
+                f"cross_entropy: a target must be a class index (an integer), got {t!r}"
+            )
     if not 0 <= t < k:
-        raise ValueError(f"cross_entropy: class index {t!r} is out of range for {k} classes "
-                         f"(valid: 0..{k - 1})")
+        raise ValueError(
+            f"cross_entropy: class index {t!r} is out of range for {k} classes (valid: 0..{k - 1})"
+        )
     return int(t)
 
 
@@ -187,8 +199,9 @@ def _one_cross_entropy(logits: Sequence[Scalar], target: object) -> Value:
     ∂ℓ/∂z_i = softmax(z)_i - [i = t].
     """
     if not _is_sequence(logits) or len(logits) == 0:
-        raise ValueError(f"cross_entropy: logits must be a non-empty list of scores, got "
-                         f"{logits!r}")
+        raise ValueError(
+            f"cross_entropy: logits must be a non-empty list of scores, got {logits!r}"
+        )
     t = _class_index(target, len(logits))
     zs = [as_value(z, "cross_entropy logit") for z in logits]
     return logsumexp(zs) - zs[t]
@@ -213,6 +226,7 @@ def cross_entropy(logits: Sequence, target: int | Sequence[int]) -> Value:
 # --------------------------------------------------------------------------------------------
 # Regularisation
 # --------------------------------------------------------------------------------------------
+
 
 def l2(parameters: Iterable[Value]) -> Value:
     """Σ p² over `parameters` (no ½, no coefficient);  ∂/∂p = 2p.

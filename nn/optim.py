@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable
 
 from engine import Value
 
@@ -26,8 +26,9 @@ __all__ = ["Optimizer", "SGD", "Adam", "LinearDecay"]
 Schedule = Callable[[int], float]
 
 
-def _number(x: object, what: str, low: float = 0.0, high: float = math.inf,
-            high_open: bool = False) -> float:
+def _number(
+    x: object, what: str, low: float = 0.0, high: float = math.inf, high_open: bool = False
+) -> float:
     """`x` as a float in [low, high] (or [low, high)); ValueError naming it otherwise."""
     if type(x) is bool or not isinstance(x, numbers.Real) or math.isnan(x):
         raise ValueError(f"{what} must be a real number, got {x!r}")
@@ -58,18 +59,21 @@ class LinearDecay:
 class Optimizer:
     """Common machinery: the parameter list, the learning rate and its schedule, the step count."""
 
-    def __init__(self, params: Iterable[Value], lr: float,
-                 schedule: Optional[Schedule] = None) -> None:
+    def __init__(
+        self, params: Iterable[Value], lr: float, schedule: Schedule | None = None
+    ) -> None:
         if isinstance(params, Value):
-            raise TypeError("params must be a list of Values (e.g. model.parameters()), "
-                            "got a single Value")
+            raise TypeError(
+                "params must be a list of Values (e.g. model.parameters()), got a single Value"
+            )
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__}: parameter {i} is not a Value: "
-                                f"{type(p).__name__} {p!r}")
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} is not a Value: {type(p).__name__} {p!r}"
+                )
         if schedule is not None and not callable(schedule):
             raise TypeError(f"schedule must be callable(step) -> lr, got {schedule!r}")
         self.lr = _number(lr, "lr")
@@ -96,8 +100,13 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """The optimiser's state as plain data: its type, hyperparameters, step count, buffers."""
-        return {"type": type(self).__name__, "lr": self.lr, "steps": self.steps,
-                **self._hyperparameters(), "buffers": self._buffers()}
+        return {
+            "type": type(self).__name__,
+            "lr": self.lr,
+            "steps": self.steps,
+            **self._hyperparameters(),
+            "buffers": self._buffers(),
+        }
 
     def _buffers(self) -> dict:
         return {}
@@ -117,17 +126,26 @@ class SGD(Optimizer):
                        p ← p - lr·(g + μ·b)            (nesterov=True)
     """
 
-    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, dampening: float = 0.0,
-                 schedule: Optional[Schedule] = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        dampening: float = 0.0,
+        schedule: Schedule | None = None,
+    ) -> None:
         super().__init__(params, lr, schedule)
         self.momentum = _number(momentum, "momentum")
         self.weight_decay = _number(weight_decay, "weight_decay")
         self.dampening = _number(dampening, "dampening", 0.0, 1.0)
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
-            raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got "
-                             f"momentum={momentum!r}, dampening={dampening!r}")
+            raise ValueError(
+                f"nesterov=True needs momentum > 0 and dampening = 0, got "
+                f"momentum={momentum!r}, dampening={dampening!r}"
+            )
         self.velocity: list[float] | None = None  # the momentum buffers b, made on the 1st step
 
     def _update(self) -> None:
@@ -148,8 +166,12 @@ class SGD(Optimizer):
             p.data -= lr * (g + mu * b if self.nesterov else b)
 
     def _hyperparameters(self) -> dict:
-        return {"momentum": self.momentum, "weight_decay": self.weight_decay,
-                "nesterov": self.nesterov, "dampening": self.dampening}
+        return {
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "nesterov": self.nesterov,
+            "dampening": self.dampening,
+        }
 
     def _buffers(self) -> dict:
         return {"velocity": None if self.velocity is None else list(self.velocity)}
@@ -164,16 +186,24 @@ class Adam(Optimizer):
     The bias corrections undo the averages' start at 0.
     """
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, schedule: Optional[Schedule] = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        schedule: Schedule | None = None,
+    ) -> None:
         super().__init__(params, lr, schedule)
         try:
             beta1, beta2 = betas
         except (TypeError, ValueError):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
-        self.betas = (_number(beta1, "betas[0]", 0.0, 1.0, high_open=True),
-                      _number(beta2, "betas[1]", 0.0, 1.0, high_open=True))
+        self.betas = (
+            _number(beta1, "betas[0]", 0.0, 1.0, high_open=True),
+            _number(beta2, "betas[1]", 0.0, 1.0, high_open=True),
+        )
         self.eps = _number(eps, "eps")
         self.weight_decay = _number(weight_decay, "weight_decay")
         self.m = [0.0] * len(self.params)  # first moments
@@ -181,8 +211,8 @@ class Adam(Optimizer):
 
     def _update(self) -> None:
         (beta1, beta2), eps, wd, t = self.betas, self.eps, self.weight_decay, self.steps
-        step_size = self.lr / (1.0 - beta1 ** t)
-        root_correction2 = math.sqrt(1.0 - beta2 ** t)
+        step_size = self.lr / (1.0 - beta1**t)
+        root_correction2 = math.sqrt(1.0 - beta2**t)
         m, v = self.m, self.v
         for i, p in enumerate(self.params):
             g = p.grad + wd * p.data if wd else p.grad

@@ -17,10 +17,9 @@ from __future__ import annotations
 import numbers
 import random
 import sys
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Sequence, Union
 
 from engine import Value, no_grad
-
 from nn import losses as _losses
 from nn import optim as _optim
 from nn.data import batches as _batches
@@ -29,13 +28,14 @@ from nn.module import Module
 __all__ = ["fit", "accuracy"]
 
 LossFn = Callable[[Any, Any], Value]
-Callback = Callable[[int, dict], Optional[bool]]
+Callback = Callable[[int, dict], bool | None]
 _CLASSIFICATION = {"hinge", "perceptron", "bce_with_logits", "cross_entropy"}
 
 
 # --------------------------------------------------------------------------------------------
 # Accuracy
 # --------------------------------------------------------------------------------------------
+
 
 def _number(x: object) -> float:
     return x.data if isinstance(x, Value) else float(x)  # type: ignore[arg-type]
@@ -53,10 +53,14 @@ def _correct(score: object, target: object) -> bool:
     """
     if _is_vector(score):
         values = [_number(s) for s in score]  # type: ignore[union-attr]
-        if type(target) is bool or not isinstance(target, numbers.Integral) or not (
-                0 <= target < len(values)):
-            raise ValueError(f"accuracy: class index {target!r} is out of range for "
-                             f"{len(values)} scores")
+        if (
+            type(target) is bool
+            or not isinstance(target, numbers.Integral)
+            or not (0 <= target < len(values))
+        ):
+            raise ValueError(
+                f"accuracy: class index {target!r} is out of range for {len(values)} scores"
+            )
         return max(range(len(values)), key=values.__getitem__) == target
     t = _number(target)
     if t not in (-1.0, 0.0, 1.0):
@@ -76,13 +80,17 @@ def accuracy(scores: Any, targets: Any, y: Any = None) -> float:
             scores = [scores(x) for x in targets]
         targets = y
     elif y is not None:
-        raise TypeError("accuracy(scores, targets) takes two arguments; "
-                        "accuracy(model, X, y) needs a Module first")
+        raise TypeError(
+            "accuracy(scores, targets) takes two arguments; "
+            "accuracy(model, X, y) needs a Module first"
+        )
     if not _is_vector(scores):
         scores, targets = [scores], [targets]
     if not _is_vector(targets) or len(scores) != len(targets):
-        raise ValueError(f"accuracy: {len(scores)} scores but "
-                         f"{len(targets) if _is_vector(targets) else 'a single'} target(s)")
+        raise ValueError(
+            f"accuracy: {len(scores)} scores but "
+            f"{len(targets) if _is_vector(targets) else 'a single'} target(s)"
+        )
     if not scores:
         raise ValueError("accuracy: no scores")
     return sum(_correct(s, t) for s, t in zip(scores, targets)) / len(scores)
@@ -92,15 +100,19 @@ def accuracy(scores: Any, targets: Any, y: Any = None) -> float:
 # fit
 # --------------------------------------------------------------------------------------------
 
+
 def _loss_function(loss: Union[str, LossFn]) -> tuple[LossFn, str]:
     if isinstance(loss, str):
         if loss not in _losses.LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(_losses.LOSSES)} "
-                             f"or pass a function(scores, targets) -> Value")
+            raise ValueError(
+                f"unknown loss {loss!r}; choose one of {', '.join(_losses.LOSSES)} "
+                f"or pass a function(scores, targets) -> Value"
+            )
         return _losses.LOSSES[loss], loss
     if not callable(loss):
-        raise TypeError(f"loss must be a name or a function(scores, targets) -> Value, got "
-                        f"{loss!r}")
+        raise TypeError(
+            f"loss must be a name or a function(scores, targets) -> Value, got {loss!r}"
+        )
     return loss, getattr(loss, "__name__", "custom")
 
 
@@ -116,7 +128,7 @@ def _callbacks(callbacks: Union[Callback, Iterable[Callback], None]) -> list[Cal
     return found
 
 
-def _progress_bar(epochs: int, progress: Optional[bool]):
+def _progress_bar(epochs: int, progress: bool | None):
     """A tqdm bar over the epochs, or None: tqdm is optional and only used on a terminal.
 
     ``progress=None`` (auto) shows it when tqdm is installed and stdout is a TTY; ``True`` shows
@@ -133,12 +145,23 @@ def _progress_bar(epochs: int, progress: Optional[bool]):
     return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
 
 
-def fit(model: Callable[[Any], Any], X: Sequence, y: Sequence, *,
-        loss: Union[str, LossFn] = "hinge", optimizer: Optional[_optim.Optimizer] = None,
-        epochs: int = 100, batch_size: Optional[int] = None, lr: float = 0.1,
-        alpha: float = 0.0, shuffle: bool = True, seed: Optional[int] = None,
-        metric: Optional[bool] = None, progress: Optional[bool] = None,
-        callbacks: Union[Callback, Iterable[Callback], None] = None) -> dict[str, list]:
+def fit(
+    model: Callable[[Any], Any],
+    X: Sequence,
+    y: Sequence,
+    *,
+    loss: Union[str, LossFn] = "hinge",
+    optimizer: _optim.Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    lr: float = 0.1,
+    alpha: float = 0.0,
+    shuffle: bool = True,
+    seed: int | None = None,
+    metric: bool | None = None,
+    progress: bool | None = None,
+    callbacks: Union[Callback, Iterable[Callback], None] = None,
+) -> dict[str, list]:
     """Train `model` on ``(X, y)`` and return the history: a dict of per-epoch lists.
 
     model       a Module (or any callable on one input whose parameters the optimiser holds).

@@ -33,7 +33,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import Value  # noqa: E402
+from engine import Value
 
 try:
     import micrograd.engine as _mg
@@ -51,6 +51,7 @@ gc.freeze()  # everything imported so far is permanent: later collections skip i
 # --------------------------------------------------------------------------------------------
 # The engines under test: each builds the same chain and backpropagates through it
 # --------------------------------------------------------------------------------------------
+
 
 def _micrograd_tanh(self):
     """tanh for micrograd, in micrograd's own style (a closure per node)."""
@@ -111,6 +112,7 @@ class TorchScalars(Engine):
     def leaves(self, n):
         def t(v):
             return torch.tensor(v, dtype=torch.float64, requires_grad=True)
+
         return t(0.5), [t(0.3 + 1e-6 * i) for i in range(n)], [t(0.1) for _ in range(n)]
 
 
@@ -154,6 +156,7 @@ def available_engines() -> list[Engine]:
 # Measurements
 # --------------------------------------------------------------------------------------------
 
+
 def _nodes(links: int) -> int:
     """Nodes in a chain of `links` links: 3 ops and 2 leaves per link, plus the input."""
     return 5 * links + 1
@@ -181,8 +184,10 @@ def measure_chain(engine: Engine, ops: int, repeats: int) -> tuple[float, float]
         engine.backward(root)
         backward_times.append(time.perf_counter() - start)
         del root, x, ws, cs
-    return (statistics.median(build_times) / (3 * links) * 1e9,
-            statistics.median(backward_times) / _nodes(links) * 1e9)
+    return (
+        statistics.median(build_times) / (3 * links) * 1e9,
+        statistics.median(backward_times) / _nodes(links) * 1e9,
+    )
 
 
 def measure_memory(engine: Engine, nodes: int) -> float:
@@ -227,6 +232,7 @@ def measure_training_step(engine_name: str, repeats: int) -> float | None:
 # Report
 # --------------------------------------------------------------------------------------------
 
+
 def _ratio(ours: float, theirs: float | None) -> str:
     if theirs is None or ours is None or ours == 0:
         return "—"
@@ -238,49 +244,60 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (checks the script runs)")
     args = parser.parse_args(argv)
     ops, mem_nodes, deep_nodes, repeats = (
-        (600, 2_000, 10_000, 2) if args.quick else (20_000, 100_000, 1_000_000, 5))
+        (600, 2_000, 10_000, 2) if args.quick else (20_000, 100_000, 1_000_000, 5)
+    )
 
     engines = available_engines()
     missing = [name for name, mod in (("micrograd", _mg), ("pytorch", torch)) if mod is None]
-    print(f"python {sys.version.split()[0]}, gc on (frozen after imports); "
-          f"{'quick mode; ' if args.quick else ''}"
-          f"missing peers: {', '.join(missing) or 'none'}")
+    print(
+        f"python {sys.version.split()[0]}, gc on (frozen after imports); "
+        f"{'quick mode; ' if args.quick else ''}"
+        f"missing peers: {', '.join(missing) or 'none'}"
+    )
 
     results: dict[str, dict[str, object]] = {}
     for engine in engines:
         build_ns, backward_ns = measure_chain(engine, ops, repeats)
         row: dict[str, object] = {"build": build_ns, "backward": backward_ns}
-        row["bytes"] = (measure_memory(engine, mem_nodes)
-                        if engine.name not in ("pytorch", "floats") else None)
-        row["deep"] = (measure_deep_backward(engine, deep_nodes)
-                       if engine.name != "floats" else "—")
+        row["bytes"] = (
+            measure_memory(engine, mem_nodes) if engine.name not in ("pytorch", "floats") else None
+        )
+        row["deep"] = measure_deep_backward(engine, deep_nodes) if engine.name != "floats" else "—"
         row["mlp"] = measure_training_step(engine.name, 1 if args.quick else 3)
         results[engine.name] = row
 
     ours = results["chainrule"]
-    header = f"{'engine':<10} {'build ns/op':>12} {'backward ns/node':>17} {'bytes/node':>11} " \
-             f"{'MLP step ms':>12}  {'backward of a ' + format(deep_nodes, ',') + '-node chain'}"
+    header = (
+        f"{'engine':<10} {'build ns/op':>12} {'backward ns/node':>17} {'bytes/node':>11} "
+        f"{'MLP step ms':>12}  {'backward of a ' + format(deep_nodes, ',') + '-node chain'}"
+    )
     print(header)
     print("-" * len(header))
     for name, row in results.items():
         size = f"{row['bytes']:.0f}" if row["bytes"] is not None else "n/a"
         mlp = f"{row['mlp']:.1f}" if row["mlp"] is not None else "n/a"
-        print(f"{name:<10} {row['build']:>12.0f} {row['backward']:>17.0f} {size:>11} {mlp:>12}  "
-              f"{row['deep']}")
+        print(
+            f"{name:<10} {row['build']:>12.0f} {row['backward']:>17.0f} {size:>11} {mlp:>12}  "
+            f"{row['deep']}"
+        )
     print()
     for peer in ("micrograd", "pytorch"):
         if peer not in results:
             continue
         theirs = results[peer]
-        print(f"chainrule vs {peer}: build {_ratio(ours['build'], theirs['build'])} faster, "
-              f"backward {_ratio(ours['backward'], theirs['backward'])} faster, "
-              f"memory {_ratio(ours['bytes'], theirs['bytes'])} smaller, "
-              f"MLP step {_ratio(ours['mlp'], theirs['mlp'])} faster")
+        print(
+            f"chainrule vs {peer}: build {_ratio(ours['build'], theirs['build'])} faster, "
+            f"backward {_ratio(ours['backward'], theirs['backward'])} faster, "
+            f"memory {_ratio(ours['bytes'], theirs['bytes'])} smaller, "
+            f"MLP step {_ratio(ours['mlp'], theirs['mlp'])} faster"
+        )
     floats = results["floats"]
-    print(f"plain floats (no graph, hand-written derivatives) are "
-          f"{_ratio(floats['build'], ours['build'])} faster to compute and "
-          f"{_ratio(floats['backward'], ours['backward'])} faster to differentiate: "
-          f"the price of recording a graph in Python")
+    print(
+        f"plain floats (no graph, hand-written derivatives) are "
+        f"{_ratio(floats['build'], ours['build'])} faster to compute and "
+        f"{_ratio(floats['backward'], ours['backward'])} faster to differentiate: "
+        f"the price of recording a graph in Python"
+    )
     print("(pytorch's bytes/node is n/a: its tensors live in C++ memory tracemalloc cannot see)")
     return 0
 

@@ -20,8 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import Parameter, Value, draw_dot, sequence_mark  # noqa: E402
-from engine import draw  # noqa: E402
+from engine import (
+    Parameter,
+    Value,
+    draw,
+    draw_dot,
+    sequence_mark,
+)
 
 
 class _Module:
@@ -97,17 +102,19 @@ def main() -> None:
     root, model = mlp_graph(2, sizes)
     n = draw_dot(root).values
     print(f"graph: MLP(2, {sizes}) forward, {n:,} Values")
-    for name, options in [("plain", {}), ("show_local", {"show_local": True}),
-                          ("modules (clusters)", {"modules": model}),
-                          ("frame: highlight + grad_known",
-                           {"highlight": root, "grad_known": [root]})]:
-        ms = median_ms(lambda: draw_dot(root, **options).source, repeats)
+    for name, options in [
+        ("plain", {}),
+        ("show_local", {"show_local": True}),
+        ("modules (clusters)", {"modules": model}),
+        ("frame: highlight + grad_known", {"highlight": root, "grad_known": [root]}),
+    ]:
+        ms = median_ms(lambda o=options: draw_dot(root, **o).source, repeats)
         print(f"  DOT source, {name:32s} {ms:8.1f} ms  ({ms * 1e6 / n:,.0f} ns per Value)")
     if args.layout:
         small, _ = mlp_graph(2, [16, 16, 1])
         graph = draw_dot(small)
         for path in draw.find_renderers():
-            ms = median_ms(lambda: graph.pipe("svg", renderer=path), 3)
+            ms = median_ms(lambda p=path: graph.pipe("svg", renderer=p), 3)
             print(f"  SVG layout of {graph.values:,} Values with {path.name:14s} {ms:8.1f} ms")
 
 

@@ -28,10 +28,10 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nn import MLP, data, losses, optim  # noqa: E402
+from nn import MLP, data, losses, optim
 
-ALPHA = 1e-4   # the L2 coefficient of micrograd's demo
-LR = 0.05      # a fixed learning rate (the demo decays from 1.0; the cost of a step is the same)
+ALPHA = 1e-4  # the L2 coefficient of micrograd's demo
+LR = 0.05  # a fixed learning rate (the demo decays from 1.0; the cost of a step is the same)
 SIZES = [2, 16, 16, 1]
 
 __all__ = ["step_ms", "ENGINES"]
@@ -44,6 +44,7 @@ def _moons() -> tuple[list[list[float]], list[int]]:
 # --------------------------------------------------------------------------------------------
 # chainrule
 # --------------------------------------------------------------------------------------------
+
 
 def chainrule_step() -> Callable[[], float]:
     X, y = _moons()
@@ -64,6 +65,7 @@ def chainrule_step() -> Callable[[], float]:
 # --------------------------------------------------------------------------------------------
 # micrograd (its own MLP and the demo's loss)
 # --------------------------------------------------------------------------------------------
+
 
 def micrograd_backward(root, depth: int) -> None:
     """micrograd's ``root.backward()`` with room for a recursive walk `depth` nodes deep (its
@@ -106,6 +108,7 @@ def micrograd_step() -> Callable[[], float] | None:
 # PyTorch, one 0-d float64 tensor per scalar
 # --------------------------------------------------------------------------------------------
 
+
 def pytorch_step() -> Callable[[], float] | None:
     try:
         import torch
@@ -117,8 +120,10 @@ def pytorch_step() -> Callable[[], float] | None:
     def scalar(x: float):
         return torch.tensor(x, dtype=torch.float64, requires_grad=True)
 
-    layers = [[([scalar(rng.uniform(-1, 1)) for _ in range(nin)], scalar(0.0))
-               for _ in range(nout)] for nin, nout in zip(SIZES, SIZES[1:])]
+    layers = [
+        [([scalar(rng.uniform(-1, 1)) for _ in range(nin)], scalar(0.0)) for _ in range(nout)]
+        for nin, nout in zip(SIZES, SIZES[1:])
+    ]
     params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
     last = len(layers) - 1
 
@@ -152,11 +157,14 @@ def pytorch_step() -> Callable[[], float] | None:
 # Plain floats with a hand-written backward pass
 # --------------------------------------------------------------------------------------------
 
+
 def floats_step() -> Callable[[], float]:
     X, y = _moons()
     rng = random.Random(0)
-    W = [[[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(nout)]
-         for nin, nout in zip(SIZES, SIZES[1:])]
+    W = [
+        [[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(nout)]
+        for nin, nout in zip(SIZES, SIZES[1:])
+    ]
     B = [[0.0] * nout for nout in SIZES[1:]]
     last = len(W) - 1
     n = len(X)
@@ -181,8 +189,9 @@ def floats_step() -> Callable[[], float]:
             out_bar = [-t / n]  # ∂(mean hinge)/∂score
             for i in range(last, -1, -1):
                 z, a = pre[i], acts[i]
-                z_bar = out_bar if i == last else [g if zi > 0.0 else 0.0
-                                                   for g, zi in zip(out_bar, z)]
+                z_bar = (
+                    out_bar if i == last else [g if zi > 0.0 else 0.0 for g, zi in zip(out_bar, z)]
+                )
                 for j, g in enumerate(z_bar):
                     if g:
                         gB[i][j] += g
@@ -191,8 +200,9 @@ def floats_step() -> Callable[[], float]:
                             row[k] += g * ak
                 if i:
                     Wl = W[i]
-                    out_bar = [sum(z_bar[j] * Wl[j][k] for j in range(len(z_bar)))
-                               for k in range(len(a))]
+                    out_bar = [
+                        sum(z_bar[j] * Wl[j][k] for j in range(len(z_bar))) for k in range(len(a))
+                    ]
         reg = 0.0
         for Wl, gWl, bl, gbl in zip(W, gW, B, gB):
             for j, (row, grow) in enumerate(zip(Wl, gWl)):

@@ -13,8 +13,9 @@ SCRIPT = Path(__file__).resolve().parent / "benchmark.py"
 
 
 def test_benchmark_quick_run_reports_every_engine():
-    out = subprocess.run([sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True,
-                         timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=600
+    )
     assert out.returncode == 0, out.stderr
     rows = {}
     for line in out.stdout.splitlines():

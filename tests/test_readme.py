@@ -23,7 +23,7 @@ def test_readme_python_blocks_run():
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         for block in python_blocks():
-            exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 - our own docs
+            exec(compile(block, str(README), "exec"), namespace)
     printed = output.getvalue()
     assert "Value(data=0.7071, grad=1.0000, op='tanh', label='o')" in printed
     assert "0.5000\n[-1.5, 1.0, 0.5, 0.0]" in printed

@@ -6,7 +6,6 @@ import importlib
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -72,19 +71,24 @@ def test_failed_claim_gives_exit_status_1(monkeypatch, tmp_path):
 
 def test_python_dash_m(tmp_path):
     out = tmp_path / "n"
-    done = subprocess.run([sys.executable, "-m", "demos.neuron", "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "demos.neuron", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "[10/10]" in done.stdout
     assert (out / "neuron_forward.svg").is_file()
 
 
 def test_engine_cli_does_not_import_demos_or_nn():
-    code = ("import sys, engine.cli, engine.cli_demo; engine.cli.build_parser(); "
-            "assert 'demos' not in sys.modules and 'nn' not in sys.modules, "
-            "[m for m in sys.modules if m.startswith(('demos', 'nn'))]")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys, engine.cli, engine.cli.demo; engine.cli.build_parser(); "
+        "assert 'demos' not in sys.modules and 'nn' not in sys.modules, "
+        "[m for m in sys.modules if m.startswith(('demos', 'nn'))]"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
 
@@ -124,7 +128,7 @@ def test_save_figure_rejects_unknown_suffix(tmp_path):
 def test_reruns_write_identical_files(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     ra = two_points.run(a, quick=True)
-    rb = two_points.run(b, quick=True)
+    two_points.run(b, quick=True)
     check_pictures(ra, a, {"loss.png", "error_surface.png"})
     for name in ("loss.png", "error_surface.png"):
         assert (a / name).read_bytes() == (b / name).read_bytes()

@@ -20,8 +20,9 @@ def test_neuron_gradients_and_graphs(out, capsys):
     for name, value in expected.items():
         assert g[name] == pytest.approx(value, abs=1e-12), name
     check_pictures(result, out, {"neuron_forward.svg", "neuron_backward.svg"})
-    texts = [el.text for el in check_svg(out / "neuron_backward.svg").iter()
-             if el.tag.endswith("text")]
+    texts = [
+        el.text for el in check_svg(out / "neuron_backward.svg").iter() if el.tag.endswith("text")
+    ]
     assert "-3.0000" in texts  # an edge label: the local derivative ∂(x1·w1)/∂x1 = w1
     assert "data -3.0000" in texts  # and w1's own box
     story = capsys.readouterr().out
@@ -30,8 +31,10 @@ def test_neuron_gradients_and_graphs(out, capsys):
 
 def test_neuron_matches_torch():
     torch = pytest.importorskip("torch")
-    leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-              for k, v in {**neuron.INPUTS, **neuron.PARAMETERS}.items()}
+    leaves = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for k, v in {**neuron.INPUTS, **neuron.PARAMETERS}.items()
+    }
     o = torch.tanh(leaves["x1"] * leaves["w1"] + leaves["x2"] * leaves["w2"] + leaves["b"])
     o.backward()
     nodes = neuron.build()
@@ -72,7 +75,7 @@ def test_softmax_chain_rule_product_equals_engine(out, seed):
 def test_softmax_gradient_matches_torch():
     torch = pytest.importorskip("torch")
     p = softmax_classifier.make_problem(3)
-    t = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    t = lambda v: torch.tensor(v, dtype=torch.float64)
     W1 = t(p["W1"]).requires_grad_()
     z1 = W1.T @ t(p["x"]) + t(p["b1"])
     z2 = t(p["W2"]).T @ torch.sigmoid(z1) + t(p["b2"])
@@ -111,7 +114,7 @@ def test_activations_match_the_table(out):
     assert result["ok"]
     assert result["worst_error"] <= 1e-12
     assert len(result["activations"]) == 10
-    assert result["kink_slopes"]["ReLU"] == 0.0           # PyTorch's choice, not the table's 1
+    assert result["kink_slopes"]["ReLU"] == 0.0  # PyTorch's choice, not the table's 1
     assert result["kink_slopes"]["leaky ReLU"] == activations.ALPHA_LEAKY
     check_pictures(result, out, {"activations.png"})
 

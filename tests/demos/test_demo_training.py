@@ -55,7 +55,7 @@ def test_rectangle_network_is_the_lecture_formula():
     model = universal_approximation.rectangle_network(pieces)
     width = 2.0 / pieces
     eps = width / 5.0
-    relu = lambda z: max(0.0, z)  # noqa: E731
+    relu = lambda z: max(0.0, z)
     for i in range(41):
         x = -1.0 + 2.0 * i / 40
         expected = 0.0
@@ -63,8 +63,9 @@ def test_rectangle_network_is_the_lecture_formula():
             a = -1.0 + k * width - eps
             b = a + width if k < pieces - 1 else 1.0
             h = universal_approximation.f(-1.0 + (k + 0.5) * width)
-            expected += h * (relu(x - a) - relu(x - a - eps) - relu(x - b)
-                             + relu(x - b - eps)) / eps
+            expected += (
+                h * (relu(x - a) - relu(x - a - eps) - relu(x - b) + relu(x - b - eps)) / eps
+            )
         assert model([x]).data == pytest.approx(expected, abs=1e-12)
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from engine import GradcheckError, Value, gradcheck
-from engine.ops import Op, OPS, register
+from engine.ops import OPS, Op, register
 from engine.value import _apply
 
 
@@ -18,8 +18,17 @@ def test_passes_a_right_gradient_and_accepts_values_or_numbers():
 @pytest.fixture
 def wrong_sin():
     """sin with the derivative of cos: wrong everywhere except where cos = -sin."""
-    op = register(Op("sin_wrong", 1, lambda x, _: math.sin(x), lambda m, x, out, arg: (-m.sin(x),),
-                     "sin(x)", ("-sin(x)",), "sin?"))
+    op = register(
+        Op(
+            "sin_wrong",
+            1,
+            lambda x, _: math.sin(x),
+            lambda m, x, out, arg: (-m.sin(x),),
+            "sin(x)",
+            ("-sin(x)",),
+            "sin?",
+        )
+    )
     yield lambda v: _apply(op, (v,))
     del OPS["sin_wrong"]
 
@@ -40,10 +49,15 @@ def test_does_not_modify_the_callers_values():
     assert v.grad == 0.0 and v.data == 0.3
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"eps": 0.0}, "eps"), ({"eps": -1e-6}, "eps"), ({"atol": -1.0}, "atol"),
-    ({"rtol": -1.0}, "rtol"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"eps": 0.0}, "eps"),
+        ({"eps": -1e-6}, "eps"),
+        ({"atol": -1.0}, "atol"),
+        ({"rtol": -1.0}, "rtol"),
+    ],
+)
 def test_bad_tolerances(kwargs, message):
     with pytest.raises(ValueError, match=message):
         gradcheck(lambda x: x * x, [1.0], **kwargs)

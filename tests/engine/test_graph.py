@@ -39,8 +39,10 @@ def test_interior_only_and_leaves():
 def test_edges_are_listed_once_per_use():
     a = Value(1.0)
     b = a + a
-    assert [(p is a, child is b, i) for p, child, i in iter_edges(b)] == [(True, True, 0),
-                                                                          (True, True, 1)]
+    assert [(p is a, child is b, i) for p, child, i in iter_edges(b)] == [
+        (True, True, 0),
+        (True, True, 1),
+    ]
 
 
 def test_deep_graph_walk_is_iterative():

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from types import SimpleNamespace
-
 from engine import OPS, Value, gradcheck, logsumexp
-from engine.ops import FLOAT_MATH
 from engine.gradcheck import numerical_gradient
+from engine.ops import FLOAT_MATH
 
 
 def reals(lo: float = -5.0, hi: float = 5.0) -> st.SearchStrategy[float]:
@@ -43,16 +42,31 @@ def _torch_case(name: str):
     """torch float64 equivalents, built lazily (torch is optional)."""
     import torch
     import torch.nn.functional as F
+
     return {
-        "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
-        "div": lambda x, y: x / y, "neg": lambda x: -x, "pow": lambda x: x ** 3,
-        "pow_value": lambda x, y: x ** y, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt,
-        "abs": torch.abs, "sin": torch.sin, "cos": torch.cos, "erf": torch.erf, "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid, "relu": torch.relu,
-        "leaky_relu": lambda x: F.leaky_relu(x, 0.2), "elu": lambda x: F.elu(x, 0.7),
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y,
+        "neg": lambda x: -x,
+        "pow": lambda x: x**3,
+        "pow_value": lambda x, y: x**y,
+        "exp": torch.exp,
+        "log": torch.log,
+        "sqrt": torch.sqrt,
+        "abs": torch.abs,
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "erf": torch.erf,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+        "elu": lambda x: F.elu(x, 0.7),
         "softplus": lambda x: F.softplus(x, threshold=50.0),  # exact, not linear past 20
         "swish": lambda x: x * torch.sigmoid(1.5 * x),
-        "gelu": F.gelu, "binary_step": torch.sign,
+        "gelu": F.gelu,
+        "binary_step": torch.sign,
         "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
     }[name]
 
@@ -63,8 +77,8 @@ CASES: dict[str, Case] = {
     "mul": Case(lambda x, y: x * y, (reals(), reals())),
     "div": Case(lambda x, y: x / y, (reals(), away_from_zero(gap=0.1))),
     "neg": Case(lambda x: -x, (reals(),)),
-    "pow": Case(lambda x: x ** 3, (reals(),)),
-    "pow_value": Case(lambda x, y: x ** y, (reals(0.1, 4.0), reals(-3.0, 3.0))),
+    "pow": Case(lambda x: x**3, (reals(),)),
+    "pow_value": Case(lambda x, y: x**y, (reals(0.1, 4.0), reals(-3.0, 3.0))),
     "exp": Case(lambda x: x.exp(), (reals(-20.0, 20.0),)),
     "log": Case(lambda x: x.log(), (reals(0.01, 100.0),)),
     "sqrt": Case(lambda x: x.sqrt(), (reals(0.01, 100.0),)),
@@ -151,7 +165,7 @@ def test_derivative_at_the_kink_is_pytorchs_choice(name, fn, expected):
 
 def test_pow_value_exponent_gradient_at_zero_base_is_zero_like_pytorch():
     x, y = Value(0.0), Value(2.0)
-    (x ** y).backward()
+    (x**y).backward()
     assert (x.grad, y.grad) == (0.0, 0.0)
 
 
@@ -167,8 +181,15 @@ def test_a_wrong_rule_is_caught_by_gradcheck():
     from engine.ops import Op, register
     from engine.value import _apply
 
-    wrong = Op("tanh_wrong", 1, lambda x, _: math.tanh(x), lambda m, x, out, arg: (1.0 - out,),
-               "tanh(x)", ("1 - tanh(x)",), "tanh?")
+    wrong = Op(
+        "tanh_wrong",
+        1,
+        lambda x, _: math.tanh(x),
+        lambda m, x, out, arg: (1.0 - out,),
+        "tanh(x)",
+        ("1 - tanh(x)",),
+        "tanh?",
+    )
     register(wrong)
     try:
         with pytest.raises(AssertionError, match=r"input 0 \(x0 = 0\.5\)"):
@@ -181,8 +202,16 @@ def test_a_wrong_rule_is_caught_by_gradcheck():
 # The rules must also run on Values (for higher-order gradients later): evaluate each one with
 # Values in place of floats and a namespace of Value methods, and compare with the float result.
 VALUE_MATH = SimpleNamespace(
-    exp=Value.exp, log=Value.log, sqrt=Value.sqrt, sin=Value.sin, cos=Value.cos, tanh=Value.tanh,
-    erf=Value.erf, sigmoid=Value.sigmoid, softplus=Value.softplus, sign=Value.binary_step,
+    exp=Value.exp,
+    log=Value.log,
+    sqrt=Value.sqrt,
+    sin=Value.sin,
+    cos=Value.cos,
+    tanh=Value.tanh,
+    erf=Value.erf,
+    sigmoid=Value.sigmoid,
+    softplus=Value.softplus,
+    sign=Value.binary_step,
     if_pos=lambda x, then, otherwise: then if x.data > 0 else otherwise,
     xlogy=lambda x, y: 0.0 if x.data == 0 else x * y.log(),
 )

@@ -19,8 +19,9 @@ from engine.value import is_grad_enabled
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number, expected", [(2, 2.0), (-3.5, -3.5), (Fraction(1, 4), 0.25),
-                                              (10 ** 20, 1e20)])
+@pytest.mark.parametrize(
+    "number, expected", [(2, 2.0), (-3.5, -3.5), (Fraction(1, 4), 0.25), (10**20, 1e20)]
+)
 def test_data_is_stored_as_float(number, expected):
     v = Value(number, label="v")
     assert type(v.data) is float and v.data == expected
@@ -54,7 +55,7 @@ def test_label_must_be_a_string():
 
 def test_huge_int_names_the_number():
     with pytest.raises(OverflowError, match="too large"):
-        Value(10 ** 400)
+        Value(10**400)
 
 
 @pytest.mark.parametrize("bad", ["x", None, [1], 1j, True])
@@ -67,8 +68,13 @@ def test_bad_operands_are_rejected_on_either_side(op, bad):
 
 
 def _binop(op, a, b):
-    return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b,
-            "**": lambda: a ** b}[op]()
+    return {
+        "+": lambda: a + b,
+        "-": lambda: a - b,
+        "*": lambda: a * b,
+        "/": lambda: a / b,
+        "**": lambda: a**b,
+    }[op]()
 
 
 def test_repr_reads_like_the_design():
@@ -85,22 +91,26 @@ def test_repr_reads_like_the_design():
 # Operators with numbers on either side
 # --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("expr, data, op, grad", [
-    (lambda a: a + 2, 5.0, "add", 1.0),
-    (lambda a: 2 + a, 5.0, "add", 1.0),
-    (lambda a: a - 2, 1.0, "sub", 1.0),
-    (lambda a: 2 - a, -1.0, "sub", -1.0),
-    (lambda a: a * 2, 6.0, "mul", 2.0),
-    (lambda a: 2 * a, 6.0, "mul", 2.0),
-    (lambda a: a / 2, 1.5, "div", 0.5),
-    (lambda a: 6 / a, 2.0, "div", -6 / 9),
-    (lambda a: a ** 2, 9.0, "pow", 6.0),
-    (lambda a: 2 ** a, 8.0, "pow_value", 8 * math.log(2)),
-    (lambda a: a ** Value(2.0), 9.0, "pow_value", 6.0),
-    (lambda a: -a, -3.0, "neg", -1.0),
-    (lambda a: +a, 3.0, "", 1.0),
-    (lambda a: abs(-a), 3.0, "abs", 1.0),
-])
+
+@pytest.mark.parametrize(
+    "expr, data, op, grad",
+    [
+        (lambda a: a + 2, 5.0, "add", 1.0),
+        (lambda a: 2 + a, 5.0, "add", 1.0),
+        (lambda a: a - 2, 1.0, "sub", 1.0),
+        (lambda a: 2 - a, -1.0, "sub", -1.0),
+        (lambda a: a * 2, 6.0, "mul", 2.0),
+        (lambda a: 2 * a, 6.0, "mul", 2.0),
+        (lambda a: a / 2, 1.5, "div", 0.5),
+        (lambda a: 6 / a, 2.0, "div", -6 / 9),
+        (lambda a: a**2, 9.0, "pow", 6.0),
+        (lambda a: 2**a, 8.0, "pow_value", 8 * math.log(2)),
+        (lambda a: a ** Value(2.0), 9.0, "pow_value", 6.0),
+        (lambda a: -a, -3.0, "neg", -1.0),
+        (lambda a: +a, 3.0, "", 1.0),
+        (lambda a: abs(-a), 3.0, "abs", 1.0),
+    ],
+)
 def test_operators(expr, data, op, grad):
     a = Value(3.0, label="a")
     out = expr(a)
@@ -119,7 +129,7 @@ def test_constants_become_leaves_and_parents_keep_order():
 def test_parametric_ops_store_their_argument():
     x = Value(-2.0)
     assert x.leaky_relu(0.1).arg == 0.1 and x.elu().arg == 1.0 and x.swish(2).arg == 2.0
-    assert (x ** 3).arg == 3.0
+    assert (x**3).arg == 3.0
     with pytest.raises(TypeError, match="alpha"):
         x.leaky_relu("0.1")
     with pytest.raises(ValueError, match="finite"):
@@ -135,6 +145,7 @@ def test_methods_document_their_formula():
 # --------------------------------------------------------------------------------------------
 # backward semantics
 # --------------------------------------------------------------------------------------------
+
 
 def test_karpathy_neuron_by_hand():
     x1, w1, x2, w2 = Value(2.0), Value(-3.0), Value(0.0), Value(1.0)
@@ -173,7 +184,7 @@ def test_repeated_backward_accumulates_into_leaves_as_in_pytorch():
 
 def test_backward_matches_torch_semantics_for_two_roots_sharing_a_subgraph():
     a = Value(2.0)
-    h = a * a           # shared interior node
+    h = a * a  # shared interior node
     l1, l2 = h * 3, h.exp()
     l1.backward()
     l2.backward()
@@ -252,21 +263,25 @@ def test_parameter_is_a_value():
 # Errors, raised where the bad value enters, naming op and value
 # --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("expr, exc, message", [
-    (lambda: Value(0.0).log(), ValueError, r"log\(x=0\.0\).*x > 0"),
-    (lambda: Value(-1.0).log(), ValueError, r"log\(x=-1\.0\)"),
-    (lambda: Value(-1.0).sqrt(), ValueError, r"sqrt\(x=-1\.0\)"),
-    (lambda: Value(1.0) / 0, ZeroDivisionError, r"div\(x=1\.0, y=0\.0\)"),
-    (lambda: 1 / Value(0.0), ZeroDivisionError, r"div\(x=1\.0, y=0\.0\)"),
-    (lambda: Value(0.0) ** -1, ZeroDivisionError, r"pow\(x=0\.0, c=-1\.0\)"),
-    (lambda: Value(0.0) ** Value(-2.0), ZeroDivisionError, r"pow_value\(x=0\.0, y=-2\.0\)"),
-    (lambda: Value(-8.0) ** 0.5, ValueError, r"pow\(x=-8\.0, c=0\.5\)"),
-    (lambda: Value(1000.0).exp(), OverflowError, r"exp\(x=1000\.0\)"),
-    (lambda: Value(10.0) ** 400, OverflowError, r"pow\(x=10\.0, c=400\.0\)"),
-    (lambda: Value(1e200) * 1e200, OverflowError, r"mul\(x=1e\+200, y=1e\+200\)"),
-    (lambda: Value(1e308) + 1e308, OverflowError, r"add\(x=1e\+308"),
-    (lambda: Value(math.inf).sin(), ValueError, r"sin\(x=inf\)"),
-])
+
+@pytest.mark.parametrize(
+    "expr, exc, message",
+    [
+        (lambda: Value(0.0).log(), ValueError, r"log\(x=0\.0\).*x > 0"),
+        (lambda: Value(-1.0).log(), ValueError, r"log\(x=-1\.0\)"),
+        (lambda: Value(-1.0).sqrt(), ValueError, r"sqrt\(x=-1\.0\)"),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, r"div\(x=1\.0, y=0\.0\)"),
+        (lambda: 1 / Value(0.0), ZeroDivisionError, r"div\(x=1\.0, y=0\.0\)"),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, r"pow\(x=0\.0, c=-1\.0\)"),
+        (lambda: Value(0.0) ** Value(-2.0), ZeroDivisionError, r"pow_value\(x=0\.0, y=-2\.0\)"),
+        (lambda: Value(-8.0) ** 0.5, ValueError, r"pow\(x=-8\.0, c=0\.5\)"),
+        (lambda: Value(1000.0).exp(), OverflowError, r"exp\(x=1000\.0\)"),
+        (lambda: Value(10.0) ** 400, OverflowError, r"pow\(x=10\.0, c=400\.0\)"),
+        (lambda: Value(1e200) * 1e200, OverflowError, r"mul\(x=1e\+200, y=1e\+200\)"),
+        (lambda: Value(1e308) + 1e308, OverflowError, r"add\(x=1e\+308"),
+        (lambda: Value(math.inf).sin(), ValueError, r"sin\(x=inf\)"),
+    ],
+)
 def test_domain_errors_name_the_op_and_the_value(expr, exc, message):
     with pytest.raises(exc, match=message):
         expr()
@@ -286,22 +301,28 @@ def test_backward_through_an_infinite_derivative_names_the_node():
 # Numerical stability
 # --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fn, x, value, grad", [
-    (lambda v: v.sigmoid(), -1000.0, 0.0, 0.0),
-    (lambda v: v.sigmoid(), 1000.0, 1.0, 0.0),
-    (lambda v: v.softplus(), 1000.0, 1000.0, 1.0),
-    (lambda v: v.softplus(), -1000.0, 0.0, 0.0),
-    (lambda v: v.tanh(), 1000.0, 1.0, 0.0),
-    (lambda v: v.tanh(), -1000.0, -1.0, 0.0),
-    (lambda v: v.swish(), -1000.0, -0.0, 0.0),
-    (lambda v: v.elu(), -1000.0, -1.0, 0.0),
-    (lambda v: v.gelu(), -40.0, -0.0, 0.0),
-])
+
+@pytest.mark.parametrize(
+    "fn, x, value, grad",
+    [
+        (lambda v: v.sigmoid(), -1000.0, 0.0, 0.0),
+        (lambda v: v.sigmoid(), 1000.0, 1.0, 0.0),
+        (lambda v: v.softplus(), 1000.0, 1000.0, 1.0),
+        (lambda v: v.softplus(), -1000.0, 0.0, 0.0),
+        (lambda v: v.tanh(), 1000.0, 1.0, 0.0),
+        (lambda v: v.tanh(), -1000.0, -1.0, 0.0),
+        (lambda v: v.swish(), -1000.0, -0.0, 0.0),
+        (lambda v: v.elu(), -1000.0, -1.0, 0.0),
+        (lambda v: v.gelu(), -40.0, -0.0, 0.0),
+    ],
+)
 def test_saturating_functions_are_stable(fn, x, value, grad):
     v = Value(x)
     out = fn(v)
     out.backward()
-    assert out.data == pytest.approx(value, abs=1e-300) and v.grad == pytest.approx(grad, abs=1e-300)
+    assert out.data == pytest.approx(value, abs=1e-300) and v.grad == pytest.approx(
+        grad, abs=1e-300
+    )
 
 
 def test_softplus_keeps_tiny_answers():
@@ -343,15 +364,18 @@ def random_expression(seed: int, n_inputs: int, n_ops: int):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10 ** 6), xs=st.lists(st.floats(-2, 2), min_size=3, max_size=3),
-       n_ops=st.integers(1, 25))
+@given(
+    seed=st.integers(0, 10**6),
+    xs=st.lists(st.floats(-2, 2), min_size=3, max_size=3),
+    n_ops=st.integers(1, 25),
+)
 def test_random_graphs_match_central_differences(seed, xs, n_ops):
     fn = random_expression(seed, 3, n_ops)
     assert gradcheck(fn, xs, eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 10 ** 6), xs=st.lists(st.floats(-2, 2), min_size=3, max_size=3))
+@given(seed=st.integers(0, 10**6), xs=st.lists(st.floats(-2, 2), min_size=3, max_size=3))
 def test_random_graphs_match_torch(seed, xs):
     torch = pytest.importorskip("torch")
     fn = random_expression(seed, 3, 20)

@@ -19,8 +19,7 @@ ALL = BINARY + [data.make_spirals, data.make_blobs]
 def test_shapes_and_types(make):
     X, y = make(37, seed=1)
     assert isinstance(X, list) and len(X) == len(y) == 37
-    assert all(isinstance(x, list) and len(x) == 2 and all(type(v) is float for v in x)
-               for x in X)
+    assert all(isinstance(x, list) and len(x) == 2 and all(type(v) is float for v in x) for x in X)
     assert all(type(label) is int for label in y)
 
 
@@ -101,22 +100,25 @@ def test_unshuffled_data_come_class_by_class():
     assert y == [-1] * 5 + [1] * 5
 
 
-@pytest.mark.parametrize("call, value", [
-    (lambda: data.make_moons(0), "got 0"),
-    (lambda: data.make_moons(-5), "got -5"),
-    (lambda: data.make_moons(10.5), "got 10.5"),
-    (lambda: data.make_moons(100, noise=-0.1), "got -0.1"),
-    (lambda: data.make_moons(100, noise=float("nan")), "got nan"),
-    (lambda: data.make_circles(100, factor=1.5), "got 1.5"),
-    (lambda: data.make_xor(100, labels="bool"), "got 'bool'"),
-    (lambda: data.make_spirals(100, classes=1), "got 1"),
-    (lambda: data.make_spirals(2, classes=3), "got 2"),
-    (lambda: data.make_spirals(100, classes=3, labels="pm1"), "got 3"),
-    (lambda: data.make_blobs(100, centers=0), "got 0"),
-    (lambda: data.make_blobs(100, std=-1.0), "got -1.0"),
-    (lambda: data.make_blobs(100, centers=[[0, 0], [1]]), "one dimension"),
-    (lambda: data.make_moons(100, seed="x"), "got 'x'"),
-])
+@pytest.mark.parametrize(
+    "call, value",
+    [
+        (lambda: data.make_moons(0), "got 0"),
+        (lambda: data.make_moons(-5), "got -5"),
+        (lambda: data.make_moons(10.5), "got 10.5"),
+        (lambda: data.make_moons(100, noise=-0.1), "got -0.1"),
+        (lambda: data.make_moons(100, noise=float("nan")), "got nan"),
+        (lambda: data.make_circles(100, factor=1.5), "got 1.5"),
+        (lambda: data.make_xor(100, labels="bool"), "got 'bool'"),
+        (lambda: data.make_spirals(100, classes=1), "got 1"),
+        (lambda: data.make_spirals(2, classes=3), "got 2"),
+        (lambda: data.make_spirals(100, classes=3, labels="pm1"), "got 3"),
+        (lambda: data.make_blobs(100, centers=0), "got 0"),
+        (lambda: data.make_blobs(100, std=-1.0), "got -1.0"),
+        (lambda: data.make_blobs(100, centers=[[0, 0], [1]]), "one dimension"),
+        (lambda: data.make_moons(100, seed="x"), "got 'x'"),
+    ],
+)
 def test_bad_arguments_raise_value_error_naming_the_value(call, value):
     with pytest.raises(ValueError, match=value.replace("(", "\\(").replace(".", "\\.")):
         call()
@@ -125,6 +127,7 @@ def test_bad_arguments_raise_value_error_naming_the_value(call, value):
 # --------------------------------------------------------------------------------------------
 # Splitting and batching
 # --------------------------------------------------------------------------------------------
+
 
 def test_train_test_split_partitions_the_data():
     X, y = data.make_moons(100, seed=0)

@@ -23,14 +23,18 @@ def _mean_var(xs: list[float]) -> tuple[float, float]:
     return mean, sum((x - mean) ** 2 for x in xs) / len(xs)
 
 
-@pytest.mark.parametrize("name, fan_in, fan_out, bound, variance", [
-    ("uniform", 16, 16, 1.0, 1.0 / 3.0),
-    ("xavier", 16, 8, math.sqrt(6.0 / 24), 2.0 / 24),
-    ("glorot", 16, 8, math.sqrt(6.0 / 24), 2.0 / 24),
-    ("he_uniform", 16, 8, math.sqrt(6.0 / 16), 2.0 / 16),
-])
-def test_uniform_initialisers_stay_in_bounds_with_the_right_variance(name, fan_in, fan_out,
-                                                                     bound, variance):
+@pytest.mark.parametrize(
+    "name, fan_in, fan_out, bound, variance",
+    [
+        ("uniform", 16, 16, 1.0, 1.0 / 3.0),
+        ("xavier", 16, 8, math.sqrt(6.0 / 24), 2.0 / 24),
+        ("glorot", 16, 8, math.sqrt(6.0 / 24), 2.0 / 24),
+        ("he_uniform", 16, 8, math.sqrt(6.0 / 16), 2.0 / 16),
+    ],
+)
+def test_uniform_initialisers_stay_in_bounds_with_the_right_variance(
+    name, fan_in, fan_out, bound, variance
+):
     xs = _draws(name, fan_in, fan_out)
     assert max(abs(x) for x in xs) <= bound
     assert max(abs(x) for x in xs) > 0.99 * bound  # and fill the interval
@@ -39,12 +43,15 @@ def test_uniform_initialisers_stay_in_bounds_with_the_right_variance(name, fan_i
     assert var == pytest.approx(variance, rel=0.05)
 
 
-@pytest.mark.parametrize("name, fan_in, fan_out, variance", [
-    ("he", 16, 8, 2.0 / 16),
-    ("kaiming", 4, 8, 2.0 / 4),
-    ("xavier_normal", 16, 8, 2.0 / 24),
-    ("normal", 3, 5, 1.0),
-])
+@pytest.mark.parametrize(
+    "name, fan_in, fan_out, variance",
+    [
+        ("he", 16, 8, 2.0 / 16),
+        ("kaiming", 4, 8, 2.0 / 4),
+        ("xavier_normal", 16, 8, 2.0 / 24),
+        ("normal", 3, 5, 1.0),
+    ],
+)
 def test_gaussian_initialisers_have_the_right_variance_and_tails(name, fan_in, fan_out, variance):
     xs = _draws(name, fan_in, fan_out)
     mean, var = _mean_var(xs)

@@ -22,6 +22,7 @@ def _values(xs):
 # Values against the formulas
 # --------------------------------------------------------------------------------------------
 
+
 def test_mse_is_the_mean_of_squared_errors():
     assert losses.mse(Value(3.0), 1.0).data == 4.0
     assert losses.mse(_values([1.0, 2.0, 4.0]), [1.0, 0.0, 1.0]).data == pytest.approx(13 / 3)
@@ -66,8 +67,9 @@ def test_l2_is_the_plain_sum_of_squares():
     assert [p.grad for p in ps] == [2.0, -4.0, 1.0]
 
 
-@pytest.mark.parametrize("loss, target", [("mse", 0.5), ("hinge", -1), ("perceptron", 1),
-                                          ("bce_with_logits", 1)])
+@pytest.mark.parametrize(
+    "loss, target", [("mse", 0.5), ("hinge", -1), ("perceptron", 1), ("bce_with_logits", 1)]
+)
 def test_a_batch_is_reduced_by_the_mean(loss, target):
     fn = getattr(losses, loss)
     xs = [0.3, -1.2, 2.0]
@@ -78,6 +80,7 @@ def test_a_batch_is_reduced_by_the_mean(loss, target):
 # --------------------------------------------------------------------------------------------
 # Stability
 # --------------------------------------------------------------------------------------------
+
 
 def test_bce_with_logits_is_exact_for_huge_logits():
     assert losses.bce_with_logits(Value(1000.0), 0).data == 1000.0
@@ -99,6 +102,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
 # --------------------------------------------------------------------------------------------
 # Gradients: finite differences
 # --------------------------------------------------------------------------------------------
+
 
 @settings(max_examples=30, deadline=None)
 @given(scores, st.data())
@@ -129,6 +133,7 @@ def test_l2_passes_gradcheck():
 # Gradients: torch float64
 # --------------------------------------------------------------------------------------------
 
+
 def _torch_and_ours(xs):
     torch = pytest.importorskip("torch")
     ours = _values(xs)
@@ -149,16 +154,26 @@ XS = [0.7, -2.3, 0.05, 4.0, -0.4]
 def test_mse_matches_torch():
     torch, ours, theirs = _torch_and_ours(XS)
     y = [0.5, -1.0, 0.0, 3.0, 2.0]
-    _compare(torch, losses.mse(ours, y), ours,
-             torch.nn.functional.mse_loss(theirs, torch.tensor(y, dtype=torch.float64)), theirs)
+    _compare(
+        torch,
+        losses.mse(ours, y),
+        ours,
+        torch.nn.functional.mse_loss(theirs, torch.tensor(y, dtype=torch.float64)),
+        theirs,
+    )
 
 
 def test_bce_with_logits_matches_torch():
     torch, ours, theirs = _torch_and_ours(XS)
     y = [1, 0, 1, 0.3, 0]
     target = torch.tensor(y, dtype=torch.float64)
-    _compare(torch, losses.bce_with_logits(ours, y), ours,
-             torch.nn.functional.binary_cross_entropy_with_logits(theirs, target), theirs)
+    _compare(
+        torch,
+        losses.bce_with_logits(ours, y),
+        ours,
+        torch.nn.functional.binary_cross_entropy_with_logits(theirs, target),
+        theirs,
+    )
 
 
 def test_hinge_and_perceptron_match_torch():
@@ -194,6 +209,7 @@ def test_l2_matches_torch():
 # Bad targets
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("loss", ["hinge", "perceptron"])
 @pytest.mark.parametrize("label", [0, 2, 0.5])
 def test_hinge_and_perceptron_need_plus_minus_one(loss, label):
@@ -207,10 +223,15 @@ def test_bce_target_outside_zero_one_is_rejected(target):
         losses.bce_with_logits(Value(0.1), target)
 
 
-@pytest.mark.parametrize("target, message", [(3, "class index 3 is out of range for 3"),
-                                             (-1, "class index -1 is out of range"),
-                                             (1.5, "must be a class index"),
-                                             (True, "must be a class index")])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        (3, "class index 3 is out of range for 3"),
+        (-1, "class index -1 is out of range"),
+        (1.5, "must be a class index"),
+        (True, "must be a class index"),
+    ],
+)
 def test_cross_entropy_bad_class_index(target, message):
     with pytest.raises(ValueError, match=message):
         losses.cross_entropy(_values([0.1, 0.2, 0.3]), target)

@@ -14,16 +14,26 @@ from hypothesis import strategies as st
 from engine import Parameter, Value, gradcheck
 from engine.graph import topological_order
 from nn import MLP, CheckpointError, Layer, Module, Neuron, RandomProjection
-from nn.module import ACTIVATIONS, get_activation
+from nn.layers import ACTIVATIONS, get_activation
 
-ENGINE_ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "swish", "gelu",
-                      "binary_step"]
+ENGINE_ACTIVATIONS = [
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "swish",
+    "gelu",
+    "binary_step",
+]
 finite = st.floats(-3, 3, allow_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
 # Structure and names
 # --------------------------------------------------------------------------------------------
+
 
 def test_mlp_2_16_16_1_has_337_parameters_all_parameter_leaves():
     model = MLP(2, [16, 16, 1], seed=0)
@@ -41,8 +51,7 @@ def test_named_parameters_are_stable_dotted_names_and_labels_are_short():
     assert p.label == "L0N3.w1"
     assert named["layers.2.neurons.0.b"].label == "L2N0.b"
     names = [n for n, _ in model.named_parameters()]
-    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1",
-                         "layers.0.neurons.0.b"]
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
     assert names[-1] == "layers.2.neurons.0.b"
     assert names == [n for n, _ in MLP(2, [16, 16, 1], seed=5).named_parameters()]
 
@@ -50,8 +59,14 @@ def test_named_parameters_are_stable_dotted_names_and_labels_are_short():
 def test_named_modules_depth_first_from_the_root():
     model = MLP(3, [2, 1], seed=0)
     names = [name for name, _ in model.named_modules()]
-    assert names == ["", "layers.0", "layers.0.neurons.0", "layers.0.neurons.1",
-                     "layers.1", "layers.1.neurons.0"]
+    assert names == [
+        "",
+        "layers.0",
+        "layers.0.neurons.0",
+        "layers.0.neurons.1",
+        "layers.1",
+        "layers.1.neurons.0",
+    ]
     modules = dict(model.named_modules())
     assert modules[""] is model and modules["layers.1.neurons.0"] is model.layers[1].neurons[0]
 
@@ -87,6 +102,7 @@ def test_repr_is_readable():
 # Seeds and initialisers
 # --------------------------------------------------------------------------------------------
 
+
 def test_same_seed_same_model_different_seed_different_model():
     a, b, c = MLP(2, [4, 1], seed=7), MLP(2, [4, 1], seed=7), MLP(2, [4, 1], seed=8)
     assert a.state_dict() == b.state_dict()
@@ -105,7 +121,7 @@ def test_bias_init_and_named_initialisers():
     model = MLP(2, [8, 1], activation="relu", init="he", bias=0.1, seed=0)
     biases = [p.data for n, p in model.named_parameters() if n.endswith(".b")]
     assert biases == [0.1] * 9
-    assert MLP.load  # noqa: B018  (exists on the class)
+    assert MLP.load
     with pytest.raises(ValueError, match="unknown initialiser 'bogus'.*xavier"):
         MLP(2, [3], init="bogus")
 
@@ -117,6 +133,7 @@ def test_unseeded_models_differ():
 # --------------------------------------------------------------------------------------------
 # Forward: outputs, inputs, activations
 # --------------------------------------------------------------------------------------------
+
 
 def test_one_output_gives_a_value_several_give_a_list_a_layer_always_a_list():
     assert isinstance(MLP(2, [4, 1], seed=0)([1.0, 2.0]), Value)
@@ -256,6 +273,7 @@ def test_zero_grad_clears_every_parameter():
 # Spans: which nodes a module's forward made
 # --------------------------------------------------------------------------------------------
 
+
 def test_call_records_the_span_of_nodes_each_module_made():
     model = MLP(2, [3, 1], seed=0)
     out = model([0.5, -1.0])
@@ -278,9 +296,17 @@ def test_call_records_the_span_of_nodes_each_module_made():
 # State dicts and checkpoints
 # --------------------------------------------------------------------------------------------
 
+
 def test_state_dict_round_trips_exactly_through_save_and_load(tmp_path):
-    model = MLP(2, [16, 16, 1], activation="tanh", output_activation="sigmoid",
-                init="xavier", bias=0.1, seed=3)
+    model = MLP(
+        2,
+        [16, 16, 1],
+        activation="tanh",
+        output_activation="sigmoid",
+        init="xavier",
+        bias=0.1,
+        seed=3,
+    )
     for p in model.parameters():  # awkward floats: JSON must keep every bit
         p.data = p.data / 3.0 + 1e-17
     path = tmp_path / "model.json"
@@ -292,8 +318,15 @@ def test_state_dict_round_trips_exactly_through_save_and_load(tmp_path):
     assert loaded([0.3, 0.4]).data == model([0.3, 0.4]).data
     same = Module.load(str(path))
     assert isinstance(same, MLP) and same.state_dict() == model.state_dict()
-    target = MLP(2, [16, 16, 1], activation="tanh", output_activation="sigmoid",
-                 init="xavier", bias=0.1, seed=99)
+    target = MLP(
+        2,
+        [16, 16, 1],
+        activation="tanh",
+        output_activation="sigmoid",
+        init="xavier",
+        bias=0.1,
+        seed=99,
+    )
     assert target.load(path) is target
     assert target.state_dict() == model.state_dict()
     doc = json.loads(path.read_text())
@@ -398,6 +431,7 @@ def test_checkpoints_are_json_not_pickle(tmp_path):
 # RandomProjection
 # --------------------------------------------------------------------------------------------
 
+
 def test_random_projection_is_sign_of_fixed_gaussian_weights_and_has_no_parameters():
     proj = RandomProjection(3, 50, seed=0)
     assert proj.parameters() == [] and proj.state_dict() == {}
@@ -441,6 +475,6 @@ def test_random_projection_then_a_trainable_layer():
 def test_a_checkpoint_claiming_a_huge_architecture_is_rejected_before_building(tmp_path):
     good = MLP(2, [3, 1], seed=0).checkpoint()
     path = tmp_path / "huge.json"
-    path.write_text(json.dumps({**good, "config": {**good["config"], "nouts": [10 ** 9, 1]}}))
+    path.write_text(json.dumps({**good, "config": {**good["config"], "nouts": [10**9, 1]}}))
     with pytest.raises(CheckpointError, match="has 4000000001 parameters but it stores 13"):
         MLP.load(path)

@@ -48,8 +48,9 @@ SGD_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kwargs", SGD_CASES, ids=lambda k: ",".join(f"{a}={b}" for a, b in
-                                                                     k.items()))
+@pytest.mark.parametrize(
+    "kwargs", SGD_CASES, ids=lambda k: ",".join(f"{a}={b}" for a, b in k.items())
+)
 def test_sgd_matches_torch_step_for_step(kwargs):
     torch = pytest.importorskip("torch")
     for steps in (1, 2, 7):
@@ -66,8 +67,9 @@ ADAM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kwargs", ADAM_CASES, ids=lambda k: ",".join(f"{a}={b}" for a, b in
-                                                                      k.items()) or "defaults")
+@pytest.mark.parametrize(
+    "kwargs", ADAM_CASES, ids=lambda k: ",".join(f"{a}={b}" for a, b in k.items()) or "defaults"
+)
 def test_adam_matches_torch_step_for_step(kwargs):
     torch = pytest.importorskip("torch")
     for steps in (1, 2, 10):
@@ -117,6 +119,7 @@ def test_training_with_torch_and_ours_in_lockstep_on_a_real_model():
 # --------------------------------------------------------------------------------------------
 # Schedules, zero_grad, state
 # --------------------------------------------------------------------------------------------
+
 
 def test_linear_decay_is_micrograds_schedule():
     schedule = optim.LinearDecay(1.0, 0.1, 100)
@@ -174,17 +177,20 @@ def test_state_dict_reports_hyperparameters_and_buffers():
     assert state["buffers"]["v"] == pytest.approx([0.001, 0.001])
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda ps: optim.SGD(ps, lr=-0.1), "lr must be in"),
-    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "momentum must be in"),
-    (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
-    (lambda ps: optim.SGD(ps, lr="0.1"), "lr must be a real number"),
-    (lambda ps: optim.Adam(ps, betas=(0.9, 1.0)), "betas\\[1\\] must be in"),
-    (lambda ps: optim.Adam(ps, betas=0.9), "betas must be a pair"),
-    (lambda ps: optim.Adam(ps, eps=-1e-8), "eps must be in"),
-    (lambda ps: optim.Adam([], lr=0.1), "empty parameter list"),
-    (lambda ps: optim.LinearDecay(1.0, 0.1, 0), "LinearDecay\\(steps\\) must be a positive"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda ps: optim.SGD(ps, lr=-0.1), "lr must be in"),
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "momentum must be in"),
+        (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
+        (lambda ps: optim.SGD(ps, lr="0.1"), "lr must be a real number"),
+        (lambda ps: optim.Adam(ps, betas=(0.9, 1.0)), "betas\\[1\\] must be in"),
+        (lambda ps: optim.Adam(ps, betas=0.9), "betas must be a pair"),
+        (lambda ps: optim.Adam(ps, eps=-1e-8), "eps must be in"),
+        (lambda ps: optim.Adam([], lr=0.1), "empty parameter list"),
+        (lambda ps: optim.LinearDecay(1.0, 0.1, 0), "LinearDecay\\(steps\\) must be a positive"),
+    ],
+)
 def test_bad_arguments_raise_value_error(make, message):
     with pytest.raises(ValueError, match=message):
         make([Parameter(1.0)])

@@ -12,10 +12,10 @@ import nn
 from nn import MLP, Layer, accuracy, data, fit, losses, optim
 from nn.train import _progress_bar
 
-
 # --------------------------------------------------------------------------------------------
 # Acceptance: micrograd's demo result
 # --------------------------------------------------------------------------------------------
+
 
 def test_moons_reach_100_percent_within_100_full_batch_sgd_steps():
     X, y = data.make_moons(100, noise=0.1, seed=0)
@@ -39,8 +39,7 @@ def test_fit_reproduces_the_moons_result_and_returns_a_history():
     X, y = data.make_moons(100, noise=0.1, seed=0)
     model = MLP(2, [16, 16, 1], seed=0)
     opt = optim.SGD(model.parameters(), lr=1.0, schedule=optim.LinearDecay(1.0, 0.1, 100))
-    history = fit(model, X, y, loss="hinge", optimizer=opt, alpha=1e-4, epochs=40,
-                  progress=False)
+    history = fit(model, X, y, loss="hinge", optimizer=opt, alpha=1e-4, epochs=40, progress=False)
     assert set(history) == {"epoch", "loss", "accuracy", "lr"}
     assert history["epoch"] == list(range(40)) and len(history["loss"]) == 40
     assert history["loss"][-1] < history["loss"][0] / 5
@@ -67,13 +66,31 @@ def test_fit_loss_is_the_objective_before_each_step():
 def test_fit_with_minibatches_and_cross_entropy_learns_blobs():
     X, y = data.make_blobs(90, centers=[[2.0, 2.0], [-2.0, 2.0], [0.0, -2.0]], std=0.5, seed=0)
     model = MLP(2, [8, 3], activation="tanh", init="xavier", seed=0)
-    history = fit(model, X, y, loss="cross_entropy", optimizer=optim.Adam(model.parameters(),
-                  lr=0.05), epochs=15, batch_size=16, seed=0, progress=False)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=optim.Adam(model.parameters(), lr=0.05),
+        epochs=15,
+        batch_size=16,
+        seed=0,
+        progress=False,
+    )
     assert history["accuracy"][-1] > 0.95
     assert accuracy(model, X, y) > 0.95
     again = MLP(2, [8, 3], activation="tanh", init="xavier", seed=0)
-    fit(again, X, y, loss="cross_entropy", optimizer=optim.Adam(again.parameters(), lr=0.05),
-        epochs=15, batch_size=16, seed=0, progress=False)
+    fit(
+        again,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=optim.Adam(again.parameters(), lr=0.05),
+        epochs=15,
+        batch_size=16,
+        seed=0,
+        progress=False,
+    )
     assert again.state_dict() == model.state_dict()  # the same seed shuffles the same way
 
 
@@ -81,12 +98,20 @@ def test_fit_regression_records_no_accuracy_and_custom_losses_work():
     X = [[x / 10] for x in range(-10, 11)]
     y = [2 * x[0] ** 2 for x in X]
     model = MLP(1, [8, 1], activation="tanh", seed=0)
-    history = fit(model, X, y, loss="mse", optimizer=optim.Adam(model.parameters(), lr=0.05),
-                  epochs=200, progress=False)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="mse",
+        optimizer=optim.Adam(model.parameters(), lr=0.05),
+        epochs=200,
+        progress=False,
+    )
     assert history["accuracy"] == [None] * 200
     assert history["loss"][-1] < 0.1 * history["loss"][0]
-    custom = fit(model, X, y, loss=lambda s, t: losses.mse(s, t) * 2.0, epochs=1, lr=0.0,
-                 progress=False)
+    custom = fit(
+        model, X, y, loss=lambda s, t: losses.mse(s, t) * 2.0, epochs=1, lr=0.0, progress=False
+    )
     assert custom["loss"][0] == pytest.approx(2 * history["loss"][-1], rel=0.05)
 
 
@@ -98,8 +123,9 @@ def test_callbacks_see_every_epoch_and_can_stop_training():
         seen.append((epoch, len(history["loss"])))
         return epoch == 2
 
-    history = fit(MLP(2, [4, 1], seed=0), X, y, epochs=10, callbacks=[stop_at_three],
-                  progress=False)
+    history = fit(
+        MLP(2, [4, 1], seed=0), X, y, epochs=10, callbacks=[stop_at_three], progress=False
+    )
     assert seen == [(0, 1), (1, 2), (2, 3)]
     assert len(history["loss"]) == 3
 
@@ -155,6 +181,7 @@ def test_progress_bar_without_tqdm_is_silently_off(monkeypatch):
 # accuracy
 # --------------------------------------------------------------------------------------------
 
+
 def test_accuracy_for_pm1_01_and_class_index_targets():
     assert accuracy([0.5, -0.2, 0.1, -3.0], [1, -1, -1, -1]) == 0.75
     assert accuracy([0.5, -0.2, 0.1, -3.0], [1, 0, 0, 0]) == 0.75
@@ -181,14 +208,26 @@ def test_accuracy_bad_targets():
 
 
 def test_public_names_of_the_package():
-    for name in ("Module", "Neuron", "Layer", "MLP", "RandomProjection", "losses", "optim",
-                 "data", "fit", "accuracy", "init"):
+    for name in (
+        "Module",
+        "Neuron",
+        "Layer",
+        "MLP",
+        "RandomProjection",
+        "losses",
+        "optim",
+        "data",
+        "fit",
+        "accuracy",
+        "init",
+    ):
         assert hasattr(nn, name), name
 
 
 # --------------------------------------------------------------------------------------------
 # The benchmark's training step computes the same thing in every engine
 # --------------------------------------------------------------------------------------------
+
 
 def _chainrule_twin_of_the_floats_model():
     """A chainrule MLP with the weights the floats and pytorch steps draw (random.Random(0))."""

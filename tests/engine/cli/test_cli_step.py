@@ -4,20 +4,20 @@ driven for real through a pseudo-terminal (engine/cli_step.py)."""
 from __future__ import annotations
 
 import io
-import time
 import os
 import re
 import select
 import subprocess
 import sys
+import time
 
 import pytest
 
 from engine.cli import main
-from engine.cli_step import interactive
-from engine.steps import Stepper
+from engine.step import Stepper
+from engine.step.terminal import interactive
 
-pytest.importorskip("engine.expr")  # the whitelist parser the command is built on
+pytest.importorskip("engine.cli.expr")  # the whitelist parser the command is built on
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "w1=-3", "x2=0", "w2=1", "b=6.881373587019543"]
 HAND_DERIVED = {"x1": "-1.5000", "w1": "1.0000", "x2": "0.5000", "w2": "0.0000", "b": "0.5000"}
@@ -25,8 +25,13 @@ HAND_DERIVED = {"x1": "-1.5000", "w1": "1.0000", "x2": "0.5000", "w2": "0.0000",
 
 def run_step(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """``python -m engine step ARGV`` with pipes for stdin and stdout (not a terminal)."""
-    return subprocess.run([sys.executable, "-m", "engine", "step", *argv], input=stdin or "",
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", "step", *argv],
+        input=stdin or "",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def assert_hand_derivation(text: str) -> None:
@@ -40,6 +45,7 @@ def assert_hand_derivation(text: str) -> None:
 # --all and pipes
 # --------------------------------------------------------------------------------------------
 
+
 def test_all_prints_the_forward_pass_every_step_and_the_gradients(capsys):
     assert main(["step", *NEURON, "--all"]) == 0
     out, err = capsys.readouterr()
@@ -50,7 +56,8 @@ def test_all_prints_the_forward_pass_every_step_and_the_gradients(capsys):
     assert_hand_derivation(out)
     tail = out.split("gradients of the inputs:\n")[1]
     assert {line.split(" = ")[0].strip() for line in tail.splitlines()} == {
-        f"∂out/∂{name}" for name in HAND_DERIVED}
+        f"∂out/∂{name}" for name in HAND_DERIVED
+    }
 
 
 def test_b_rounded_as_in_the_issue_gives_the_same_numbers_to_four_decimals(capsys):
@@ -69,13 +76,16 @@ def test_a_pipe_gets_every_step_without_asking():
     assert_hand_derivation(result.stdout)
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["__import__('os').system('echo owned')"], "__import__"),
-    (["tanh(x)"], "x"),
-    (["x * 2", "x=abc"], "abc"),
-    (["log(x)", "x=-1"], "log"),
-    (["x +", "x=1"], "x +"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["__import__('os').system('echo owned')"], "__import__"),
+        (["tanh(x)"], "x"),
+        (["x * 2", "x=abc"], "abc"),
+        (["log(x)", "x=-1"], "log"),
+        (["x +", "x=1"], "x +"),
+    ],
+)
 def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, fragment, capsys):
     assert main(["step", *argv, "--all"]) == 2
     out, err = capsys.readouterr()
@@ -95,8 +105,9 @@ def test_a_derivative_that_is_not_finite_is_an_error_not_a_traceback(capsys):
 # --html
 # --------------------------------------------------------------------------------------------
 
+
 def test_html_writes_the_player(tmp_path, capsys):
-    draw = pytest.importorskip("engine.draw")
+    draw = pytest.importorskip("engine.draw.dot")
     if not draw.find_renderers():
         pytest.skip("no Graphviz renderer (dot or graphviz-pure)")
     assert main(["step", *NEURON, "--html", str(tmp_path / "neuron")]) == 0
@@ -119,8 +130,9 @@ def test_html_into_a_file_is_an_error(tmp_path, capsys):
 # Interactive: the key loop, then the real thing in a pseudo-terminal
 # --------------------------------------------------------------------------------------------
 
+
 def neuron_stepper() -> Stepper:
-    from engine.expr import build, parse_assignments
+    from engine.cli.expr import build, parse_assignments
 
     root, _ = build(NEURON[0], parse_assignments(NEURON[1:]))
     root.label = "out"
@@ -135,10 +147,20 @@ def test_the_key_loop_moves_undoes_and_quits():
     text = out.getvalue()
     assert stepper.position == 1  # "q" stopped it before the last "n"
     assert next(keys) == "n"
-    order = [m for m in re.findall(r"^(\[\d+/10\]|undid step \d|\(at the start|Enter/n|bye)",
-                                   text, re.M)]
-    assert order == ["[1/10]", "[2/10]", "undid step 2", "[1/10]", "Enter/n", "undid step 1",
-                     "(at the start", "[1/10]", "bye"]
+    order = [
+        m for m in re.findall(r"^(\[\d+/10\]|undid step \d|\(at the start|Enter/n|bye)", text, re.M)
+    ]
+    assert order == [
+        "[1/10]",
+        "[2/10]",
+        "undid step 2",
+        "[1/10]",
+        "Enter/n",
+        "undid step 1",
+        "(at the start",
+        "[1/10]",
+        "bye",
+    ]
 
 
 def test_the_key_loop_stops_at_end_of_input_and_says_when_at_the_end():
@@ -167,13 +189,14 @@ class Terminal:
         """Wait until `text` appears after the last match; returns the output up to it."""
 
         deadline = time.monotonic() + limit
-        while text not in self.buffer[self.seen:]:
+        while text not in self.buffer[self.seen :]:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self._read(remaining):
-                raise AssertionError(f"never saw {text!r}; the terminal shows:\n"
-                                     f"{self.buffer[self.seen:]}")
+                raise AssertionError(
+                    f"never saw {text!r}; the terminal shows:\n{self.buffer[self.seen :]}"
+                )
         end = self.buffer.index(text, self.seen) + len(text)
-        chunk, self.seen = self.buffer[self.seen:end], end
+        chunk, self.seen = self.buffer[self.seen : end], end
         return chunk
 
     def _read(self, timeout: float) -> bool:
@@ -194,8 +217,10 @@ class Terminal:
         return os.waitstatus_to_exitcode(status)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "win32",
-                    reason="pseudo-terminals need a POSIX system")
+@pytest.mark.skipif(
+    not hasattr(os, "fork") or sys.platform == "win32",
+    reason="pseudo-terminals need a POSIX system",
+)
 def test_interactive_stepping_in_a_real_pseudo_terminal():
     import pty
 
@@ -246,10 +271,13 @@ def test_interactive_stepping_in_a_real_pseudo_terminal():
 
 def test_a_reader_that_stops_early_gets_no_traceback():
     terms = " + ".join(f"x*{i}" for i in range(1, 301))  # far more output than a pipe holds
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "step", terms, "x=0.5"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    assert proc.stdout.readline() == "forward pass (inputs first):\n".encode()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "step", terms, "x=0.5"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.readline() == b"forward pass (inputs first):\n"
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and "Traceback" not in err, err

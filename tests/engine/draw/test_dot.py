@@ -15,9 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Parameter, Value, draw_dot
-from engine import draw
-from engine.draw import (COLOURS, GraphTooLargeError, RenderError, RendererNotFoundError,
-                         escape_label)
+from engine.draw import (
+    COLOURS,
+    GraphTooLargeError,
+    RendererNotFoundError,
+    RenderError,
+    escape_label,
+)
+from engine.draw import dot as draw
 from engine.value import local_derivatives
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -69,6 +74,7 @@ def svg_texts(svg: bytes) -> list[str]:
 # The DOT text
 # --------------------------------------------------------------------------------------------
 
+
 def test_source_shows_every_label_data_and_grad():
     o, v = neuron()
     source = draw_dot(o).source
@@ -116,13 +122,21 @@ def test_colours_tell_parameters_inputs_constants_and_output_apart():
     extra = Value(4.0, label="u")  # a parameter only because params= says so
     out = (x * w + 3.0) * extra
     lines = node_lines(draw_dot(out, params=[extra]).source)
-    fill = {i: re.search(r'bgcolor="(#[0-9a-f]+)"', line).group(1)
-            for i, line in lines.items() if i.startswith("v")}
+    fill = {
+        i: re.search(r'bgcolor="(#[0-9a-f]+)"', line).group(1)
+        for i, line in lines.items()
+        if i.startswith("v")
+    }
     # creation order: x, w, u, x·w, the constant 3, x·w + 3, out
-    assert fill == {"v0": COLOURS["input"], "v1": COLOURS["parameter"],
-                    "v2": COLOURS["parameter"], "v3": COLOURS["intermediate"],
-                    "v4": COLOURS["constant"], "v5": COLOURS["intermediate"],
-                    "v6": COLOURS["output"]}
+    assert fill == {
+        "v0": COLOURS["input"],
+        "v1": COLOURS["parameter"],
+        "v2": COLOURS["parameter"],
+        "v3": COLOURS["intermediate"],
+        "v4": COLOURS["constant"],
+        "v5": COLOURS["intermediate"],
+        "v6": COLOURS["output"],
+    }
     assert COLOURS["input"] in node_lines(draw_dot(out).source)["v2"]  # u without params=
     assert len(set(COLOURS[k] for k in ("parameter", "input", "constant", "output"))) == 4
 
@@ -184,7 +198,7 @@ def test_show_local_labels_edges_with_local_derivatives():
     source = draw_dot(o, show_local=True).source
     n = v["n"]
     (d_tanh,) = local_derivatives(o)
-    assert d_tanh == pytest.approx(1 - o.data ** 2)
+    assert d_tanh == pytest.approx(1 - o.data**2)
     assert f"v8 -> o9 [label=<{draw._number(d_tanh)}>];" in source
     mul = n.parents[0].parents[0]  # x1·w1: ∂/∂x1 = w1 = -3, ∂/∂w1 = x1 = 2
     assert mul.op == "mul"
@@ -199,15 +213,18 @@ def test_show_local_where_the_derivative_is_undefined():
     assert "label=<undefined>" in source
 
 
-@pytest.mark.parametrize("make, text", [
-    (lambda x: x ** 2, "^2"),
-    (lambda x: x ** -0.5, "^-0.5"),
-    (lambda x: x.leaky_relu(0.01), "leaky_relu α=0.01"),
-    (lambda x: x.elu(), "elu α=1"),
-    (lambda x: x.swish(2.0), "swish β=2"),
-    (lambda x: x * 2.0, "×"),
-    (lambda x: x.sigmoid(), "σ"),
-])
+@pytest.mark.parametrize(
+    "make, text",
+    [
+        (lambda x: x**2, "^2"),
+        (lambda x: x**-0.5, "^-0.5"),
+        (lambda x: x.leaky_relu(0.01), "leaky_relu α=0.01"),
+        (lambda x: x.elu(), "elu α=1"),
+        (lambda x: x.swish(2.0), "swish β=2"),
+        (lambda x: x * 2.0, "×"),
+        (lambda x: x.sigmoid(), "σ"),
+    ],
+)
 def test_op_nodes_show_the_symbol_and_argument(make, text):
     out = make(Value(1.5, label="x"))
     assert f"label=<{text}>" in draw_dot(out).source
@@ -244,6 +261,7 @@ def test_a_deep_chain_draws_without_recursion():
 # Module clusters (duck-typed, as nn provides them)
 # --------------------------------------------------------------------------------------------
 
+
 class FakeModule:
     """What draw_dot needs of an nn Module: named_modules(), _span, parameters()."""
 
@@ -267,6 +285,7 @@ class FakeModule:
 
 def neuron_forward(module, xs):
     from engine import sequence_mark
+
     start = sequence_mark()
     w, b = module.params[:-1], module.params[-1]
     out = b
@@ -279,6 +298,7 @@ def neuron_forward(module, xs):
 
 def test_modules_give_one_nested_cluster_per_module():
     from engine import sequence_mark
+
     n1 = FakeModule([Parameter(0.5, label="a.w0"), Parameter(0.1, label="a.b")])
     n2 = FakeModule([Parameter(-0.5, label="b.w0"), Parameter(0.2, label="b.b")])
     layer = FakeModule(children={"n1": n1, "n2": n2})
@@ -364,9 +384,22 @@ def test_real_nn_mlp_clusters():
 # --------------------------------------------------------------------------------------------
 
 HOSTILE = [
-    'say "hi"', "<b>bold</b>", "{a|b}", "x]; evil [label=\"pwned\"", "back\\slash \\N \\G",
-    "two\nlines", "semi;colon", "&amp; &#60;", "tab\there", "bell\x07", "}\n}\ndigraph x {",
-    "<<table>>", "'single'", "ünï∂ode ×", "\\", "a" * 200,
+    'say "hi"',
+    "<b>bold</b>",
+    "{a|b}",
+    'x]; evil [label="pwned"',
+    "back\\slash \\N \\G",
+    "two\nlines",
+    "semi;colon",
+    "&amp; &#60;",
+    "tab\there",
+    "bell\x07",
+    "}\n}\ndigraph x {",
+    "<<table>>",
+    "'single'",
+    "ünï∂ode ×",
+    "\\",
+    "a" * 200,
 ]
 
 
@@ -431,6 +464,7 @@ def test_hostile_labels_render_as_text(renderer):
 # Rendering
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("renderer", RENDERERS)
 def test_svg_has_every_label_data_and_grad(renderer):
     path = renderer_or_skip(renderer)
@@ -443,14 +477,16 @@ def test_svg_has_every_label_data_and_grad(renderer):
         assert f"data {draw._number(node.data)}" in texts
         assert f"grad {draw._number(node.grad)}" in texts
     assert "tanh" in texts and "×" in texts
-    assert any("Courier" in (e.get("font-family") or "") for e in
-               ET.fromstring(svg).iter(f"{SVG}text"))
+    assert any(
+        "Courier" in (e.get("font-family") or "") for e in ET.fromstring(svg).iter(f"{SVG}text")
+    )
 
 
 @pytest.mark.parametrize("renderer", RENDERERS)
 def test_clusters_render(renderer):
     path = renderer_or_skip(renderer)
     from engine import sequence_mark
+
     n1 = FakeModule([Parameter(0.5, label="w"), Parameter(0.1, label="b")])
     model = FakeModule(children={"n1": n1})
     start = sequence_mark()
@@ -515,8 +551,9 @@ def test_a_failing_renderer_falls_back_to_the_next(monkeypatch, tmp_path):
     real = draw._which("graphviz-pure")
     if real is None:
         pytest.skip("graphviz-pure is not installed")
-    broken = _fake_renderer(tmp_path, "dot", "sys.stderr.write('Format: svg not recognized\\n')"
-                                             "; sys.exit(1)")
+    broken = _fake_renderer(
+        tmp_path, "dot", "sys.stderr.write('Format: svg not recognized\\n'); sys.exit(1)"
+    )
     monkeypatch.setattr(draw, "find_renderers", lambda: [broken, real])
     svg = draw_dot(neuron()[0]).pipe()
     assert ET.fromstring(svg).tag == f"{SVG}svg"
@@ -542,6 +579,7 @@ def test_bad_format_and_missing_explicit_renderer(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Size limit
 # --------------------------------------------------------------------------------------------
+
 
 def test_too_big_graphs_are_refused_before_layout(monkeypatch, tmp_path):
     o, _ = neuron()
@@ -569,6 +607,7 @@ def test_default_limit_lets_a_small_model_through():
 # --------------------------------------------------------------------------------------------
 # Saving
 # --------------------------------------------------------------------------------------------
+
 
 def test_save_dot_is_atomic_and_leaves_no_temporary_files(tmp_path):
     o, _ = neuron()
@@ -621,10 +660,13 @@ def test_write_atomic_cleans_up_on_error(tmp_path, monkeypatch):
 # Import cost
 # --------------------------------------------------------------------------------------------
 
+
 def test_importing_engine_and_drawing_does_not_import_graphviz():
-    code = ("import sys, engine; from engine import draw_dot, Value; "
-            "draw_dot(Value(1.0) * 2).source; "
-            "print(sorted(m for m in ('graphviz', 'numpy', 'matplotlib') if m in sys.modules))")
+    code = (
+        "import sys, engine; from engine import draw_dot, Value; "
+        "draw_dot(Value(1.0) * 2).source; "
+        "print(sorted(m for m in ('graphviz', 'numpy', 'matplotlib') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -643,6 +685,7 @@ def test_any_numbers_give_well_formed_source(numbers):
 
 def test_golden_frame_with_clusters_highlight_and_unknown_grads():
     from engine import sequence_mark
+
     n1 = FakeModule([Parameter(0.5, label="w"), Parameter(0.1, label="b")])
     model = FakeModule(children={"n1": n1})
     start = sequence_mark()

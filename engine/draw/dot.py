@@ -57,16 +57,26 @@ import sysconfig
 from pathlib import Path
 from typing import Any, Collection, Iterable, Mapping
 
+from engine.files import write_atomic
 from engine.graph import topological_order
 from engine.ops import OPS
-from engine.files import write_atomic
 from engine.value import Value, leaf_kind, local_derivatives
 from engine.value import _fmt as _number  # the same number format as repr and the narration
 
 __all__ = [
-    "draw_dot", "Graph", "escape_label", "find_renderer", "find_renderers",
-    "DrawError", "RendererNotFoundError", "RenderError", "GraphTooLargeError",
-    "DEFAULT_MAX_NODES", "DEFAULT_TIMEOUT", "COLOURS", "write_atomic",
+    "draw_dot",
+    "Graph",
+    "escape_label",
+    "find_renderer",
+    "find_renderers",
+    "DrawError",
+    "RendererNotFoundError",
+    "RenderError",
+    "GraphTooLargeError",
+    "DEFAULT_MAX_NODES",
+    "DEFAULT_TIMEOUT",
+    "COLOURS",
+    "write_atomic",
 ]
 
 DEFAULT_MAX_NODES = 2000
@@ -113,6 +123,7 @@ _ARG_NAMES = {"alpha": "α", "beta": "β"}
 # Errors
 # --------------------------------------------------------------------------------------------
 
+
 class DrawError(RuntimeError):
     """Base class of the drawing errors; each message is one line."""
 
@@ -130,23 +141,35 @@ class GraphTooLargeError(DrawError):
 
 
 def _no_renderer_message() -> str:
-    return ("no Graphviz renderer found to draw this graph: run `pip install graphviz-pure` "
-            "(or `apt-get install graphviz` for the system `dot`); `.source` still works and "
-            "gives the DOT text")
+    return (
+        "no Graphviz renderer found to draw this graph: run `pip install graphviz-pure` "
+        "(or `apt-get install graphviz` for the system `dot`); `.source` still works and "
+        "gives the DOT text"
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Escaping: the one function every label goes through
 # --------------------------------------------------------------------------------------------
 
+
 def _escape_table() -> dict[int, str]:
     table = {c: f"\\\\x{c:02x}" for c in range(32)}  # control characters: visible \xNN
-    table.update({
-        ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
-        ord("\\"): "\\\\",            # Graphviz reads \N, \G, \L ... even in HTML labels
-        ord("\n"): '<br align="left"/>', ord("\r"): "", ord("\t"): " ",
-        0x7F: "\\\\x7f", 0xFFFE: "\ufffd", 0xFFFF: "\ufffd",  # not allowed in SVG (XML)
-    })
+    table.update(
+        {
+            ord("&"): "&amp;",
+            ord("<"): "&lt;",
+            ord(">"): "&gt;",
+            ord('"'): "&quot;",
+            ord("\\"): "\\\\",  # Graphviz reads \N, \G, \L ... even in HTML labels
+            ord("\n"): '<br align="left"/>',
+            ord("\r"): "",
+            ord("\t"): " ",
+            0x7F: "\\\\x7f",
+            0xFFFE: "\ufffd",
+            0xFFFF: "\ufffd",  # not allowed in SVG (XML)
+        }
+    )
     return table
 
 
@@ -182,6 +205,7 @@ def _op_text(node: Value) -> str:
 # Grouping nodes by the nn module that made them (duck-typed: engine never imports nn)
 # --------------------------------------------------------------------------------------------
 
+
 class _Cluster:
     __slots__ = ("name", "start", "end", "parent", "children", "lines")
 
@@ -197,8 +221,10 @@ def _module_clusters(modules: Any) -> tuple[list[_Cluster], dict[int, _Cluster]]
     map from id(parameter) to the cluster of the innermost module that owns the parameter."""
     named = getattr(modules, "named_modules", None)
     if not callable(named):
-        raise TypeError(f"draw_dot(modules=) needs an object with named_modules() (an nn "
-                        f"Module), got {type(modules).__name__} {modules!r}")
+        raise TypeError(
+            f"draw_dot(modules=) needs an object with named_modules() (an nn "
+            f"Module), got {type(modules).__name__} {modules!r}"
+        )
     clusters: list[_Cluster] = []
     owners: dict[int, _Cluster] = {}
     for name, module in named():
@@ -224,8 +250,9 @@ def _module_clusters(modules: Any) -> tuple[list[_Cluster], dict[int, _Cluster]]
     return clusters, owners
 
 
-def _assign_clusters(order: list[Value], clusters: list[_Cluster],
-                     owners: dict[int, _Cluster]) -> list[_Cluster | None]:
+def _assign_clusters(
+    order: list[Value], clusters: list[_Cluster], owners: dict[int, _Cluster]
+) -> list[_Cluster | None]:
     """The innermost cluster whose span holds each node's ``_seq`` (nodes are in `_seq` order)."""
     result: list[_Cluster | None] = []
     stack: list[_Cluster] = []
@@ -248,6 +275,7 @@ def _assign_clusters(order: list[Value], clusters: list[_Cluster],
 # Building the DOT text
 # --------------------------------------------------------------------------------------------
 
+
 def _ids(values: Value | Iterable[Value] | None, where: str) -> set[int]:
     """id() of each Value in `values` (one Value or an iterable of them)."""
     if values is None:
@@ -255,8 +283,10 @@ def _ids(values: Value | Iterable[Value] | None, where: str) -> set[int]:
     if isinstance(values, Value):
         return {id(values)}
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"draw_dot({where}=) needs a Value or a collection of Values, got "
-                        f"{type(values).__name__} {values!r}")
+        raise TypeError(
+            f"draw_dot({where}=) needs a Value or a collection of Values, got "
+            f"{type(values).__name__} {values!r}"
+        )
     ids = set()
     for v in values:
         if not isinstance(v, Value):
@@ -282,16 +312,23 @@ def _value_label(node: Value, kind: str, grad: str | None, active: bool, name: s
     cells.append(f"<td>data {escape_label(_number(node.data))}</td>")
     if grad is not None:
         cells.append(f"<td>grad {escape_label(grad)}</td>")
-    return (f'<<table{border} cellborder="1" cellspacing="0" cellpadding="4" '
-            f'bgcolor="{COLOURS[kind]}"><tr>{"".join(cells)}</tr></table>>')
+    return (
+        f'<<table{border} cellborder="1" cellspacing="0" cellpadding="4" '
+        f'bgcolor="{COLOURS[kind]}"><tr>{"".join(cells)}</tr></table>>'
+    )
 
 
 def _legend(kinds: set[str], notes: list[str]) -> str:
-    rows = [f'<tr><td bgcolor="{COLOURS[k]}">  </td><td align="left">{escape_label(t)}</td></tr>'
-            for k, t in _LEGEND_TEXT.items() if k in kinds]
+    rows = [
+        f'<tr><td bgcolor="{COLOURS[k]}">  </td><td align="left">{escape_label(t)}</td></tr>'
+        for k, t in _LEGEND_TEXT.items()
+        if k in kinds
+    ]
     rows += [f'<tr><td colspan="2" align="left">{escape_label(n)}</td></tr>' for n in notes]
-    return (f'  legend [shape=plaintext, margin=0, fontsize=10, label=<<table border="0" '
-            f'cellborder="1" cellspacing="0" cellpadding="3">{"".join(rows)}</table>>];')
+    return (
+        f'  legend [shape=plaintext, margin=0, fontsize=10, label=<<table border="0" '
+        f'cellborder="1" cellspacing="0" cellpadding="3">{"".join(rows)}</table>>];'
+    )
 
 
 def _notes(show_grad: bool, show_local: bool, grad_known: bool, highlight: bool) -> list[str]:
@@ -310,8 +347,9 @@ def _notes(show_grad: bool, show_local: bool, grad_known: bool, highlight: bool)
 def _emit_clusters(clusters: list[_Cluster], out: list[str]) -> None:
     """Write nested ``subgraph cluster_i { ... }`` blocks (an explicit stack, no recursion)."""
     index = {id(c): i for i, c in enumerate(clusters)}
-    stack: list[tuple[_Cluster, bool]] = [(c, False) for c in reversed(clusters)
-                                          if c.parent is None]
+    stack: list[tuple[_Cluster, bool]] = [
+        (c, False) for c in reversed(clusters) if c.parent is None
+    ]
     while stack:
         cluster, closing = stack.pop()
         if closing:
@@ -325,10 +363,19 @@ def _emit_clusters(clusters: list[_Cluster], out: list[str]) -> None:
         stack.extend((child, False) for child in reversed(cluster.children))
 
 
-def _build_source(root: Value, *, rankdir: str, show_grad: bool, show_local: bool,
-                  param_ids: set[int], modules: Any, active_ids: set[int],
-                  known_ids: set[int] | None, legend: bool,
-                  names: Mapping[Value, str] | None = None) -> tuple[str, int, int, int]:
+def _build_source(
+    root: Value,
+    *,
+    rankdir: str,
+    show_grad: bool,
+    show_local: bool,
+    param_ids: set[int],
+    modules: Any,
+    active_ids: set[int],
+    known_ids: set[int] | None,
+    legend: bool,
+    names: Mapping[Value, str] | None = None,
+) -> tuple[str, int, int, int]:
     """The DOT text of `root`'s graph, and its numbers of values, ops and edges."""
     order = topological_order(root)
     number = {id(node): i for i, node in enumerate(order)}
@@ -354,15 +401,18 @@ def _build_source(root: Value, *, rankdir: str, show_grad: bool, show_local: boo
             grad = _number(node.grad)
         home = homes[i]
         lines = home.lines if home is not None else top
-        name = node.label or (names.get(node, "") if names is not None and kind != "constant"
-                              else "")
+        name = node.label or (
+            names.get(node, "") if names is not None and kind != "constant" else ""
+        )
         lines.append(f"  v{i} [label={_value_label(node, kind, grad, active, name)}];")
         if not node.parents:
             continue
         n_ops += 1
         style = f', color="{COLOURS["active"]}", penwidth=3' if active else ""
-        lines.append(f"  o{i} [label=<{escape_label(_op_text(node))}>, shape=ellipse, "
-                     f'style=filled, fillcolor="{COLOURS["op"]}", ordering=in{style}];')
+        lines.append(
+            f"  o{i} [label=<{escape_label(_op_text(node))}>, shape=ellipse, "
+            f'style=filled, fillcolor="{COLOURS["op"]}", ordering=in{style}];'
+        )
         locals_ = _edge_numbers(node) if show_local else None
         for j, parent in enumerate(node.parents):
             attrs = []
@@ -370,15 +420,17 @@ def _build_source(root: Value, *, rankdir: str, show_grad: bool, show_local: boo
                 attrs.append(f"label=<{escape_label(locals_[j])}>")
             if active:
                 attrs.append(active_edge)
-            edges.append(f"  v{number[id(parent)]} -> o{i}"
-                         + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
+            edges.append(
+                f"  v{number[id(parent)]} -> o{i}"
+                + (f" [{', '.join(attrs)}]" if attrs else "")
+                + ";"
+            )
         edges.append(f"  o{i} -> v{i}" + (f" [{active_edge}]" if active else "") + ";")
 
     notes = _notes(show_grad, show_local, known_ids is not None, bool(active_ids))
     out = [
         "digraph chainrule {",
-        f'  graph [rankdir={rankdir}, fontname="{FONT}", fontsize=11, nodesep=0.25, '
-        'ranksep=0.35];',
+        f'  graph [rankdir={rankdir}, fontname="{FONT}", fontsize=11, nodesep=0.25, ranksep=0.35];',
         f'  node [shape=plaintext, margin=0, fontname="{FONT}", fontsize=12];',
         f'  edge [fontname="{FONT}", fontsize=10, color="#495057", arrowsize=0.7];',
     ]
@@ -406,6 +458,7 @@ def _edge_numbers(node: Value) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Finding and running a renderer
 # --------------------------------------------------------------------------------------------
+
 
 def _script_dirs() -> list[Path]:
     """Where pip puts this interpreter's executables (graphviz-pure lands here)."""
@@ -448,8 +501,10 @@ def _resolve(renderer: str | os.PathLike) -> Path:
         return path
     found = _which(str(renderer))
     if found is None:
-        raise RendererNotFoundError(f"renderer {str(renderer)!r} not found on PATH or in "
-                                    f"{', '.join(map(str, _script_dirs()))}")
+        raise RendererNotFoundError(
+            f"renderer {str(renderer)!r} not found on PATH or in "
+            f"{', '.join(map(str, _script_dirs()))}"
+        )
     return found
 
 
@@ -460,17 +515,23 @@ def _first_line(text: str) -> str:
 
 def _run_renderer(path: Path, fmt: str, source: bytes, timeout: float) -> bytes:
     try:
-        done = subprocess.run([str(path), f"-T{fmt}", "-q"], input=source, capture_output=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run(
+            [str(path), f"-T{fmt}", "-q"],
+            input=source,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        raise RenderError(f"{path.name} did not finish laying out the graph within {timeout:g} s; "
-                          f"save it as .dot instead, or pass a larger timeout") from None
+        raise RenderError(
+            f"{path.name} did not finish laying out the graph within {timeout:g} s; "
+            f"save it as .dot instead, or pass a larger timeout"
+        ) from None
     except OSError as exc:
         raise RenderError(f"cannot run {path}: {exc.strerror or exc}") from None
     if done.returncode != 0 or not done.stdout:
         message = _first_line(done.stderr.decode("utf-8", "replace"))
-        raise RenderError(f"{path.name} -T{fmt} failed (exit status {done.returncode}): "
-                          f"{message}")
+        raise RenderError(f"{path.name} -T{fmt} failed (exit status {done.returncode}): {message}")
     return done.stdout
 
 
@@ -478,16 +539,24 @@ def _run_renderer(path: Path, fmt: str, source: bytes, timeout: float) -> bytes:
 # The graph object
 # --------------------------------------------------------------------------------------------
 
+
 class Graph:
-    """A drawn computation graph: ``.source`` (DOT text), ``.pipe()``, ``.save()``, notebook display.
+    """A drawn computation graph: ``.source`` (DOT), ``.pipe()``, ``.save()``, notebook display.
 
     ``values``, ``ops`` and ``edges`` count what is drawn. Build one with `draw_dot`.
     """
 
     __slots__ = ("source", "values", "ops", "edges", "max_nodes", "timeout")
 
-    def __init__(self, source: str, values: int, ops: int, edges: int, max_nodes: int,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        source: str,
+        values: int,
+        ops: int,
+        edges: int,
+        max_nodes: int,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self.source = source
         self.values = values
         self.ops = ops
@@ -508,10 +577,16 @@ class Graph:
                 f"this graph has {self.values:,} values ({self.values + self.ops:,} boxes and "
                 f"ovals, {self.edges:,} edges), more than max_nodes={self.max_nodes:,}: laying it "
                 f"out could take minutes. Save it as .dot (g.save('graph.dot')), group it with "
-                f"draw_dot(..., modules=model), or raise draw_dot(..., max_nodes=...)")
+                f"draw_dot(..., modules=model), or raise draw_dot(..., max_nodes=...)"
+            )
 
-    def pipe(self, format: str = "svg", *, renderer: str | os.PathLike | None = None,
-             timeout: float | None = None) -> bytes:
+    def pipe(
+        self,
+        format: str = "svg",
+        *,
+        renderer: str | os.PathLike | None = None,
+        timeout: float | None = None,
+    ) -> bytes:
         """The graph rendered by Graphviz: SVG bytes by default ("png", "pdf", "dot" if the
         renderer supports them; "dot" gives the DOT text with layout positions).
 
@@ -521,8 +596,9 @@ class Graph:
         when rendering fails or exceeds `timeout` seconds.
         """
         if not isinstance(format, str) or not _FORMAT.fullmatch(format):
-            raise ValueError(f"pipe(format=) needs a Graphviz format name like 'svg', got "
-                             f"{format!r}")
+            raise ValueError(
+                f"pipe(format=) needs a Graphviz format name like 'svg', got {format!r}"
+            )
         self.check_size()
         paths = [_resolve(renderer)] if renderer is not None else find_renderers()
         if not paths:
@@ -550,8 +626,10 @@ class Graph:
         path = Path(path)
         fmt = _SAVE_FORMATS.get(path.suffix.lower())
         if fmt is None:
-            raise ValueError(f"save() writes .svg or .dot (also .gv, .png, .pdf): cannot tell "
-                             f"the format of {str(path)!r} from its suffix")
+            raise ValueError(
+                f"save() writes .svg or .dot (also .gv, .png, .pdf): cannot tell "
+                f"the format of {str(path)!r} from its suffix"
+            )
         if fmt == "dot":
             data = self.source.encode("utf-8", "replace")
         else:
@@ -560,8 +638,9 @@ class Graph:
         write_atomic(path, data)
         return path
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
-                          **kwargs: Any) -> dict[str, str]:
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, str]:
         """Notebook display: the SVG, or the one-line reason there is none (no traceback)."""
         try:
             svg = self.pipe("svg").decode("utf-8", "replace")
@@ -574,12 +653,22 @@ class Graph:
 # The entry point
 # --------------------------------------------------------------------------------------------
 
-def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
-             show_local: bool = False, params: Iterable[Value] | None = None,
-             modules: Any = None, highlight: Value | Iterable[Value] | None = None,
-             grad_known: Collection[Value] | None = None, max_nodes: int = DEFAULT_MAX_NODES,
-             legend: bool = True, timeout: float = DEFAULT_TIMEOUT,
-             names: Mapping[Value, str] | None = None) -> Graph:
+
+def draw_dot(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local: bool = False,
+    params: Iterable[Value] | None = None,
+    modules: Any = None,
+    highlight: Value | Iterable[Value] | None = None,
+    grad_known: Collection[Value] | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    legend: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    names: Mapping[Value, str] | None = None,
+) -> Graph:
     """Draw `root`'s computation graph; see the module docstring for what it shows.
 
     rankdir:    "LR" (inputs on the left) or "TB" (inputs on top); "RL" and "BT" work too.
@@ -595,22 +684,30 @@ def draw_dot(root: Value, *, rankdir: str = "LR", show_grad: bool = True,
     legend:     draw the colour legend (and notes) as a small box.
     timeout:    seconds a renderer may run.
     names:      names to show for unlabelled nodes (labels win; constants show only their data),
-                e.g. `engine.steps.node_names(root)`, so a drawing matches the narrated steps.
+                e.g. `engine.names.node_names(root)`, so a drawing matches the narrated steps.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot needs a Value to draw, got {type(root).__name__} {root!r}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw_dot(rankdir=) must be 'LR' or 'TB' (or 'RL', 'BT'), "
-                         f"got {rankdir!r}")
+        raise ValueError(
+            f"draw_dot(rankdir=) must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}"
+        )
     if type(max_nodes) is not int or max_nodes < 1:
         raise ValueError(f"draw_dot(max_nodes=) must be a positive int, got {max_nodes!r}")
     if not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise ValueError(f"draw_dot(timeout=) must be a positive number of seconds, "
-                         f"got {timeout!r}")
+        raise ValueError(
+            f"draw_dot(timeout=) must be a positive number of seconds, got {timeout!r}"
+        )
     source, values, ops, edges = _build_source(
-        root, rankdir=rankdir, show_grad=bool(show_grad), show_local=bool(show_local),
-        param_ids=_ids(params, "params"), modules=modules,
+        root,
+        rankdir=rankdir,
+        show_grad=bool(show_grad),
+        show_local=bool(show_local),
+        param_ids=_ids(params, "params"),
+        modules=modules,
         active_ids=_ids(highlight, "highlight"),
         known_ids=None if grad_known is None else _ids(grad_known, "grad_known"),
-        legend=bool(legend), names=names)
+        legend=bool(legend),
+        names=names,
+    )
     return Graph(source, values, ops, edges, max_nodes, float(timeout))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import engine.cli
-from engine import draw
+from engine.draw import dot as draw
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "w1=-3", "x2=0", "w2=1", "b=6.881373587"]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -26,8 +26,11 @@ def cli(monkeypatch, capsys):
     Subcommands whose module another engineer has not written yet are left out of the parser,
     so these tests do not depend on them.
     """
-    present = {name: text for name, text in engine.cli.SUBCOMMANDS.items()
-               if importlib.util.find_spec(f"engine.cli_{name}") is not None}
+    present = {
+        name: text
+        for name, text in engine.cli.SUBCOMMANDS.items()
+        if importlib.util.find_spec(f"engine.cli.{name}") is not None
+    }
     monkeypatch.setattr(engine.cli, "SUBCOMMANDS", present)
 
     def run(*args: str) -> tuple[int, str, str]:
@@ -65,16 +68,27 @@ def test_draw_writes_the_svg(cli, tmp_path):
     assert status == 0, stderr
     assert f"wrote {out}" in stdout and stderr == ""
     texts = [t.text for t in ET.parse(out).getroot().iter(f"{SVG}text")]
-    for expected in ["x1", "w1", "b", "out", "data 2.0000", "data 6.8814", "grad -1.5000",
-                     "grad 1.0000", "data 0.7071", "tanh"]:
+    for expected in [
+        "x1",
+        "w1",
+        "b",
+        "out",
+        "data 2.0000",
+        "data 6.8814",
+        "grad -1.5000",
+        "grad 1.0000",
+        "data 0.7071",
+        "tanh",
+    ]:
         assert expected in texts, expected
     assert listing(tmp_path) == ["neuron.svg"]
 
 
 def test_draw_options_reach_the_graph(cli, tmp_path):
     out = tmp_path / "g.dot"
-    status, _, stderr = cli("x*y + y", "x=2", "y=3", "-o", str(out), "--rankdir", "TB",
-                            "--no-grad", "--params", "y")
+    status, _, stderr = cli(
+        "x*y + y", "x=2", "y=3", "-o", str(out), "--rankdir", "TB", "--no-grad", "--params", "y"
+    )
     assert status == 0, stderr
     source = out.read_text(encoding="utf-8")
     assert "rankdir=TB" in source and "<td>grad" not in source
@@ -116,13 +130,13 @@ HOSTILE = [
     ["'pwned'", "x=1"],
     ["10 ** 400 * x", "x=1"],
     ["x +", "x=1"],
-    ["x * y", "x=1"],                  # missing variable
-    ["x * y", "x=1", "y=two"],         # bad number
+    ["x * y", "x=1"],  # missing variable
+    ["x * y", "x=1", "y=two"],  # bad number
     ["x * y", "x=1", "y=nan"],
-    ["x", "x=1", "x=2"],               # given twice
-    ["x", "x=1", "--params", "w"],     # a parameter with no value
+    ["x", "x=1", "x=2"],  # given twice
+    ["x", "x=1", "--params", "w"],  # a parameter with no value
     ["x", "x=1", "--max-nodes", "0"],
-    ["x", "x=1", "-o", "pwned.txt"],   # unknown suffix
+    ["x", "x=1", "-o", "pwned.txt"],  # unknown suffix
 ]
 
 
@@ -144,8 +158,10 @@ def test_expression_errors_point_at_the_offending_text(cli, tmp_path):
     status, _, stderr = cli("tanh(x) + __import__('os')", "x=1", "-o", str(tmp_path / "g.svg"))
     assert status == 2
     first, shown, carets = stderr.splitlines()
-    assert first == "chainrule draw: error: '__import__' is not allowed here: the functions " \
-                    "you can call are " + first.split("you can call are ")[1]
+    assert (
+        first == "chainrule draw: error: '__import__' is not allowed here: the functions "
+        "you can call are " + first.split("you can call are ")[1]
+    )
     assert shown == "  tanh(x) + __import__('os')"
     assert carets == "  " + " " * 10 + "^" * len("__import__")
 
@@ -205,20 +221,33 @@ def test_the_installed_script(tmp_path):
     script = shutil.which("chainrule") or str(Path(sys.executable).parent / "chainrule")
     if not Path(script).exists():
         pytest.skip("the chainrule console script is not installed (pip install -e .)")
-    missing = [name for name in engine.cli.SUBCOMMANDS
-               if importlib.util.find_spec(f"engine.cli_{name}") is None]
+    missing = [
+        name
+        for name in engine.cli.SUBCOMMANDS
+        if importlib.util.find_spec(f"engine.cli.{name}") is None
+    ]
     if missing:
         pytest.skip(f"engine/cli.py lists subcommands not written yet: {missing}")
     out = tmp_path / "neuron.svg"
-    done = subprocess.run([script, "draw", *NEURON, "-o", str(out)], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [script, "draw", *NEURON, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     if not draw.find_renderers():
         assert done.returncode == 1 and "graphviz-pure" in done.stderr
         return
     assert done.returncode == 0, done.stderr
     assert ET.parse(out).getroot().tag == f"{SVG}svg"
-    bad = subprocess.run([script, "draw", "__import__('os').getcwd()", "-o", str(out)],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    bad = subprocess.run(
+        [script, "draw", "__import__('os').getcwd()", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("chainrule draw: error:")
     assert listing(tmp_path) == ["neuron.svg"]

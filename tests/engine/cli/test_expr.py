@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Parameter, Value
-from engine.expr import MAX_LENGTH, ExpressionError, build, functions, parse_assignments
+from engine.cli.expr import MAX_LENGTH, ExpressionError, build, functions, parse_assignments
 
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
 NEURON_VALUES = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.8813735870195432}
@@ -20,29 +20,41 @@ NEURON_VALUES = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.88137358701
 # Assignments
 # --------------------------------------------------------------------------------------------
 
+
 def test_parse_assignments():
     items = ["x1=2", "w1=-3", "x2=0", "w2=+1", "b=6.8814", "eps=1e-3", "big=2.5E+10", "h=.5"]
-    assert parse_assignments(items) == {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0,
-                                        "b": 6.8814, "eps": 1e-3, "big": 2.5e10, "h": 0.5}
+    assert parse_assignments(items) == {
+        "x1": 2.0,
+        "w1": -3.0,
+        "x2": 0.0,
+        "w2": 1.0,
+        "b": 6.8814,
+        "eps": 1e-3,
+        "big": 2.5e10,
+        "h": 0.5,
+    }
     assert parse_assignments([]) == {}
     assert parse_assignments([" x = 2 "]) == {"x": 2.0}
 
 
-@pytest.mark.parametrize("item, snippet, words", [
-    ("x", "x", "not an assignment"),
-    ("x=", "=", "no number"),
-    ("x=abc", "abc", "not a number"),
-    ("x=nan", "nan", "not a number"),
-    ("x=inf", "inf", "not a number"),
-    ("x=1e999", "1e999", "too large"),
-    ("x=1_000", "1_000", "not a number"),
-    ("x=2*3", "2*3", "not a number"),
-    ("1x=2", "1x", "not a variable name"),
-    ("_x=2", "_x", "not a variable name"),
-    ("__import__=1", "__import__", "not a variable name"),
-    ("x.y=2", "x.y", "not a variable name"),
-    ("tanh=2", "tanh", "function name"),
-])
+@pytest.mark.parametrize(
+    "item, snippet, words",
+    [
+        ("x", "x", "not an assignment"),
+        ("x=", "=", "no number"),
+        ("x=abc", "abc", "not a number"),
+        ("x=nan", "nan", "not a number"),
+        ("x=inf", "inf", "not a number"),
+        ("x=1e999", "1e999", "too large"),
+        ("x=1_000", "1_000", "not a number"),
+        ("x=2*3", "2*3", "not a number"),
+        ("1x=2", "1x", "not a variable name"),
+        ("_x=2", "_x", "not a variable name"),
+        ("__import__=1", "__import__", "not a variable name"),
+        ("x.y=2", "x.y", "not a variable name"),
+        ("tanh=2", "tanh", "function name"),
+    ],
+)
 def test_bad_assignments_point_at_the_bad_part(item, snippet, words):
     with pytest.raises(ExpressionError, match=words) as info:
         parse_assignments([item])
@@ -64,6 +76,7 @@ def test_duplicate_assignment_and_wrong_types():
 # --------------------------------------------------------------------------------------------
 # Building
 # --------------------------------------------------------------------------------------------
+
 
 def test_functions_are_read_off_the_op_table():
     table = functions()
@@ -99,7 +112,7 @@ def test_a_variable_used_twice_is_one_leaf_with_two_edges():
 def test_numbers_fold_and_functions_of_numbers_keep_their_node():
     root, leaves = build("2*3*x", {"x": 1.5})
     assert root.op == "mul" and root.parents[0].data == 6.0 and root.parents[0].label == ""
-    assert build("x ** 2", {"x": 3.0})[0].op == "pow"            # constant exponent
+    assert build("x ** 2", {"x": 3.0})[0].op == "pow"  # constant exponent
     assert build("x ** y", {"x": 3.0, "y": 2.0})[0].op == "pow_value"
     assert build("2 ** x", {"x": 3.0})[0].data == 8.0
     assert build("-x", {"x": 3.0})[0].op == "neg"
@@ -111,13 +124,24 @@ def test_numbers_fold_and_functions_of_numbers_keep_their_node():
     assert n.data == 3.0 and n.op == "" and isinstance(n, Value)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("leaky_relu(x, 0.2)", -0.4), ("leaky_relu(x)", -0.02), ("elu(x, 0.5)", 0.5 * math.expm1(-2)),
-    ("swish(x, 2)", -2 / (1 + math.exp(4))), ("relu(x)", 0.0), ("abs(x)", 2.0),
-    ("logsumexp(x, 0, 1)", math.log(math.exp(-2) + 1 + math.e)), ("sigmoid(-x)", 1 / (1 + math.exp(-2))),
-    ("exp(log(-x))", 2.0), ("sqrt(x*x)", 2.0), ("(x + 1) / (x - 1)", 1 / 3),
-    ("  x  ", -2.0), ("(\n x + 1\n)", -1.0),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("leaky_relu(x, 0.2)", -0.4),
+        ("leaky_relu(x)", -0.02),
+        ("elu(x, 0.5)", 0.5 * math.expm1(-2)),
+        ("swish(x, 2)", -2 / (1 + math.exp(4))),
+        ("relu(x)", 0.0),
+        ("abs(x)", 2.0),
+        ("logsumexp(x, 0, 1)", math.log(math.exp(-2) + 1 + math.e)),
+        ("sigmoid(-x)", 1 / (1 + math.exp(-2))),
+        ("exp(log(-x))", 2.0),
+        ("sqrt(x*x)", 2.0),
+        ("(x + 1) / (x - 1)", 1 / 3),
+        ("  x  ", -2.0),
+        ("(\n x + 1\n)", -1.0),
+    ],
+)
 def test_functions_and_arguments(text, expected):
     root, _ = build(text, {"x": -2.0})
     assert root.data == pytest.approx(expected)
@@ -128,21 +152,31 @@ def test_functions_and_arguments(text, expected):
 # Random expressions: value and gradient against a reference built without the parser
 # --------------------------------------------------------------------------------------------
 
-UNARY = {"tanh": math.tanh, "sin": math.sin, "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
-         "softplus": lambda v: math.log1p(math.exp(v))}
+UNARY = {
+    "tanh": math.tanh,
+    "sin": math.sin,
+    "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+    "softplus": lambda v: math.log1p(math.exp(v)),
+}
 
 
 def expressions(depth: int = 3):
-    leaf = st.one_of(st.sampled_from(["x", "y", "z"]),
-                     st.integers(-3, 3).map(str), st.sampled_from(["0.5", "1.5", "2"]))
+    leaf = st.one_of(
+        st.sampled_from(["x", "y", "z"]),
+        st.integers(-3, 3).map(str),
+        st.sampled_from(["0.5", "1.5", "2"]),
+    )
+
     def extend(inner):
         return st.one_of(
             st.tuples(st.sampled_from(["+", "-", "*"]), inner, inner).map(
-                lambda t: f"({t[1]} {t[0]} {t[2]})"),
+                lambda t: f"({t[1]} {t[0]} {t[2]})"
+            ),
             st.tuples(st.sampled_from(sorted(UNARY)), inner).map(lambda t: f"{t[0]}({t[1]})"),
             inner.map(lambda s: f"-{s}"),
             inner.map(lambda s: f"({s}) ** 2"),
         )
+
     return st.recursive(leaf, extend, max_leaves=8)
 
 
@@ -150,7 +184,7 @@ def reference(text: str, env: dict[str, float]) -> float:
     """The same expression computed on floats by Python's own evaluator, sandboxed: no builtins,
     only the variables and the four functions (the test's oracle, not the code under test)."""
     scope = {"__builtins__": {}, **UNARY, **env}
-    return builtins.eval(compile(text, "<expr>", "eval"), scope)  # noqa: S307 test oracle only
+    return builtins.eval(compile(text, "<expr>", "eval"), scope)
 
 
 @settings(max_examples=150, deadline=None)
@@ -177,11 +211,15 @@ def test_against_torch():
     text = "tanh(x1*w1 + x2*w2 + b) ** 2 + leaky_relu(x1 - w1, 0.1) * sigmoid(b) / (1 + x2*x2)"
     root, leaves = build(text, NEURON_VALUES)
     root.backward()
-    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-         for k, v in NEURON_VALUES.items()}
-    out = (torch.tanh(t["x1"] * t["w1"] + t["x2"] * t["w2"] + t["b"]) ** 2
-           + torch.nn.functional.leaky_relu(t["x1"] - t["w1"], 0.1) * torch.sigmoid(t["b"])
-           / (1 + t["x2"] * t["x2"]))
+    t = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for k, v in NEURON_VALUES.items()
+    }
+    out = torch.tanh(
+        t["x1"] * t["w1"] + t["x2"] * t["w2"] + t["b"]
+    ) ** 2 + torch.nn.functional.leaky_relu(t["x1"] - t["w1"], 0.1) * torch.sigmoid(t["b"]) / (
+        1 + t["x2"] * t["x2"]
+    )
     out.backward()
     assert root.data == pytest.approx(out.item(), rel=1e-12)
     for name, leaf in leaves.items():
@@ -250,8 +288,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("text, snippet, words", HOSTILE)
-def test_refused_with_the_offending_text_and_a_caret(text, snippet, words, tmp_path,
-                                                     monkeypatch):
+def test_refused_with_the_offending_text_and_a_caret(text, snippet, words, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ExpressionError) as info:
         build(text, {"x": 2.0})

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from engine import OPS, Parameter, Value, logsumexp
 from engine.graph import topological_order
-from engine.steps import Step, Stepper, backward_steps, forward_trace, node_names
+from engine.step import Step, Stepper, backward_steps, forward_trace, node_names
 from engine.value import _apply, local_derivatives
 
 EXACT_B = 6.881373587019543  # makes n = 0.8814 so that o = tanh(n) = 1/√2 exactly enough
@@ -44,6 +44,7 @@ def grads_hex(nodes) -> list[str]:
 # Acceptance: the neuron from the lecture, by hand
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("b, digits", [(EXACT_B, 12), (6.8814, 4)])
 def test_the_neuron_matches_the_hand_derivation(b, digits):
     o, v = neuron(b)
@@ -52,11 +53,20 @@ def test_the_neuron_matches_the_hand_derivation(b, digits):
     assert round(o.data, 4) == 0.7071
     assert [s.name for s in steps[:5]] == ["o", "n", "s", "x2w2", "x1w1"]
     assert by_name["o"].upstream == 1.0 and by_name["o"].is_seed
-    assert by_name["o"].terms[0].local == pytest.approx(0.5, abs=10 ** -digits)  # do/dn
-    expected = {"n": 0.5, "s": 0.5, "b": 0.5, "x1w1": 0.5, "x2w2": 0.5,
-                "x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0}
+    assert by_name["o"].terms[0].local == pytest.approx(0.5, abs=10**-digits)  # do/dn
+    expected = {
+        "n": 0.5,
+        "s": 0.5,
+        "b": 0.5,
+        "x1w1": 0.5,
+        "x2w2": 0.5,
+        "x1": -1.5,
+        "w1": 1.0,
+        "x2": 0.5,
+        "w2": 0.0,
+    }
     for name, grad in expected.items():
-        assert v[name].grad == pytest.approx(grad, abs=10 ** -digits), name
+        assert v[name].grad == pytest.approx(grad, abs=10**-digits), name
         assert by_name[name].upstream == v[name].grad  # the upstream a step reports is final
     if b != EXACT_B:
         return  # with b = 6.8814 the fourth decimals differ (dx1 = -1.4999...)
@@ -73,7 +83,8 @@ def test_the_narration_of_the_neuron_reads_as_a_chain_rule_line():
     first = next(backward_steps(o))
     assert str(first) == (
         "[1/10] o = tanh(n) = 0.7071;  upstream ∂o/∂o = 1.0000 (the seed)\n"
-        "  ∂o/∂n = 1 - tanh(n)² = 0.5000;  n.grad += 1.0000 × 0.5000 = 0.5000 (now 0.5000)")
+        "  ∂o/∂n = 1 - tanh(n)² = 0.5000;  n.grad += 1.0000 × 0.5000 = 0.5000 (now 0.5000)"
+    )
     assert repr(first) == "<Step 1/10 o (tanh) upstream=1.0000>"
 
 
@@ -109,8 +120,11 @@ def build_op(name: str):
 
 def expected_formula(template: str, names: dict[str, str]) -> str:
     """The op table's formula with placeholders replaced, ignoring · and spaces."""
-    text = re.sub(r"(?<![A-Za-z0-9_])(x_i|out|x|y)(?![A-Za-z0-9_])",
-                  lambda m: names.get(m.group(1), m.group(1)), template)
+    text = re.sub(
+        r"(?<![A-Za-z0-9_])(x_i|out|x|y)(?![A-Za-z0-9_])",
+        lambda m: names.get(m.group(1), m.group(1)),
+        template,
+    )
     return text.replace("·", "").replace(" ", "")
 
 
@@ -173,6 +187,7 @@ def test_formulas_differ_between_ops_so_each_narration_is_its_own():
 # Names for unlabelled nodes
 # --------------------------------------------------------------------------------------------
 
+
 def test_unlabelled_nodes_get_readable_names():
     a = Value(2.0, label="a")
     w = Parameter(0.5)
@@ -180,7 +195,16 @@ def test_unlabelled_nodes_get_readable_names():
     names = node_names(y)
     order = topological_order(y)
     assert [names[n] for n in order] == [
-        "a", "p₁", "3", "mul₁", "mul₂", "add₁", "tanh₁", "1.5000", "sub₁"]
+        "a",
+        "p₁",
+        "3",
+        "mul₁",
+        "mul₂",
+        "add₁",
+        "tanh₁",
+        "1.5000",
+        "sub₁",
+    ]
     first = next(backward_steps(y))
     assert str(first).startswith("[1/9] sub₁ = tanh₁ - 1.5000 = ")
     assert "∂sub₁/∂(1.5000) = -1" in str(first)
@@ -238,10 +262,15 @@ NARY = sorted(n for n, op in OPS.items() if op.arity == -1)
 
 recipe_strategy = st.tuples(
     st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=1, max_size=4),  # leaves
-    st.lists(st.tuples(st.sampled_from(SAFE_UNARY + BINARY + NARY),
-                       st.lists(st.integers(0, 10 ** 6), min_size=1, max_size=3),
-                       st.floats(0.1, 2.0)),
-             min_size=1, max_size=12),  # each: op, which earlier nodes feed it, its arg
+    st.lists(
+        st.tuples(
+            st.sampled_from(SAFE_UNARY + BINARY + NARY),
+            st.lists(st.integers(0, 10**6), min_size=1, max_size=3),
+            st.floats(0.1, 2.0),
+        ),
+        min_size=1,
+        max_size=12,
+    ),  # each: op, which earlier nodes feed it, its arg
     st.floats(-3.0, 3.0, allow_nan=False),  # the seed
 )
 
@@ -287,8 +316,11 @@ def test_consuming_every_step_gives_exactly_the_gradients_of_backward(recipe):
 
 
 @settings(max_examples=100, deadline=None)
-@given(recipe_strategy, st.lists(st.sampled_from(["next", "back", "jump", "run", "reset"]),
-                                 max_size=40), st.randoms(use_true_random=False))
+@given(
+    recipe_strategy,
+    st.lists(st.sampled_from(["next", "back", "jump", "run", "reset"]), max_size=40),
+    st.randoms(use_true_random=False),
+)
 def test_the_stepper_undoes_and_redoes_exactly(recipe, moves, rnd):
     root, nodes = try_build(recipe)
     root.backward(0.25)  # grads left over from an earlier pass: undo must bring them back
@@ -320,6 +352,7 @@ def test_the_stepper_undoes_and_redoes_exactly(recipe, moves, rnd):
 # --------------------------------------------------------------------------------------------
 # The Stepper
 # --------------------------------------------------------------------------------------------
+
 
 def test_stepper_next_back_run_and_state():
     o, v = neuron()
@@ -353,21 +386,31 @@ def test_stepper_jumps_by_name_by_node_and_by_position():
     assert s.jump(10).name == "x1"
 
 
-@pytest.mark.parametrize("target, error, match", [
-    ("nope", ValueError, r"no node is named 'nope'; the names are: b, n, o, s, w1"),
-    (11, ValueError, "position must be an int from 0 to 10, got 11"),
-    (-1, ValueError, "got -1"),
-    (2.0, TypeError, "got float 2.0"),
-    (Value(1.0, label="stranger"), ValueError, "stranger.*is not a node of this graph"),
-])
+@pytest.mark.parametrize(
+    "target, error, match",
+    [
+        ("nope", ValueError, r"no node is named 'nope'; the names are: b, n, o, s, w1"),
+        (11, ValueError, "position must be an int from 0 to 10, got 11"),
+        (-1, ValueError, "got -1"),
+        (2.0, TypeError, "got float 2.0"),
+        (Value(1.0, label="stranger"), ValueError, "stranger.*is not a node of this graph"),
+    ],
+)
 def test_stepper_jump_rejects_what_is_not_in_the_graph(target, error, match):
     o, _ = neuron()
     with pytest.raises(error, match=match):
         Stepper(o).jump(target)
 
 
-@pytest.mark.parametrize("call", [lambda: backward_steps(3.0), lambda: Stepper("o"),
-                                  lambda: forward_trace(None), lambda: node_names([1])])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: backward_steps(3.0),
+        lambda: Stepper("o"),
+        lambda: forward_trace(None),
+        lambda: node_names([1]),
+    ],
+)
 def test_a_root_that_is_not_a_value_is_refused_at_once(call):
     with pytest.raises(TypeError, match="Value"):
         call()
@@ -393,6 +436,7 @@ def test_interior_gradients_restart_like_backward():
 # --------------------------------------------------------------------------------------------
 # The forward trace
 # --------------------------------------------------------------------------------------------
+
 
 def test_forward_trace_lists_nodes_in_computation_order_with_values():
     o, v = neuron()
@@ -422,8 +466,9 @@ def test_forward_trace_tells_parameters_and_constants_apart():
 # Drawing the current state (engine/draw.py)
 # --------------------------------------------------------------------------------------------
 
+
 def test_draw_shows_only_computed_gradients_and_highlights_the_active_node():
-    draw = pytest.importorskip("engine.draw")
+    draw = pytest.importorskip("engine.draw.dot")
     active = draw.COLOURS["active"]
     o, v = neuron()
     s = Stepper(o)
@@ -435,12 +480,15 @@ def test_draw_shows_only_computed_gradients_and_highlights_the_active_node():
     assert "grad 0.5000" in after_one and active in after_one
     s.run()
     final = s.draw(rankdir="TB").source
-    assert "grad ?</td>" not in final and "grad -1.5000" in final and "rankdir=TB" in final.replace(
-        " ", "").replace('"', "")
+    assert (
+        "grad ?</td>" not in final
+        and "grad -1.5000" in final
+        and "rankdir=TB" in final.replace(" ", "").replace('"', "")
+    )
 
 
 def test_notebook_display_of_a_stepper_is_the_current_svg():
-    draw = pytest.importorskip("engine.draw")
+    draw = pytest.importorskip("engine.draw.dot")
     if not draw.find_renderers():
         pytest.skip("no Graphviz renderer (dot or graphviz-pure) on this machine")
     o, _ = neuron()
@@ -479,7 +527,7 @@ def test_a_root_step_that_fails_leaves_every_gradient_as_it_was():
 
 
 def test_drawn_boxes_carry_the_names_the_narration_uses():
-    pytest.importorskip("engine.draw")
+    pytest.importorskip("engine.draw.dot")
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     out = (a * b + 1).tanh()
     s = Stepper(out)
@@ -492,7 +540,7 @@ def test_drawn_boxes_carry_the_names_the_narration_uses():
 
 
 def test_draw_dot_names_only_unlabelled_non_constant_nodes():
-    draw = pytest.importorskip("engine.draw")
+    draw = pytest.importorskip("engine.draw.dot")
     a = Value(2.0, label="a")
     c = Value(3.0)
     out = a * c

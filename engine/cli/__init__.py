@@ -1,12 +1,13 @@
-"""The ``chainrule`` command: draw an expression's graph, step through its backward pass, run a demo.
+"""The ``chainrule`` command: draw an expression's graph, step through its backward pass, run
+a demo.
 
     chainrule draw 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 -o neuron.svg
     chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814
     chainrule demo            # list the demos;  chainrule demo moons  # run one
 
-Each subcommand lives in its own module, ``engine/cli_<name>.py``, which provides
+Each subcommand lives in its own module, ``engine/cli/<name>.py``, which provides
 ``add_arguments(parser)`` and ``run(args) -> int`` (the exit status). Expressions are parsed by
-`engine.expr` with a whitelist, never `eval`. Usage errors exit with status 2 and one line on
+`engine.cli.expr` with a whitelist, never `eval`. Usage errors exit with status 2 and one line on
 stderr, never a traceback.
 """
 
@@ -25,13 +26,18 @@ SUBCOMMANDS = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="chainrule", description="See backpropagation happen, one node at a time.")
+        prog="chainrule", description="See backpropagation happen, one node at a time."
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     for name, summary in SUBCOMMANDS.items():
-        module = importlib.import_module(f"engine.cli_{name}")
-        sub = commands.add_parser(name, help=summary, description=module.__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        module = importlib.import_module(f"engine.cli.{name}")
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(sub)
         sub.set_defaults(_run=module.run)
     return parser

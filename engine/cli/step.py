@@ -1,0 +1,94 @@
+"""Step through the backward pass of an expression, one node at a time.
+
+    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814
+    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 --all
+    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 --html neuron/
+
+In a terminal it shows the forward pass, then one step per key: Enter, n, space or → for the
+next step, b or ← to undo the last one (gradients restored exactly), q to quit. Each step is the
+chain rule for one node: its upstream gradient, each input's local derivative (with its formula)
+and the contribution added to that input's gradient. With --all, or when the input or output is
+not a terminal (a pipe, CI), every step is printed at once. --html DIR writes DIR/index.html, a
+self-contained page that plays the steps in a browser (Prev/Next, arrow keys, a slider).
+
+The expression is parsed with a whitelist (numbers, names, + - * / **, unary -, parentheses and
+the Value methods as functions, e.g. tanh(x), relu(x)); nothing is evaluated as Python. The
+result is named "out" unless the expression labels it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from engine.step.stepper import Stepper
+from engine.step.terminal import interactive, print_all
+
+ROOT_NAME = "out"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("expression", help="e.g. 'tanh(x1*w1 + x2*w2 + b)' (quote it)")
+    parser.add_argument(
+        "assignments",
+        nargs="*",
+        metavar="NAME=VALUE",
+        help="a value for every name in the expression, e.g. x1=2 w1=-3",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="print every step at once (automatic when not in a terminal)",
+    )
+    parser.add_argument(
+        "--html", metavar="DIR", help="write DIR/index.html, a self-contained step-by-step player"
+    )
+
+
+def _fail(message: object) -> int:
+    text = " ".join(str(message).split()) or "failed"
+    print(f"chainrule step: error: {text}", file=sys.stderr)
+    return 2
+
+
+def _build(args: argparse.Namespace):
+    """The expression's root Value, built by the whitelist parser (never eval)."""
+    from engine.cli.expr import build, parse_assignments
+
+    values = parse_assignments(list(args.assignments))
+    root, _ = build(args.expression, values)
+    if not root.label:
+        root.label = ROOT_NAME
+    return root
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the expression, then write the player, print every step, or step interactively."""
+    try:
+        stepper = Stepper(_build(args))
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
+        return _fail(exc)  # ExpressionError is a ValueError; so are domain errors like log(-1)
+    try:
+        if args.html:
+            return _write_html(stepper, args.html, args.expression)
+        if args.all or not (sys.stdin.isatty() and sys.stdout.isatty()):
+            print_all(stepper, sys.stdout)
+            return 0
+        return interactive(stepper, sys.stdout)
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        return _fail(exc)  # e.g. a local derivative that is not finite (sqrt at 0)
+    except BrokenPipeError:  # `chainrule step ... | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 0
+
+
+def _write_html(stepper: Stepper, directory: str, expression: str) -> int:
+    from engine.draw import DrawError
+
+    try:
+        path = stepper.save_html(directory, title=f"{stepper.names[stepper.root]} = {expression}")
+    except (DrawError, OSError) as exc:
+        return _fail(exc)
+    print(f"wrote {path} ({stepper.total} steps); open it in a browser")
+    return 0

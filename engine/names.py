@@ -1,0 +1,142 @@
+"""Names for the nodes of a graph, and the op table's formulas written with those names.
+
+Nodes are named by their label; unlabelled constants by their value (``2``, ``6.8814``) and other
+unlabelled nodes by their op and a per-op count in creation order (``mul₁``, ``add₂``). The
+narration, the Stepper and the drawings all use these names, so a box in a picture and a line of
+narration always call a node the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping
+
+from engine.graph import topological_order
+from engine.ops import OPS
+from engine.value import Value, _fmt, leaf_kind
+
+__all__ = ["node_names"]
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_ARG_SYMBOLS = {"alpha": "α", "beta": "β"}  # how the op table's formulas write an op's argument
+_PLACEHOLDER = re.compile(r"(?<![A-Za-z0-9_])(x_i|out|x|y)(?![A-Za-z0-9_])")
+_SIMPLE_NAME = re.compile(r"[\w.]+")
+
+
+# --------------------------------------------------------------------------------------------
+# Names for nodes
+# --------------------------------------------------------------------------------------------
+
+_LEAF_KIND_TEXT = {"parameter": "a parameter", "input": "an input", "constant": "a constant"}
+
+
+def _constant_name(x: float) -> str:
+    """How a constant leaf reads in a formula: ``2``, ``0.5000``, ``-3``."""
+    if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return _fmt(x)
+
+
+def node_names(root: Value) -> dict[Value, str]:
+    """A readable name for every node of `root`'s graph.
+
+    The label when there is one; an unlabelled constant leaf reads as its value (``2``); an
+    unlabelled Parameter as ``p₁, p₂, ...``; any other unlabelled node as its op name with a
+    per-op counter in creation order (``mul₁``, ``add₂``). Deterministic for a given graph.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"node_names needs a Value, got {type(root).__name__} {root!r}")
+    return _names_for(topological_order(root))
+
+
+def _names_for(order: list[Value]) -> dict[Value, str]:
+    counts: dict[str, int] = {}
+    names: dict[Value, str] = {}
+    for node in order:
+        if node.label:
+            names[node] = node.label
+            continue
+        if not node.parents and leaf_kind(node) == "constant":
+            names[node] = _constant_name(node.data)
+            continue
+        kind = node.op or "p"
+        counts[kind] = counts.get(kind, 0) + 1
+        names[node] = kind + str(counts[kind]).translate(_SUBSCRIPTS)
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# Formulas from the op table, with the placeholders replaced by node names
+# --------------------------------------------------------------------------------------------
+
+
+def _fill(template: str, names: Mapping[str, str]) -> str:
+    """`template` with each placeholder (x, y, out, x_i) replaced by ``names[placeholder]``.
+
+    A name that is not a single word (``-3``, ``a+b``) is parenthesised unless the template
+    already encloses it; a name that follows a letter (the ``βx`` of swish) is joined with ``·``.
+    """
+
+    def replace(match: re.Match) -> str:
+        key = match.group(1)
+        if key not in names:
+            return key
+        name = names[key]
+        start, end = match.span()
+        enclosed = template[start - 1 : start] == "(" and template[end : end + 1] == ")"
+        if not _SIMPLE_NAME.fullmatch(name) and not enclosed:
+            name = f"({name})"
+        if start > 0 and template[start - 1].isalpha():
+            name = "·" + name
+        return name
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+def _arg_note(node: Value) -> str:
+    """`` (α = 0.01)`` for an op with a constant parameter, else an empty string."""
+    arg_name = OPS[node.op].arg_name
+    if arg_name is None or node.arg is None:
+        return ""
+    return f" ({_ARG_SYMBOLS.get(arg_name, arg_name)} = {node.arg:g})"
+
+
+def _forward_formula(node: Value, names: Mapping[Value, str]) -> str:
+    """How `node` was computed, in its parents' names: ``tanh(n)``, ``x1 · w1``."""
+    op = OPS[node.op]
+    if op.arity == -1:
+        listed = ", ".join(names[p] for p in node.parents)
+        return f"{_fill(op.formula, {'out': names[node]})} over x_i ∈ ({listed})"
+    slots = dict(zip(("x", "y"), (names[p] for p in node.parents)))
+    slots["out"] = names[node]
+    return _fill(op.formula, slots) + _arg_note(node)
+
+
+def _derivative_formula(node: Value, index: int, names: Mapping[Value, str]) -> str:
+    """The op table's formula for ∂node/∂(parent `index`), in node names: ``1 - tanh(n)²``."""
+    op = OPS[node.op]
+    parents = node.parents
+    if op.arity == -1:
+        slots = {"x_i": names[parents[index]], "out": names[node]}
+        return _fill(op.derivatives[0], slots)
+    slots = dict(zip(("x", "y"), (names[p] for p in parents)))
+    slots["out"] = names[node]
+    return _fill(op.derivatives[index], slots)
+
+
+def _is_word(name: str) -> bool:
+    """True for a name that reads as one symbol (``x1``, ``mul₁``), not a number or expression."""
+    return bool(_SIMPLE_NAME.fullmatch(name)) and not name[0].isdigit()
+
+
+def _grad_of(name: str) -> str:
+    """``n.grad``; a constant's name is parenthesised: ``(2).grad``."""
+    return f"{name}.grad" if _is_word(name) else f"({name}).grad"
+
+
+def _partial(top: str, bottom: str) -> str:
+    """``∂o/∂n``; a name that is not one word is parenthesised (``∂o/∂(-3)``)."""
+    top = top if _is_word(top) else f"({top})"
+    bottom = bottom if _is_word(bottom) else f"({bottom})"
+    return f"∂{top}/∂{bottom}"
