@@ -52,13 +52,13 @@ Points = list[list[float]]
 
 
 def _count(n: object, what: str, minimum: int = 1) -> int:
-    if type(n) is bool or not isinstance(n, numbers.Integral) or n < minimum:
+    if type(n) is bool or not isinstance(n, numbers.Integral) or int(n) < minimum:
         raise ValueError(f"{what} must be an integer ≥ {minimum}, got {n!r}")
     return int(n)
 
 
 def _nonnegative(x: object, what: str) -> float:
-    if type(x) is bool or not isinstance(x, numbers.Real) or not x >= 0 or math.isinf(x):
+    if type(x) is bool or not isinstance(x, numbers.Real) or not float(x) >= 0 or math.isinf(x):
         raise ValueError(f"{what} must be a finite number ≥ 0, got {x!r}")
     return float(x)
 
@@ -66,7 +66,7 @@ def _nonnegative(x: object, what: str) -> float:
 def _generator(seed: object) -> random.Random:
     if seed is not None and (type(seed) is bool or not isinstance(seed, numbers.Integral)):
         raise ValueError(f"seed must be an integer or None, got {seed!r}")
-    return random.Random(seed)
+    return random.Random(None if seed is None else int(seed))
 
 
 def _check_labels(labels: object, classes: int) -> str:
@@ -74,7 +74,7 @@ def _check_labels(labels: object, classes: int) -> str:
         raise ValueError(f"labels must be one of {', '.join(map(repr, LABELS))}, got {labels!r}")
     if labels == "pm1" and classes != 2:
         raise ValueError(f"labels='pm1' needs exactly 2 classes, got {classes}")
-    return labels  # type: ignore[return-value]
+    return str(labels)
 
 
 def _relabel(classes: list[int], labels: str) -> list[int]:
@@ -286,7 +286,7 @@ def make_blobs(
 
 def _center_list(centers: object) -> list[list[float]]:
     try:
-        points = [[float(c) for c in point] for point in centers]  # type: ignore[union-attr]
+        points = [[float(c) for c in point] for point in centers]  # type: ignore[attr-defined]
     except (TypeError, ValueError):
         raise ValueError(
             f"make_blobs(centers) must be a count or a list of points, got {centers!r}"

@@ -61,7 +61,7 @@ def _activation_name(name: object) -> str:
     if isinstance(name, str) or name is None:
         canonical = _ALIASES.get(name, name)
         if canonical in ACTIVATIONS:
-            return canonical  # type: ignore[return-value]
+            return str(canonical)
     raise ValueError(
         f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)} (or 'binary step')"
     )
@@ -97,7 +97,7 @@ def _rng(seed: object, rng: random.Random | None) -> random.Random:
         return rng
     if seed is not None and (type(seed) is bool or not isinstance(seed, numbers.Integral)):
         raise TypeError(f"seed must be an integer or None, got {type(seed).__name__} {seed!r}")
-    return random.Random(seed)
+    return random.Random(None if seed is None else int(seed))
 
 
 def _inputs(x: object, nin: int, who: str) -> Sequence[Scalar]:
@@ -107,7 +107,7 @@ def _inputs(x: object, nin: int, who: str) -> Sequence[Scalar]:
     """
     if isinstance(x, (Value, numbers.Real)) and type(x) is not bool:
         if nin == 1:
-            return (x,)
+            return (x,)  # type: ignore[return-value]
         raise ValueError(f"{who} expected {nin} inputs, got 1 (a single number {x!r})")
     try:
         n = len(x)  # type: ignore[arg-type]
@@ -275,7 +275,7 @@ class MLP(Module):
         return [layer.nout for layer in self.layers]
 
     def forward(self, x: Sequence[Scalar]) -> Value | list[Value]:
-        out = _inputs(x, self.nin, "MLP")
+        out: list[Value] = list(_inputs(x, self.nin, "MLP"))  # type: ignore[arg-type]
         for layer in self.layers:
             out = layer(out)
         return out[0] if len(out) == 1 else out

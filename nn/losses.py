@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Iterable, Sequence, Union
+from typing import Any, Iterable, Sequence, Union
 
 from engine import Value, logsumexp
 from engine.value import as_value
@@ -177,20 +177,17 @@ def perceptron(score: Scalar | Sequence, target: Target | Sequence) -> Value:
 
 
 def _class_index(t: object, k: int) -> int:
-    if type(t) is bool:
-        raise ValueError(f"cross_entropy: a target must be a class index (an integer), got {t!r}")
-    if not isinstance(t, numbers.Integral):
-        if isinstance(t, numbers.Real) and float(t).is_integer():
-            t = int(t)  # 2.0 is class 2
-        else:
-            raise ValueError(
-                f"cross_entropy: a target must be a class index (an integer), got {t!r}"
-            )
-    if not 0 <= t < k:
+    bad = f"cross_entropy: a target must be a class index (an integer), got {t!r}"
+    if type(t) is bool or not isinstance(t, numbers.Real):
+        raise ValueError(bad)
+    if not isinstance(t, numbers.Integral) and not float(t).is_integer():
+        raise ValueError(bad)
+    index = int(float(t))  # 2.0 is class 2
+    if not 0 <= index < k:
         raise ValueError(
             f"cross_entropy: class index {t!r} is out of range for {k} classes (valid: 0..{k - 1})"
         )
-    return int(t)
+    return index
 
 
 def _one_cross_entropy(logits: Sequence[Scalar], target: object) -> Value:
@@ -217,10 +214,11 @@ def cross_entropy(logits: Sequence, target: int | Sequence[int]) -> Value:
         raise ValueError(f"cross_entropy: logits must be a non-empty list, got {logits!r}")
     if not _is_sequence(logits[0]):
         return _one_cross_entropy(logits, target)
-    if not _is_sequence(target) or len(target) != len(logits):
-        got = len(target) if _is_sequence(target) else "a single"
+    targets: Any = target  # a list of class indices here (checked next)
+    if not _is_sequence(targets) or len(targets) != len(logits):
+        got = len(targets) if _is_sequence(targets) else "a single"
         raise ValueError(f"cross_entropy: {len(logits)} samples of logits but {got} target(s)")
-    return _mean([_one_cross_entropy(z, t) for z, t in zip(logits, target)])
+    return _mean([_one_cross_entropy(z, t) for z, t in zip(logits, targets)])
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,9 +45,9 @@ class LinearDecay:
     def __init__(self, start: float, end: float, steps: int) -> None:
         self.start = _number(start, "LinearDecay(start)")
         self.end = _number(end, "LinearDecay(end)")
-        if type(steps) is bool or not isinstance(steps, numbers.Integral) or steps <= 0:
+        if type(steps) is bool or not isinstance(steps, numbers.Integral) or int(steps) <= 0:
             raise ValueError(f"LinearDecay(steps) must be a positive integer, got {steps!r}")
-        self.steps = int(steps)
+        self.steps: int = int(steps)
 
     def __call__(self, step: int) -> float:
         return self.start + (self.end - self.start) * min(step, self.steps) / self.steps
@@ -156,7 +156,7 @@ class SGD(Optimizer):
                 p.data -= lr * g
             return
         first = self.velocity is None
-        if first:
+        if self.velocity is None:
             self.velocity = [0.0] * len(self.params)
         velocity, keep = self.velocity, 1.0 - self.dampening
         for i, p in enumerate(self.params):

@@ -52,11 +52,11 @@ def _correct(score: object, target: object) -> bool:
     One score: the class is positive when score > 0, and `target` is ±1 or 0/1 (positive = 1).
     """
     if _is_vector(score):
-        values = [_number(s) for s in score]  # type: ignore[union-attr]
+        values = [_number(s) for s in score]  # type: ignore[attr-defined]
         if (
             type(target) is bool
             or not isinstance(target, numbers.Integral)
-            or not (0 <= target < len(values))
+            or not (0 <= int(target) < len(values))
         ):
             raise ValueError(
                 f"accuracy: class index {target!r} is out of range for {len(values)} scores"
