@@ -24,10 +24,21 @@ SUBCOMMANDS = {
 }
 
 
+def _version() -> str:
+    """The installed distribution's version, or "unknown" when run from a bare source tree."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chainrule")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainrule", description="See backpropagation happen, one node at a time."
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     for name, summary in SUBCOMMANDS.items():

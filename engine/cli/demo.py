@@ -42,7 +42,14 @@ def _fail(message: object) -> int:
 
 
 def _registry() -> tuple[dict[str, str], tuple[str, ...]]:
-    demos = importlib.import_module("demos")
+    """The demos package's registry, found at run time (engine never imports demos otherwise)."""
+    try:
+        demos = importlib.import_module("demos")
+    except ImportError:
+        raise LookupError(
+            "the demos are not installed with this copy of chainrule; install the package from "
+            "its repository (pip install -e '.[demos]' in a checkout) to get them"
+        ) from None
     return demos.DEMOS, demos.TOUR
 
 
@@ -90,7 +97,10 @@ def run_tour(
 
 
 def run(args: argparse.Namespace) -> int:
-    demos, tour = _registry()
+    try:
+        demos, tour = _registry()
+    except LookupError as exc:
+        return _fail(exc)
     if args.name is None:
         return list_demos(demos, tour)
     if args.name != TOUR_NAME and args.name not in demos:

@@ -132,3 +132,30 @@ def test_reruns_write_identical_files(tmp_path):
     check_pictures(ra, a, {"loss.png", "error_surface.png"})
     for name in ("loss.png", "error_surface.png"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def test_version_flag_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        chainrule(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"chainrule {version('chainrule')}"
+
+
+def test_demo_command_says_how_to_get_the_demos_when_they_are_missing(monkeypatch, capsys):
+    import types
+
+    import engine.cli.demo as demo_command
+
+    def import_module(name):
+        if name.split(".")[0] == "demos":
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return importlib.import_module(name)
+
+    monkeypatch.setattr(
+        demo_command, "importlib", types.SimpleNamespace(import_module=import_module)
+    )
+    assert chainrule(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert "demos are not installed" in err and "pip install" in err
