@@ -273,7 +273,7 @@
   viewport.addEventListener("pointerdown", function (event) {
     if (event.button !== 0) { return; }
     drag = { x: event.clientX, y: event.clientY, vx: view.x, vy: view.y };
-    viewport.setPointerCapture(event.pointerId);
+    try { viewport.setPointerCapture(event.pointerId); } catch (e) { /* synthetic events */ }
     viewport.classList.add("dragging");
   });
   viewport.addEventListener("pointermove", function (event) {
@@ -329,6 +329,22 @@
                 noteOnTop: !!(probe && $("note").contains(probe)) });
     document.body.setAttribute("data-measure", JSON.stringify(list));
   }
+  function mouse(what) {  // "wheel:DY" over the panel's centre; "drag:DX:DY" from it
+    var r = viewport.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+    var parts = what.split(":").slice(1).map(Number);
+    if (what.indexOf("wheel:") === 0) {
+      viewport.dispatchEvent(new WheelEvent("wheel", { deltaY: parts[0], clientX: x, clientY: y,
+                                                       bubbles: true, cancelable: true }));
+      return;
+    }
+    var at = function (type, dx, dy) {
+      viewport.dispatchEvent(new PointerEvent(type, { pointerId: 1, button: 0, bubbles: true,
+                                                      clientX: x + dx, clientY: y + dy }));
+    };
+    at("pointerdown", 0, 0);
+    at("pointermove", parts[0], parts[1]);
+    at("pointerup", parts[0], parts[1]);
+  }
   function act(action) {
     var star = action.lastIndexOf("*"), what = action, times = 1;
     if (star > 0 && /^\d+$/.test(action.slice(star + 1))) {
@@ -351,6 +367,8 @@
         $("check").click();
       } else if (what.indexOf("zoom:") === 0) {
         $("zoom-" + what.slice(5)).click();
+      } else if (what.indexOf("wheel:") === 0 || what.indexOf("drag:") === 0) {
+        mouse(what);
       }
     }
   }

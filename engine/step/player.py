@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -72,7 +73,7 @@ Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: stage is "steps" (one call per recorded step), "layout"
 (0 of 1 before the one Graphviz run, 1 of 1 after) or "page" (1 of 1 when the page is built)."""
 
-_RESERVED = ("highlight", "grad_known")
+_RESERVED = ("highlight", "grad_known", "show_grad")
 
 
 class PlayerTooLargeError(ValueError):
@@ -260,6 +261,31 @@ def player_html(
     page = render_page(data, title, svg=markup)
     report("page", 1, 1)
     return page
+
+
+def collect_frames(stepper: Stepper, **options: Any) -> list[Frame]:
+    """Deprecated: one full drawing per step, for the old per-frame `render_page` (quadratic in
+    the graph's size; `player_html` is the linear page). The Stepper ends where it started."""
+    warnings.warn(
+        "collect_frames draws the graph once per step; use player_html or Stepper.save_html",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    start = stepper.position
+    frames = []
+    try:
+        for position in range(stepper.total + 1):
+            current = stepper.go_to(position)
+            if current is None:
+                caption, narration = "forward pass", str(stepper.forward_trace())
+            else:
+                caption = f"step {position} of {stepper.total}: {current.name}"
+                narration = str(current)
+            svg = inline_svg(stepper.draw(**options).pipe(format="svg"))
+            frames.append(Frame(caption, narration, stepper.summary(), svg))
+    finally:
+        stepper.go_to(start)
+    return frames
 
 
 def _page_path(target: str | Path) -> Path:

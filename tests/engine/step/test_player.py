@@ -333,8 +333,32 @@ def test_graphs_over_the_limit_are_refused_before_any_work(tmp_path):
 
 
 def test_options_the_player_sets_itself_are_refused():
-    with pytest.raises(TypeError, match="highlight"):
-        player_html(Stepper(neuron()), highlight=None)
+    for option in ("highlight", "grad_known", "show_grad"):
+        with pytest.raises(TypeError, match=option):
+            player_html(Stepper(neuron()), **{option: None})
+
+
+@needs_renderer
+def test_a_label_cannot_break_out_of_the_page():
+    a = Value(2.0, label="</script><script>alert(1)</script>")
+    o = (a * a).tanh()
+    page = player_html(Stepper(o), title="<script>alert(2)</script>")
+    assert page.count("<script") == 2  # the data and the code, nothing else
+    assert "<script>alert" not in page
+    data = page_json(page)  # the JSON still reads back to the real label
+    assert data["names"][0] == "</script><script>alert(1)</script>"
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in page  # the SVG's tooltip, as text
+
+
+@needs_renderer
+def test_the_old_collect_frames_still_works_with_a_warning():
+    from engine.step.player import collect_frames
+
+    stepper = Stepper(neuron())
+    with pytest.warns(DeprecationWarning, match="once per step"):
+        frames = collect_frames(stepper)
+    assert len(frames) == 11 and frames[0].caption == "forward pass"
+    assert all(f.svg.startswith("<svg") for f in frames) and stepper.position == 0
 
 
 @needs_renderer

@@ -42,12 +42,28 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def browser() -> str:
+def find_browser(path: str | None = None) -> str | None:
+    """The first of `BROWSERS` on PATH (or on `path`), else None; never installs anything."""
     for name in BROWSERS:
-        found = shutil.which(name)
+        found = shutil.which(name, path=path)
         if found:
             return found
+    return None
+
+
+def test_no_browser_on_path_means_none_found(tmp_path):
+    assert find_browser(str(tmp_path)) is None  # -> the browser tests skip, saying why
+    fake = tmp_path / "chromium-browser"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert find_browser(str(tmp_path)) == str(fake)
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    found = find_browser()
+    if found:
+        return found
     pytest.skip(
         "no headless browser: none of chromium, chromium-browser, google-chrome is on PATH "
         "(.ci/run installs chromium; on Debian/Ubuntu: apt-get install chromium)"
@@ -264,6 +280,33 @@ def test_one_graph_size_for_every_step_and_the_narration_on_screen(
     assert fitted["scale"] == pytest.approx(fit, rel=1e-3)  # "fit": the whole graph in the panel
     inside = [a - b for a, b in zip(fitted["graph"], panel)]
     assert inside[0] >= -0.5 and inside[1] >= -0.5 and inside[2] <= 0.5 and inside[3] <= 0.5
+
+
+def test_the_wheel_zooms_about_the_pointer_and_dragging_pans(
+    browser, window, neuron_page, tmp_path
+):
+    dom = load(
+        browser,
+        neuron_page,
+        "play=measure,wheel:-200,measure,drag:40:-30,measure,key:-,measure,next*3,measure",
+        tmp_path,
+        window,
+    )
+    start, wheeled, dragged, key, stepped = dom.measures()
+    assert wheeled["scale"] > start["scale"] * 1.2  # wheel up: zoom in
+    centre = [
+        (start["panel"][0] + start["panel"][2]) / 2,
+        (start["panel"][1] + start["panel"][3]) / 2,
+    ]
+    for axis in (0, 1):  # the point under the pointer stays put
+        before = (centre[axis] - start["graph"][axis]) / start["scale"]
+        after = (centre[axis] - wheeled["graph"][axis]) / wheeled["scale"]
+        assert after == pytest.approx(before, abs=0.5)
+    assert dragged["scale"] == wheeled["scale"]
+    assert dragged["graph"][0] - wheeled["graph"][0] == pytest.approx(40, abs=0.5)
+    assert dragged["graph"][1] - wheeled["graph"][1] == pytest.approx(-30, abs=0.5)
+    assert key["scale"] == pytest.approx(dragged["scale"] * 0.8)  # the "-" key
+    assert stepped["scale"] == key["scale"]  # stepping keeps the zoom
 
 
 # --------------------------------------------------------------------------------------------
