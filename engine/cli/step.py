@@ -2,14 +2,16 @@
 
     chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814
     chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 --all
-    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 --html neuron/
+    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 --html neuron.html
 
 In a terminal it shows the forward pass, then one step per key: Enter, n, space or → for the
 next step, b or ← to undo the last one (gradients restored exactly), q to quit. Each step is the
 chain rule for one node: its upstream gradient, each input's local derivative (with its formula)
 and the contribution added to that input's gradient. With --all, or when the input or output is
-not a terminal (a pipe, CI), every step is printed at once. --html DIR writes DIR/index.html, a
-self-contained page that plays the steps in a browser (Prev/Next, arrow keys, a slider).
+not a terminal (a pipe, CI), every step is printed at once. --html PAGE.html (or --html DIR, which
+gets DIR/index.html) writes a self-contained page that plays the steps in a browser: Prev/Next,
+arrow keys, a slider, zoom and pan, and a practice mode that asks for each number first. Graphs
+with more than 1,000 values are refused unless --max-nodes allows them; progress goes to stderr.
 
 The expression is parsed with a whitelist (numbers, names, + - * / **, unary -, parentheses and
 the Value methods as functions, e.g. tanh(x), relu(x)); nothing is evaluated as Python. The
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any, TextIO
 
 from engine.step.stepper import Stepper
 from engine.step.terminal import interactive, print_all
@@ -42,7 +45,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="print every step at once (automatic when not in a terminal)",
     )
     parser.add_argument(
-        "--html", metavar="DIR", help="write DIR/index.html, a self-contained step-by-step player"
+        "--html",
+        metavar="PATH",
+        help="write a self-contained step-by-step player: PATH.html is the page, any other "
+        "PATH a folder that gets index.html",
+    )
+    parser.add_argument(
+        "--max-nodes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --html: write the page for graphs of up to N values (default 1000)",
     )
 
 
@@ -71,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(exc)  # ExpressionError is a ValueError; so are domain errors like log(-1)
     try:
         if args.html:
-            return _write_html(stepper, args.html, args.expression)
+            return _write_html(stepper, args.html, args.expression, args.max_nodes)
         if args.all or not (sys.stdin.isatty() and sys.stdout.isatty()):
             print_all(stepper, sys.stdout)
             return 0
@@ -83,12 +96,64 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def _write_html(stepper: Stepper, directory: str, expression: str) -> int:
+def _write_html(stepper: Stepper, target: str, expression: str, max_nodes: int | None) -> int:
     from engine.draw import DrawError
+    from engine.step.player import DEFAULT_MAX_NODES
 
+    limit = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
+    if limit < 1:
+        return _fail(f"--max-nodes must be a positive number of values, got {limit}")
+    title = f"{stepper.names[stepper.root]} = {expression}"
+    progress = _Progress(sys.stderr)
     try:
-        path = stepper.save_html(directory, title=f"{stepper.names[stepper.root]} = {expression}")
-    except (DrawError, OSError) as exc:
+        path = stepper.save_html(target, title=title, max_nodes=limit, progress=progress)
+    except DrawError as exc:
         return _fail(exc)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return _fail(
+            f"cannot write the player page to {target!r}: {reason}; choose a folder you can "
+            f"write to, or a file name ending in .html"
+        )
+    finally:
+        progress.close()
     print(f"wrote {path} ({stepper.total} steps); open it in a browser")
     return 0
+
+
+class _Progress:
+    """Progress of a player write on stderr, for graphs of 200 values or more: a tqdm bar while
+    recording the steps when tqdm is installed and stderr is a terminal, else one line a stage."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.big = False
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "steps":
+            if done == 1:
+                self.big = total >= 200
+                if self.big:
+                    self._start(total)
+            if self.bar is not None:
+                self.bar.update(done - self.bar.n)
+        elif stage == "layout" and done == 0 and self.big:
+            self.close()
+            print("chainrule step: laying out the graph (once)", file=self.stream, flush=True)
+
+    def _start(self, total: int) -> None:
+        if self.stream.isatty():
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, desc="recording steps", file=self.stream)
+                return
+            except ImportError:
+                pass
+        print(f"chainrule step: recording {total} steps", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

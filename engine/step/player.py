@@ -1,69 +1,286 @@
-"""A self-contained HTML player for a backward pass: one SVG frame per step, narration beside it.
+"""A self-contained HTML player for a backward pass: the graph drawn once, the steps as data.
 
-`write_player(stepper, directory)` (what `Stepper.save_html` and ``chainrule step --html DIR``
-call) renders the graph once before the backward pass (frame 0: the forward pass, every gradient
-``?``) and once after each step, and writes ``directory/index.html``: the SVG frames, the CSS and
-the JavaScript all inline, so the page works offline from ``file://`` with no server, no network
-request, no external script or font.
+`write_player(stepper, target)` (what `Stepper.save_html` and ``chainrule step --html`` call)
+records every step, lays the graph out ONCE (one SVG, every gradient shown as ``grad ?``) and
+writes a page that holds, for each step, only what changes: the boxes whose grad text changes and
+their new text, the node to highlight, the narration, and the numbers practice mode asks for. The
+page's JavaScript applies them, so the page grows linearly with the graph (a 301-Value chain:
+0.8 MB written in a fraction of a second; the old page with one SVG per step was 139 MB, 34 s).
+Everything is inline (CSS, JavaScript, data), so it works offline from ``file://``.
 
-Controls: Prev/Next buttons, the left/right arrow keys (Home/End for the ends) and a slider.
-The URL fragment can open a step (``index.html#5``) or replay a list of actions, which is how the
-browser test drives the real handlers: ``#play=next*9,prev,key:ArrowRight,slide:3`` clicks Next
-nine times, Prev once, presses →, then moves the slider to 3.
+What the page shows and does:
+
+* one layout for every step, so the graph never jumps; zoom and pan (buttons, mouse wheel and
+  drag, keys ``+`` ``-`` ``0``), graph and narration side by side on a 1280×720 screen for
+  rankdir LR and TB;
+* a gradient that is still a partial sum (some of the edges out of its node have not passed their
+  contribution back yet) is drawn orange with a badge ``partial 1/3``, and listed as
+  ``a 1.0000 (partial: 1 of 3 edges)``; it becomes plain when its last edge has contributed;
+* a practice toggle: at each step the page asks for each local derivative, then the new grad,
+  before revealing the step. Answers are numbers or simple fractions (``-3``, ``0.5``, ``1/2``,
+  ``2e-3``), parsed, never evaluated, and accepted within relative 1e-3 or absolute 1e-6. A wrong
+  answer gets a hint (the op's formula with the numbers filled in), a second miss shows the step,
+  and the last step shows the score;
+* Prev/Next buttons, arrow keys (Home/End), a slider; the URL fragment opens a step
+  (``index.html#5``) or replays actions through the page's own handlers (how the browser tests
+  drive it): ``#play=next*9,prev,key:ArrowRight,slide:3,practice:on,answer:1/2,zoom:in,measure``.
+
+Size limit: graphs with more than `DEFAULT_MAX_NODES` Values are refused before anything is done
+(`PlayerTooLargeError`); pass ``max_nodes=`` (CLI: ``--max-nodes``) to go beyond it. The one
+layout is also bounded by `draw_dot`'s own limit and timeout, to which ``max_nodes`` is passed on.
 """
 
 from __future__ import annotations
 
-import html
+import math
 import re
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from engine.graph import topological_order
+from engine.step.player_page import Frame, render_page
+from engine.step.player_svg import annotate_svg, inline_svg
+from engine.value import _fmt
 
 if TYPE_CHECKING:
+    from engine.step.narration import Step
     from engine.step.stepper import Stepper
+    from engine.value import Value
 
-__all__ = ["write_player", "render_page", "Frame"]
+__all__ = [
+    "write_player",
+    "player_html",
+    "page_data",
+    "render_page",
+    "Frame",
+    "PlayerTooLargeError",
+    "DEFAULT_MAX_NODES",
+    "TOLERANCE",
+    "inline_svg",
+]
 
-_PROLOGUE = re.compile(r"\A\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.IGNORECASE)
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+DEFAULT_MAX_NODES = 1000
+"""Most Values a player page is written for by default. The page holds about 2.6 KB per Value (a
+1,000-Value chain: 2.6 MB, written in about a second) and one Graphviz layout; beyond this,
+stepping through by hand is impractical and the layout of a wide graph can take minutes.
+Override with ``max_nodes=`` (CLI: ``--max-nodes``)."""
+
+TOLERANCE = {"rel": 1e-3, "abs": 1e-6}
+"""Practice mode accepts an answer x for the true value t when |x - t| <= max(rel·|t|, abs)."""
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: stage is "steps" (one call per recorded step), "layout"
+(0 of 1 before the one Graphviz run, 1 of 1 after) or "page" (1 of 1 when the page is built)."""
+
+_RESERVED = ("highlight", "grad_known", "show_grad")
 
 
-class Frame:
-    """One frame of the player: a caption, the narration (plain text) and the SVG markup."""
-
-    __slots__ = ("caption", "narration", "gradients", "svg")
-
-    def __init__(self, caption: str, narration: str, gradients: str, svg: str) -> None:
-        self.caption = caption
-        self.narration = narration
-        self.gradients = gradients
-        self.svg = svg
+class PlayerTooLargeError(ValueError):
+    """The graph has more Values than the player's ``max_nodes``."""
 
 
-def inline_svg(svg: bytes | str) -> str:
-    """SVG markup fit to sit inside HTML: no XML declaration, DOCTYPE or comments."""
-    text = svg.decode("utf-8", "replace") if isinstance(svg, bytes) else svg
-    text = _PROLOGUE.sub("", text, count=1)
-    text = _COMMENT.sub("", text)
-    start = text.find("<svg")
-    if start < 0:
-        raise ValueError(f"the renderer's output is not SVG (it starts {text[:40]!r})")
-    return text[start:].strip()
+def _number(x: float) -> float | None:
+    """A float for the page's JSON, None for inf/NaN (JSON has no such numbers)."""
+    return x if math.isfinite(x) else None
 
 
-def collect_frames(stepper: Stepper, **options) -> list[Frame]:
-    """Render the forward state and every step; the Stepper ends where it started."""
+def _filled(formula: str, values: dict[str, float]) -> str:
+    """`formula` (in node names) with each name replaced by its value: ``1 - tanh(0.8814)²``."""
+    if not values:
+        return formula
+    names = sorted(values, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in names) + r")(?![\w.])")
+    return pattern.sub(lambda m: _fmt(values[m.group(1)]), formula)
+
+
+def _questions(step: Step, names: dict[Value, str]) -> list[dict[str, Any]]:
+    """What practice mode asks at `step`: per parent, the local derivative, then the new grad."""
+    values = {step.name: step.node.data}
+    values.update({names[p]: p.data for p in step.node.parents})
+    asked = []
+    for term in step.terms:
+        local, grad = _number(term.local), _number(term.grad_after)
+        if local is None or grad is None or not math.isfinite(step.upstream):
+            continue  # nothing a learner can type
+        partial = f"∂{step.name}/∂{term.name}"
+        filled = _filled(term.formula, values)
+        hint = f"the op table says {partial} = {term.formula}"
+        if filled != term.formula:
+            hint += f"; with the numbers: {filled}"
+        asked.append(
+            {
+                "ask": f"{partial} = ?",
+                "want": local,
+                "text": _fmt(term.local),
+                "hint": hint,
+                "name": f"the local derivative {partial}",
+            }
+        )
+        asked.append(
+            {
+                "ask": f"{term.name}.grad is {_fmt(term.grad_before)}; what is it after this "
+                f"step adds its share?",
+                "want": grad,
+                "text": _fmt(term.grad_after),
+                "hint": f"new grad = old grad + upstream × local = {_fmt(term.grad_before)} + "
+                f"{_fmt(step.upstream)} × {_fmt(term.local)}",
+                "name": f"{term.name}.grad",
+            }
+        )
+    return asked
+
+
+def _prompt(step: Step) -> str:
+    """The question's lead-in: the node and its (complete) upstream gradient."""
+    upstream = f"∂{step.root_name}/∂{step.name} = {_fmt(step.upstream)}"
+    if step.formula:
+        return (
+            f"{step.name} = {step.formula} = {_fmt(step.node.data)}; its gradient "
+            f"{upstream} is complete. Pass it on to its inputs:"
+        )
+    return f"{step.name} = {_fmt(step.node.data)}: {upstream}"
+
+
+def _consumers(order: Sequence[Value], index: dict[int, int]) -> list[int]:
+    """For each Value, how many edges leave it (one per use as an op's input: ``a*a`` is 2)."""
+    counts = [0] * len(order)
+    for node in order:
+        for parent in node.parents:
+            counts[index[id(parent)]] += 1
+    return counts
+
+
+def _step_data(
+    steps: Sequence[Step], order: Sequence[Value], names: dict[Value, str]
+) -> dict[str, Any]:
+    """The per-step changes the page applies (see the module docstring)."""
+    index = {id(node): i for i, node in enumerate(order)}
+    consumers = _consumers(order, index)
+    received = [0] * len(order)
+    data = []
+    for position, step in enumerate(steps, start=1):
+        k = index[id(step.node)]
+        changes: dict[int, list[Any]] = {}
+        if position == 1:
+            changes[k] = [k, _fmt(step.upstream), 0]  # the seed: the root's gradient is final
+        for term in step.terms:
+            j = index[id(term.parent)]
+            received[j] += 1
+            changes[j] = [j, _fmt(term.grad_after), received[j]]
+        data.append(
+            {
+                "k": k,
+                "caption": f"step {position} of {len(steps)}: {step.name}",
+                "text": str(step),
+                "set": list(changes.values()),
+                "prompt": _prompt(step),
+                "ask": _questions(step, names),
+            }
+        )
+    return {
+        "names": [names[node] for node in order],
+        "consumers": consumers,
+        "steps": data,
+        "tolerance": TOLERANCE,
+    }
+
+
+def page_data(stepper: Stepper, *, progress: Progress | None = None) -> dict[str, Any]:
+    """What the page's JavaScript applies, as JSON-ready data; the Stepper ends where it started.
+
+    ``names`` (one per Value, in `topological_order`, which numbers the drawing's boxes),
+    ``consumers`` (for each Value, how many edges leave it), ``forward`` (the forward trace) and
+    ``steps``, one per step: ``k`` the Value visited, ``caption``, ``text`` (``str(step)``),
+    ``set`` the boxes whose gradient changes as ``[value index, grad text, contributions
+    received so far]`` (a gradient is partial while that count is below its ``consumers``),
+    ``prompt`` and ``ask`` what practice mode asks.
+    """
+    report: Progress = progress or (lambda stage, done, total: None)
+    start = stepper.position
+    try:
+        stepper.go_to(0)
+        forward = str(stepper.forward_trace())
+        steps = []
+        for done in range(1, stepper.total + 1):
+            step = stepper.next()
+            assert step is not None
+            steps.append(step)
+            report("steps", done, stepper.total)
+    finally:
+        stepper.go_to(start)
+    data = _step_data(steps, topological_order(stepper.root), stepper.names)
+    data["forward"] = forward
+    return data
+
+
+def player_html(
+    stepper: Stepper,
+    *,
+    title: str | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    progress: Progress | None = None,
+    **options: Any,
+) -> str:
+    """The player page for `stepper` as one HTML string; the Stepper ends where it started.
+
+    `options` go to `draw_dot` (e.g. ``rankdir="TB"``); `max_nodes` is the player's size limit
+    and is passed on to `draw_dot`. Raises `PlayerTooLargeError` before any work when the graph
+    has more Values than `max_nodes`.
+    """
+    from engine.draw import draw_dot
+
+    if type(max_nodes) is not int or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    if stepper.total > max_nodes:
+        raise PlayerTooLargeError(
+            f"this graph has {stepper.total:,} values, more than the player's "
+            f"max_nodes={max_nodes:,} (the page would be large and its layout slow); "
+            f"pass max_nodes={stepper.total} to save_html()/write_player() "
+            f"(chainrule step --max-nodes {stepper.total}) to write it anyway"
+        )
+    clash = [name for name in _RESERVED if name in options]
+    if clash:
+        raise TypeError(f"the player sets {', '.join(clash)} itself; leave it out of the options")
+    report: Progress = progress or (lambda stage, done, total: None)
+    options.setdefault("names", stepper.names)
+    if title is None:
+        title = f"backward pass of {stepper.names[stepper.root]}"
+    data = page_data(stepper, progress=report)
+    order = topological_order(stepper.root)  # draw_dot numbers the boxes in this order
+    start = stepper.position
+    report("layout", 0, 1)
+    try:  # drawn in the final state, so that every box is sized for its final gradient
+        stepper.go_to(stepper.total)
+        drawing = draw_dot(stepper.root, grad_known=order, max_nodes=max_nodes, **options)
+        svg = drawing.pipe(format="svg")
+    finally:
+        stepper.go_to(start)
+    report("layout", 1, 1)
+    markup, _ = annotate_svg(svg, data["names"])
+    page = render_page(data, title, svg=markup)
+    report("page", 1, 1)
+    return page
+
+
+def collect_frames(stepper: Stepper, **options: Any) -> list[Frame]:
+    """Deprecated: one full drawing per step, for the old per-frame `render_page` (quadratic in
+    the graph's size; `player_html` is the linear page). The Stepper ends where it started."""
+    warnings.warn(
+        "collect_frames draws the graph once per step; use player_html or Stepper.save_html",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     start = stepper.position
     frames = []
     try:
         for position in range(stepper.total + 1):
-            stepper.go_to(position)
-            if position == 0:
-                caption = "forward pass"
-                narration = str(stepper.forward_trace())
+            current = stepper.go_to(position)
+            if current is None:
+                caption, narration = "forward pass", str(stepper.forward_trace())
             else:
-                caption = f"step {position} of {stepper.total}: {stepper.current.name}"
-                narration = str(stepper.current)
+                caption = f"step {position} of {stepper.total}: {current.name}"
+                narration = str(current)
             svg = inline_svg(stepper.draw(**options).pipe(format="svg"))
             frames.append(Frame(caption, narration, stepper.summary(), svg))
     finally:
@@ -71,164 +288,45 @@ def collect_frames(stepper: Stepper, **options) -> list[Frame]:
     return frames
 
 
-_CSS = """
-* { box-sizing: border-box; }
-body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #212529;
-       background: #f8f9fa; }
-header { padding: 0.6rem 1rem; background: #212529; color: #f8f9fa; }
-header h1 { margin: 0; font-size: 1.1rem; font-weight: 600; }
-header p { margin: 0.2rem 0 0; font-size: 0.85rem; color: #adb5bd; }
-main { display: flex; flex-wrap: wrap; gap: 1rem; padding: 1rem; align-items: flex-start; }
-#stage { flex: 1 1 100%; min-width: 0; background: #fff; border: 1px solid #dee2e6;
-         border-radius: 6px; padding: 0.5rem; overflow: auto; }
-#stage svg { max-width: 100%; height: auto; }
-#side { flex: 1 1 100%; min-width: 0; max-width: 60rem; }
-.controls { display: flex; gap: 0.5rem; align-items: center; margin-bottom: 0.8rem; }
-.controls button { font: inherit; padding: 0.3rem 0.9rem; border: 1px solid #adb5bd;
-                   border-radius: 4px; background: #fff; cursor: pointer; }
-.controls button:disabled { opacity: 0.4; cursor: default; }
-.controls input[type=range] { flex: 1; }
-#counter { font-variant-numeric: tabular-nums; min-width: 6rem; text-align: right; }
-.note h2 { font-size: 1rem; margin: 0 0 0.4rem; }
-.note pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
-            font-size: 0.85rem; white-space: pre-wrap; background: #fff; margin: 0 0 0.6rem;
-            border: 1px solid #dee2e6; border-left: 4px solid #e03131; border-radius: 4px;
-            padding: 0.6rem; }
-.note pre.grads { border-left-color: #1c7ed6; }
-.help { font-size: 0.8rem; color: #6c757d; }
-[hidden] { display: none !important; }
-"""
-
-_JS = r"""
-(function () {
-  "use strict";
-  var frames = document.querySelectorAll(".frame");
-  var notes = document.querySelectorAll(".note");
-  var prev = document.getElementById("prev");
-  var next = document.getElementById("next");
-  var slider = document.getElementById("slider");
-  var counter = document.getElementById("counter");
-  var last = frames.length - 1;
-  var current = 0;
-
-  function show(k) {
-    k = Math.max(0, Math.min(last, k | 0));
-    for (var j = 0; j <= last; j++) {
-      frames[j].hidden = j !== k;
-      notes[j].hidden = j !== k;
-    }
-    current = k;
-    slider.value = String(k);
-    prev.disabled = k === 0;
-    next.disabled = k === last;
-    counter.textContent = k === 0 ? "forward" : "step " + k + " / " + last;
-    document.body.setAttribute("data-step", String(k));
-  }
-
-  prev.addEventListener("click", function () { show(current - 1); });
-  next.addEventListener("click", function () { show(current + 1); });
-  slider.addEventListener("input", function () { show(Number(slider.value)); });
-  document.addEventListener("keydown", function (event) {
-    if (event.target === slider) { return; }  // the slider handles its own arrow keys
-    var moves = { ArrowRight: current + 1, ArrowDown: current + 1, ArrowLeft: current - 1,
-                  ArrowUp: current - 1, Home: 0, End: last };
-    if (event.key in moves) { event.preventDefault(); show(moves[event.key]); }
-  });
-
-  // The URL fragment: "#5" opens step 5; "#play=next*9,prev,key:ArrowLeft,slide:3" replays
-  // actions through the real handlers (button clicks, key events, slider input events).
-  function act(action) {
-    var parts = action.split("*"), what = parts[0], times = Number(parts[1] || 1);
-    for (var t = 0; t < times; t++) {
-      if (what === "next") { next.click(); }
-      else if (what === "prev") { prev.click(); }
-      else if (what.indexOf("key:") === 0) {
-        document.dispatchEvent(new KeyboardEvent("keydown", { key: what.slice(4), bubbles: true }));
-      } else if (what.indexOf("slide:") === 0) {
-        slider.value = what.slice(6);
-        slider.dispatchEvent(new Event("input", { bubbles: true }));
-      }
-    }
-  }
-
-  show(0);
-  var hash = decodeURIComponent(window.location.hash.slice(1));
-  if (/^\d+$/.test(hash)) { show(Number(hash)); }
-  else if (hash.indexOf("play=") === 0) { hash.slice(5).split(",").forEach(act); }
-})();
-"""
-
-
-def render_page(frames: list[Frame], title: str) -> str:
-    """The whole player as one HTML string (every piece of text escaped)."""
-    if not frames:
-        raise ValueError("a player needs at least one frame")
-    esc = html.escape
-    stage = "\n".join(
-        f'<div class="frame" data-frame="{i}"{" hidden" if i else ""}>{f.svg}</div>'
-        for i, f in enumerate(frames)
-    )
-    notes = "\n".join(
-        f'<section class="note" data-frame="{i}"{" hidden" if i else ""}>'
-        f'<h2>{esc(f.caption)}</h2><pre class="narration">{esc(f.narration)}</pre>'
-        f'<pre class="grads">{esc(f.gradients)}</pre></section>'
-        for i, f in enumerate(frames)
-    )
-    last = len(frames) - 1
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body data-step="0">
-<header><h1>{esc(title)}</h1>
-<p>chainrule: the chain rule, one node at a time. The red node is the one being visited;
-gradients not computed yet show as <code>?</code>.</p></header>
-<main>
-<div id="stage">
-{stage}
-</div>
-<div id="side">
-<div class="controls">
-<button id="prev" type="button" title="previous step (←)">◀ Prev</button>
-<input id="slider" type="range" min="0" max="{last}" value="0" step="1" aria-label="step">
-<button id="next" type="button" title="next step (→)">Next ▶</button>
-<span id="counter">forward</span>
-</div>
-{notes}
-<p class="help">← → or the buttons move one step; Home/End jump to the ends; the slider
-scrubs. Frame 0 is the forward pass; each step applies x̄ += ō · ∂o/∂x to one node's
-inputs.</p>
-</div>
-</main>
-<script>{_JS}</script>
-</body>
-</html>
-"""
+def _page_path(target: str | Path) -> Path:
+    """``x.html`` (or ``.htm``) is the page itself; any other path is a folder for index.html."""
+    path = Path(target)
+    if path.suffix.lower() in (".html", ".htm"):
+        if path.is_dir():
+            raise IsADirectoryError(
+                f"the player page {str(path)!r} is an existing folder; give a new .html file "
+                f"name, or a folder name without .html to write index.html in it"
+            )
+        return path
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"the player is written into a folder, but {str(path)!r} is a file; "
+            f"give a folder, or a file name ending in .html"
+        )
+    return path / "index.html"
 
 
 def write_player(
-    stepper: Stepper, directory: str | Path, *, title: str | None = None, **options
+    stepper: Stepper,
+    target: str | Path,
+    *,
+    title: str | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    progress: Progress | None = None,
+    **options: Any,
 ) -> Path:
-    """Render every step of `stepper` and write ``directory/index.html`` atomically.
+    """Write the player page for `stepper` atomically and return its path.
 
-    The folder is created if missing. Nothing is written if rendering fails (e.g. no Graphviz
-    renderer: `engine.draw.RendererNotFoundError`). `options` go to `draw_dot`.
+    `target` ending in ``.html`` is the page itself; any other path is a folder (created if
+    missing) that gets ``index.html``. Nothing is written if anything fails (e.g. no Graphviz
+    renderer: `engine.draw.RendererNotFoundError`; too big: `PlayerTooLargeError`).
+    `progress(stage, done, total)` is called as the work goes (see `Progress`); `options` go to
+    `draw_dot`.
     """
     from engine.files import write_atomic
 
-    folder = Path(directory)
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(
-            f"the player is written into a folder, but {str(folder)!r} is a file"
-        )
-    if title is None:
-        title = f"backward pass of {stepper.names[stepper.root]}"
-    page = render_page(collect_frames(stepper, **options), title)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "index.html"
+    path = _page_path(target)
+    page = player_html(stepper, title=title, max_nodes=max_nodes, progress=progress, **options)
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, page.encode("utf-8"))
     return path

@@ -223,16 +223,20 @@ class Stepper:
         bundle["text/plain"] = text
         return bundle
 
-    def save_html(self, directory: str | Path, *, title: str | None = None, **options) -> Path:
-        """Write a self-contained step-by-step player, ``directory/index.html``; returns its path.
+    def save_html(self, target: str | Path, *, title: str | None = None, **options) -> Path:
+        """Write a self-contained step-by-step player page; returns its path.
 
-        One SVG frame per step (the forward pass first), the narration beside it, Prev/Next
-        buttons, arrow keys and a slider; it works offline from ``file://``. The Stepper's
-        position is restored afterwards. `options` go to `draw_dot`.
+        `target` ending in ``.html`` is the page; any other path is a folder that gets
+        ``index.html``. The graph is laid out once and each step is stored as the changes it
+        makes, so the page grows linearly; it has Prev/Next, arrow keys, a slider, zoom and pan,
+        partial sums marked, and a practice mode, and works offline from ``file://``. The
+        Stepper's position is restored afterwards. ``max_nodes=`` (default
+        `engine.step.player.DEFAULT_MAX_NODES`) and ``progress=`` go to
+        `engine.step.player.write_player`, other `options` to `draw_dot`.
         """
         from engine.step.player import write_player
 
-        return write_player(self, directory, title=title, **options)
+        return write_player(self, target, title=title, **options)
 
     def summary(self) -> str:
         """The gradients computed so far, one ``name = grad`` per node, creation order."""

@@ -1,43 +1,45 @@
-"""The HTML step player (engine/player.py): the page itself, and the page in a headless browser.
+"""The HTML step player (engine/step/player*.py) as files and data; the browser tests are in
+test_player_browser.py.
 
-The browser test loads the written page from file:// in Debian's chromium, replays clicks, key
-presses and slider moves through the page's own handlers (its ``#play=`` fragment), and reads the
-resulting DOM with ``--dump-dom``. It installs chromium with apt-get when it is missing and it
-can (root, apt-get present), and skips only when chromium cannot be had.
+The page holds the graph once (one SVG) and the steps as JSON; these tests read that JSON back
+and check it against the engine: the grads it shows, the partial-sum counts, what practice mode
+asks, the size limit, where the page goes, and that nothing is written when anything fails.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
+import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Value
+from engine.graph import topological_order
 from engine.step import Stepper
-from engine.step.player import Frame, inline_svg, render_page, write_player
-
-draw = pytest.importorskip("engine.draw.dot")
-needs_renderer = pytest.mark.skipif(
-    not draw.find_renderers(), reason="no Graphviz renderer (dot or graphviz-pure)"
+from engine.step.player import (
+    DEFAULT_MAX_NODES,
+    Frame,
+    PlayerTooLargeError,
+    page_data,
+    player_html,
+    render_page,
+    write_player,
 )
+from engine.step.player_svg import PLACEHOLDER, annotate_svg, inline_svg
+from engine.value import _fmt
 
-UNKNOWN = re.compile(r"grad \?(?!:)")  # a node's "grad ?", not the legend's "grad ?: ..."
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--mute-audio",
-]
+draw = pytest.importorskip("engine.draw")
+RENDERERS = [name for name in ("dot", "graphviz-pure") if shutil.which(name)]
+needs_renderer = pytest.mark.skipif(
+    not RENDERERS, reason="no Graphviz renderer on PATH (dot or graphviz-pure)"
+)
+DATA = re.compile(r'<script type="application/json" id="player-data">(.*?)</script>', re.S)
 
 
 def neuron():
@@ -51,34 +53,204 @@ def neuron():
     return o
 
 
+def tanh_chain(links: int) -> Value:
+    """x -> tanh(x*w0) -> tanh(.*w1) ...: 3 Values a link, 3*links + 1 in all."""
+    x = Value(0.5, label="x")
+    for i in range(links):
+        x = (x * Value(0.9, label=f"w{i}")).tanh()
+    x.label = "out"
+    return x
+
+
+def replay(data: dict, upto: int) -> tuple[list, list]:
+    """Each Value's grad text (None: not reached) and contributions received after `upto` steps,
+    applying the page's changes the way its JavaScript does."""
+    texts: list = [None] * len(data["names"])
+    got = [0] * len(data["names"])
+    for step in data["steps"][:upto]:
+        for k, text, count in step["set"]:
+            texts[k], got[k] = text, count
+    return texts, got
+
+
+def page_json(page: str) -> dict:
+    return json.loads(DATA.search(page).group(1))
+
+
 # --------------------------------------------------------------------------------------------
-# The page as text
+# The data: one entry per step, only what changes
 # --------------------------------------------------------------------------------------------
 
 
-def test_render_page_escapes_text_and_needs_nothing_from_outside():
-    frames = [
-        Frame(
-            "forward <pass>",
-            "a < b & </pre><script>alert(1)</script>",
-            "g: 1",
-            "<svg><text>x</text></svg>",
-        ),
-        Frame("step 1", "second", "g: 2", "<svg><text>y</text></svg>"),
-    ]
-    page = render_page(frames, 'title "<b>"')
-    assert "<script>alert(1)</script>" not in page
-    assert "a &lt; b &amp; &lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "forward &lt;pass&gt;" in page and "title &quot;&lt;b&gt;&quot;" in page
-    assert page.count('class="frame"') == 2 and page.count('class="note"') == 2
-    assert 'max="1"' in page  # the slider spans the frames
-    for outside in ("<script src", "<link", "@import", "url(", "http://", "https://", "@font-face"):
-        assert outside not in page, outside
+def test_page_data_replays_to_the_gradients_of_backward():
+    o = neuron()
+    stepper = Stepper(o)
+    stepper.jump(4)
+    data = page_data(stepper)
+    assert stepper.position == 4  # back where it was
+    order = topological_order(o)
+    assert data["names"] == [stepper.names[v] for v in order]
+    assert len(data["steps"]) == stepper.total == len(order)
+    assert data["forward"].startswith("forward pass (inputs first):")
+
+    fresh = neuron()
+    fresh.backward()
+    expected = [_fmt(v.grad) for v in topological_order(fresh)]
+    texts, got = replay(data, stepper.total)
+    assert texts == expected  # x1 -1.5000, w1 1.0000, ...
+    assert dict(zip(data["names"], texts))["x1"] == "-1.5000"
+    assert got == data["consumers"]  # every edge has contributed: nothing partial at the end
+
+    first = data["steps"][0]  # the root's step: seeds o, passes 0.5 to n
+    assert first["k"] == order.index(o) and first["caption"] == "step 1 of 10: o"
+    assert "∂o/∂n = 1 - tanh(n)² = 0.5000" in first["text"]
+    assert sorted(first["set"]) == sorted(
+        [[order.index(o), "1.0000", 0], [order.index(o) - 1, "0.5000", 1]]
+    )
+    assert texts.count(None) == 0 and replay(data, 0)[0].count(None) == len(order)
 
 
-def test_render_page_needs_a_frame():
-    with pytest.raises(ValueError, match="at least one frame"):
-        render_page([], "empty")
+def test_the_step_texts_are_the_narration():
+    stepper = Stepper(neuron())
+    data = page_data(stepper)
+    narrated = [str(step) for step in Stepper(neuron()).run()]
+    assert [s["text"] for s in data["steps"]] == narrated
+
+
+def test_partial_sums_are_counted_from_the_graph():
+    a = Value(2.0, label="a")
+    o = a * a + a
+    o.label = "o"
+    stepper = Stepper(o)
+    data = page_data(stepper)
+    names = data["names"]
+    ia = names.index("a")
+    assert data["consumers"][ia] == 3  # a*a uses a twice, + once
+    texts, got = replay(data, 1)  # o passed 1 to a: the first of a's three edges
+    assert (texts[ia], got[ia]) == ("1.0000", 1)
+    texts, got = replay(data, 2)  # a*a passed a = 2 along each of its two edges: 1 + 2 + 2
+    assert got[ia] == 3 == data["consumers"][ia]
+    assert texts[ia] == _fmt(2 * 2.0 + 1)  # ∂o/∂a = 2a + 1 = 5, final
+    assert data["consumers"][names.index("o")] == 0
+
+
+leaf_values = st.lists(st.floats(-2, 2, allow_nan=False), min_size=1, max_size=4)
+recipes = st.lists(
+    st.tuples(st.sampled_from(["add", "mul", "tanh"]), st.integers(0, 99), st.integers(0, 99)),
+    min_size=1,
+    max_size=15,
+)
+
+
+def build(leaves, recipe) -> Value:
+    nodes = [Value(x, label=f"x{i}") for i, x in enumerate(leaves)]
+    for op, i, j in recipe:
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        nodes.append(a + b if op == "add" else a * b if op == "mul" else a.tanh())
+    return nodes[-1]
+
+
+@settings(max_examples=80, deadline=None)
+@given(leaf_values, recipes)
+def test_partial_counts_match_the_drawing_and_end_when_the_node_is_visited(leaves, recipe):
+    root = build(leaves, recipe)
+    stepper = Stepper(root)
+    data = page_data(stepper)
+    # consumers = the edges out of each box in the drawing (`v<j> -> o<i>` lines of the DOT)
+    source = draw.draw_dot(root, names=stepper.names).source
+    edges = re.findall(r"^\s*v(\d+) -> o\d+", source, re.M)
+    assert data["consumers"] == [edges.count(str(j)) for j in range(len(data["names"]))]
+    for position, step in enumerate(data["steps"], start=1):
+        texts, got = replay(data, position)
+        k = step["k"]
+        assert got[k] == data["consumers"][k]  # visited: every consumer has contributed
+        assert all(0 <= g <= c for g, c in zip(got, data["consumers"]))
+    fresh = build(leaves, recipe)
+    fresh.backward()
+    assert replay(data, len(data["steps"]))[0] == [_fmt(v.grad) for v in topological_order(fresh)]
+
+
+def test_practice_asks_the_local_derivative_then_the_new_grad_with_hints():
+    stepper = Stepper(neuron())
+    data = page_data(stepper)
+    by_caption = {s["caption"].split(": ")[1]: s for s in data["steps"]}
+    mul = by_caption["mul₁"]  # mul₁ = x1 * w1, upstream 0.5
+    assert mul["prompt"].startswith("mul₁ = ") and "-6.0000" in mul["prompt"]
+    assert "∂o/∂mul₁ = 0.5000" in mul["prompt"]
+    local_x1, grad_x1, local_w1, grad_w1 = mul["ask"]
+    assert local_x1["ask"] == "∂mul₁/∂x1 = ?" and local_x1["want"] == -3.0
+    assert "-3.0000" in local_x1["hint"] and "w1" in local_x1["hint"]  # formula, numbers filled
+    assert grad_x1["want"] == pytest.approx(-1.5) and grad_x1["text"] == "-1.5000"
+    assert "0.0000 + 0.5000 × -3.0000" in grad_x1["hint"]
+    assert (local_w1["want"], grad_w1["want"]) == pytest.approx((2.0, 1.0))
+    tanh = by_caption["o"]["ask"][0]
+    assert tanh["want"] == pytest.approx(0.5) and "1 - tanh(n)²" in tanh["hint"]
+    assert "0.8814" in tanh["hint"]  # n's value filled into the formula
+    leaf = by_caption["x1"]
+    assert leaf["ask"] == []  # a leaf passes nothing on: nothing to ask
+
+
+def test_practice_skips_numbers_a_learner_cannot_type():
+    x = Value(3.0, label="x")
+    y = x * x
+    data = page_data(Stepper(y, grad=1e308))  # 1e308 · 3 overflows: x.grad is inf
+    json.dumps(data, allow_nan=False)  # the page's JSON has no NaN/inf
+    assert data["steps"][0]["ask"] == []
+    assert replay(data, 1)[0][0] == "inf"
+
+
+def test_progress_reports_each_stage():
+    calls = []
+    stepper = Stepper(neuron())
+    page_data(stepper, progress=lambda *a: calls.append(a))
+    assert calls == [("steps", i, 10) for i in range(1, 11)]
+
+
+# --------------------------------------------------------------------------------------------
+# The drawing, annotated (with each renderer's real SVG)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("renderer", RENDERERS or ["none"])
+def test_annotate_svg_marks_every_box_with_each_renderer(renderer):
+    if renderer == "none":
+        pytest.skip("no Graphviz renderer on PATH (dot or graphviz-pure)")
+    a = Value(2.0, label="a")
+    o = a * a + a
+    o.label = "o"
+    stepper = Stepper(o)
+    stepper.run()
+    order = topological_order(o)
+    source = draw.draw_dot(o, names=stepper.names, grad_known=order).source
+    svg = subprocess.run(
+        [shutil.which(renderer), "-Tsvg"], input=source.encode(), capture_output=True, check=True
+    ).stdout
+    names = [stepper.names[v] for v in order]
+    markup, grads = annotate_svg(svg, names)
+    assert grads == len(order) == 3
+    assert markup.startswith("<svg") and "<?xml" not in markup and "<!--" not in markup
+    for k in range(len(order)):
+        box = re.search(rf'<g id="n-v{k}" class="node">(.*?)</g>', markup, re.S).group(1)
+        assert f"<title>{names[k]}</title>" in box
+        grad = re.search(r'<text ([^>]*)class="grad"([^>]*)>([^<]*)</text>', box)
+        assert grad.group(3) == PLACEHOLDER
+        room = float(re.search(r'data-w="([\d.]+)"', grad.group(0)).group(1))
+        assert 40 < room < 120  # the cell holds "grad 7.0000"
+        assert 'class="badge"' in box
+    assert 'id="n-o1"' in markup and 'id="n-o2"' in markup
+    edges = re.findall(r'<g id="edge\d+" class="edge" data-k="(\d+)"', markup)
+    assert sorted(edges) == ["1", "1", "1", "2", "2", "2"]  # a->o1 twice, o1->v1; v1, a, o2 -> v2
+    assert "v0&#45;&gt;" not in markup and "->" not in markup  # the raw tooltips are gone
+
+
+def test_annotate_svg_refuses_a_drawing_of_another_graph():
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><g class="node"><title>v0</title></g></svg>'
+    with pytest.raises(ValueError, match=r"missing"):
+        annotate_svg(svg, ["a", "b"])
+    with pytest.raises(ValueError, match="no Value 5"):
+        annotate_svg(svg.replace("v0", "v5"), ["a"])
+    with pytest.raises(ValueError, match="not SVG"):
+        annotate_svg(b"Error: syntax error", ["a"])
 
 
 def test_inline_svg_strips_the_xml_prologue_and_comments():
@@ -88,49 +260,58 @@ def test_inline_svg_strips_the_xml_prologue_and_comments():
         b'<!-- Generated by graphviz -->\n<svg width="8pt"><!-- g --><g/></svg>\n'
     )
     assert inline_svg(raw) == '<svg width="8pt"><g/></svg>'
-    with pytest.raises(ValueError, match="not SVG"):
-        inline_svg(b"Error: syntax error")
+
+
+# --------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------
 
 
 @needs_renderer
-def test_save_html_writes_one_frame_per_step_and_restores_the_stepper(tmp_path):
+def test_the_page_holds_one_drawing_and_needs_nothing_from_outside(tmp_path):
     o = neuron()
     stepper = Stepper(o)
     stepper.jump(3)
-    path = stepper.save_html(tmp_path / "player")
+    path = stepper.save_html(tmp_path / "player", title='o = tanh(x) </script><b>"')
     assert path == tmp_path / "player" / "index.html"
-    assert stepper.position == 3  # back where it was
+    assert stepper.position == 3
     page = path.read_text(encoding="utf-8")
-    assert page.count('class="frame"') == stepper.total + 1  # the forward pass first
-    assert page.count("<svg") == stepper.total + 1
-    assert "&lt;?xml" not in page and "<?xml" not in page
-    assert "forward pass (inputs first):" in page
-    assert "∂o/∂n = 1 - tanh(n)² = 0.5000" in page
+    assert page.count("<svg") == 1 and page.count("</svg>") == 1
+    assert page.count(PLACEHOLDER) >= 10  # every box starts as "grad ?"
+    assert page.count("</script>") == 2  # the data and the code; the title cannot close one
+    assert "o = tanh(x) &lt;/script&gt;&lt;b&gt;&quot;" in page
+    data = page_json(page)
+    assert len(data["steps"]) == 10 and data["tolerance"] == {"rel": 1e-3, "abs": 1e-6}
+    for outside in ("<script src", "<link", "@import", "url(", "@font-face", "https://"):
+        assert outside not in page, outside
+    assert re.findall(r"http://[^\"']*", page) == ["http://www.w3.org/2000/svg"]  # a name only
     assert sorted(p.name for p in path.parent.iterdir()) == ["index.html"]  # no temp files
-    assert "<title>backward pass of o</title>" in page
 
 
 @needs_renderer
-def test_save_html_writes_nothing_when_a_frame_fails(tmp_path, monkeypatch):
-    o = neuron()
-    stepper = Stepper(o)
-    calls = []
-    real_draw = Stepper.draw
-
-    def failing_draw(self, **options):
-        calls.append(1)
-        if len(calls) == 4:
-            raise draw.RenderError("renderer crashed on frame 4")
-        return real_draw(self, **options)
-
-    monkeypatch.setattr(Stepper, "draw", failing_draw)
-    with pytest.raises(draw.RenderError, match="frame 4"):
-        stepper.save_html(tmp_path / "out")
-    assert not (tmp_path / "out" / "index.html").exists()
-    assert stepper.position == 0 and o.grad == 0.0
+def test_a_300_value_chain_makes_a_small_page(tmp_path):
+    stepper = Stepper(tanh_chain(100))
+    assert stepper.total == 301
+    path = stepper.save_html(tmp_path / "chain.html")
+    size = path.stat().st_size
+    assert size < 2_000_000, size  # the page with one SVG per step was 139 MB
+    data = page_json(path.read_text(encoding="utf-8"))
+    assert sum(len(s["set"]) for s in data["steps"]) == 1 + 300  # the root, then one per edge
 
 
-def test_save_html_refuses_a_file_where_the_folder_goes(tmp_path):
+@needs_renderer
+def test_an_html_path_is_the_page_and_any_other_path_a_folder(tmp_path):
+    stepper = Stepper(neuron())
+    page = write_player(stepper, tmp_path / "deep" / "neuron.HTML")
+    assert page == tmp_path / "deep" / "neuron.HTML" and page.is_file()
+    folder = write_player(stepper, tmp_path / "neuron")
+    assert folder == tmp_path / "neuron" / "index.html"
+    (tmp_path / "taken.html").mkdir()
+    with pytest.raises(IsADirectoryError, match="taken.html"):
+        write_player(stepper, tmp_path / "taken.html")
+
+
+def test_a_file_where_the_folder_goes_is_refused(tmp_path):
     target = tmp_path / "taken"
     target.write_text("keep me")
     with pytest.raises(NotADirectoryError, match="taken"):
@@ -138,138 +319,93 @@ def test_save_html_refuses_a_file_where_the_folder_goes(tmp_path):
     assert target.read_text() == "keep me"
 
 
-# --------------------------------------------------------------------------------------------
-# The page in a real browser
-# --------------------------------------------------------------------------------------------
+def test_graphs_over_the_limit_are_refused_before_any_work(tmp_path):
+    o = tanh_chain(4)  # 13 values
+    stepper = Stepper(o)
+    with pytest.raises(PlayerTooLargeError, match=r"13 values.*max_nodes=5.*max_nodes=13"):
+        write_player(stepper, tmp_path / "big.html", max_nodes=5)
+    assert not (tmp_path / "big.html").exists() and stepper.position == 0
+    assert o.grad == 0.0  # not even stepped
+    with pytest.raises(ValueError, match="positive int"):
+        player_html(stepper, max_nodes=0)
+    assert DEFAULT_MAX_NODES == 1000
+    assert issubclass(PlayerTooLargeError, ValueError)
 
 
-def _find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium; installed with apt-get if missing and possible, else the test skips."""
-    found = _find_chromium()
-    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        try:
-            subprocess.run(
-                ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-                env=env,
-                capture_output=True,
-                timeout=900,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        found = _find_chromium()
-    if found is None:
-        pytest.skip("chromium is not installed and could not be installed")
-    return found
-
-
-class _Visible(HTMLParser):
-    """Collect the text of the frame and the note that are not hidden, and the buttons' state."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[tuple[str, str | None]] = []  # (tag, what it belongs to)
-        self.text = {"frame": [], "note": []}
-        self.visible = {"frame": [], "note": []}
-        self.disabled: dict[str, bool] = {}
-        self.body_step: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        owner = self.stack[-1][1] if self.stack else None
-        cls = attrs.get("class", "")
-        if cls in ("frame", "note"):
-            owner = f"{cls}:{attrs['data-frame']}"
-            if "hidden" not in attrs:
-                self.visible[cls].append(int(attrs["data-frame"]))
-        if tag == "button":
-            self.disabled[attrs.get("id", "")] = "disabled" in attrs
-        if tag == "body":
-            self.body_step = attrs.get("data-step")
-        if tag not in ("br", "input", "meta", "img", "link", "hr"):  # void: no end tag
-            self.stack.append((tag, owner))
-
-    def handle_endtag(self, tag):
-        while self.stack:
-            if self.stack.pop()[0] == tag:
-                break
-
-    def handle_data(self, data):
-        owner = self.stack[-1][1] if self.stack else None
-        if owner:
-            kind, index = owner.split(":")
-            if int(index) in self.visible[kind]:
-                self.text[kind].append(data)
-
-
-def run_page(chromium: str, page: Path, fragment: str, tmp_path: Path) -> _Visible:
-    profile = tmp_path / f"profile-{abs(hash(fragment))}"
-    profile.mkdir()
-    result = subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            "--dump-dom",
-            f"{page.as_uri()}#{fragment}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    parser = _Visible()
-    parser.feed(result.stdout)
-    assert parser.body_step is not None, result.stdout[:500]
-    return parser
+def test_options_the_player_sets_itself_are_refused():
+    for option in ("highlight", "grad_known", "show_grad"):
+        with pytest.raises(TypeError, match=option):
+            player_html(Stepper(neuron()), **{option: None})
 
 
 @needs_renderer
-def test_the_player_steps_to_the_end_in_a_headless_browser(chromium, tmp_path):
+def test_a_label_cannot_break_out_of_the_page():
+    a = Value(2.0, label="</script><script>alert(1)</script>")
+    o = (a * a).tanh()
+    page = player_html(Stepper(o), title="<script>alert(2)</script>")
+    assert page.count("<script") == 2  # the data and the code, nothing else
+    assert "<script>alert" not in page
+    data = page_json(page)  # the JSON still reads back to the real label
+    assert data["names"][0] == "</script><script>alert(1)</script>"
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in page  # the SVG's tooltip, as text
+
+
+@needs_renderer
+def test_the_old_collect_frames_still_works_with_a_warning():
+    from engine.step.player import collect_frames
+
+    stepper = Stepper(neuron())
+    with pytest.warns(DeprecationWarning, match="once per step"):
+        frames = collect_frames(stepper)
+    assert len(frames) == 11 and frames[0].caption == "forward pass"
+    assert all(f.svg.startswith("<svg") for f in frames) and stepper.position == 0
+
+
+@needs_renderer
+def test_nothing_is_written_when_the_layout_fails(tmp_path, monkeypatch):
     o = neuron()
     stepper = Stepper(o)
-    page = stepper.save_html(tmp_path / "neuron", title="o = tanh(x1*w1 + x2*w2 + b)")
-    last = stepper.total
+    stepper.jump(2)
 
-    opened = run_page(chromium, page, "", tmp_path)
-    assert opened.body_step == "0" and opened.visible == {"frame": [0], "note": [0]}
-    assert opened.disabled == {"prev": True, "next": False}
-    assert "forward pass (inputs first):" in "".join(opened.text["note"])
-    assert UNKNOWN.search("".join(opened.text["frame"]))
+    def failing(*args, **kwargs):
+        raise draw.RenderError("renderer crashed")
 
-    end = run_page(chromium, page, f"play=next*{last + 3}", tmp_path)  # extra clicks stay put
-    assert end.body_step == str(last) and end.visible == {"frame": [last], "note": [last]}
-    assert end.disabled == {"prev": False, "next": True}
-    narration = "".join(end.text["note"])
-    assert f"step {last} of {last}: x1" in narration
-    assert "x1 = 2.0000 is an input (a leaf)" in narration
-    assert "∂o/∂x1 = -1.5000" in narration
-    frame = re.sub(r"\s+", " ", "".join(end.text["frame"]))
-    assert not UNKNOWN.search(frame)
-    for grad in ("grad -1.5000", "grad 1.0000", "grad 0.5000", "grad 0.0000"):
-        assert grad in frame, grad
+    monkeypatch.setattr(draw, "draw_dot", failing)
+    with pytest.raises(draw.RenderError, match="crashed"):
+        stepper.save_html(tmp_path / "out")
+    assert not (tmp_path / "out" / "index.html").exists()
+    assert stepper.position == 2
 
-    # The keys, the Prev button and the slider go through their handlers too.
-    moved = run_page(
-        chromium,
-        page,
-        "play=next*4,prev,key:ArrowLeft,key:ArrowRight,"
-        "key:ArrowRight,slide:7,key:End,key:ArrowLeft",
-        tmp_path,
-    )
-    assert moved.body_step == str(last - 1)
-    assert f"step {last - 1} of {last}: w1" in "".join(moved.text["note"])
-    first_step = run_page(chromium, page, "play=next", tmp_path)
-    note = "".join(first_step.text["note"])
-    assert "∂o/∂n = 1 - tanh(n)² = 0.5000" in note and first_step.body_step == "1"
-    assert UNKNOWN.search("".join(first_step.text["frame"]))  # the inputs are not computed yet
+
+@needs_renderer
+def test_options_reach_draw_dot(tmp_path):
+    lr = player_html(Stepper(neuron()))
+    tb = player_html(Stepper(neuron()), rankdir="TB")
+    size = re.compile(r'<svg[^>]* width="([\d.]+)pt" height="([\d.]+)pt"')
+    (w1, h1), (w2, h2) = (tuple(map(float, size.search(p).groups())) for p in (lr, tb))
+    assert w1 > h1 and w2 < w1  # left-to-right is wide; top-to-bottom narrower
+
+
+def test_the_old_frames_page_still_renders_with_a_warning():
+    frames = [
+        Frame("forward <pass>", "a < b & </pre><script>alert(1)</script>", "g: 1", "<svg/>"),
+        Frame("step 1", "second", "g: 2", "<svg><text>y</text></svg>"),
+    ]
+    with pytest.warns(DeprecationWarning, match="quadratically"):
+        page = render_page(frames, 'title "<b>"')
+    assert "<script>alert(1)</script>" not in page and "title &quot;&lt;b&gt;&quot;" in page
+    data = page_json(page)
+    assert data["frames"] == ["<svg/>", "<svg><text>y</text></svg>"]
+    assert data["steps"][0]["text"] == "second" and 'max="1"' in page
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="at least one frame"):
+            render_page([], "empty")
+
+
+def test_the_assets_ship_with_the_package():
+    root = Path(__file__).resolve().parents[3]
+    pyproject = (root / "pyproject.toml").read_text()
+    assert '"engine.step" = ["*.js", "*.css"]' in pyproject
+    for name in ("player.js", "player.css"):
+        assert (root / "engine" / "step" / name).is_file()

@@ -1,0 +1,157 @@
+"""The player's HTML: one template, the CSS and JavaScript from package files, the data as JSON.
+
+`render_page(data, title, svg=...)` assembles the page `engine.step.player` describes. The CSS
+(``player.css``) and JavaScript (``player.js``) are package data read once and inlined, so the
+page needs no server, no network and no external file.
+
+`Frame` and a list of frames are the old player's input (one full SVG per step). They still work
+(with a DeprecationWarning): the page then swaps whole drawings, which grows quadratically with
+the graph; `engine.step.player.player_html` is the linear page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import warnings
+from functools import cache
+from importlib import resources
+from typing import Any, Sequence
+
+__all__ = ["render_page", "Frame"]
+
+
+class Frame:
+    """One frame of the old per-step player: a caption, the narration, the gradients, the SVG."""
+
+    __slots__ = ("caption", "narration", "gradients", "svg")
+
+    def __init__(self, caption: str, narration: str, gradients: str, svg: str) -> None:
+        self.caption = caption
+        self.narration = narration
+        self.gradients = gradients
+        self.svg = svg
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("engine.step").joinpath(name).read_text(encoding="utf-8")
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON that can sit inside ``<script type="application/json">``: no ``<``, ``>``, ``&``."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def _from_frames(frames: Sequence[Frame]) -> tuple[dict[str, Any], str]:
+    warnings.warn(
+        "render_page(frames) writes one drawing per step (it grows quadratically); use "
+        "engine.step.player.player_html(stepper) or Stepper.save_html",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if not frames:
+        raise ValueError("a player needs at least one frame")
+    steps = [
+        {"caption": f.caption, "text": f.narration, "grads": f.gradients, "set": [], "ask": []}
+        for f in frames[1:]
+    ]
+    data = {
+        "names": [],
+        "consumers": [],
+        "steps": steps,
+        "forward": frames[0].narration,
+        "forwardCaption": frames[0].caption,
+        "forwardGrads": frames[0].gradients,
+        "frames": [f.svg for f in frames],
+        "tolerance": {"rel": 1e-3, "abs": 1e-6},
+    }
+    return data, frames[0].svg
+
+
+_HELP = """<p class="help">← → (or the buttons) move one step, Home/End jump to the ends, the
+slider scrubs. Zoom with + − 0 (fit), the mouse wheel or the buttons; drag to pan. Step 0 is the
+forward pass; each step applies <i>x</i>.grad += upstream · ∂node/∂<i>x</i> to one node's inputs.
+The red node is the one being visited; <code>grad ?</code>: not reached yet; orange with a
+<span class="badge-key">partial k/n</span> badge: a partial sum, only k of the n edges out of that
+node have passed their share back. Practice answers: a number or a fraction (-3, 0.5, 1/2, 2e-3),
+accepted within relative 1e-3 or absolute 1e-6.</p>"""
+
+
+def render_page(
+    data: dict[str, Any] | Sequence[Frame], title: str, *, svg: str | None = None
+) -> str:
+    """The whole player as one HTML string (every piece of text escaped).
+
+    `data` is what `engine.step.player` computes (the per-step changes) and `svg` the annotated
+    drawing; a list of `Frame` is the deprecated per-frame form.
+    """
+    if not isinstance(data, dict):
+        data, svg = _from_frames(list(data))
+    if svg is None:
+        raise ValueError("render_page needs the drawing (svg=...)")
+    esc = html.escape
+    last = len(data["steps"])
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title>
+<style>{_asset("player.css")}</style>
+</head>
+<body data-step="0">
+<header><h1>{esc(title)}</h1><span class="tagline">chainrule: the chain rule, one node at a
+time</span></header>
+<main>
+<section id="graph-panel" aria-label="the computation graph">
+<div class="toolbar">
+<button id="zoom-out" type="button" title="zoom out (−)">−</button>
+<button id="zoom-in" type="button" title="zoom in (+)">+</button>
+<button id="zoom-fit" type="button" title="fit the graph to the panel (0)">fit</button>
+<button id="zoom-one" type="button" title="actual size">1:1</button>
+<span id="zoom-level">100%</span>
+<span class="hint">wheel: zoom · drag: pan</span>
+</div>
+<div id="viewport"><div id="canvas">{svg}</div></div>
+</section>
+<aside id="side">
+<div class="controls">
+<button id="prev" type="button" title="previous step (←)">◀ Prev</button>
+<input id="slider" type="range" min="0" max="{last}" value="0" step="1" aria-label="step">
+<button id="next" type="button" title="next step (→)">Next ▶</button>
+<span id="counter">forward</span>
+</div>
+<label class="practice"><input id="practice" type="checkbox"> practice: work out each step
+before it is shown</label>
+<section id="note">
+<h2 id="caption">forward pass</h2>
+<pre id="narration"></pre>
+<form id="quiz" hidden autocomplete="off">
+<p id="prompt"></p>
+<label for="answer" id="question"></label>
+<div class="answer-row"><input id="answer" type="text" inputmode="decimal"
+spellcheck="false" aria-describedby="feedback"><button id="check" type="submit">Check</button>
+</div>
+</form>
+<div id="feedback" aria-live="polite"></div>
+<p id="score" hidden></p>
+</section>
+<details id="grads-box" open><summary>gradients so far</summary><pre id="grads"></pre></details>
+{_HELP}
+</aside>
+</main>
+<script type="application/json" id="player-data">{_json_for_script(data)}</script>
+<script>{_asset("player.js")}</script>
+</body>
+</html>
+"""

@@ -1,0 +1,385 @@
+"""The HTML step player in a real browser: headless Chromium loads the page from file://, replays
+clicks, keys, slider moves, zooms and practice answers through the page's own handlers (its
+``#play=`` fragment), and the test reads the resulting DOM (``--dump-dom``).
+
+These tests never install anything: without chromium, chromium-browser or google-chrome on PATH
+they skip (``.ci/run`` installs chromium; on Debian/Ubuntu ``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from engine import Value
+from engine.graph import topological_order
+from engine.step import Stepper
+from engine.step.player import page_data
+from engine.value import _fmt
+
+draw = pytest.importorskip("engine.draw")
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-first-run",
+    "--mute-audio",
+]
+SCREEN = (1280, 720)
+pytestmark = pytest.mark.skipif(
+    not any(shutil.which(r) for r in ("dot", "graphviz-pure")),
+    reason="no Graphviz renderer on PATH (dot or graphviz-pure) to draw the page's graph",
+)
+
+
+def find_browser(path: str | None = None) -> str | None:
+    """The first of `BROWSERS` on PATH (or on `path`), else None; never installs anything."""
+    for name in BROWSERS:
+        found = shutil.which(name, path=path)
+        if found:
+            return found
+    return None
+
+
+def test_no_browser_on_path_means_none_found(tmp_path):
+    assert find_browser(str(tmp_path)) is None  # -> the browser tests skip, saying why
+    fake = tmp_path / "chromium-browser"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert find_browser(str(tmp_path)) == str(fake)
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    found = find_browser()
+    if found:
+        return found
+    pytest.skip(
+        "no headless browser: none of chromium, chromium-browser, google-chrome is on PATH "
+        "(.ci/run installs chromium; on Debian/Ubuntu: apt-get install chromium)"
+    )
+
+
+@pytest.fixture(scope="module")
+def window(browser, tmp_path_factory) -> tuple[int, int]:
+    """The --window-size that gives a 1280x720 page (headless Chromium keeps some of the window
+    for its own frame, so the page gets less than the window size)."""
+    folder = tmp_path_factory.mktemp("probe")
+    probe = folder / "probe.html"
+    probe.write_text(
+        "<!DOCTYPE html><body><script>document.body.setAttribute('data-size', "
+        "innerWidth + 'x' + innerHeight)</script></body>"
+    )
+    dom = load(browser, probe, "", folder, SCREEN)
+    width, height = map(int, dom.body["data-size"].split("x"))
+    return SCREEN[0] + SCREEN[0] - width, SCREEN[1] + SCREEN[1] - height
+
+
+class Dom(HTMLParser):
+    """Elements by id, elements by (nearest ancestor id, first class), and their text."""
+
+    VOID = {"br", "input", "meta", "img", "link", "hr", "area", "base", "col", "source", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[dict] = []
+        self.by_id: dict[str, dict] = {}
+        self.by_class: dict[tuple[str, str], dict] = {}
+        self.body: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: v or "" for k, v in attrs}
+        owner = next((e["attrs"]["id"] for e in reversed(self.stack) if "id" in e["attrs"]), "")
+        element = {"tag": tag, "attrs": attrs, "text": []}
+        if tag == "body":
+            self.body = attrs
+        if "id" in attrs:
+            self.by_id[attrs["id"]] = element
+        if attrs.get("class") and owner:
+            self.by_class.setdefault((owner, attrs["class"].split()[0]), element)
+        if tag not in self.VOID:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in self.VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()["tag"] == tag:
+                break
+
+    def handle_data(self, data):
+        for element in self.stack:
+            element["text"].append(data)
+
+    def text(self, id_: str) -> str:
+        return "".join(self.by_id[id_]["text"])
+
+    def attrs(self, id_: str) -> dict[str, str]:
+        return self.by_id[id_]["attrs"]
+
+    def grad(self, k: int) -> tuple[str, str, str]:
+        """Box k's grad text, its classes, and its badge's text."""
+        grad = self.by_class[(f"n-v{k}", "grad")]
+        badge = self.by_class[(f"n-v{k}", "badge")]
+        return "".join(grad["text"]), grad["attrs"]["class"], "".join(badge["text"])
+
+    def measures(self) -> list[dict]:
+        return json.loads(self.body.get("data-measure", "[]"))
+
+
+def load(browser: str, page: Path, fragment: str, tmp_path: Path, size=SCREEN) -> Dom:
+    profile = tmp_path / f"profile-{abs(hash((fragment, str(page))))}"
+    profile.mkdir(exist_ok=True)
+    url = page.as_uri() + (f"#{fragment}" if fragment else "")
+    result = subprocess.run(
+        [
+            browser,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--window-size={size[0]},{size[1]}",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = Dom()
+    dom.feed(result.stdout)
+    assert dom.body, result.stdout[:500]
+    return dom
+
+
+def neuron():
+    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+    x2, w2 = Value(0.0, label="x2"), Value(1.0, label="w2")
+    b = Value(6.881373587019543, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+@pytest.fixture(scope="module")
+def neuron_page(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("neuron")
+    return Stepper(neuron()).save_html(folder / "neuron.html", title="o = tanh(x1*w1 + x2*w2 + b)")
+
+
+# --------------------------------------------------------------------------------------------
+# Stepping
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_page_steps_to_the_end_and_back(browser, window, neuron_page, tmp_path):
+    steps = Stepper(neuron()).run()
+    last = len(steps)
+    fresh = neuron()
+    fresh.backward()
+    final = [f"grad {_fmt(v.grad)}" for v in topological_order(fresh)]
+
+    opened = load(browser, neuron_page, "", tmp_path, window)
+    assert opened.body["data-step"] == "0"
+    assert "disabled" in opened.attrs("prev") and "disabled" not in opened.attrs("next")
+    assert opened.text("narration").startswith("forward pass (inputs first):")
+    assert {opened.grad(k)[0] for k in range(last)} == {"grad ?"}
+    assert opened.text("grads") == "none yet"
+
+    end = load(browser, neuron_page, f"play=next*{last + 3}", tmp_path, window)  # extra clicks
+    assert end.body["data-step"] == str(last)
+    assert "disabled" in end.attrs("next") and "disabled" not in end.attrs("prev")
+    assert end.text("caption") == f"step {last} of {last}: x1"
+    assert end.text("narration") == str(steps[-1])
+    assert [end.grad(k)[0] for k in range(last)] == final
+    assert all(end.grad(k)[1] == "grad" and end.grad(k)[2] == "" for k in range(last))
+    assert "active" in end.attrs("n-v0")["class"]  # x1, the last node visited, is highlighted
+    assert "active" not in end.attrs("n-v9")["class"]
+
+    moved = load(
+        browser,
+        neuron_page,
+        "play=next*4,prev,key:ArrowLeft,key:ArrowRight,key:ArrowRight,slide:7,key:End,"
+        "key:ArrowLeft",
+        tmp_path,
+        window,
+    )
+    assert moved.body["data-step"] == str(last - 1)
+    assert moved.text("narration") == str(steps[-2])
+    jumped = load(browser, neuron_page, "5", tmp_path, window)
+    assert jumped.body["data-step"] == "5" and jumped.text("narration") == str(steps[4])
+
+
+def test_a_partial_sum_is_marked_until_its_last_edge_contributes(browser, window, tmp_path):
+    a = Value(2.0, label="a")
+    o = a * a + a
+    o.label = "o"
+    page = Stepper(o).save_html(tmp_path / "aa.html")
+    ia = 0  # a is the first Value
+    midway = load(browser, page, "play=next", tmp_path, window)  # o passed 1 to a: 1 of 3 edges
+    assert midway.grad(ia) == ("grad 1.0000", "grad partial", "partial 1/3")
+    assert "a 1.0000  (partial: 1 of 3 edges)" in midway.text("grads")
+    done = load(browser, page, "play=next*2", tmp_path, window)  # a*a added 2 + 2: final 5
+    assert done.grad(ia) == ("grad 5.0000", "grad", "")
+    assert "a 5.0000" in done.text("grads") and "partial" not in done.text("grads")
+    back = load(browser, page, "play=next*2,prev", tmp_path, window)  # undo: partial again
+    assert back.grad(ia)[2] == "partial 1/3"
+
+
+# --------------------------------------------------------------------------------------------
+# One layout, zoom, and a 1280x720 screen
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_one_graph_size_for_every_step_and_the_narration_on_screen(
+    browser, window, tmp_path, rankdir
+):
+    page = Stepper(neuron()).save_html(tmp_path / f"{rankdir}.html", rankdir=rankdir)
+    dom = load(
+        browser,
+        page,
+        "play=measure,next,measure,next*3,measure,slide:7,measure,key:End,measure,"
+        "zoom:in,measure,zoom:fit,measure",
+        tmp_path,
+        window,
+    )
+    seen = dom.measures()
+    assert [m["step"] for m in seen] == [0, 1, 4, 7, 10, 10, 10]
+    stepping = seen[:5]
+    sizes = [(m["graph"][2] - m["graph"][0], m["graph"][3] - m["graph"][1]) for m in stepping]
+    for size in sizes:  # the graph never changes size from step to step (to float rounding
+        assert size == pytest.approx(sizes[0], abs=0.01), sizes  # of the panned position)
+    assert len({tuple(m["natural"]) for m in seen}) == 1
+    for m in seen:
+        assert m["window"] == list(SCREEN)
+        left, top, right, bottom = m["note"]
+        assert 0 <= left < right <= SCREEN[0] and 0 <= top < bottom <= SCREEN[1], m["note"]
+        assert bottom - top >= 120 and right - left >= 280  # room to read, not a sliver
+        assert m["noteOnTop"]  # nothing covers the narration
+        g_left, g_top, g_right, g_bottom = m["graph"]
+        assert g_left < SCREEN[0] and g_top < SCREEN[1] and g_right > 0 and g_bottom > 0
+    zoomed, fitted = seen[5], seen[6]
+    assert zoomed["scale"] == pytest.approx(stepping[-1]["scale"] * 1.25)
+    (width, height), panel = fitted["natural"], fitted["panel"]
+    fit = min(2, (panel[2] - panel[0]) / width, (panel[3] - panel[1]) / height)
+    assert fitted["scale"] == pytest.approx(fit, rel=1e-3)  # "fit": the whole graph in the panel
+    inside = [a - b for a, b in zip(fitted["graph"], panel)]
+    assert inside[0] >= -0.5 and inside[1] >= -0.5 and inside[2] <= 0.5 and inside[3] <= 0.5
+
+
+def test_the_wheel_zooms_about_the_pointer_and_dragging_pans(
+    browser, window, neuron_page, tmp_path
+):
+    dom = load(
+        browser,
+        neuron_page,
+        "play=measure,wheel:-200,measure,drag:40:-30,measure,key:-,measure,next*3,measure",
+        tmp_path,
+        window,
+    )
+    start, wheeled, dragged, key, stepped = dom.measures()
+    assert wheeled["scale"] > start["scale"] * 1.2  # wheel up: zoom in
+    centre = [
+        (start["panel"][0] + start["panel"][2]) / 2,
+        (start["panel"][1] + start["panel"][3]) / 2,
+    ]
+    for axis in (0, 1):  # the point under the pointer stays put
+        before = (centre[axis] - start["graph"][axis]) / start["scale"]
+        after = (centre[axis] - wheeled["graph"][axis]) / wheeled["scale"]
+        assert after == pytest.approx(before, abs=0.5)
+    assert dragged["scale"] == wheeled["scale"]
+    assert dragged["graph"][0] - wheeled["graph"][0] == pytest.approx(40, abs=0.5)
+    assert dragged["graph"][1] - wheeled["graph"][1] == pytest.approx(-30, abs=0.5)
+    assert key["scale"] == pytest.approx(dragged["scale"] * 0.8)  # the "-" key
+    assert stepped["scale"] == key["scale"]  # stepping keeps the zoom
+
+
+# --------------------------------------------------------------------------------------------
+# Practice
+# --------------------------------------------------------------------------------------------
+
+
+def test_practice_a_wrong_answer_gets_a_hint_and_bad_input_a_message(
+    browser, window, neuron_page, tmp_path
+):
+    dom = load(
+        browser, neuron_page, "play=practice:on,next,answer:0.4,answer:abc", tmp_path, window
+    )
+    assert dom.body["data-step"] == "0" and dom.body["data-quiz"] == "1"  # not revealed yet
+    assert "hidden" not in dom.attrs("quiz")
+    assert dom.text("narration") == ""
+    assert dom.text("question") == "(1 of 2) ∂o/∂n = ?"
+    feedback = dom.text("feedback")
+    assert "✗ 0.4 is not the local derivative ∂o/∂n" in feedback
+    assert "Hint: the op table says ∂o/∂n = 1 - tanh(n)²" in feedback
+    assert "1 - tanh(0.8814)²" in feedback  # the formula with the numbers filled in
+    assert "could not read “abc”" in feedback
+    assert {dom.grad(k)[0] for k in range(10)} == {"grad ?"}  # the graph gives nothing away
+    assert "active" in dom.attrs("n-v9")["class"]  # but shows which node is asked about
+
+
+def test_practice_a_second_miss_shows_the_step(browser, window, neuron_page, tmp_path):
+    first = Stepper(neuron()).run()[0]
+    dom = load(
+        browser, neuron_page, "play=practice:on,next,answer:0.4,answer:2/3", tmp_path, window
+    )
+    assert dom.body["data-step"] == "1" and "data-quiz" not in dom.body
+    assert "hidden" in dom.attrs("quiz")
+    assert dom.text("narration") == str(first)
+    assert "the local derivative ∂o/∂n = 0.5000. Here is the step." in dom.text("feedback")
+    score = dom.attrs("score")
+    assert (score["data-asked"], score["data-shown"], score["data-first"]) == ("1", "1", "0")
+    assert dom.grad(9)[0] == "grad 1.0000"
+
+
+def test_practice_through_every_step_scores_at_the_end(browser, window, neuron_page, tmp_path):
+    data = page_data(Stepper(neuron()))
+    actions = ["practice:on"]
+    asked = 0
+    for i, step in enumerate(data["steps"]):
+        actions.append("next")
+        for j, question in enumerate(step["ask"]):
+            want = question["want"]
+            if i == 0 and j == 0:
+                actions += ["answer:1", "answer:1/2"]  # wrong, then right as a fraction
+            elif want == 0:
+                actions.append("answer:0")
+            else:
+                actions.append(f"answer:{want:.5g}")  # rounded: inside the 1e-3 tolerance
+            asked += 1
+    dom = load(browser, neuron_page, "play=" + ",".join(actions), tmp_path, window)
+    assert dom.body["data-step"] == "10"
+    score = dom.attrs("score")
+    assert "hidden" not in score and score["data-final"] == "yes"
+    assert (score["data-asked"], score["data-first"], score["data-second"]) == (
+        str(asked),
+        str(asked - 1),
+        "1",
+    )
+    assert dom.text("score").startswith(f"Final score: {asked - 1} of {asked} right first time")
+    fresh = neuron()
+    fresh.backward()
+    assert [dom.grad(k)[0] for k in range(10)] == [
+        f"grad {_fmt(v.grad)}" for v in topological_order(fresh)
+    ]
+
+
+def test_practice_off_steps_without_questions(browser, window, neuron_page, tmp_path):
+    dom = load(browser, neuron_page, "play=practice:on,next,practice:off,next", tmp_path, window)
+    assert dom.body["data-step"] == "2" and "hidden" in dom.attrs("score")
+    assert "hidden" in dom.attrs("quiz")
