@@ -207,10 +207,13 @@ class Module:
         }
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write a JSON checkpoint to `path`, atomically (a temp file, then `os.replace`).
+        """Write a JSON checkpoint to `path` with `engine.files.write_atomic`.
 
-        Floats are written with `repr`, so `load` gets back exactly the same numbers. A model
-        with a nan or infinite parameter cannot be saved (ValueError naming the parameter).
+        Atomic (a temp file, fsynced, then `os.replace`); a symbolic link stays a link and its
+        target gets the checkpoint; an existing file keeps its permission bits (a 0600 file stays
+        private); a folder, FIFO or device is refused (`FileWriteError`, an OSError). Floats are
+        written with `repr`, so `load` gets back exactly the same numbers. A model with a nan or
+        infinite parameter cannot be saved (ValueError naming the parameter).
         """
         for name, p in self.named_parameters():
             if not math.isfinite(p.data):
