@@ -2,8 +2,11 @@
 
 A checkpoint is JSON (never pickle), written atomically, and carries a format name, a version,
 the module's class, its architecture (``config``) and every parameter by dotted name. Loading
-validates the whole file before anything is assigned: a corrupt or mismatched file raises
-`CheckpointError` and leaves the model as it was.
+validates the whole file before anything is assigned: a corrupt, mismatched or oversized file
+raises `CheckpointError` and leaves the model as it was. Sizes are checked against limits before
+anything big is read or built: ``max_parameters`` (default `DEFAULT_MAX_PARAMETERS`) bounds the
+numbers an architecture may ask for, ``max_bytes`` (default `default_max_bytes`) the file size.
+Loading takes time linear in the file's size.
 """
 
 from __future__ import annotations
@@ -13,24 +16,99 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["CheckpointError", "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION"]
+from engine.files import FileTooLargeError, read_bytes
+
+__all__ = [
+    "CheckpointError",
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "DEFAULT_MAX_PARAMETERS",
+    "default_max_bytes",
+]
 
 CHECKPOINT_FORMAT = "chainrule-checkpoint"
 CHECKPOINT_VERSION = 1
+
+DEFAULT_MAX_PARAMETERS = 1_000_000
+"""The most numbers (parameters, and fixed weights such as RandomProjection's) a checkpoint may
+ask a loader to build, unless ``max_parameters=`` raises it. A million scalar Values already take
+hundreds of MB; a corrupt or hostile file cannot make ``load`` allocate 36 GB."""
+
+_BYTES_PER_PARAMETER = 128  # a saved parameter takes about 60 bytes: name, value, punctuation
+_MAX_NESTING = 32  # a checkpoint nests 3 levels deep (parameters, config, nouts)
+_MAX_INT_DIGITS = 1000  # JSON integers longer than this are refused before Python converts them
 
 
 class CheckpointError(ValueError):
     """A checkpoint file or state dict that cannot be loaded (corrupt, or for another model)."""
 
 
+def default_max_bytes(max_parameters: int) -> int:
+    """The largest checkpoint file read by default: 1 MiB + 128 bytes per allowed parameter."""
+    return (1 << 20) + _BYTES_PER_PARAMETER * max_parameters
+
+
+def _check_limit(value: object, name: str) -> int:
+    if type(value) is bool or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """`value` for a message: a short repr, never huge, never failing."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    if isinstance(value, (dict, list, tuple)):
+        text = _short_container(value)
+        if text is not None:
+            return text
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit]
+    try:
+        text = repr(value)
+    except Exception:  # a user's object whose repr fails: its type will do
+        return f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short_container(value: dict | list | tuple) -> str | None:
+    """A flat, small container as its repr; anything else by its kind and size."""
+    items = value.values() if isinstance(value, dict) else value
+    if len(value) <= 8 and not any(isinstance(x, (dict, list, tuple)) for x in items):
+        return None
+    kind = "an object" if isinstance(value, dict) else f"a {type(value).__name__}"
+    return f"{kind} of {len(value)} item{'' if len(value) == 1 else 's'}"
+
+
+def _count(n: int) -> str:
+    """A count for a message: ``1,234,567``, or ``about 10^400`` when it is absurd."""
+    return f"about 10^{int(n.bit_length() * 0.30103)}" if n.bit_length() > 64 else f"{n:,}"
+
+
+def _finite(name: str, value: object) -> float:
+    """`value` as a float, if it is a finite real number (not a bool, string or huge int)."""
+    if type(value) is not bool and isinstance(value, numbers.Real):
+        try:
+            number = float(value)
+        except (OverflowError, ValueError, TypeError):
+            number = math.inf
+        if math.isfinite(number):
+            return number
+    raise CheckpointError(f"parameter {name} must be a finite number, got {_short(value)}")
+
+
 def _validated_state(state: object, names: list[str]) -> list[float]:
-    """The values of `state` in the order of `names`, after checking everything about them."""
+    """The values of `state` in the order of `names`, after checking everything about them.
+
+    Linear in the number of parameters: one set of the expected names, one pass over each side.
+    """
     if not isinstance(state, dict):
         raise CheckpointError(
             f"a state dict must be a dict of parameter values, got {type(state).__name__}"
         )
+    expected = set(names)
     missing = [n for n in names if n not in state]
-    unexpected = [k for k in state if k not in set(names)]
+    unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         parts = []
         if missing:
@@ -38,91 +116,195 @@ def _validated_state(state: object, names: list[str]) -> list[float]:
         if unexpected:
             parts.append(f"unexpected {len(unexpected)} key(s) {_few(unexpected)}")
         raise CheckpointError("state dict does not match the model: " + "; ".join(parts))
-    values = []
-    for name in names:
-        value = state[name]
-        if type(value) is bool or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise CheckpointError(f"parameter {name} must be a finite number, got {value!r}")
-        values.append(float(value))
-    return values
+    return [_finite(name, state[name]) for name in names]
 
 
 def _few(items: list) -> str:
-    shown = ", ".join(repr(x) for x in items[:5])
+    shown = ", ".join(_short(x) for x in items[:5])
     return f"[{shown}{', ...' if len(items) > 5 else ''}]"
 
 
-def _read_checkpoint(path: str) -> dict:
-    """The checkpoint at `path`, with its envelope (format, version, class, ...) checked."""
+# --------------------------------------------------------------------------------------------
+# Reading a file
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > _MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _nesting(document: object) -> int:
+    """How deeply `document` nests lists and objects (a walk with a stack; stops past the cap)."""
+    if not isinstance(document, (dict, list)):
+        return 0
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > _MAX_NESTING:
+            break
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest
+
+
+def _parse(text: str, where: str) -> Any:
+    """The JSON document in `text`; CheckpointError for anything that is not sane JSON."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        document = json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        raise CheckpointError(
+            f"{where}: not a chainrule checkpoint (JSON nested too deeply)"
+        ) from None
+    except ValueError as exc:  # JSONDecodeError, and integers too long to convert
+        raise CheckpointError(
+            f"{where}: not a chainrule checkpoint (invalid JSON: {exc})"
+        ) from None
+    if _nesting(document) > _MAX_NESTING:
+        raise CheckpointError(
+            f"{where}: not a chainrule checkpoint (JSON nested more than {_MAX_NESTING} levels)"
+        )
+    return document
+
+
+def _read_checkpoint(path: str, max_bytes: int) -> dict:
+    """The checkpoint at `path`, with its envelope (format, version, class, ...) checked.
+
+    OS errors stay OSErrors (FileNotFoundError, ...; see `engine.files.read_bytes`); a file over
+    `max_bytes` and everything about the content raise CheckpointError.
+    """
+    try:
+        raw = read_bytes(path, max_bytes=max_bytes)
+    except FileTooLargeError as exc:
+        raise CheckpointError(
+            f"{path}: {exc.strerror}; if you trust this file, pass max_bytes= (or a larger "
+            f"max_parameters=) to load it"
+        ) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CheckpointError(
             f"{path}: not a chainrule checkpoint (not UTF-8 text: {exc})"
         ) from None
-    try:
-        checkpoint = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: not a chainrule checkpoint (invalid JSON: {exc})") from None
+    checkpoint = _parse(text, path)
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
             f"{path}: not a chainrule checkpoint (no 'format': {CHECKPOINT_FORMAT!r} field)"
         )
     version = checkpoint.get("version")
-    if version != CHECKPOINT_VERSION:
+    if type(version) is not int or version != CHECKPOINT_VERSION:
         raise CheckpointError(
-            f"{path}: checkpoint format version {version!r} is not supported "
+            f"{path}: checkpoint format version {_short(version)} is not supported "
             f"(this chainrule reads version {CHECKPOINT_VERSION})"
         )
     for key, kind in (("class", str), ("parameters", dict)):
         if not isinstance(checkpoint.get(key), kind):
             raise CheckpointError(
                 f"{path}: corrupt checkpoint: {key!r} must be a "
-                f"{kind.__name__}, got {checkpoint.get(key)!r:.80}"
+                f"{kind.__name__}, got {_short(checkpoint.get(key))}"
             )
     if checkpoint.get("config") is not None and not isinstance(checkpoint["config"], dict):
         raise CheckpointError(f"{path}: corrupt checkpoint: 'config' must be an object or null")
+    checkpoint["config"] = checkpoint.get("config")  # optional: a module without an architecture
     return checkpoint
+
+
+# --------------------------------------------------------------------------------------------
+# Matching a model, building one
+# --------------------------------------------------------------------------------------------
 
 
 def _check_same_architecture(model: Any, checkpoint: dict, where: str) -> None:
     name = type(model).__name__
     if checkpoint["class"] != name:
         raise CheckpointError(
-            f"{where}: the checkpoint is for a {checkpoint['class']}, this model is a {name}"
+            f"{where}: the checkpoint is for class {_short(checkpoint['class'])}, "
+            f"this model is a {name}"
         )
     config = model.config()
-    if config is not None and checkpoint["config"] != config:
-        raise CheckpointError(
-            f"{where}: architecture mismatch: the checkpoint has "
-            f"{checkpoint['config']}, this model has {config}"
+    stored = checkpoint["config"]
+    if config is not None and stored != config:
+        stored = stored or {}
+        keys = [k for k in {**config, **stored} if stored.get(k) != config.get(k)]
+        differences = ", ".join(
+            f"{k}={_short(stored.get(k))} (this model: {_short(config.get(k))})" for k in keys[:4]
         )
+        raise CheckpointError(f"{where}: architecture mismatch: the checkpoint has {differences}")
 
 
 def _build_from_checkpoint(
-    cls: Any, checkpoint: dict, where: str, registry: dict[str, Any] | None = None
+    cls: Any,
+    checkpoint: dict,
+    where: str,
+    registry: dict[str, Any] | None = None,
+    max_parameters: int = DEFAULT_MAX_PARAMETERS,
 ) -> Any:
-    """A new model of the checkpoint's class and architecture (`registry`: any class by name)."""
+    """A new model of the checkpoint's class and architecture (`registry`: any class by name).
+
+    Sizes are checked before anything is built: the numbers the architecture asks for must match
+    the parameters stored and stay within `max_parameters`.
+    """
     name = checkpoint["class"]
     if registry is not None:
         target = registry.get(name)
         if target is None:
-            raise CheckpointError(f"{where}: unknown module class {name!r}")
+            raise CheckpointError(f"{where}: unknown module class {_short(name)}")
     elif name == cls.__name__:
         target = cls
     else:
-        raise CheckpointError(f"{where}: the checkpoint is for a {name}, not a {cls.__name__}")
-    if checkpoint["config"] is None:
+        raise CheckpointError(
+            f"{where}: the checkpoint is for class {_short(name)}, not {cls.__name__}"
+        )
+    config = checkpoint["config"]
+    if config is None:
         raise CheckpointError(
             f"{where}: the checkpoint has no architecture (config); build the "
             f"{name} yourself and call model.load(path)"
         )
-    expected = target.parameter_count(checkpoint["config"])
     stored = len(checkpoint["parameters"])
+    try:
+        expected = target.parameter_count(config)
+        size = target.config_size(config)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"{where}: cannot build {name} from its config: {exc}") from None
     if expected is not None and expected != stored:  # checked before building anything big
         raise CheckpointError(
-            f"{where}: corrupt checkpoint: its architecture has {expected} "
-            f"parameters but it stores {stored}"
+            f"{where}: corrupt checkpoint: its architecture has {_count(expected)} "
+            f"parameters but it stores {stored:,}"
         )
-    return target.from_config(checkpoint["config"])
+    for count, what in ((stored, "stores"), (size, "asks for")):
+        if count is not None and count > max_parameters:
+            advice = (
+                f"if you trust this file, load it with {name}.load(path, max_parameters={count})"
+                if count.bit_length() <= 64
+                else "no real model is that big: the file is corrupt"
+            )
+            raise CheckpointError(
+                f"{where}: the checkpoint {what} {_count(count)} numbers (parameters and fixed "
+                f"weights), over the limit of {max_parameters:,}; {advice}"
+            )
+    try:
+        model = target.from_config(config)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{where}: {exc}") from None
+    if size is None and model.num_parameters() > max_parameters:  # a class that cannot tell
+        raise CheckpointError(
+            f"{where}: the model has {model.num_parameters():,} parameters, over the limit of "
+            f"{max_parameters:,}; pass max_parameters= to load it"
+        )
+    return model
+
+
+def _limits(max_parameters: object, max_bytes: object, own_parameters: int = 0) -> tuple[int, int]:
+    """The checked limits of one load: (max_parameters, max_bytes).
+
+    ``max_bytes=None`` gives `default_max_bytes` of the larger of `max_parameters` and the
+    parameters the model being refilled already has (`own_parameters`).
+    """
+    parameters = _check_limit(max_parameters, "max_parameters")
+    if max_bytes is None:
+        return parameters, default_max_bytes(max(parameters, own_parameters))
+    return parameters, _check_limit(max_bytes, "max_bytes")

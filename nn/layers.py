@@ -16,6 +16,7 @@ from typing import Callable, Sequence, Union
 from engine import Parameter, Value
 from engine.value import as_value
 from nn import init as _init
+from nn.checkpoint import _short
 from nn.module import Module
 
 __all__ = ["Neuron", "Layer", "MLP", "RandomProjection", "ACTIVATIONS", "get_activation"]
@@ -79,14 +80,28 @@ def get_activation(name: str) -> Callable[[Value], Value]:
 
 def _positive_int(x: object, what: str) -> int:
     if type(x) is bool or not isinstance(x, numbers.Integral) or x <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {x!r}")
+        raise ValueError(f"{what} must be a positive integer, got {_short(x)}")
     return int(x)
 
 
 def _real(x: object, what: str) -> float:
-    if type(x) is bool or not isinstance(x, numbers.Real) or not math.isfinite(x):
-        raise ValueError(f"{what} must be a finite real number, got {x!r}")
-    return float(x)
+    if type(x) is not bool and isinstance(x, numbers.Real):
+        try:
+            number = float(x)
+        except (OverflowError, ValueError):  # an int too large for a float
+            number = math.inf
+        if math.isfinite(number):
+            return number
+    raise ValueError(f"{what} must be a finite real number, got {_short(x)}")
+
+
+def _widths(nouts: object) -> list[int]:
+    """MLP's layer widths, checked: a non-empty list of positive integers."""
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+        raise ValueError(
+            f"MLP(nouts) must be a non-empty list of layer widths, got {_short(nouts)}"
+        )
+    return [_positive_int(n, f"MLP(nouts) entry {i}") for i, n in enumerate(nouts)]
 
 
 def _rng(seed: object, rng: random.Random | None) -> random.Random:
@@ -246,9 +261,7 @@ class MLP(Module):
         seed: int | None = None,
     ) -> None:
         self.nin = _positive_int(nin, "MLP(nin)")
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP(nouts) must be a non-empty list of layer widths, got {nouts!r}")
-        widths = [_positive_int(n, f"MLP(nouts) entry {i}") for i, n in enumerate(nouts)]
+        widths = _widths(nouts)
         self.activation = _activation_name(activation)
         self.output_activation = _activation_name(output_activation)
         self._init_name = init
@@ -282,11 +295,14 @@ class MLP(Module):
 
     @classmethod
     def parameter_count(cls, config: dict) -> int | None:
-        """Σ (fan_in + 1)·fan_out over the layers (None if `config` is malformed)."""
-        try:
-            sizes = [int(config["nin"])] + [int(n) for n in config["nouts"]]
-        except (KeyError, TypeError, ValueError):
+        """Σ (fan_in + 1)·fan_out over the layers, computed without building anything.
+
+        ValueError (as the constructor would raise) if `nin` or `nouts` is malformed; None if
+        either is missing (the constructor then says so, before drawing any weight).
+        """
+        if not isinstance(config, dict) or "nin" not in config or "nouts" not in config:
             return None
+        sizes = [_positive_int(config["nin"], "MLP(nin)")] + _widths(config["nouts"])
         return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
 
     def config(self) -> dict:
@@ -346,6 +362,19 @@ class RandomProjection(Module):
 
     def config(self) -> dict:
         return {"nin": self.nin, "nout": self.nout, "seed": self.seed}
+
+    @classmethod
+    def parameter_count(cls, config: dict) -> int | None:
+        """0: the projection is fixed, nothing in it is trained."""
+        return 0
+
+    @classmethod
+    def config_size(cls, config: dict) -> int | None:
+        """nin·nout fixed weights (ValueError if either is not a positive integer)."""
+        if not isinstance(config, dict) or "nin" not in config or "nout" not in config:
+            return None
+        nin = _positive_int(config["nin"], "RandomProjection(nin)")
+        return nin * _positive_int(config["nout"], "RandomProjection(nout)")
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, seed={self.seed}"

@@ -20,9 +20,11 @@ from engine.files import write_atomic
 from nn.checkpoint import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_VERSION,
+    DEFAULT_MAX_PARAMETERS,
     CheckpointError,
     _build_from_checkpoint,
     _check_same_architecture,
+    _limits,
     _read_checkpoint,
     _validated_state,
 )
@@ -152,7 +154,7 @@ class Module:
 
         Everything is checked first: the keys must be exactly this model's parameter names and
         every value a finite real number; otherwise `CheckpointError` (a ValueError) says what is
-        wrong and no parameter is changed.
+        wrong and no parameter is changed. Time is linear in the number of parameters.
         """
         named = self.named_parameters()
         values = _validated_state(state, [name for name, _ in named])
@@ -168,18 +170,29 @@ class Module:
 
     @classmethod
     def parameter_count(cls, config: dict) -> int | None:
-        """How many parameters a model built from `config` has, if known without building it."""
+        """How many parameters a model built from `config` has, if known without building it.
+
+        None when it cannot tell; ValueError/TypeError when `config` is malformed.
+        """
         return None
+
+    @classmethod
+    def config_size(cls, config: dict) -> int | None:
+        """How many numbers a model built from `config` holds: parameters + fixed weights.
+
+        Loading compares it with ``max_parameters`` before building anything, so a checkpoint
+        cannot ask for a huge model. Default: `parameter_count`; a module with constant weights
+        (`RandomProjection`) counts those too.
+        """
+        return cls.parameter_count(config)
 
     @classmethod
     def from_config(cls, config: dict) -> Module:
         """A new module built from `config` (the result of `config`), with fresh weights."""
         try:
             return cls(**config)
-        except (TypeError, ValueError) as exc:
-            raise CheckpointError(
-                f"cannot build {cls.__name__} from config {config!r}: {exc}"
-            ) from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise CheckpointError(f"cannot build {cls.__name__} from its config: {exc}") from None
 
     # -- checkpoints --------------------------------------------------------------------------
 
@@ -194,10 +207,13 @@ class Module:
         }
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write a JSON checkpoint to `path`, atomically (a temp file, then `os.replace`).
+        """Write a JSON checkpoint to `path` with `engine.files.write_atomic`.
 
-        Floats are written with `repr`, so `load` gets back exactly the same numbers. A model
-        with a nan or infinite parameter cannot be saved (ValueError naming the parameter).
+        Atomic (a temp file, fsynced, then `os.replace`); a symbolic link stays a link and its
+        target gets the checkpoint; an existing file keeps its permission bits (a 0600 file stays
+        private); a folder, FIFO or device is refused (`FileWriteError`, an OSError). Floats are
+        written with `repr`, so `load` gets back exactly the same numbers. A model with a nan or
+        infinite parameter cannot be saved (ValueError naming the parameter).
         """
         for name, p in self.named_parameters():
             if not math.isfinite(p.data):
@@ -205,22 +221,37 @@ class Module:
         text = json.dumps(self.checkpoint(), indent=1, allow_nan=False)
         write_atomic(path, text + "\n")
 
-    def _load(self_or_cls: Any, path: str | os.PathLike) -> Module:
+    def _load(
+        self_or_cls: Any,
+        path: str | os.PathLike,
+        *,
+        max_parameters: int = DEFAULT_MAX_PARAMETERS,
+        max_bytes: int | None = None,
+    ) -> Module:
         """``Class.load(path)`` builds a model from a checkpoint; ``model.load(path)`` refills one.
 
         On the class: the checkpoint's architecture is rebuilt (its class must be this class, or
         any registered Module subclass when called as ``Module.load``) and its parameters loaded.
         On a model: the checkpoint must be for the same class and architecture. Either way a
-        corrupt or mismatched file raises `CheckpointError` and changes nothing. Returns the model.
+        corrupt, mismatched or oversized file raises `CheckpointError` and changes nothing; a
+        missing or unreadable file raises an OSError (FileNotFoundError, ...). Returns the model.
+
+        max_parameters  the most numbers (parameters and fixed weights) the checkpoint may ask
+                        for, checked before building (default 1,000,000).
+        max_bytes       the largest file read; default 1 MiB + 128 bytes per parameter allowed.
         """
-        checkpoint = _read_checkpoint(os.fspath(path))
         where = os.fspath(path)
         if isinstance(self_or_cls, Module):
             model = self_or_cls
+            own = len(model.named_parameters())
+            max_parameters, max_bytes = _limits(max_parameters, max_bytes, own)
+            checkpoint = _read_checkpoint(where, max_bytes)
             _check_same_architecture(model, checkpoint, where)
         else:
+            max_parameters, max_bytes = _limits(max_parameters, max_bytes)
+            checkpoint = _read_checkpoint(where, max_bytes)
             registry = Module._registry if self_or_cls is Module else None
-            model = _build_from_checkpoint(self_or_cls, checkpoint, where, registry)
+            model = _build_from_checkpoint(self_or_cls, checkpoint, where, registry, max_parameters)
         try:
             model.load_state_dict(checkpoint["parameters"])
         except CheckpointError as exc:

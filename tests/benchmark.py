@@ -228,6 +228,30 @@ def measure_training_step(engine_name: str, repeats: int) -> float | None:
     return benchmark_training.step_ms(engine_name, repeats)
 
 
+def report_checkpoint_load(repeats: int) -> None:
+    """Print the seconds to load a 40,401-parameter checkpoint (``MLP(200, [200, 1])``).
+
+    Both ways: ``MLP.load(path)`` (build the model from the file) and ``model.load(path)`` (refill
+    one). Loading is linear in the file size (it was quadratic: 97 s in issue 11).
+    """
+    import tempfile
+
+    from nn import MLP
+
+    model = MLP(200, [200, 1], seed=0)
+    count = model.num_parameters()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mlp.json"
+        model.save(path)
+        build = median_time(lambda: MLP.load(path), repeats)
+        refill = median_time(lambda: model.load(path), repeats)
+        size = path.stat().st_size
+    print(
+        f"checkpoint load, {count:,} parameters: {build:.3f} s "
+        f"(MLP.load; model.load: {refill:.3f} s; file {size / 1e6:.1f} MB)"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
@@ -324,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("(pytorch's bytes/node is n/a: its tensors live in C++ memory tracemalloc cannot see)")
     print(f"HTML player page: {measure_player_page(10 if args.quick else 100)}")
+    report_checkpoint_load(1 if args.quick else 5)
     return 0
 
 
