@@ -327,6 +327,5 @@ def write_player(
 
     path = _page_path(target)
     page = player_html(stepper, title=title, max_nodes=max_nodes, progress=progress, **options)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, page.encode("utf-8"))
+    write_atomic(path, page.encode("utf-8"), parents=True)
     return path
