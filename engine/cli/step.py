@@ -9,7 +9,8 @@ next step, b or ← to undo the last one (gradients restored exactly), q to quit
 chain rule for one node: its upstream gradient, each input's local derivative (with its formula)
 and the contribution added to that input's gradient. With --all, or when the input or output is
 not a terminal (a pipe, CI), every step is printed at once. --html DIR writes DIR/index.html, a
-self-contained page that plays the steps in a browser (Prev/Next, arrow keys, a slider).
+self-contained page that plays the steps in a browser (Prev/Next, arrow keys, a slider). --gif
+FILE writes the steps as an animated GIF for slides (one frame per step; needs Pillow).
 
 The expression is parsed with a whitelist (numbers, names, + - * / **, unary -, parentheses and
 the Value methods as functions, e.g. tanh(x), relu(x)); nothing is evaluated as Python. The
@@ -44,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--html", metavar="DIR", help="write DIR/index.html, a self-contained step-by-step player"
     )
+    parser.add_argument(
+        "--gif", metavar="FILE", help="write the steps as an animated GIF (needs Pillow)"
+    )
 
 
 def _fail(message: object) -> int:
@@ -72,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.html:
             return _write_html(stepper, args.html, args.expression)
+        if args.gif:
+            return _write_gif(stepper, args.gif)
         if args.all or not (sys.stdin.isatty() and sys.stdout.isatty()):
             print_all(stepper, sys.stdout)
             return 0
@@ -91,4 +97,15 @@ def _write_html(stepper: Stepper, directory: str, expression: str) -> int:
     except (DrawError, OSError) as exc:
         return _fail(exc)
     print(f"wrote {path} ({stepper.total} steps); open it in a browser")
+    return 0
+
+
+def _write_gif(stepper: Stepper, path: str) -> int:
+    from engine.draw import DrawError
+
+    try:
+        written = stepper.save_gif(path)
+    except (DrawError, OSError, ModuleNotFoundError) as exc:
+        return _fail(exc)  # GifTooLargeError is a ValueError, handled by run()
+    print(f"wrote {written} ({stepper.total} frames, one per step)")
     return 0
