@@ -32,7 +32,7 @@ from engine.value import Value, _fmt
 
 __all__ = ["draw_network", "network_state", "NetworkState", "NeuronState", "lecture_name"]
 
-POSITIVE, NEGATIVE, ZERO = "#c92a2a", "#1864ab", "#868e96"
+POSITIVE, NEGATIVE, ZERO, HIGHLIGHT = "#c92a2a", "#1864ab", "#868e96", "#e8590c"
 FILLS = {"input": "#d0ebff", "hidden": "#ffffff", "output": "#b2f2bb", "loss": "#ffe3e3"}
 FONT = "Helvetica"
 MAX_WEIGHT_ROWS = 8
@@ -251,6 +251,7 @@ def draw_network(
     edge_labels: bool = False,
     known_layers: set[int] | None = None,
     highlight_layer: int | None = None,
+    highlight: Sequence[Value] = (),
     title: str | None = None,
 ):
     """The network view of `model` as a `graphviz.Digraph` (see the module docstring).
@@ -263,6 +264,8 @@ def draw_network(
     known_layers:    show δ and gradients only for these layers (1-based; the others "?"), as
                      the δ mode does step by step; default all.
     highlight_layer: draw this layer's neurons with a red border.
+    highlight:       weights whose edges are drawn in orange and labelled with their name (the
+                     path a lecture follows, e.g. w_21^(1)).
     """
     import graphviz
 
@@ -313,6 +316,11 @@ def draw_network(
             for i, w in enumerate(n.weights, start=1):
                 tip = f"w{i},{n.j}({l}) = {w.data!r}; grad = {w.grad!r}"
                 attrs = _edge_style(w.data, biggest)
+                if any(w is h for h in highlight):
+                    attrs.update(color=HIGHLIGHT, penwidth=f"{max(3.0, float(attrs['penwidth'])):.2f}")
+                    attrs["label"] = f"<<B>{lecture_name('w', i, n.j, layer=l)}</B>>"
+                    attrs["fontcolor"] = HIGHLIGHT
+                    attrs["fontsize"] = "12"
                 if labels:
                     text = f"{lecture_name('w', i, n.j, layer=l)} = {_fmt(w.data)}"
                     if show_grad:

@@ -34,6 +34,10 @@ __all__ = ["derivation", "Derivation", "Local", "Upstream", "Group", "MAX_PATHS"
 MAX_PATHS = 8
 """Most paths written one by one; more are grouped where they split."""
 
+MAX_WRITTEN_FACTORS = 30
+"""Paths are written one by one only while they hold at most this many factors in all (a single
+path is always written out): beyond it their shared parts are factored out (grouped mode)."""
+
 MAX_EQUATIONS = 12
 """Most equations a grouped derivation shows (those nearest x); the rest are counted in a note."""
 
@@ -222,9 +226,9 @@ def derivation(
 ) -> Derivation:
     """∂out/∂wrt by the chain rule: Σ over paths wrt -> out of Π local derivatives.
 
-    `wrt` is a node of out's graph (or its name). Up to `max_paths` paths are written one by
-    one; with more, the sum is grouped where paths split (see the module docstring), showing at
-    most `max_equations` equations. The result knows its own sum (`value`) and the gradient
+    `wrt` is a node of out's graph (or its name). Up to `max_paths` paths (holding at most
+    `MAX_WRITTEN_FACTORS` factors in all) are written one by one; otherwise the sum is grouped
+    where paths split (see the module docstring), showing at most `max_equations` equations. The result knows its own sum (`value`) and the gradient
     ``backward()`` computes (`backward_value`); gradients in the graph are left as they were.
     """
     if not isinstance(out, Value):
@@ -257,14 +261,17 @@ def derivation(
         for i, parent in edges:
             uses[parent].append((child, i))
     count = {out: 1}
+    factors = {out: 0}  # the number of factors summed over all paths from v to out
     for v in reversed(order):
         if v in reach and v is not out:
             count[v] = sum(count[c] for c, _ in uses[v])
+            factors[v] = sum(factors[c] + count[c] for c, _ in uses[v])
 
     def local(child: Value, i: int) -> Local:
         return Local(child, i, float(locals_[child][i]))
 
-    if count[node] <= max_paths:
+    one_by_one = count[node] <= max_paths and factors[node] <= MAX_WRITTEN_FACTORS
+    if count[node] == 1 or one_by_one:
         edge_paths: list[list[tuple[Value, int]]] = []
         stack: list[tuple[Value, list[tuple[Value, int]]]] = [(node, [])]
         while stack:

@@ -38,6 +38,18 @@ def number(x: float) -> str:
     return _fmt(x)
 
 
+def _enclosed(text: str) -> bool:
+    """True for ``(...)`` whose first parenthesis closes at the very end."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for k, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return k == len(text) - 1
+    return False
+
+
 def _with_arg(template: str, op_name: str, arg: object) -> str:
     """The op's constant parameter (α, β, c) written as its number in `template`."""
     arg_name = OPS[op_name].arg_name
@@ -96,7 +108,7 @@ class _Text:
 
         if isinstance(f, Local):
             text = _fill(_template(f), _slots(f, self.names))
-            return text if _ATOM.fullmatch(text) else f"({text})"
+            return text if _ATOM.fullmatch(text) or _enclosed(text) else f"({text})"
         if isinstance(f, Group):
             return "(" + self.sum([self.product(t, self.formula, self.dot) for t in f.terms]) + ")"
         return self.symbol(f)
@@ -211,9 +223,9 @@ def _intro(d: Derivation) -> list[str]:
             lines.append(f"  path {k}: {' → '.join(shown)}")
         return lines
     lines = [
-        f"{partial} by the chain rule: {d.paths:,} paths lead from {wrt} to {out}, too many to "
-        f"write one by one. They share sub-paths, so the sum is grouped where paths split: for a "
-        f"node v used by several others, ∂{out}/∂v = Σ over its uses c of ∂{out}/∂c times the "
+        f"{partial} by the chain rule: {d.paths:,} paths lead from {wrt} to {out}. They share "
+        f"sub-paths, so rather than writing each path the sum is grouped where paths split: for "
+        f"a node v used by several others, ∂{out}/∂v = Σ over its uses c of ∂{out}/∂c times the "
         f"local derivatives from v to c. From the output back to {wrt}:"
     ]
     if d.hidden:
