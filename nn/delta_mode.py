@@ -113,9 +113,11 @@ def _output_step(state: NetworkState, total: int) -> DeltaStep:
         deltas.append(delta)
         engine.append(n.pre.grad)
         d, a = _name("δ", n.j, layer=L), _name("a", n.j, layer=L)
-        rule = f"∂L/∂{a}" + ("" if formula == "1" else f" · ({formula})")
-        numbers = _paren(upstream) + ("" if formula == "1" else f" × {_paren(slope)}")
-        lines.append(f"  {d} = {rule} = {numbers} = {_fmt(delta)}")
+        if formula == "1":  # a linear output: g' = 1, δ is ∂L/∂a itself
+            lines.append(f"  {d} = ∂L/∂{a} · 1 = {_fmt(delta)}   (a linear output: g' = 1)")
+            continue
+        rule = f"∂L/∂{a} · ({formula})"
+        lines.append(f"  {d} = {rule} = {_paren(upstream)} × {_paren(slope)} = {_fmt(delta)}")
     return DeltaStep(1, total, L, deltas, engine, lines)
 
 
