@@ -90,7 +90,8 @@ class DeltaStep:
     def agrees(self) -> bool:
         """The rule's δ equals the engine's gradient on every pre-activation (to rounding)."""
         return all(
-            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip(self.deltas, self.engine)
+            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+            for a, b in zip(self.deltas, self.engine)
         )
 
     def __str__(self) -> str:

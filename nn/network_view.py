@@ -189,9 +189,7 @@ def _neuron_rows(
     columns = 3 if show_grad else 2
     rows = [f'<TR><TD COLSPAN="{columns}"><B>{a_name}</B> = {formula}</TD></TR>']
     if show_grad:
-        rows.append(
-            f'<TR><TD></TD>{_cell("value", "#868e96")}{_cell("∂L/∂", "#868e96")}</TR>'
-        )
+        rows.append(f"<TR><TD></TD>{_cell('value', '#868e96')}{_cell('∂L/∂', '#868e96')}</TR>")
     tips = [f"neuron {j} of layer {l} ({n.activation})"]
 
     def grad(value: float, prefix: str = "") -> str | None:
@@ -317,7 +315,9 @@ def draw_network(
                 tip = f"w{i},{n.j}({l}) = {w.data!r}; grad = {w.grad!r}"
                 attrs = _edge_style(w.data, biggest)
                 if any(w is h for h in highlight):
-                    attrs.update(color=HIGHLIGHT, penwidth=f"{max(3.0, float(attrs['penwidth'])):.2f}")
+                    attrs.update(
+                        color=HIGHLIGHT, penwidth=f"{max(3.0, float(attrs['penwidth'])):.2f}"
+                    )
                     attrs["label"] = f"<<B>{lecture_name('w', i, n.j, layer=l)}</B>>"
                     attrs["fontcolor"] = HIGHLIGHT
                     attrs["fontsize"] = "12"

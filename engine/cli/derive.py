@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
         for name in wrt:
             if name not in leaves:
                 known = ", ".join(leaves) or "none"
-                raise ValueError(f"--wrt {name}: not a variable of the expression (they are: {known})")
+                raise ValueError(
+                    f"--wrt {name}: not a variable of the expression (they are: {known})"
+                )
         if args.max_paths < 1:
             raise ValueError(f"--max-paths must be at least 1, got {args.max_paths}")
         results = [derivation(root, leaves[name], max_paths=args.max_paths) for name in wrt]

@@ -13,6 +13,8 @@ Modules: `narration` (Step, backward_steps, forward_trace), `stepper` (Stepper),
 """
 
 from engine.names import node_names
+from engine.step.check import check
+from engine.step.derivation import Derivation, derivation
 from engine.step.narration import (
     ForwardTrace,
     ParentTerm,
@@ -21,8 +23,6 @@ from engine.step.narration import (
     backward_steps,
     forward_trace,
 )
-from engine.step.check import check
-from engine.step.derivation import Derivation, derivation
 from engine.step.practice import Practice
 from engine.step.stepper import Stepper
 

@@ -228,8 +228,9 @@ def derivation(
 
     `wrt` is a node of out's graph (or its name). Up to `max_paths` paths (holding at most
     `MAX_WRITTEN_FACTORS` factors in all) are written one by one; otherwise the sum is grouped
-    where paths split (see the module docstring), showing at most `max_equations` equations. The result knows its own sum (`value`) and the gradient
-    ``backward()`` computes (`backward_value`); gradients in the graph are left as they were.
+    where paths split (see the module docstring), showing at most `max_equations` equations.
+    The result knows its own sum (`value`) and the gradient ``backward()`` computes
+    (`backward_value`); gradients in the graph are left as they were.
     """
     if not isinstance(out, Value):
         raise TypeError(f"derivation needs a Value as out, got {type(out).__name__} {out!r}")
@@ -252,13 +253,13 @@ def derivation(
     uses: dict[Value, list[tuple[Value, int]]] = {node: []}
     locals_: dict[Value, tuple] = {}
     for child in order[order.index(node) + 1 :]:
-        edges = [(i, p) for i, p in enumerate(child.parents) if p in reach]
-        if not edges:
+        inputs = [(i, p) for i, p in enumerate(child.parents) if p in reach]
+        if not inputs:
             continue
         reach.add(child)
         uses[child] = []
         locals_[child] = tuple(local_derivatives(child))
-        for i, parent in edges:
+        for i, parent in inputs:
             uses[parent].append((child, i))
     count = {out: 1}
     factors = {out: 0}  # the number of factors summed over all paths from v to out
@@ -316,7 +317,7 @@ def derivation(
     for key in sorted(structure, key=lambda v: v._seq, reverse=True):
         terms = []
         for end, chains in structure[key]:
-            products = [[local(c, i) for c, i in reversed(edges)] for edges in chains]
+            products: list[Term] = [[local(c, i) for c, i in reversed(edges)] for edges in chains]
             if end is out:
                 terms.extend(products)
             elif len(products) == 1:

@@ -17,7 +17,7 @@ from engine.step.latex import fill, latex_formula, latex_name, latex_number
 from engine.value import _fmt
 
 if TYPE_CHECKING:
-    from engine.step.derivation import Derivation, Equation, Factor, Term
+    from engine.step.derivation import Derivation, Equation, Term
 
 __all__ = ["text", "markdown", "latex", "number"]
 
@@ -85,7 +85,7 @@ def _slots(factor, names: dict) -> dict[str, str]:
 
 
 class _Text:
-    times, dot, plus, more = " × ", " · ", " + ", "⋯ {n} more ⋯"
+    times, dot, sym_dot, plus, more = " × ", " · ", " · ", " + ", "⋯ {n} more ⋯"
 
     def __init__(self, d: Derivation) -> None:
         self.d, self.names = d, d.names
@@ -100,7 +100,9 @@ class _Text:
             text = self.partial(f.child, f.parent)
             return f"{text}(as {'xy'[f.index] if f.index < 2 else f.index})" if f.repeated else text
         if isinstance(f, Group):
-            return "(" + self.sum([self.product(t, self.symbol, self.dot) for t in f.terms]) + ")"
+            return (
+                "(" + self.sum([self.product(t, self.symbol, self.sym_dot) for t in f.terms]) + ")"
+            )
         return self.partial(self.d.out, f.node)
 
     def formula(self, f) -> str:
@@ -132,12 +134,14 @@ class _Text:
 
     def sum(self, parts: list[str]) -> str:
         if len(parts) > MAX_TERMS:
-            parts = parts[: MAX_TERMS - 1] + [self.more.format(n=len(parts) - MAX_TERMS)] + parts[-1:]
+            parts = (
+                parts[: MAX_TERMS - 1] + [self.more.format(n=len(parts) - MAX_TERMS)] + parts[-1:]
+            )
         return self.plus.join(parts)
 
 
 class _Latex(_Text):
-    times, dot, plus = r" \times ", r" \, ", " + "
+    times, dot, sym_dot, plus = r" \times ", r" \cdot ", r" \, ", " + "
     more = r"\cdots \text{{({n} more)}} \cdots"
 
     def name(self, node) -> str:
@@ -150,7 +154,7 @@ class _Latex(_Text):
         from engine.step.derivation import Group, Local
 
         if isinstance(f, Group):
-            inner = self.sum([self.product(t, self.symbol, self.dot) for t in f.terms])
+            inner = self.sum([self.product(t, self.symbol, self.sym_dot) for t in f.terms])
             return rf"\left({inner}\right)"
         text = super().symbol(f)
         if isinstance(f, Local) and f.repeated:  # "(as x)" in LaTeX
@@ -187,7 +191,7 @@ class _Latex(_Text):
 
 def _lines(r: _Text, eq: Equation) -> list[str]:
     """The equation's right-hand sides: symbols, formulas (if different), numbers, the sum."""
-    rows = [r.sum([r.product(t, r.symbol, r.dot) for t in eq.terms])]
+    rows = [r.sum([r.product(t, r.symbol, r.sym_dot) for t in eq.terms])]
     formulas = r.sum([r.product(t, r.formula, r.dot) for t in eq.terms])
     if formulas != rows[0]:
         rows.append(formulas)
@@ -209,7 +213,9 @@ def _intro(d: Derivation) -> list[str]:
     if d.mode == "self":
         return [f"{partial} = 1: the derivative of a value with respect to itself."]
     if d.mode == "none":
-        return [f"{wrt} is not in the graph of {out}: no path leads from it to {out}, so {partial} = 0."]
+        return [
+            f"{wrt} is not in the graph of {out}: no path leads from it to {out}, so {partial} = 0."
+        ]
     if d.mode == "paths":
         plural = "path" if d.paths == 1 else "paths"
         lines = [

@@ -77,12 +77,17 @@ def _binary_tree(rng: random.Random, leaves: list[str]) -> Tree:
     if len(leaves) == 1:
         return leaves[0]
     split = rng.randint(1, len(leaves) - 1)
-    return (rng.choice(_BINARY), _binary_tree(rng, leaves[:split]), _binary_tree(rng, leaves[split:]))
+    return (
+        rng.choice(_BINARY),
+        _binary_tree(rng, leaves[:split]),
+        _binary_tree(rng, leaves[split:]),
+    )
 
 
 def _subtrees(tree: Tree) -> list[Tree]:
     """Every op node of `tree`, the root first (an explicit stack, no recursion)."""
-    found, stack = [], [tree]
+    found: list[Tree] = []
+    stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, tuple):

@@ -77,13 +77,16 @@ def _caption(graph, text: str, font):
     return frame
 
 
-def gif_frames(stepper: Stepper, *, caption: bool = True, font_size: int = 14, **options) -> list:
+def gif_frames(
+    stepper: Stepper, *, caption: bool = True, font_size: int | None = None, **options
+) -> list:
     """One RGB image (Pillow) per step: the graph after that step, and its narration.
 
-    The Stepper ends where it started. `options` go to `Stepper.draw` (e.g. ``rankdir="TB"``).
+    The caption's `font_size` defaults to the graph's width / 100 (at least 14), so it reads at
+    the size the graph does. The Stepper ends where it started. `options` go to `Stepper.draw`
+    (e.g. ``rankdir="TB"``).
     """
     Image, _, _ = _pillow()
-    font = _font(font_size) if caption else None
     start = stepper.position
     frames = []
     try:
@@ -92,7 +95,8 @@ def gif_frames(stepper: Stepper, *, caption: bool = True, font_size: int = 14, *
             png = stepper.draw(**options).pipe(format="png")
             graph = Image.open(io.BytesIO(png)).convert("RGB")
             if caption:
-                graph = _caption(graph, str(step), font)
+                size = font_size if font_size is not None else max(14, graph.width // 100)
+                graph = _caption(graph, str(step), _font(size))
             frames.append(graph)
     finally:
         stepper.go_to(start)

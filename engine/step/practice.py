@@ -45,7 +45,9 @@ class Question:
         self.label = label
         self.value = value
         self.hint = _local_hint(step, term) if kind == "local" else _grad_hint(step, term)
-        self.mistakes = _local_mistakes(step, term) if kind == "local" else _grad_mistakes(step, term)
+        self.mistakes = (
+            _local_mistakes(step, term) if kind == "local" else _grad_mistakes(step, term)
+        )
 
     def __repr__(self) -> str:
         return f"<Question {self.label} = ?>"
@@ -323,7 +325,11 @@ class Practice:
         result = check(value, question.value, rel=self.rel, abs_tol=self.abs_tol)
         if not result.ok:
             result = check(
-                value, question.value, rel=self.rel, abs_tol=self.abs_tol, mistakes=question.mistakes
+                value,
+                question.value,
+                rel=self.rel,
+                abs_tol=self.abs_tol,
+                mistakes=question.mistakes,
             )
         if result.ok:
             outcome = "first try" if self._misses == 0 else "after hint"
@@ -365,7 +371,11 @@ class Practice:
         for _, outcome in self.outcomes:
             counts[outcome] += 1
         return Score(
-            counts["first try"], counts["after hint"], counts["shown"], len(self.outcomes), self.total
+            counts["first try"],
+            counts["after hint"],
+            counts["shown"],
+            len(self.outcomes),
+            self.total,
         )
 
     def summary(self) -> str:

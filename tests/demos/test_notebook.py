@@ -28,7 +28,9 @@ def executed():
     client = nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
     old = dict(os.environ)
     os.environ.update(env)  # the kernel imports this checkout's engine and nn
     try:
@@ -42,7 +44,9 @@ def executed():
 def text(cell) -> str:
     parts = []
     for output in cell.outputs:
-        assert output.output_type != "error", f"{cell.id}: {output.get('ename')} {output.get('evalue')}"
+        assert output.output_type != "error", (
+            f"{cell.id}: {output.get('ename')} {output.get('evalue')}"
+        )
         if output.output_type == "stream":
             parts.append(output.text)
         elif "text/plain" in output.get("data", {}):

@@ -11,8 +11,8 @@ import pytest
 
 import nn
 from engine import Value
-from engine.value import _fmt
 from engine.step.terminal import interactive
+from engine.value import _fmt
 from nn import MLP, DeltaStepper, draw_network
 from nn.network_view import network_state
 
@@ -39,7 +39,7 @@ def pre_activations(model):
 def tooltips(source: str) -> dict[str, str]:
     """Node and edge tooltips from the DOT source: neuron boxes by layer/port, edges by ends."""
     out = {}
-    for match in re.finditer(r'(L\d+):(n\d+):e -> (L\d+):(n\d+):w \[([^\]]*)\]', source):
+    for match in re.finditer(r"(L\d+):(n\d+):e -> (L\d+):(n\d+):w \[([^\]]*)\]", source):
         tip = re.search(r'tooltip="([^"]*)"', match.group(5)).group(1)
         out[f"{match.group(1)}{match.group(2)}->{match.group(3)}{match.group(4)}"] = tip
     for match in re.finditer(r"^\s*(L\d+) \[label=<(.*)>\]$", source, re.M):
@@ -190,7 +190,7 @@ def test_the_delta_mode_goes_output_first_with_numbers_that_match_the_engine():
     third = str(steps[2])
     assert "[w₁₁⁽³⁾δ₁⁽³⁾ + w₁₂⁽³⁾δ₂⁽³⁾ + w₁₃⁽³⁾δ₃⁽³⁾]" in third
     w = model.layers[1].neurons[0].w[0]  # w₁₁⁽²⁾, the example of the third step
-    assert f"e.g. ∂L/∂w₁₁⁽²⁾ = a₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {_fmt(w.grad)})" in third
+    assert "e.g. ∂L/∂w₁₁⁽²⁾ = a₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {_fmt(w.grad)})" in third
 
 
 def test_the_numbers_on_each_line_recompute():

@@ -156,8 +156,14 @@ def test_seed_000s_weight_in_the_softmax_network():
 
     rng = random.Random(0)
     x = [Value(rng.uniform(-2, 2), label=f"x{i + 1}") for i in range(3)]
-    W1 = [[Parameter(rng.gauss(0, 1), label=f"w{i + 1},{j + 1}⁽¹⁾") for j in range(4)] for i in range(3)]
-    W2 = [[Parameter(rng.gauss(0, 1), label=f"w{j + 1},{k + 1}⁽²⁾") for k in range(3)] for j in range(4)]
+    W1 = [
+        [Parameter(rng.gauss(0, 1), label=f"w{i + 1},{j + 1}⁽¹⁾") for j in range(4)]
+        for i in range(3)
+    ]
+    W2 = [
+        [Parameter(rng.gauss(0, 1), label=f"w{j + 1},{k + 1}⁽²⁾") for k in range(3)]
+        for j in range(4)
+    ]
     z1 = [sum((W1[i][j] * x[i] for i in range(3)), Value(0.1)) for j in range(4)]
     h1 = [z.sigmoid() for z in z1]
     z2 = [sum((W2[j][k] * h1[j] for j in range(4)), Value(0.0)) for k in range(3)]
