@@ -16,17 +16,24 @@ runs the recursion by hand in plain floats, and checks every weight's and bias's
 ``e.backward()``. It also shows that δ is not a new idea for the engine: it is simply the gradient
 the engine leaves on each pre-activation node s_j^{(l)}.
 
+Then the δ mode of `nn.DeltaStepper` reads the same recursion off the engine, layer by layer,
+each line with its numbers, and the network view (`nn.draw_network`) draws every x, δ, weight and
+gradient. ``--step`` walks the δ mode in the terminal, one layer per key press.
+
     python -m demos.delta_rule [--seed N] [--out DIR]
+    python -m demos.delta_rule --step [--seed N]
 """
 
 from __future__ import annotations
 
 import math
 import random
+import sys
 from pathlib import Path
 
-from demos._common import demo_main, figure, prepare_out, rule, save_figure
+from demos._common import demo_main, figure, prepare_out, rule, save_figure, write_atomic
 from engine import Parameter, Value
+from nn import MLP, DeltaStepper, draw_network
 
 SIZES = (3, 3, 3, 3, 1)  # d^{(0)}, ..., d^{(L)}: the lecture's picture, L = 4
 TOLERANCE = 1e-12
@@ -149,69 +156,46 @@ def engine_pass(p: dict) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def plot_network(p: dict, xs: list, delta: list, grads: dict, out: Path, dpi: int) -> Path | None:
-    fig = figure(figsize=(11.0, 5.2))
-    if fig is None:
-        return None
-    ax = fig.subplots()
+def model_from_problem(p: dict) -> MLP:
+    """The lecture's network as an `nn.MLP` (tanh everywhere), weights and biases from `p`.
+
+    Neuron j of layer l computes b_j^{(l)} + Σ_i w_ij^{(l)} x_i^{(l-1)} left to right, the
+    same sums `engine_pass` builds, so every number is bit for bit the same."""
+    model = MLP(SIZES[0], list(SIZES[1:]), activation="tanh", output_activation="tanh")
+    for l, layer in enumerate(model.layers, start=1):
+        for j, neuron in enumerate(layer.neurons):
+            neuron.b.data = p["b"][l][j]
+            for i, w in enumerate(neuron.w):
+                w.data = p["w"][l][i][j]
+    return model
+
+
+def model_pass(p: dict) -> tuple[MLP, Value]:
+    """The MLP's forward on x⁽⁰⁾, the square loss e, and e.backward()."""
+    model = model_from_problem(p)
+    e = (model(list(p["x0"])) - p["y"]) ** 2
+    e.label = "e"
+    e.backward()
+    return model, e
+
+
+def save_network(model: MLP, e: Value, out: Path) -> Path | None:
+    """The network view after e.backward(): every x, s, δ, weight and gradient."""
     L = len(SIZES) - 1
-    pos = [[(float(l), (n - 1) / 2 - i) for i in range(n)] for l, n in enumerate(SIZES)]
-    biggest = max(abs(v) for k, v in grads.items() if k[0] == "w") or 1.0
-    for l in range(1, L + 1):
-        for i, (x0, y0) in enumerate(pos[l - 1]):
-            for j, (x1, y1) in enumerate(pos[l]):
-                g = grads[("w", l, i, j)]
-                ax.plot(
-                    [x0, x1],
-                    [y0, y1],
-                    color="tab:red" if g > 0 else "tab:blue",
-                    linewidth=0.4 + 5.0 * abs(g) / biggest,
-                    alpha=0.7,
-                    zorder=1,
-                )
-    for l in range(L + 1):
-        for i, (x0, y0) in enumerate(pos[l]):
-            ax.scatter([x0], [y0], s=700, color="white", edgecolor="black", zorder=2)
-            ax.text(x0, y0, f"{xs[l][i]:+.2f}", ha="center", va="center", fontsize=7, zorder=3)
-            if l >= 1:
-                ax.text(
-                    x0,
-                    y0 - 0.28,
-                    f"δ{sub(i + 1)}{up(l)} = {delta[l][i]:+.4f}",
-                    ha="center",
-                    va="top",
-                    fontsize=8,
-                    color="darkgreen",
-                    zorder=3,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
-                )
-        title = f"input x{up(0)}" if l == 0 else (f"output x{up(L)}" if l == L else f"layer {l}")
-        ax.text(l, 1.75, title, ha="center", fontsize=10, weight="bold")
-    ax.annotate(
-        "",
-        xy=(0.3, -1.95),
-        xytext=(L - 0.3, -1.95),
-        arrowprops={"arrowstyle": "->", "color": "darkgreen", "linewidth": 1.5},
+    graph = draw_network(
+        model,
+        loss=e,
+        title=f"Backpropagation as the δ recursion (tanh, e = (a1({L}) - y)², "
+        "δ flows right to left: δ_i(l-1) = (1 - a_i(l-1)²) Σ_j w_ij(l) δ_j(l))",
     )
-    ax.text(
-        L / 2,
-        -2.1,
-        "δ flows backward: δ_i⁽ˡ⁻¹⁾ = (1 - (x_i⁽ˡ⁻¹⁾)²) Σ_j w_ij⁽ˡ⁾ δ_j⁽ˡ⁾",
-        ha="center",
-        va="top",
-        fontsize=10,
-        color="darkgreen",
-    )
-    ax.set_xlim(-0.5, L + 0.5)
-    ax.set_ylim(-2.5, 2.0)
-    ax.axis("off")
-    ax.set_title(
-        f"Backpropagation as the δ recursion (tanh, e = (x{up(L)} - y)², y = {p['y']:+.2f}):"
-        " nodes show x, green δ = ∂e/∂s;\nedge width ∝ |∂e/∂w_ij| = |x_i δ_j| "
-        "(red: positive, blue: negative)",
-        fontsize=10,
-    )
-    return save_figure(fig, out / "delta_network.png", dpi=dpi)
+    path = out / "delta_network.png"
+    try:
+        data = graph.pipe(format="png")
+    except Exception as exc:  # no Graphviz: keep the DOT text
+        dot = write_atomic(path.with_suffix(".dot"), graph.source.encode("utf-8"))
+        print(f"could not render {path.name} ({exc}); wrote the DOT text to {dot.name}")
+        return None
+    return write_atomic(path, data)
 
 
 def plot_parity(hand: dict, engine: dict, out: Path, dpi: int) -> Path | None:
@@ -291,28 +275,67 @@ def run(out: str | Path = "out/delta_rule", seed: int = 0, quick: bool = False) 
     print(f"  the engine's gradient on each s node is δ: largest |s.grad - δ| = {worst_delta:.1e}")
     print(f"  loss: hand {e_hand:.12f}, engine {eng['e']:.12f}")
 
+    rule("The δ mode: the same recursion read off the engine, layer by layer (nn.DeltaStepper)")
+    model, e = model_pass(p)
+    stepper = DeltaStepper(model, e)
+    steps = stepper.run()
+    for step in steps:
+        print("  " + str(step).replace("\n", "\n  "))
+    stepped = {(step.layer, j): d for step in steps for j, d in enumerate(step.deltas)}
+    worst_mode = max(abs(stepped[(l, j)] - delta[l][j]) for (l, j) in stepped)
+    print(f"  every δ of the δ mode vs the hand recursion: largest difference {worst_mode:.1e}")
+
     rule("Pictures")
     dpi = 80 if quick else 110
     files = [
         f
         for f in (
-            plot_network(p, xs, delta, hand, out, dpi),
+            save_network(model, e, out),
             plot_parity(hand, eng["grads"], out, dpi),
         )
         if f is not None
     ]
-    ok = worst <= TOLERANCE and worst_delta <= TOLERANCE and abs(e_hand - eng["e"]) <= TOLERANCE
+    ok = (
+        worst <= TOLERANCE
+        and worst_delta <= TOLERANCE
+        and abs(e_hand - eng["e"]) <= TOLERANCE
+        and all(step.agrees for step in steps)
+        and worst_mode <= TOLERANCE
+        and e.data == eng["e"]
+    )
     return {
         "ok": ok,
         "files": files,
         "worst_error": worst,
         "worst_delta_error": worst_delta,
         "checked": len(hand),
+        "delta_mode_error": worst_mode,
     }
 
 
+def step_in_terminal(seed: int = 0) -> int:
+    """The δ mode in the terminal: one layer per key press (Enter/n next, b back, q quit)."""
+    from engine.step.terminal import interactive
+
+    model, e = model_pass(make_problem(seed))
+    stepper = DeltaStepper(model, e)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return interactive(stepper, sys.stdout)
+
+    def read_line() -> str | None:  # piped keys, one per line (an empty line is Enter)
+        line = sys.stdin.readline()
+        return None if line == "" else (line.strip()[:1] or "\n")
+
+    return interactive(stepper, sys.stdout, read_key=read_line)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return demo_main("delta_rule", run, argv, __doc__)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--step" in args:  # the δ mode, interactively: python -m demos.delta_rule --step
+        args.remove("--step")
+        seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 0
+        return step_in_terminal(seed)
+    return demo_main("delta_rule", run, args, __doc__)
 
 
 if __name__ == "__main__":

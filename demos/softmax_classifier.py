@@ -16,7 +16,10 @@ hidden unit 1) move the loss? The lecture's chain rule:
 The demo computes the forward pass by hand (plain floats, the equations above) and with the
 engine, multiplies out the five factors as matrices, and compares the product with the engine's
 gradient and with a central finite difference. It also shows the famous collapse of the first two
-factors: ∂L/∂y · ∂y/∂z⁽²⁾ = y - t.
+factors: ∂L/∂y · ∂y/∂z⁽²⁾ = y - t. Then it writes the same derivative the way the engine sees it,
+`engine.derivation`: the sum over the paths from w_{2,1}^{(1)} to L of the products of local
+derivatives, symbols, formulas and numbers. Pictures: the network view (`nn.draw_network`, the
+weight in orange), the graph of the hidden unit it feeds, and the prediction.
 
     python -m demos.softmax_classifier [--seed N] [--out DIR]
 """
@@ -25,11 +28,22 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from pathlib import Path
 
-from demos._common import demo_main, figure, prepare_out, rule, save_figure, save_graph
-from engine import Parameter, Value, softmax
+from demos._common import (
+    demo_main,
+    figure,
+    prepare_out,
+    rule,
+    save_figure,
+    save_graph,
+    write_atomic,
+)
+from engine import Parameter, Value, derivation, softmax
 from engine.gradcheck import numerical_gradient
+from engine.graph import topological_order
+from nn import MLP, draw_network
 
 N_IN, N_HIDDEN, N_CLASSES = 3, 4, 3
 I, J = 2, 1  # the weight the lecture asks about: w_{2,1}^{(1)} (1-based)
@@ -165,65 +179,76 @@ def chain_product(factors: list[tuple[str, Matrix]]) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Picture
+# Pictures: the network view, the hidden unit's graph, the prediction
 # --------------------------------------------------------------------------------------------
 
 
-def plot_network(p: dict, f: dict, out: Path, dpi: int) -> Path | None:
-    fig = figure(figsize=(10.5, 4.8))
+def model_from_problem(p: dict) -> MLP:
+    """The same network as an `nn.MLP` (3 -> 4 sigmoid -> 3 linear), weights from the problem.
+
+    Neuron j of layer 1 holds w_{i,j}^{(1)} = W⁽¹⁾[i-1][j-1] and b_j^{(1)}; a neuron computes
+    b + w_1·x_1 + w_2·x_2 + ..., the very sums `forward_with_engine` builds.
+    """
+    model = MLP(N_IN, [N_HIDDEN, N_CLASSES], activation="sigmoid", output_activation="linear")
+    for layer, W, b in ((model.layers[0], p["W1"], p["b1"]), (model.layers[1], p["W2"], p["b2"])):
+        for j, neuron in enumerate(layer.neurons):
+            neuron.b.data = b[j]
+            for i, w in enumerate(neuron.w):
+                w.data = W[i][j]
+    return model
+
+
+def save_network(p: dict, out: Path) -> tuple[Path | None, float]:
+    """The network view of the model after one backward pass, w_{2,1}^{(1)} in orange.
+
+    Returns the PNG's path (None without a Graphviz renderer) and the model's loss."""
+    model = model_from_problem(p)
+    loss = -softmax(model(p["x"]))[p["target"]].log()
+    loss.backward()
+    weight = model.layers[0].neurons[J - 1].w[I - 1]
+    graph = draw_network(
+        model,
+        loss=loss,
+        highlight=[weight],
+        title=f"∂L/∂w{I},{J}(1) = {weight.grad:+.4f}: the orange weight reaches L through a{J}(1)"
+        ", then every output (softmax, cross-entropy)",
+    )
+    return _render(graph, out / "network.png"), loss.data
+
+
+def _render(graph, path: Path) -> Path | None:
+    try:
+        data = graph.pipe(format=path.suffix.lstrip("."))
+    except Exception as exc:  # no Graphviz: the DOT text is still useful
+        dot = write_atomic(path.with_suffix(".dot"), graph.source.encode("utf-8"))
+        print(f"could not render {path.name} ({exc}); wrote the DOT text to {dot.name}")
+        return None
+    return write_atomic(path, data)
+
+
+def save_hidden_unit(eng: dict, out: Path) -> Path | None:
+    """The graph of h₁⁽¹⁾ = σ(z₁⁽¹⁾), where w_{2,1}^{(1)} enters, with ∂L/∂ on every node and the
+    local derivative on every edge: small enough to read on a slide (the whole loss graph has
+    over a hundred boxes). Labels are written (1) rather than ⁽¹⁾ for the drawing's font."""
+    h = eng["h1"][J - 1]
+    nodes = topological_order(h)
+    saved = [(node, node.label) for node in nodes]
+    try:
+        for node in nodes:  # z⁽¹⁾1 -> z1(1), w2,1⁽¹⁾ -> w2,1(1)
+            node.label = re.sub(r"^(\w)⁽(\d)⁾(\d+)$", r"\1\3(\2)", node.label)
+            node.label = node.label.replace("⁽¹⁾", "(1)")
+        return save_graph(h, out / "hidden_unit_graph.svg", show_local=True,
+                          highlight=eng["W1"][I - 1][J - 1], rankdir="TB")  # fmt: skip
+    finally:
+        for node, label in saved:
+            node.label = label
+
+
+def plot_prediction(f: dict, out: Path, dpi: int) -> Path | None:
+    fig = figure(figsize=(4.8, 3.6))
     if fig is None:
         return None
-    ax, bar = fig.subplots(1, 2, width_ratios=[2.2, 1])
-    layers = [N_IN, N_HIDDEN, N_CLASSES]
-    xs = [0.0, 1.0, 2.0]
-
-    def ys(n: int) -> list[float]:
-        return [(n - 1) / 2 - i for i in range(n)]
-
-    pos = [[(xs[l], yy) for yy in ys(n)] for l, n in enumerate(layers)]
-    for l in (0, 1):
-        for i, (x0, y0) in enumerate(pos[l]):
-            for j, (x1, y1) in enumerate(pos[l + 1]):
-                on_path = (l == 0 and i == I - 1 and j == J - 1) or (l == 1 and i == J - 1)
-                colour = "tab:red" if (l == 0 and on_path) else ("tab:orange" if on_path else "0.8")
-                ax.plot([x0, x1], [y0, y1], color=colour, linewidth=3 if on_path else 1, zorder=1)
-    (ax0, ay0), (ax1, ay1) = pos[0][I - 1], pos[1][J - 1]
-    ax.text(
-        (ax0 + ax1) / 2,
-        (ay0 + ay1) / 2,
-        f"w{I},{J}⁽¹⁾ = {p['W1'][I - 1][J - 1]:+.3f}",
-        color="tab:red",
-        ha="center",
-        va="center",
-        fontsize=10,
-        zorder=3,
-        bbox={"facecolor": "white", "edgecolor": "tab:red", "boxstyle": "round"},
-    )
-    names = [
-        [f"x{i + 1} = {v:+.2f}" for i, v in enumerate(p["x"])],
-        [f"h{j + 1}⁽¹⁾ = {v:.2f}" for j, v in enumerate(f["h1"])],
-        [f"y{k + 1} = {v:.2f}" for k, v in enumerate(f["y"])],
-    ]
-    for l in range(3):
-        for (x0, y0), name in zip(pos[l], names[l]):
-            ax.scatter([x0], [y0], s=500, color="white", edgecolor="black", zorder=2)
-            dx = -0.1 if l == 0 else 0.1
-            ax.text(
-                x0 + dx,
-                y0 + 0.22,
-                name,
-                ha="right" if l == 0 else "left",
-                fontsize=9,
-                zorder=3,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
-            )
-    for title, x0 in zip(("input x", "hidden h⁽¹⁾ = σ(z⁽¹⁾)", "softmax y"), xs):
-        ax.text(x0, -2.3, title, ha="center", fontsize=10, weight="bold")
-    ax.set_xlim(-0.7, 2.7)
-    ax.set_ylim(-2.5, 2.2)
-    ax.axis("off")
-    ax.set_title(f"The paths through which w{I},{J}⁽¹⁾ reaches the loss", fontsize=11)
-
+    bar = fig.subplots()
     classes = [f"class {k + 1}" for k in range(N_CLASSES)]
     bar.bar(classes, f["y"], color="tab:blue", label="y = softmax(z⁽²⁾)")
     bar.bar(classes, f["t"], fill=False, edgecolor="black", linewidth=1.5, label="target t")
@@ -231,7 +256,7 @@ def plot_network(p: dict, f: dict, out: Path, dpi: int) -> Path | None:
     bar.set_ylabel("probability")
     bar.set_title(f"Prediction vs target, L = {f['L']:.3f}", fontsize=11)
     bar.legend(fontsize=8, loc="upper left")
-    return save_figure(fig, out / "network.png", dpi=dpi)
+    return save_figure(fig, out / "prediction.png", dpi=dpi)
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,21 +308,29 @@ def run(out: str | Path = "out/softmax_classifier", seed: int = 0, quick: bool =
     collapse_error = max(abs(a - b) for a, b in zip(collapsed, y_minus_t))
     print(f"  |product - engine| = {error:.1e}")
 
+    rule(f"∂L/∂w{I},{J}⁽¹⁾ as the chain rule over the graph: paths × local derivatives")
+    written = derivation(eng["L"], eng["W1"][I - 1][J - 1])
+    print("  " + written.text().replace("\n", "\n  "))
+    print(f"  the derivation's sum vs the five-matrix product: {abs(written.value - product):.1e}")
+
     rule("Pictures")
     files = []
-    picture = plot_network(p, hand, out, 80 if quick else 110)
-    if picture is not None:
-        files.append(picture)
-    graph = save_graph(
-        eng["L"], out / "loss_graph.svg", highlight=eng["W1"][I - 1][J - 1], max_nodes=1000
-    )
-    if graph is not None:
-        files.append(graph)
+    network, model_loss = save_network(p, out)
+    for picture in (
+        network,
+        save_hidden_unit(eng, out),
+        plot_prediction(hand, out, 80 if quick else 110),
+    ):
+        if picture is not None:
+            files.append(picture)
     ok = (
         worst_forward <= TOLERANCE
         and error <= TOLERANCE
         and collapse_error <= TOLERANCE
         and abs(numeric - engine_grad) <= 1e-6
+        and written.agrees
+        and abs(written.value - engine_grad) <= TOLERANCE
+        and model_loss == eng["L"].data
     )
     return {
         "ok": ok,
@@ -307,6 +340,7 @@ def run(out: str | Path = "out/softmax_classifier", seed: int = 0, quick: bool =
         "engine_gradient": engine_grad,
         "numeric_gradient": numeric,
         "collapse_error": collapse_error,
+        "derivation": written,
     }
 
 

@@ -22,6 +22,8 @@ _LAZY = {
     "backward_steps": "engine.step",
     "Stepper": "engine.step",
     "forward_trace": "engine.step",
+    "derivation": "engine.step.derivation",
+    "check": "engine.step.check",
 }
 
 __all__ = [

@@ -9,13 +9,17 @@
         opt.zero_grad(); loss.backward(); opt.step()
 
 Or let `fit` run that loop: ``nn.fit(model, X, y, loss="hinge", alpha=1e-4, epochs=100)``.
-Everything is built from `engine.Value`s, so any loss can be drawn and stepped through.
+Everything is built from `engine.Value`s, so any loss can be drawn and stepped through; an MLP
+can also be drawn as a network (`draw_network`: neurons, weights, δ) and its backward pass
+stepped layer by layer (`DeltaStepper`, the δ rule).
 """
 
 from nn import data, init, losses, optim
 from nn.checkpoint import CheckpointError
+from nn.delta_mode import DeltaStepper
 from nn.layers import MLP, Layer, Neuron, RandomProjection
 from nn.module import Module
+from nn.network_view import draw_network
 from nn.train import accuracy, fit
 
 __all__ = [
@@ -31,4 +35,6 @@ __all__ = [
     "init",
     "fit",
     "accuracy",
+    "draw_network",
+    "DeltaStepper",
 ]

@@ -4,6 +4,8 @@ a demo.
     chainrule draw 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 -o neuron.svg
     chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814
     chainrule demo            # list the demos;  chainrule demo moons  # run one
+    chainrule practice --random --level 2     # compute each backward step yourself
+    chainrule derive 'x*y + x' x=2 y=3 --wrt x   # ∂out/∂x as the chain rule
 
 Each subcommand lives in its own module, ``engine/cli/<name>.py``, which provides
 ``add_arguments(parser)`` and ``run(args) -> int`` (the exit status). Expressions are parsed by
@@ -21,6 +23,8 @@ SUBCOMMANDS = {
     "draw": "render an expression's computation graph to SVG (or DOT)",
     "step": "step through the backward pass of an expression, one node at a time",
     "demo": "list the teaching demos, or run one",
+    "practice": "practise backpropagation: compute each step before it is shown",
+    "derive": "write a derivative out as the chain rule, with the numbers",
 }
 
 

@@ -12,6 +12,7 @@ not a terminal (a pipe, CI), every step is printed at once. --html PAGE.html (or
 gets DIR/index.html) writes a self-contained page that plays the steps in a browser: Prev/Next,
 arrow keys, a slider, zoom and pan, and a practice mode that asks for each number first. Graphs
 with more than 1,000 values are refused unless --max-nodes allows them; progress goes to stderr.
+--gif FILE writes the steps as an animated GIF for slides (one frame per step; needs Pillow).
 
 The expression is parsed with a whitelist (numbers, names, + - * / **, unary -, parentheses and
 the Value methods as functions, e.g. tanh(x), relu(x)); nothing is evaluated as Python. The
@@ -57,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="with --html: write the page for graphs of up to N values (default 1000)",
     )
+    parser.add_argument(
+        "--gif", metavar="FILE", help="write the steps as an animated GIF (needs Pillow)"
+    )
 
 
 def _fail(message: object) -> int:
@@ -85,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.html:
             return _write_html(stepper, args.html, args.expression, args.max_nodes)
+        if args.gif:
+            return _write_gif(stepper, args.gif)
         if args.all or not (sys.stdin.isatty() and sys.stdout.isatty()):
             print_all(stepper, sys.stdout)
             return 0
@@ -157,3 +163,14 @@ class _Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _write_gif(stepper: Stepper, path: str) -> int:
+    from engine.draw import DrawError
+
+    try:
+        written = stepper.save_gif(path)
+    except (DrawError, OSError, ModuleNotFoundError) as exc:
+        return _fail(exc)  # GifTooLargeError is a ValueError, handled by run()
+    print(f"wrote {written} ({stepper.total} frames, one per step)")
+    return 0

@@ -6,10 +6,15 @@ HTML player.
         print(step)          # the chain rule for one node, with its numbers
 
 Modules: `narration` (Step, backward_steps, forward_trace), `stepper` (Stepper), `terminal`
-(print_all, interactive) and `player` (the self-contained HTML page).
+(print_all, interactive) and `player` (the self-contained HTML page); for learners `practice`
+(Practice, the learner computes each step), `check` (is a number right, and what went wrong),
+`exercises` (seeded practice expressions), `derivation` (∂out/∂x written as the chain rule),
+`gif` (the steps as an animated GIF) and `notebook` (the player inside Jupyter).
 """
 
 from engine.names import node_names
+from engine.step.check import check
+from engine.step.derivation import Derivation, derivation
 from engine.step.narration import (
     ForwardTrace,
     ParentTerm,
@@ -18,6 +23,7 @@ from engine.step.narration import (
     backward_steps,
     forward_trace,
 )
+from engine.step.practice import Practice
 from engine.step.stepper import Stepper
 
 __all__ = [
@@ -29,4 +35,8 @@ __all__ = [
     "ForwardTrace",
     "TraceEntry",
     "node_names",
+    "Practice",
+    "check",
+    "derivation",
+    "Derivation",
 ]

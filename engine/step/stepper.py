@@ -35,7 +35,7 @@ class Stepper:
     Don't run another backward pass over the same graph while a Stepper is part-way through.
     """
 
-    def __init__(self, root: Value, grad: float = 1.0) -> None:
+    def __init__(self, root: Value, grad: float = 1.0, *, practice: bool = False) -> None:
         self.root = _check_root(root, "Stepper")
         self.seed = _as_float(grad, "Stepper(grad)")
         self._order = topological_order(root)
@@ -45,6 +45,11 @@ class Stepper:
         self._changes: list[tuple[tuple[Value, float, float], ...]] = []
         self._position = 0
         self._failure: Exception | None = None
+        self.practice = None  # practice mode (`engine.step.practice`): answer() drives the steps
+        if practice:
+            from engine.step.practice import Practice
+
+            self.practice = Practice(stepper=self)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -238,6 +243,24 @@ class Stepper:
 
         return write_player(self, target, title=title, **options)
 
+    def answer(self, value: object):
+        """Practice mode (``Stepper(o, practice=True)``): check `value` for the question shown."""
+        if self.practice is None:
+            raise RuntimeError("answer() is for practice mode: Stepper(root, practice=True)")
+        return self.practice.answer(value)
+
+    def save_gif(self, path: str | Path, **options) -> Path:
+        """Write the backward pass as an animated GIF, one frame per step (`engine.step.gif`)."""
+        from engine.step.gif import write_gif
+
+        return write_gif(self, path, **options)
+
+    def _repr_html_(self) -> str | None:
+        """In a notebook: the interactive player (graph, Prev/Next, slider), needing no server."""
+        from engine.step.notebook import player_html
+
+        return player_html(self)
+
     def summary(self) -> str:
         """The gradients computed so far, one ``name = grad`` per node, creation order."""
         grads = self.gradients()
@@ -246,6 +269,8 @@ class Stepper:
         return "gradients: " + ", ".join(f"{k} {_fmt(v)}" for k, v in grads.items())
 
     def __str__(self) -> str:
+        if self.practice is not None:
+            return str(self.practice)
         current = self.current
         head = (
             f"step {self._position}/{self.total}\n{current}"

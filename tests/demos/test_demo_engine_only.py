@@ -69,7 +69,8 @@ def test_softmax_chain_rule_product_equals_engine(out, seed):
     assert result["numeric_gradient"] == pytest.approx(result["engine_gradient"], abs=1e-6)
     assert result["collapse_error"] <= 1e-12
     assert result["engine_gradient"] != 0.0
-    check_pictures(result, out, {"network.png", "loss_graph.svg"})
+    assert result["derivation"].agrees and result["derivation"].mode == "grouped"
+    check_pictures(result, out, {"network.png", "hidden_unit_graph.svg", "prediction.png"})
 
 
 def test_softmax_gradient_matches_torch():

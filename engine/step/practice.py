@@ -1,0 +1,403 @@
+"""Practice mode: the learner computes each backward step before it is revealed.
+
+    from engine.step import Practice
+    p = Practice(o)          # or Stepper(o, practice=True)
+    print(p)                 # step 1/10: o = tanh(n) = 0.7071 ... ∂o/∂n = ?
+    p.answer("1/2")          # right: ∂o/∂n = 0.5000
+    p.answer(0.5)            # n.grad = ? -> right
+    ...
+    print(p.summary())       # score: 8/8 right first time
+
+At every step of the backward pass (`engine.step.Stepper`) and for each input x of the visited
+node, the learner gives two numbers: the local derivative ∂node/∂x, then x's gradient after the
+step, ``x.grad + upstream · ∂node/∂x``. Answers are checked with `engine.step.check.check` (within
+1% by default). A wrong answer gets a hint: the op table's formula with the numbers filled in,
+and, where the numbers tell, the likely mistake (the upstream gradient forgotten, the sign
+flipped, the output used where the formula needs the input...). A second miss shows the answer.
+Leaves have nothing to pass on and are skipped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.names import _arg_note, _fill, _grad_of, _partial
+from engine.ops import FLOAT_MATH, OPS
+from engine.step.check import DEFAULT_ABS, DEFAULT_REL, Check, check
+from engine.value import Value, _fmt
+
+if TYPE_CHECKING:
+    from engine.step.narration import ParentTerm, Step
+    from engine.step.stepper import Stepper
+
+__all__ = ["Practice", "Question", "Feedback", "Score"]
+
+
+class Question:
+    """One number to give: ``kind`` "local" (∂node/∂x) or "grad" (x.grad after the step)."""
+
+    __slots__ = ("kind", "step", "term", "label", "value", "hint", "mistakes")
+
+    def __init__(self, kind: str, step: Step, term: ParentTerm, label: str, value: float) -> None:
+        self.kind = kind
+        self.step = step
+        self.term = term
+        self.label = label
+        self.value = value
+        self.hint = _local_hint(step, term) if kind == "local" else _grad_hint(step, term)
+        self.mistakes = (
+            _local_mistakes(step, term) if kind == "local" else _grad_mistakes(step, term)
+        )
+
+    def __repr__(self) -> str:
+        return f"<Question {self.label} = ?>"
+
+
+class Feedback:
+    """What one answer got: the `check`, the `outcome` ("right", "retry" or "shown") and `text`."""
+
+    __slots__ = ("check", "outcome", "text", "step_done")
+
+    def __init__(self, check: Check, outcome: str, text: str, step_done: bool) -> None:
+        self.check = check
+        self.outcome = outcome
+        self.text = text
+        self.step_done = step_done
+
+    @property
+    def right(self) -> bool:
+        return self.outcome == "right"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<Feedback {self.outcome}: {self.check.message}>"
+
+
+class Score:
+    """How the questions went: right at the first try, right after a hint, shown; out of total."""
+
+    __slots__ = ("first_try", "after_hint", "shown", "asked", "total")
+
+    def __init__(self, first_try: int, after_hint: int, shown: int, asked: int, total: int) -> None:
+        self.first_try = first_try
+        self.after_hint = after_hint
+        self.shown = shown
+        self.asked = asked
+        self.total = total
+
+    @property
+    def points(self) -> float:
+        """One point per answer right at the first try, half a point after a hint."""
+        return self.first_try + 0.5 * self.after_hint
+
+    def __str__(self) -> str:
+        if not self.asked:
+            return f"score: no questions answered yet ({self.total} to go)"
+        percent = 100.0 * self.points / self.asked
+        text = (
+            f"score: {self.first_try}/{self.asked} right first time, {self.after_hint} after a "
+            f"hint, {self.shown} shown ({percent:.0f}%)"
+        )
+        if self.asked < self.total:
+            text += f"; {self.total - self.asked} questions not reached"
+        return text
+
+    def __repr__(self) -> str:
+        return f"<Score {self.first_try}/{self.asked} first try>"
+
+
+# --------------------------------------------------------------------------------------------
+# Hints and mistakes, from the step's numbers and the op table
+# --------------------------------------------------------------------------------------------
+
+
+def _slots(node: Value, term: ParentTerm, fmt=_fmt) -> dict[str, str]:
+    """The op table's placeholders (x, y, out, x_i) with `fmt` applied to the numbers."""
+    if OPS[node.op].arity == -1:
+        return {"x_i": fmt(term.parent.data), "out": fmt(node.data)}
+    slots = dict(zip(("x", "y"), (fmt(p.data) for p in node.parents)))
+    slots["out"] = fmt(node.data)
+    return slots
+
+
+def _template(node: Value, term: ParentTerm, step: Step) -> str:
+    op = OPS[node.op]
+    index = step.terms.index(term)
+    return op.derivatives[0] if op.arity == -1 else op.derivatives[index]
+
+
+def _local_hint(step: Step, term: ParentTerm) -> str:
+    node = step.node
+    partial = _partial(step.name, term.name)
+    template = _template(node, term, step)
+    hint = f"hint: {step.name} = {step.formula}, so {partial} = {term.formula}"
+    with_numbers = _fill(template, _slots(node, term))
+    if with_numbers != term.formula:
+        hint += f" = {with_numbers}"
+    return hint + _arg_note(node)
+
+
+def _grad_hint(step: Step, term: ParentTerm) -> str:
+    return (
+        f"hint: {_grad_of(term.name)} += upstream × local = {_fmt(term.grad_before)} + "
+        f"{_fmt(step.upstream)} × {_fmt(term.local)}"
+    )
+
+
+def _swapped_local(node: Value, term: ParentTerm, step: Step, use_output: bool) -> float | None:
+    """The op's local derivative with the input and output confused (unary ops only)."""
+    op = OPS[node.op]
+    if op.arity != 1:
+        return None
+    x, out = node.parents[0].data, node.data
+    try:
+        if use_output:  # the output where the formula needs the input
+            return float(op.local(FLOAT_MATH, out, out, node.arg)[0])
+        return float(op.local(FLOAT_MATH, x, x, node.arg)[0])  # the input where it needs the out
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+def _local_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
+    node = step.node
+    mistakes: dict[str, float] = {}
+    if step.upstream != 1.0:
+        mistakes["that is upstream × local; the question is the local derivative alone"] = (
+            step.upstream * term.local
+        )
+    swapped = _swapped_local(node, term, step, use_output=False)
+    if swapped is not None:
+        mistakes[
+            f"did you use the input {term.name} = {_fmt(term.parent.data)} where the formula "
+            f"needs the output {step.name} = {_fmt(node.data)}?"
+        ] = swapped
+    swapped = _swapped_local(node, term, step, use_output=True)
+    if swapped is not None:
+        mistakes[
+            f"did you use the output {step.name} = {_fmt(node.data)} where the formula needs "
+            f"the input {term.name}?"
+        ] = swapped
+    others = [t for t in step.terms if t.parent is not term.parent]
+    for other in others[:2]:
+        mistakes[f"that is {_partial(step.name, other.name)}, the derivative for another input"] = (
+            other.local
+        )
+    mistakes[f"that is the value of {step.name}, not its derivative"] = node.data
+    return mistakes
+
+
+def _grad_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
+    before, upstream, local = term.grad_before, step.upstream, term.local
+    partial = _partial(step.root_name, step.name)
+    mistakes = {
+        f"did you forget the upstream gradient ({partial} = {_fmt(upstream)})?": before + local,
+        "is the sign right?": before - upstream * local,
+        f"did you forget to add what {_grad_of(term.name)} already held ({_fmt(before)})? "
+        f"gradients accumulate (+=)": upstream * local,
+        f"did you multiply by the value of {step.name} instead of its gradient?": before
+        + step.node.data * local,
+    }
+    return mistakes
+
+
+# --------------------------------------------------------------------------------------------
+# Practice
+# --------------------------------------------------------------------------------------------
+
+
+class Practice:
+    """A practice round over the backward pass of `root` (see the module docstring).
+
+    root:     the output to differentiate (or pass `stepper`, an existing `Stepper`).
+    grad:     the seed, ∂root/∂root (default 1).
+    rel:      relative tolerance of the check (default 1%); `abs_tol` for values near zero.
+
+    `prompt` (also ``str(p)``) is the current question; `answer(x)` checks a number or text
+    like ``"-3/2"`` and returns a `Feedback`; `reveal()` gives up on the current question;
+    `score` and `summary()` tell how it went. The Stepper's gradients move as the round goes.
+    """
+
+    def __init__(
+        self,
+        root: Value | None = None,
+        *,
+        grad: float = 1.0,
+        rel: float = DEFAULT_REL,
+        abs_tol: float = DEFAULT_ABS,
+        stepper: Stepper | None = None,
+    ) -> None:
+        if stepper is None:
+            from engine.step.stepper import Stepper
+
+            if root is None:
+                raise TypeError("Practice needs a root Value (or stepper=)")
+            stepper = Stepper(root, grad)
+        check(0.0, 0.0, rel=rel, abs_tol=abs_tol)  # validates the tolerances now
+        self.stepper = stepper
+        self.rel = rel
+        self.abs_tol = abs_tol
+        self._questions: list[Question] = []
+        self._index = 0
+        self._misses = 0
+        self._started = False
+        self.outcomes: list[tuple[Question, str]] = []
+        """Every question answered, with how: "first try", "after hint" or "shown"."""
+
+    # -- where we are -------------------------------------------------------------------------
+
+    def _advance_step(self) -> None:
+        """Apply steps until one has questions (leaves have none) or the pass ends."""
+        self._questions, self._index, self._misses = [], 0, 0
+        while not self.stepper.done:
+            step = self.stepper.next()
+            if step is None:
+                break
+            for term in step.terms:
+                partial = _partial(step.name, term.name)
+                self._questions.append(Question("local", step, term, partial, term.local))
+                label = _grad_of(term.name)
+                self._questions.append(Question("grad", step, term, label, term.grad_after))
+            if self._questions:
+                return
+
+    def _ensure_started(self) -> None:
+        if not self._started:
+            self._started = True
+            self._advance_step()
+
+    @property
+    def question(self) -> Question | None:
+        """The question waiting for an answer, or None when the round is over."""
+        self._ensure_started()
+        return self._questions[self._index] if self._index < len(self._questions) else None
+
+    @property
+    def done(self) -> bool:
+        return self.question is None
+
+    @property
+    def total(self) -> int:
+        """How many questions the whole pass asks: two per input of every interior node."""
+        return 2 * sum(len(node.parents) for node in self.stepper._order)
+
+    @property
+    def prompt(self) -> str:
+        """The current step and question, e.g. ``... ∂o/∂n = ?``; the score once it is over."""
+        question = self.question
+        if question is None:
+            return f"the backward pass is done.\n{self.summary()}"
+        step = question.step
+        lines = [_headline(step)]
+        inputs = _inputs_line(step)
+        if inputs:
+            lines.append(inputs)
+        for earlier in self._questions[: self._index]:
+            lines.append(f"  {earlier.label} = {_fmt(earlier.value)}")
+        if question.kind == "local":
+            lines.append(f"  {question.label} = ?   (the local derivative)")
+        else:
+            lines.append(
+                f"  {question.label} = ?   (it held {_fmt(question.term.grad_before)} before "
+                f"this step)"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.prompt
+
+    def __repr__(self) -> str:
+        return f"<Practice {self.stepper.names[self.stepper.root]}: {self.score!r}>"
+
+    # -- answering ----------------------------------------------------------------------------
+
+    def answer(self, value: object) -> Feedback:
+        """Check `value` (a number or text like ``"3/4"``) against the current question.
+
+        Right: the next question comes. Wrong the first time: a hint, and the same question.
+        Wrong twice: the answer is shown and the round moves on. Text that is not a number
+        raises `engine.step.check.AnswerError` (and costs nothing).
+        """
+        question = self.question
+        if question is None:
+            raise RuntimeError("the practice round is over; see summary()")
+        result = check(value, question.value, rel=self.rel, abs_tol=self.abs_tol)
+        if not result.ok:
+            result = check(
+                value,
+                question.value,
+                rel=self.rel,
+                abs_tol=self.abs_tol,
+                mistakes=question.mistakes,
+            )
+        if result.ok:
+            outcome = "first try" if self._misses == 0 else "after hint"
+            text = f"right: {question.label} = {_fmt(question.value)}"
+            return self._move_on(question, result, outcome, "right", text)
+        self._misses += 1
+        if self._misses == 1:
+            text = f"{result.message}\n{question.hint}\ntry again"
+            return Feedback(result, "retry", text, False)
+        text = f"{result.message}. The answer: {question.label} = {_fmt(question.value)}"
+        return self._move_on(question, result, "shown", "shown", text)
+
+    def reveal(self) -> Feedback:
+        """Give up on the current question: show its answer and move on (counts as shown)."""
+        question = self.question
+        if question is None:
+            raise RuntimeError("the practice round is over; see summary()")
+        result = Check(False, float("nan"), question.value, self.rel, self.abs_tol)
+        text = f"the answer: {question.label} = {_fmt(question.value)}"
+        return self._move_on(question, result, "shown", "shown", text)
+
+    def _move_on(
+        self, question: Question, result: Check, outcome: str, kind: str, text: str
+    ) -> Feedback:
+        self.outcomes.append((question, outcome))
+        self._index += 1
+        self._misses = 0
+        step_done = self._index == len(self._questions)
+        if step_done:
+            text += f"\nthe whole step:\n{question.step}"
+            self._advance_step()
+        return Feedback(result, kind, text, step_done)
+
+    # -- the score ----------------------------------------------------------------------------
+
+    @property
+    def score(self) -> Score:
+        counts = {"first try": 0, "after hint": 0, "shown": 0}
+        for _, outcome in self.outcomes:
+            counts[outcome] += 1
+        return Score(
+            counts["first try"],
+            counts["after hint"],
+            counts["shown"],
+            len(self.outcomes),
+            self.total,
+        )
+
+    def summary(self) -> str:
+        """The score, and the gradients the pass has found so far."""
+        return f"{self.score}\n{self.stepper.summary()}"
+
+
+def _headline(step: Step) -> str:
+    upstream = f"{_partial(step.root_name, step.name)} = {_fmt(step.upstream)}"
+    if step.is_seed:
+        upstream += " (the seed)"
+    value = _fmt(step.node.data)
+    return f"step {step.index}/{step.total}: {step.name} = {step.formula} = {value};  {upstream}"
+
+
+def _inputs_line(step: Step) -> str:
+    """``  where x1 = 2.0000, w1 = -3.0000`` for the inputs that are not plain numbers."""
+    seen: list[str] = []
+    for term in step.terms:
+        if term.name[:1].isdigit() or term.name[:1] in "-.":
+            continue  # a constant's name is its value already
+        text = f"{term.name} = {_fmt(term.parent.data)}"
+        if text not in seen:
+            seen.append(text)
+    return f"  where {', '.join(seen)}" if seen else ""

@@ -1,0 +1,275 @@
+"""The δ mode: backpropagation through an MLP one layer at a time, as the lecture writes it.
+
+    model = MLP(3, [3, 3, 3, 1], activation="tanh", output_activation="tanh", seed=0)
+    loss = (model([0.5, -0.2, 0.1]) - 0.3) ** 2
+    loss.backward()
+    d = DeltaStepper(model, loss)
+    print(d.next())       # the output layer's δ, each line with its numbers
+    print(d.next())       # the layer below, from the one above
+    d.draw()              # the network view: δ known so far, this layer in red
+
+With δ_j^(l) = ∂L/∂s_j^(l) (s the pre-activation, a = g(s) the activation), the chain rule gives,
+from the output back (seed 004's delta rule):
+
+    δ_j^(L)   = ∂L/∂a_j^(L) · g'(s_j^(L))
+    δ_i^(l-1) = g'(s_i^(l-1)) · Σ_j w_ij^(l) δ_j^(l)
+    ∂L/∂w_ij^(l) = a_i^(l-1) δ_j^(l),   ∂L/∂b_j^(l) = δ_j^(l)
+
+Every number comes from the engine after ``loss.backward()``: g'(s) is the op table's local
+derivative of the activation node, ∂L/∂a^(L) and the δ of the layer above are gradients the
+engine left on the nodes. Each step recomputes its δ by the rule and checks it against the
+engine's (they agree unless the loss uses a hidden activation some other way).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine.backprop import local_derivatives
+from engine.names import _fill
+from engine.ops import OPS
+from engine.value import Value, _fmt
+from nn.network_view import NetworkState, NeuronState, draw_network, network_state
+
+__all__ = ["DeltaStepper", "DeltaStep"]
+
+_SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
+_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+
+
+def _name(symbol: str, *indices: int, layer: int) -> str:
+    """``w₁₂⁽³⁾``: lecture notation in Unicode (comma-separated indices past 9)."""
+    sep = "," if any(i > 9 for i in indices) else ""
+    sub = sep.join(str(i) for i in indices).translate(_SUB)
+    return f"{symbol}{sub}{f'({layer})'.translate(_SUP)}"
+
+
+def _paren(x: float) -> str:
+    text = _fmt(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _sup(l: int) -> str:
+    return f"({l})".translate(_SUP)
+
+
+def _slope(n: NeuronState) -> tuple[float, str]:
+    """g'(s) from the op table (the activation node's local derivative) and its formula."""
+    if n.activation == "linear" or n.out is None or n.out is n.pre:
+        return 1.0, "1"
+    names = {"x": _name("s", n.j, layer=n.layer), "out": _name("a", n.j, layer=n.layer)}
+    formula = _fill(OPS[n.out.op].derivatives[0], names)
+    return float(local_derivatives(n.out)[0]), formula
+
+
+class DeltaStep:
+    """One layer's δ: `layer` (1-based), `deltas` by the rule, `engine` δ (the engine's), and the
+    narration `lines`. ``str(step)`` prints it; `index` and `name` as in `engine.step.Step`."""
+
+    __slots__ = ("index", "total", "layer", "name", "deltas", "engine", "lines")
+
+    def __init__(
+        self,
+        index: int,
+        total: int,
+        layer: int,
+        deltas: list[float],
+        engine: list[float],
+        lines: list[str],
+    ) -> None:
+        self.index = index
+        self.total = total
+        self.layer = layer
+        self.name = f"layer {layer}"
+        self.deltas = deltas
+        self.engine = engine
+        self.lines = lines
+
+    @property
+    def agrees(self) -> bool:
+        """The rule's δ equals the engine's gradient on every pre-activation (to rounding)."""
+        return all(
+            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+            for a, b in zip(self.deltas, self.engine)
+        )
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+    def __repr__(self) -> str:
+        return f"<DeltaStep {self.index}/{self.total}: layer {self.layer}>"
+
+
+def _output_step(state: NetworkState, total: int) -> DeltaStep:
+    L = len(state.layers)
+    layer = state.layers[-1]
+    head = f"[1/{total}] layer {L}, the output layer: δ_j = ∂L/∂a_j · g'(s_j)"
+    lines, deltas, engine = [head], [], []
+    for n in layer:
+        assert n.out is not None and n.pre is not None
+        slope, formula = _slope(n)
+        upstream = n.out.grad
+        delta = upstream * slope
+        deltas.append(delta)
+        engine.append(n.pre.grad)
+        d, a = _name("δ", n.j, layer=L), _name("a", n.j, layer=L)
+        if formula == "1":  # a linear output: g' = 1, δ is ∂L/∂a itself
+            lines.append(f"  {d} = ∂L/∂{a} · 1 = {_fmt(delta)}   (a linear output: g' = 1)")
+            continue
+        rule = f"∂L/∂{a} · ({formula})"
+        lines.append(f"  {d} = {rule} = {_paren(upstream)} × {_paren(slope)} = {_fmt(delta)}")
+    return DeltaStep(1, total, L, deltas, engine, lines)
+
+
+def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaStep:
+    """δ of layer `l` from the δ of layer l + 1 (the engine's)."""
+    above = state.layers[l]  # layer l + 1 (0-based list)
+    layer = state.layers[l - 1]
+    up = _sup(l + 1)
+    head = f"[{index}/{total}] layer {l}: δ_i = g'(s_i) · Σ_j w_ij{up} δ_j{up}"
+    lines, deltas, engine = [head], [], []
+    for n in layer:
+        assert n.pre is not None
+        slope, formula = _slope(n)
+        terms = [(m.weights[n.j - 1].data, m.delta or 0.0) for m in above]
+        total_in = math.fsum(w * d for w, d in terms)
+        delta = slope * total_in
+        deltas.append(delta)
+        engine.append(n.pre.grad)
+        d = _name("δ", n.j, layer=l)
+        symbols = " + ".join(
+            f"{_name('w', n.j, m.j, layer=l + 1)}{_name('δ', m.j, layer=l + 1)}" for m in above
+        )
+        numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in terms)
+        if len(terms) > 4:
+            symbols = f"Σ_j w_{n.j}j{up} δ_j{up}"
+            numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in terms[:3]) + " + ⋯"
+        slope_text = "" if formula == "1" else f"({formula}) · "
+        slope_num = "" if formula == "1" else f"{_paren(slope)} × "
+        lines.append(f"  {d} = {slope_text}[{symbols}] = {slope_num}[{numbers}] = {_fmt(delta)}")
+    return DeltaStep(index, total, l, deltas, engine, lines)
+
+
+def _weights_line(state: NetworkState, l: int) -> str:
+    """One example of ∂L/∂w = a·δ for layer `l`, with numbers."""
+    n = state.layers[l - 1][0]
+    w = n.weights[0]
+    source = state.inputs[0] if l == 1 else state.layers[l - 2][0].out
+    if source is None or n.delta is None:
+        return ""
+    a_name = _name("x" if l == 1 else "a", 1, layer=l - 1)
+    return (
+        f"  then ∂L/∂w_ij{_sup(l)} = a_i{_sup(l - 1)}·δ_j{_sup(l)} and ∂L/∂b_j{_sup(l)} = "
+        f"δ_j{_sup(l)}, e.g. ∂L/∂{_name('w', 1, 1, layer=l)} = {a_name}·{_name('δ', 1, layer=l)}"
+        f" = {_paren(source.data)} × {_paren(n.delta)} = {_fmt(source.data * n.delta)} "
+        f"(engine: {_fmt(w.grad)})"
+    )
+
+
+class DeltaStepper:
+    """Step through an MLP's backward pass layer by layer (see the module docstring).
+
+    `model` is the MLP and `loss` a Value built from its latest forward call, after
+    ``loss.backward()``. `next()`, `back()`, `run()`, `reset()` move; `current` is the latest
+    step; `draw()` is the network view with δ shown for the layers done so far.
+    """
+
+    def __init__(self, model: Any, loss: Value) -> None:
+        state = network_state(model, loss=loss)
+        if not state.layers or any(n.pre is None for layer in state.layers for n in layer):
+            raise ValueError(
+                "the δ mode needs a loss built from the model's latest forward call: "
+                "loss = f(model(x)); loss.backward(); DeltaStepper(model, loss)"
+            )
+        if not state.has_grad:
+            raise ValueError("run loss.backward() first: the δ mode reads the engine's gradients")
+        self.model = model
+        self.loss = loss
+        self.state = state
+        total = len(state.layers)
+        self.steps = [_output_step(state, total)]
+        for k, l in enumerate(range(total - 1, 0, -1), start=2):
+            self.steps.append(_hidden_step(state, l, k, total))
+        for step in self.steps:
+            extra = _weights_line(state, step.layer)
+            if extra:
+                step.lines.append(extra)
+        self.position = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.steps)
+
+    @property
+    def done(self) -> bool:
+        return self.position == self.total
+
+    @property
+    def current(self) -> DeltaStep | None:
+        return self.steps[self.position - 1] if self.position else None
+
+    def next(self) -> DeltaStep | None:
+        if self.done:
+            return None
+        self.position += 1
+        return self.current
+
+    def back(self) -> DeltaStep | None:
+        if self.position == 0:
+            return None
+        self.position -= 1
+        return self.steps[self.position]
+
+    def run(self) -> list[DeltaStep]:
+        applied = []
+        while not self.done:
+            step = self.next()
+            assert step is not None
+            applied.append(step)
+        return applied
+
+    def reset(self) -> None:
+        self.position = 0
+
+    def known_layers(self) -> set[int]:
+        return {step.layer for step in self.steps[: self.position]}
+
+    def draw(self, **options):
+        """The network view (`nn.draw_network`): δ for the layers done, the current one red."""
+        current = self.current
+        return draw_network(
+            self.model,
+            loss=self.loss,
+            known_layers=self.known_layers(),
+            highlight_layer=current.layer if current else None,
+            **options,
+        )
+
+    def forward_trace(self) -> str:
+        """The forward pass, layer by layer: every activation."""
+        lines = ["forward pass (inputs first):"]
+        inputs = [_fmt(v.data) if v is not None else "?" for v in self.state.inputs]
+        lines.append(f"  inputs: {', '.join(inputs)}")
+        for l, layer in enumerate(self.state.layers, start=1):
+            cells = [f"{_name('a', n.j, layer=l)} = {_fmt(n.out.data)}" for n in layer if n.out]
+            lines.append(f"  layer {l} ({layer[0].activation}): {', '.join(cells)}")
+        lines.append(f"  L = {_fmt(self.loss.data)}")
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        if not self.position:
+            return "δ known: none yet"
+        parts = []
+        for step in self.steps[: self.position]:
+            deltas = ", ".join(_fmt(d) for d in step.engine)
+            parts.append(f"layer {step.layer} [{deltas}]")
+        return "δ known: " + "; ".join(parts)
+
+    def __str__(self) -> str:
+        current = self.current
+        head = str(current) if current else f"δ mode: {self.total} layers, output first (next())"
+        return f"{head}\n{self.summary()}"
+
+    def __repr__(self) -> str:
+        return f"<DeltaStepper: step {self.position}/{self.total}>"

@@ -1,0 +1,95 @@
+"""The softmax_classifier and delta_rule demos draw the network view, write seed 000's derivative
+as a derivation, step the δ mode, and every picture reads at slide size (issue: pictures a class
+can read)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from demos import delta_rule, softmax_classifier
+from tests.demos.conftest import png_size
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="no system Graphviz `dot`")
+
+SLIDE = (2400, 1400)  # px: a 1920×1080 slide, with room to scale down a little
+
+
+def svg_size_px(path) -> tuple[float, float]:
+    root = ET.parse(path).getroot()
+    to_px = {"pt": 4 / 3, "px": 1.0}
+    sizes = []
+    for key in ("width", "height"):
+        number, unit = re.fullmatch(r"([\d.]+)(\w*)", root.get(key)).groups()
+        sizes.append(float(number) * to_px.get(unit or "px", 1.0))
+    return sizes[0], sizes[1]
+
+
+@needs_dot
+def test_softmax_pictures_read_at_slide_size(out, capsys):
+    result = softmax_classifier.run(out, seed=0, quick=True)
+    assert result["ok"]
+    text = capsys.readouterr().out
+    assert "∂L/∂(w2,1⁽¹⁾) by the chain rule: 4 paths lead from w2,1⁽¹⁾ to L" in text
+    assert "backward() found ∂L/∂(w2,1⁽¹⁾) = " in text and "the two agree" in text
+    width, height = png_size(out / "network.png")
+    assert width <= SLIDE[0] and height <= SLIDE[1], (width, height)
+    width, height = svg_size_px(out / "hidden_unit_graph.svg")
+    assert width <= SLIDE[0] and height <= SLIDE[1], (width, height)
+    svg = (out / "hidden_unit_graph.svg").read_text()
+    assert "⁽" not in svg and "w2,1(1)" in svg  # no superscript glyphs for the font to miss
+    assert not (out / "loss_graph.svg").exists()
+
+
+def test_softmax_network_view_holds_the_engines_gradient():
+    p = softmax_classifier.make_problem(0)
+    model = softmax_classifier.model_from_problem(p)
+    loss = -softmax_classifier.softmax(model(p["x"]))[p["target"]].log()
+    loss.backward()
+    eng = softmax_classifier.forward_with_engine(p)
+    eng["L"].backward()
+    assert loss.data == eng["L"].data
+    for i in range(3):
+        for j in range(4):
+            assert model.layers[0].neurons[j].w[i].grad == eng["W1"][i][j].grad
+
+
+@needs_dot
+def test_delta_rule_draws_the_network_view_and_steps_the_delta_mode(out, capsys):
+    result = delta_rule.run(out, seed=0, quick=True)
+    assert result["ok"] and result["delta_mode_error"] <= 1e-12
+    text = capsys.readouterr().out
+    assert "[1/4] layer 4, the output layer" in text and "[4/4] layer 1:" in text
+    width, height = png_size(out / "delta_network.png")
+    assert width <= SLIDE[0] and height <= SLIDE[1], (width, height)
+
+
+def test_delta_rule_model_is_the_hand_network():
+    p = delta_rule.make_problem(1)
+    model, e = delta_rule.model_pass(p)
+    eng = delta_rule.engine_pass(p)
+    assert e.data == eng["e"]
+    for (kind, l, *rest), grad in eng["grads"].items():
+        neuron = model.layers[l - 1].neurons[rest[-1]]
+        param = neuron.b if kind == "b" else neuron.w[rest[0]]
+        assert param.grad == grad
+
+
+def test_delta_rule_step_mode_reads_keys_from_a_pipe():
+    result = subprocess.run(
+        [sys.executable, "-m", "demos.delta_rule", "--step", "--seed", "2"],
+        input="n\n\nb\nq\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("forward pass (inputs first):")
+    assert out.count("[1/4] layer 4") == 2 and "[2/4] layer 3" in out  # next, next, back
+    assert "undid step 2 (layer 3)" in out and out.rstrip().endswith("bye")

@@ -1,0 +1,107 @@
+"""The teaching notebook demos/backprop.ipynb runs top to bottom (nbclient, the 'notebook' extra)
+and shows the numbers the lecture derives by hand: 0.7071, -1.5, 1.0, 0.5, 0.0."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "demos" / "backprop.ipynb"
+HAS_RENDERER = bool(shutil.which("dot") or shutil.which("graphviz-pure"))
+
+
+@pytest.fixture(scope="module")
+def executed():
+    nbformat = pytest.importorskip("nbformat", reason="the 'notebook' extra (nbformat) is missing")
+    nbclient = pytest.importorskip("nbclient", reason="the 'notebook' extra (nbclient) is missing")
+    pytest.importorskip("ipykernel", reason="the 'notebook' extra (ipykernel) is missing")
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        pytest.skip("no 'python3' Jupyter kernel is installed (python -m ipykernel install)")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    )
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    old = dict(os.environ)
+    os.environ.update(env)  # the kernel imports this checkout's engine and nn
+    try:
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return {cell.id: cell for cell in nb.cells if cell.cell_type == "code"}
+
+
+def text(cell) -> str:
+    parts = []
+    for output in cell.outputs:
+        assert output.output_type != "error", (
+            f"{cell.id}: {output.get('ename')} {output.get('evalue')}"
+        )
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif "text/plain" in output.get("data", {}):
+            parts.append(output.data["text/plain"])
+    return "".join(parts)
+
+
+def mimes(cell) -> set[str]:
+    return {m for output in cell.outputs for m in output.get("data", {})}
+
+
+def test_the_notebook_is_valid_and_unexecuted_in_the_repository():
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assert [c.id for c in nb.cells if c.cell_type == "code"] == [
+        "by-hand", "engine", "step", "practice", "check", "derive", "network", "moons",
+    ]  # fmt: skip
+
+
+def test_by_hand_and_the_engine_give_the_lectures_numbers(executed):
+    hand = text(executed["by-hand"])
+    assert "o = 0.7071, do/dn = 0.5000" in hand
+    assert "do/dx1 = -1.5000, do/dw1 = 1.0000, do/dx2 = 0.5000, do/dw2 = 0.0000" in hand
+    engine = text(executed["engine"])
+    assert "engine: o = 0.7071" in engine
+    for name, grad in (("x1", "-1.5000"), ("w1", "1.0000"), ("x2", "0.5000"), ("w2", "0.0000")):
+        assert f"engine: {name}.grad = {grad}" in engine
+
+
+def test_stepping_shows_the_player(executed):
+    cell = executed["step"]
+    assert "[2/10] n = add₁ + b = 0.8814" in text(cell)
+    if HAS_RENDERER:
+        html = [o.data["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+        assert html and html[0].startswith("<iframe srcdoc=")
+
+
+def test_practice_check_and_derivation(executed):
+    practice = text(executed["practice"])
+    assert "hint: o = tanh(n), so ∂o/∂n = 1 - tanh(n)² = 1 - tanh(0.8814)²" in practice
+    assert "right: ∂o/∂n = 0.5000" in practice and "right: n.grad = 0.5000" in practice
+    assert "score: 17/18 right first time, 1 after a hint" in practice
+    assert text(executed["check"]).splitlines()[:2] == ["right", "off by 200%: is the sign right?"]
+    derive = executed["derive"]
+    assert "= -1.5000" in text(derive) and "the two agree" in text(derive)
+    assert "text/latex" in mimes(derive)
+
+
+def test_network_and_moons(executed):
+    network = executed["network"]
+    assert "[1/3] layer 3, the output layer" in text(network)
+    if HAS_RENDERER:
+        assert "image/svg+xml" in mimes(network)
+    moons = text(executed["moons"])
+    accuracy = int(re.search(r"training accuracy: (\d+)%", moons).group(1))
+    assert accuracy >= 90

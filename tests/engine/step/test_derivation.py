@@ -1,0 +1,321 @@
+"""Derivations (engine/step/derivation.py): ∂out/∂x as the sum over paths of products of local
+derivatives; the numbers agree with backward(), the LaTeX is valid math, big graphs are grouped."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from engine import OPS, Parameter, Value, derivation, logsumexp, softmax
+from engine.graph import topological_order
+from engine.step import Derivation
+from engine.step.latex import latex_formula, latex_name
+
+EXACT_B = 6.881373587019543
+
+
+def neuron():
+    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+    x2, w2 = Value(0.0, label="x2"), Value(1.0, label="w2")
+    b = Value(EXACT_B, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, dict(x1=x1, w1=w1, x2=x2, w2=w2, b=b, n=n)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking LaTeX
+# --------------------------------------------------------------------------------------------
+
+
+def balanced(latex: str) -> None:
+    """Braces, \\left/\\right and \\begin/\\end pair up; no atom gets two superscripts."""
+    depth = 0
+    escaped = False
+    for ch in latex:
+        if escaped:
+            escaped = False
+            continue
+        if ch == "\\":
+            escaped = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            assert depth >= 0, latex
+    assert depth == 0, latex
+    assert len(re.findall(r"\\left[(.|\[]", latex)) == len(re.findall(r"\\right[)|\].]", latex))
+    assert re.findall(r"\\begin\{(\w+)\}", latex) == re.findall(r"\\end\{(\w+)\}", latex)
+    assert "\x00" not in latex, "a placeholder was not filled"
+
+
+def valid_math(latex: str) -> None:
+    """`latex` is valid math: balanced, parsed by pylatexenc (if installed) and every line of the
+    aligned block typeset by matplotlib's strict mathtext parser (if installed)."""
+    balanced(latex)
+    try:
+        from pylatexenc.latexwalker import LatexWalker
+    except ImportError:
+        pass
+    else:
+        LatexWalker(latex, tolerant_parsing=False).get_latex_nodes()
+    try:
+        from matplotlib.mathtext import MathTextParser
+    except ImportError:
+        return
+    body = latex.removeprefix("\\begin{aligned}").removesuffix("\\end{aligned}")
+    parser = MathTextParser("agg")
+    for line in body.split("\\\\\n"):
+        line = line.replace("&", "").strip()
+        if line:
+            parser.parse(f"${line}$")
+
+
+# --------------------------------------------------------------------------------------------
+# The neuron, by hand
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_neurons_derivation_reads_like_the_lecture():
+    o, v = neuron()
+    d = derivation(o, wrt=v["x1"])
+    assert isinstance(d, Derivation) and d.mode == "paths" and d.paths == 1
+    text = str(d)
+    assert "path 1: x1 → mul₁ → add₁ → n → o" in text
+    assert "∂o/∂x1 = ∂o/∂n · ∂n/∂add₁ · ∂add₁/∂mul₁ · ∂mul₁/∂x1" in text
+    assert "= (1 - tanh(n)²) · 1 · 1 · w1" in text
+    assert "= 0.5000 × 1 × 1 × (-3)" in text
+    assert "= -1.5000" in text
+    assert "backward() found ∂o/∂x1 = -1.5000: the two agree" in text
+    assert d.value == pytest.approx(-1.5, abs=1e-12) and d.agrees
+    assert d.value == d.backward_value
+
+
+def test_the_derivation_leaves_every_gradient_as_it_was():
+    o, v = neuron()
+    o.backward()
+    o.backward()  # leaves accumulate: x1.grad = -3 now
+    before = [n.grad for n in topological_order(o)]
+    d = derivation(o, wrt=v["x1"])
+    assert [n.grad for n in topological_order(o)] == before
+    assert d.backward_value == pytest.approx(-1.5)  # the gradient of one pass, not the sum
+
+
+def test_wrt_by_name_self_and_absent():
+    o, v = neuron()
+    assert derivation(o, "w1").value == pytest.approx(1.0)
+    assert derivation(o, "x2").value == pytest.approx(0.5)
+    assert derivation(o, "w2").value == 0.0
+    itself = derivation(o, o)
+    assert itself.mode == "self" and itself.value == 1.0 and "= 1" in str(itself)
+    stranger = Value(1.0, label="z")
+    none = derivation(o, stranger)
+    assert none.mode == "none" and none.value == 0.0 and "no path" in str(none)
+    with pytest.raises(ValueError, match="no node is named 'nope'.*x1"):
+        derivation(o, "nope")
+    with pytest.raises(TypeError, match="Value"):
+        derivation(2.0, "x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_paths"):
+        derivation(o, "x1", max_paths=0)
+
+
+def test_a_value_used_twice_has_two_paths_and_names_the_input():
+    a = Value(3.0, label="a")
+    out = a * a
+    out.label = "out"
+    d = derivation(out, a)
+    assert d.paths == 2 and d.value == 6.0
+    text = str(d)
+    assert "∂out/∂a(as x) + ∂out/∂a(as y)" in text
+    assert "= a + a" in text and "= 3 + 3" in text
+    valid_math(d.latex())
+
+
+def test_the_three_formats_carry_the_same_numbers():
+    o, v = neuron()
+    d = derivation(o, v["b"])
+    latex = d.latex()
+    valid_math(latex)
+    assert latex.startswith("\\begin{aligned}") and latex.endswith("\\end{aligned}")
+    assert r"\tanh({n})^{2}" in latex and "0.5000" in latex
+    assert d._repr_latex_() == f"$${latex}$$"
+    md = d.markdown()
+    assert "$$\n" + latex + "\n$$" in md and "`backward()` found ∂o/∂b = 0.5000" in md
+    assert "- path 1: b → n → o" in md
+
+
+def test_seed_000s_weight_in_the_softmax_network():
+    """The lecture's ∂L/∂w_{2,1}^{(1)}: 3 inputs, 4 sigmoid units, softmax, cross-entropy."""
+    import random
+
+    rng = random.Random(0)
+    x = [Value(rng.uniform(-2, 2), label=f"x{i + 1}") for i in range(3)]
+    W1 = [
+        [Parameter(rng.gauss(0, 1), label=f"w{i + 1},{j + 1}⁽¹⁾") for j in range(4)]
+        for i in range(3)
+    ]
+    W2 = [
+        [Parameter(rng.gauss(0, 1), label=f"w{j + 1},{k + 1}⁽²⁾") for k in range(3)]
+        for j in range(4)
+    ]
+    z1 = [sum((W1[i][j] * x[i] for i in range(3)), Value(0.1)) for j in range(4)]
+    h1 = [z.sigmoid() for z in z1]
+    z2 = [sum((W2[j][k] * h1[j] for j in range(4)), Value(0.0)) for k in range(3)]
+    loss = -softmax(z2)[1].log()
+    loss.label = "L"
+    d = derivation(loss, W1[1][0])
+    assert d.agrees and abs(d.value - d.backward_value) <= 1e-12
+    latex = d.latex()
+    valid_math(latex)
+    assert "w_{2,1}^{(1)}" in latex
+    assert "∂L/∂(w2,1⁽¹⁾)" in str(d)  # the narration parenthesises names with commas
+
+
+def test_many_paths_are_grouped_not_exploded():
+    x = Value(0.5, label="x")
+    h = x
+    for _ in range(12):  # every block doubles the paths: 3^12 = 531,441 of them
+        h = h * h.tanh() + h.sigmoid()
+    h.label = "L"
+    d = derivation(h, x)
+    assert d.mode == "grouped" and d.paths == 3**12
+    assert d.agrees and abs(d.value - d.backward_value) <= 1e-12 * max(1.0, abs(d.value))
+    text = str(d)
+    assert "531,441 paths" in text and "grouped where paths split" in text
+    assert len(d.equations) == 12 - d.hidden + 0 and d.hidden == 0
+    assert len(text) < 20_000
+    valid_math(d.latex())
+    capped = derivation(h, x, max_equations=3)
+    assert capped.hidden == 9 and len(capped.equations) == 3
+    assert "9 equations for nodes nearer L are not shown" in str(capped)
+    assert capped.value == d.value
+
+
+def test_a_long_chain_is_shortened_in_the_middle():
+    x = Value(0.3, label="x")
+    h = x
+    for _ in range(40):
+        h = h.tanh()
+    h.label = "L"
+    d = derivation(h, x)
+    assert d.paths == 1 and d.agrees
+    text = str(d)
+    assert text.count("⋯ 32 more ⋯") == 4  # 40 factors and 41 nodes: the path, three lines
+    assert "path 1: x → tanh₁ → tanh₂ → tanh₃ → tanh₄ → ⋯ 32 more ⋯ → tanh₃₇" in text
+    valid_math(d.latex())
+
+
+def test_a_wide_sum_is_shortened_in_the_middle():
+    xs = [Value(float(i), label=f"x{i}") for i in range(1, 21)]
+    x = Value(2.0, label="x")
+    out = logsumexp([x * xi for xi in xs] + [x])
+    out.label = "L"
+    d = derivation(out, x, max_paths=50)
+    assert d.paths == 21 and d.agrees
+    assert "⋯ 15 more ⋯" in str(d)
+    valid_math(d.latex())
+
+
+# --------------------------------------------------------------------------------------------
+# Every op, and random graphs over the op table
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_formula_of_the_op_table_is_valid_latex(name):
+    for template in OPS[name].derivatives:
+        latex = latex_formula(template)
+        filled = re.sub("\x00([A-Za-z_]+)\x00", r"{w_{1}^{(1)}}", latex)
+        valid_math(filled)
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("w2,1⁽¹⁾", "w_{2,1}^{(1)}"),
+        ("mul₁", r"\mathrm{mul}_{1}"),
+        ("x1", "x_{1}"),
+        ("-3", "-3"),
+        ("z⁽²⁾3", "z_{3}^{(2)}"),
+        ("L0N1.w0", r"\mathrm{L0N1.w0}"),
+        ("a_b{c}", r"\mathrm{a\_b\{c\}}"),
+        ("σ₁", r"\sigma_{1}"),
+        ("1e-05", r"1 \times 10^{-5}"),
+    ],
+)
+def test_names_in_latex(name, expected):
+    assert latex_name(name) == expected
+    valid_math(expected)
+
+
+UNARY = [n for n, op in OPS.items() if op.arity == 1 and n not in ("pow", "neg")]
+BINARY = ["add", "sub", "mul", "div", "pow_value"]
+
+
+def _apply(kind: str, name: str, a: Value, b: Value, c: Value) -> Value:
+    if kind == "unary":
+        return getattr(Value, name)(a)
+    if kind == "pow":
+        return a**2
+    if kind == "neg":
+        return -a
+    if kind == "nary":
+        return logsumexp([a, b, c])
+    if name == "add":
+        return a + b
+    if name == "sub":
+        return a - b
+    if name == "mul":
+        return a * b
+    if name == "div":
+        return a / b
+    return abs(a) ** b  # pow_value: a positive base
+
+
+OP_CHOICE = st.one_of(
+    st.tuples(st.just("unary"), st.sampled_from(UNARY)),
+    st.tuples(st.just("binary"), st.sampled_from(BINARY)),
+    st.tuples(st.sampled_from(["pow", "neg", "nary"]), st.just("")),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(
+    leaves=st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=2, max_size=3),
+    program=st.lists(
+        st.tuples(OP_CHOICE, st.integers(0, 50), st.integers(0, 50), st.integers(0, 50)),
+        min_size=1,
+        max_size=9,
+    ),
+)
+def test_random_graphs_derivation_equals_backward(leaves, program):
+    xs = [Value(v, label=f"v{i}") for i, v in enumerate(leaves)]
+    nodes = list(xs)
+    try:
+        for (kind, name), i, j, k in program:
+            a, b, c = nodes[i % len(nodes)], nodes[j % len(nodes)], nodes[k % len(nodes)]
+            result = _apply(kind, name, a, b, c)
+            assume(math.isfinite(result.data) and abs(result.data) < 1e6)
+            nodes.append(result)
+        out = nodes[-1]
+        out.label = "out"
+        out.backward()
+    except (ValueError, ZeroDivisionError, OverflowError):
+        assume(False)
+        return
+    expected = {x: x.grad for x in xs}
+    assume(all(math.isfinite(g) and abs(g) < 1e8 for g in expected.values()))
+    for x in xs:
+        d = derivation(out, x, max_paths=4)
+        assert d.backward_value == expected[x]  # backward() for one pass, grads restored
+        assert abs(d.value - expected[x]) <= 1e-12 * max(1.0, abs(expected[x])), str(d)
+        assert d.agrees
+        assert x.grad == expected[x]
+        valid_math(d.latex())
+        assert str(d) and d.markdown()

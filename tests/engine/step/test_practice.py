@@ -1,0 +1,260 @@
+"""Practice mode (engine/step/practice.py), the checker (engine/step/check.py) and the seeded
+exercises (engine/step/exercises.py), driven through the Python face."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import Value, check
+from engine.graph import topological_order
+from engine.step import Practice, Stepper
+from engine.step.check import AnswerError, parse_answer
+from engine.step.exercises import LEVELS, exercise
+
+EXACT_B = 6.881373587019543
+
+
+def neuron():
+    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+    x2, w2 = Value(0.0, label="x2"), Value(1.0, label="w2")
+    b = Value(EXACT_B, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, dict(x1=x1, w1=w1, x2=x2, w2=w2, b=b, n=n)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading answers
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("0.5", 0.5),
+        ("-1.5", -1.5),
+        ("  3/4 ", 0.75),
+        ("-1 / 2", -0.5),
+        ("1/-4", -0.25),
+        ("2e-3", 0.002),
+        (".5", 0.5),
+        ("−3", -3.0),  # a typographic minus
+        (7, 7.0),
+        (0.25, 0.25),
+    ],
+)
+def test_answers_are_numbers_or_simple_fractions(text, value):
+    assert parse_answer(text) == value
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("abc", "could not read 'abc' as a number"),
+        ("__import__('os')", "could not read"),
+        ("1/2/3", "could not read"),
+        ("2*3", "could not read"),
+        ("1/0", "divides by zero"),
+        ("", "could not read"),
+        ("inf", "could not read"),
+        ("1e400", "not a finite number"),
+        (True, "is a number"),
+        (None, "is a number or text"),
+    ],
+)
+def test_bad_answers_get_a_message_and_are_never_evaluated(text, message):
+    with pytest.raises(AnswerError, match=message):
+        parse_answer(text)
+
+
+# --------------------------------------------------------------------------------------------
+# engine.check
+# --------------------------------------------------------------------------------------------
+
+
+def test_check_prints_right_or_how_far_off_and_why():
+    assert str(check(-1.5, -1.5)) == "right" and check("-3/2", -1.5)
+    assert check(0.7071, 0.70710678)  # within 1%
+    wrong = check(1.5, -1.5)
+    assert not wrong and str(wrong) == "off by 200%: is the sign right?"
+    assert str(check(0.75, -1.5)) == "off by 150%"
+    half = check(1.0, 2.0)
+    assert "half the value" in str(half) and "+=" in str(half)
+    assert str(check(0.5, 0.0)) == "off by 0.5000 (the answer is 0)"
+    forgot = check(0.5, 0.25, mistakes={"did you forget the upstream gradient?": 0.5})
+    assert str(forgot) == "off by 100%: did you forget the upstream gradient?"
+    assert str(check(0.2, 0.25)) == "off by 20%"
+    assert check(1.0, 1.1, rel=0.2) and not check(1.0, 1.1, rel=0.01)
+    x = Value(2.0)
+    assert check(x, 2.0) and check(2.0, x)
+    with pytest.raises(ValueError, match="rel"):
+        check(1.0, 1.0, rel=2.0)
+
+
+def test_a_mistake_that_gives_the_right_number_is_never_named():
+    result = check(3.0, 1.0, mistakes={"forgot the upstream": 1.0, "used the output": 3.0})
+    assert str(result) == "off by 200%: used the output"
+
+
+# --------------------------------------------------------------------------------------------
+# A practice round on the neuron
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_perfect_round_on_the_neuron_ends_with_backwards_gradients():
+    o, v = neuron()
+    p = Practice(o)
+    assert p.total == 18  # two questions per input of every interior node
+    first = p.prompt
+    assert first.startswith("step 1/10: o = tanh(n) = 0.7071;  ∂o/∂o = 1.0000 (the seed)")
+    assert "where n = 0.8814" in first and first.endswith("∂o/∂n = ?   (the local derivative)")
+    asked = []
+    while not p.done:
+        asked.append(p.question.label)
+        feedback = p.answer(p.question.value)
+        assert feedback.right and str(feedback).startswith("right: ")
+    assert asked[:4] == ["∂o/∂n", "n.grad", "∂n/∂add₁", "add₁.grad"]
+    assert str(p.score).startswith("score: 18/18 right first time, 0 after a hint, 0 shown (100%)")
+    assert v["x1"].grad == pytest.approx(-1.5) and v["w1"].grad == pytest.approx(1.0)
+    assert v["x2"].grad == pytest.approx(0.5) and v["w2"].grad == 0.0
+    assert "the backward pass is done" in str(p)
+    with pytest.raises(RuntimeError, match="over"):
+        p.answer(1)
+
+
+def test_a_wrong_answer_gets_a_hint_from_the_op_table_then_the_answer():
+    o, _ = neuron()
+    p = Practice(o)
+    first = p.answer(0.7071)  # the value of o, not its derivative
+    assert first.outcome == "retry" and not first.right
+    assert "that is the value of o, not its derivative" in str(first)
+    assert "hint: o = tanh(n), so ∂o/∂n = 1 - tanh(n)² = 1 - tanh(0.8814)²" in str(first)
+    assert p.question.label == "∂o/∂n"  # the same question again
+    second = p.answer("1/4")
+    assert second.outcome == "shown" and "The answer: ∂o/∂n = 0.5000" in str(second)
+    assert p.question.label == "n.grad"
+    assert p.answer(0.5).right  # the whole step is shown when its last question is done
+    assert p.score.shown == 1 and p.score.first_try == 1
+
+
+def test_the_mistakes_practice_recognises():
+    o, _ = neuron()
+    p = Practice(o)
+    p.answer(0.5)
+    p.answer(0.5)  # step 1 done; step 2: n = add₁ + b with upstream 0.5
+    assert "did you forget the upstream gradient" not in str(p.answer(1))  # ∂n/∂add₁ = 1: right
+    grad = p.answer(1.0)  # add₁.grad = 0.5 × 1; 1 is local without the upstream
+    assert "did you forget the upstream gradient (∂o/∂n = 0.5000)?" in str(grad)
+    assert "hint: add₁.grad += upstream × local = 0.0000 + 0.5000 × 1.0000" in str(grad)
+    assert "is the sign right?" in str(p.answer(-0.5))
+
+
+def test_tanh_input_for_output_is_named():
+    x = Value(0.5, label="x")
+    y = x.tanh()
+    y.label = "y"
+    p = Practice(y)
+    feedback = p.answer(1 - 0.5**2)  # 1 - x² instead of 1 - tanh(x)²
+    assert "did you use the input x = 0.5000 where the formula needs the output y" in str(feedback)
+
+
+def test_accumulating_gradients_are_practised_on_a_shared_value():
+    a = Value(3.0, label="a")
+    b = Value(2.0, label="b")
+    out = a * b + a
+    out.label = "out"
+    p = Practice(out)
+    labels = []
+    while not p.done:
+        question = p.question
+        labels.append((question.label, question.term.grad_before))
+        if question.label == "a.grad" and question.term.grad_before != 0.0:
+            wrong = p.answer(question.value - question.term.grad_before)  # forgot the +=
+            assert "already held" in str(wrong) and "accumulate" in str(wrong)
+        p.answer(question.value)
+    assert ("a.grad", 1.0) in labels  # the second contribution starts from the first
+    assert a.grad == 3.0
+
+
+def test_reveal_and_bad_input_and_tolerance():
+    o, _ = neuron()
+    p = Practice(o, rel=0.2)
+    assert p.answer(0.45).right  # within 20%
+    with pytest.raises(AnswerError):
+        p.answer("half")
+    assert p.question.label == "n.grad" and p.score.asked == 1  # a bad answer costs nothing
+    shown = p.reveal()
+    assert shown.outcome == "shown" and "the answer: n.grad = 0.5000" in str(shown)
+    assert "the whole step:\n[1/10] o = tanh(n)" in str(shown)
+    with pytest.raises(ValueError, match="rel"):
+        Practice(o, rel=-1)
+    with pytest.raises(TypeError, match="root"):
+        Practice()
+
+
+def test_stepper_practice_mode_is_the_same_engine():
+    o, v = neuron()
+    s = Stepper(o, practice=True)
+    assert str(s).startswith("step 1/10: o = tanh(n)")
+    assert s.answer("1/2").right and s.answer(0.5).right
+    assert s.position == 2 and s.practice.question.label == "∂n/∂add₁"
+    with pytest.raises(RuntimeError, match="practice mode"):
+        Stepper(o).answer(1)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercises
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", sorted(LEVELS))
+def test_exercises_are_seeded_and_match_their_level(level):
+    for seed in range(25):
+        ex = exercise(level, seed)
+        again = exercise(level, seed)
+        assert (ex.text, ex.values, ex.root.data) == (again.text, again.values, again.root.data)
+        nodes = topological_order(ex.root)
+        ops = {n.op for n in nodes if n.op}
+        assert ex.root.label == "out" and ex.text.splitlines()[-1].startswith("out = ")
+        assert all(v in (-3, -2, -1, -0.5, 0.5, 1, 2, 3) for v in ex.values.values())
+        if level == 1:
+            assert ops <= {"add", "mul"}
+        else:
+            assert ops <= {"add", "mul", "tanh", "sigmoid", "relu"}
+        if level == 2:
+            assert ops & {"tanh", "sigmoid", "relu"}
+        uses: dict[int, int] = {}
+        for n in nodes:
+            for p in n.parents:
+                uses[id(p)] = uses.get(id(p), 0) + 1
+        fan_out = max(uses.values()) >= 2
+        assert fan_out == (level == 3), (level, seed, ex.text)
+        assert not any(n.op == "relu" and n.parents[0].data == 0.0 for n in nodes)
+    assert len({exercise(level, s).text for s in range(25)}) > 3  # not one exercise repeated
+
+
+def test_exercise_errors():
+    with pytest.raises(ValueError, match="level must be 1, 2 or 3"):
+        exercise(4)
+    with pytest.raises(TypeError, match="seed"):
+        exercise(1, "x")  # type: ignore[arg-type]
+    assert exercise(2).seed is not None
+
+
+@settings(max_examples=30, deadline=None)
+@given(level=st.sampled_from(sorted(LEVELS)), seed=st.integers(0, 10_000))
+def test_every_exercise_can_be_practised_to_the_end(level, seed):
+    ex = exercise(level, seed)
+    p = Practice(ex.root)
+    while not p.done:
+        assert p.answer(p.question.value).right
+    reference = exercise(level, seed)
+    reference.root.backward()
+    for name in ex.values:
+        mine = [n for n in topological_order(ex.root) if n.label == name][0]
+        theirs = [n for n in topological_order(reference.root) if n.label == name][0]
+        assert mine.grad == theirs.grad

@@ -1,0 +1,251 @@
+"""The network view (nn/network_view.py) and the δ mode (nn/delta_mode.py)."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import shutil
+
+import pytest
+
+import nn
+from engine import Value
+from engine.step.terminal import interactive
+from engine.value import _fmt
+from nn import MLP, DeltaStepper, draw_network
+from nn.network_view import network_state
+
+graphviz = pytest.importorskip("graphviz")
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="no system Graphviz `dot`")
+
+
+def trained_once(sizes=(4, 4, 1), activation="tanh", x=(0.5, -1.0), target=1.0, seed=0):
+    model = MLP(len(x), list(sizes), activation=activation, seed=seed)
+    loss = (model(list(x)) - target) ** 2
+    loss.backward()
+    return model, loss
+
+
+def pre_activations(model):
+    """Each neuron's s node, found independently: b + w·x built left to right, in the graph."""
+    found = {}
+    for l, layer in enumerate(model.layers, start=1):
+        for j, neuron in enumerate(layer.neurons, start=1):
+            found[(l, j)] = neuron
+    return found
+
+
+def tooltips(source: str) -> dict[str, str]:
+    """Node and edge tooltips from the DOT source: neuron boxes by layer/port, edges by ends."""
+    out = {}
+    for match in re.finditer(r"(L\d+):(n\d+):e -> (L\d+):(n\d+):w \[([^\]]*)\]", source):
+        tip = re.search(r'tooltip="([^"]*)"', match.group(5)).group(1)
+        out[f"{match.group(1)}{match.group(2)}->{match.group(3)}{match.group(4)}"] = tip
+    for match in re.finditer(r"^\s*(L\d+) \[label=<(.*)>\]$", source, re.M):
+        for k, tip in enumerate(re.findall(r'TOOLTIP="([^"]*)"', match.group(2)), start=1):
+            out[f"{match.group(1)}n{k}"] = html.unescape(tip)
+    return out
+
+
+def number(tip: str, name: str) -> float:
+    return float(re.search(rf"(?:^|; ){re.escape(name)} = ([^;]+)", tip).group(1))
+
+
+def test_every_delta_and_weight_gradient_reads_back_equal_to_the_engines():
+    model, loss = trained_once()
+    g = draw_network(model, loss=loss)
+    assert isinstance(g, graphviz.Digraph)
+    tips = tooltips(g.source)
+    state = network_state(model, loss=loss)
+    checked_deltas = checked_weights = 0
+    for l, layer in enumerate(model.layers, start=1):
+        for j, neuron in enumerate(layer.neurons, start=1):
+            tip = tips[f"L{l}n{j}"]
+            pre = state.layers[l - 1][j - 1].pre
+            # δ = ∂L/∂s: the gradient on the node holding s = b + Σ_i w_i·x_i
+            inputs = state.layers[l - 1][j - 1].inputs
+            s = neuron.b.data + sum(w.data * x.data for w, x in zip(neuron.w, inputs))
+            assert pre.op == "add" and abs(pre.data - s) < 1e-12
+            assert number(tip, "s") == pre.data
+            assert number(tip, "δ") == pre.grad
+            assert number(tip, "b.grad") == neuron.b.grad == pre.grad  # ∂L/∂b = δ
+            checked_deltas += 1
+            for i, w in enumerate(neuron.w, start=1):
+                edge = tips[f"L{l - 1}n{i}->L{l}n{j}"]
+                assert float(re.search(r"grad = (\S+)", edge).group(1)) == w.grad
+                assert float(re.search(r"= (\S+);", edge).group(1)) == w.data
+                checked_weights += 1
+    assert checked_deltas == 9 and checked_weights == 2 * 4 + 4 * 4 + 4 * 1
+
+
+def test_delta_is_the_lectures_recursion():
+    """δ_i^(l-1) = g'(s_i^(l-1)) Σ_j w_ij^(l) δ_j^(l), and ∂L/∂w_ij = a_i δ_j, from the view."""
+    model, loss = trained_once(sizes=(3, 3, 1), x=(0.3, -0.7, 0.9))
+    state = network_state(model, loss=loss)
+    for l in range(len(state.layers) - 1, 0, -1):
+        for n in state.layers[l - 1]:
+            above = state.layers[l]
+            total = sum(m.weights[n.j - 1].data * m.delta for m in above)
+            assert n.delta == pytest.approx((1 - n.out.data**2) * total, rel=1e-12)
+            for i, w in enumerate(n.weights):
+                source = n.inputs[i]
+                assert w.grad == pytest.approx(source.data * n.delta, rel=1e-12, abs=1e-15)
+
+
+def test_the_labels_use_the_lecture_names_and_show_the_numbers():
+    model, loss = trained_once()
+    source = draw_network(model, loss=loss).source
+    assert "w<SUB>21</SUB><SUP>(1)</SUP>" in source  # input 2 to neuron 1 of layer 1
+    assert "δ " in source and "b<SUB>4</SUB><SUP>(2)</SUP>" in source
+    assert "a<SUB>1</SUB><SUP>(3)</SUP></B> = s<SUB>1</SUB><SUP>(3)</SUP>" in source  # linear out
+    assert "tanh(s<SUB>1</SUB><SUP>(1)</SUP>)" in source
+    assert '"#c92a2a"' in source and '"#1864ab"' in source  # red positive, blue negative
+    assert "L = " in source and "∂L/∂a = " in source
+    for neuron in model.layers[0].neurons:
+        assert f"{neuron.w[0].data:.4f}" in source
+
+
+def test_edge_colour_and_width_follow_the_weight():
+    model, loss = trained_once()
+    source = draw_network(model, loss=loss).source
+    widths = {}
+    for match in re.finditer(r"L0:n(\d):e -> L1:n(\d):w \[([^\]]*)\]", source):
+        i, j, attrs = int(match.group(1)), int(match.group(2)), match.group(3)
+        w = model.layers[0].neurons[j - 1].w[i - 1].data
+        assert ("#c92a2a" if w > 0 else "#1864ab") in attrs
+        widths[abs(w)] = float(re.search(r"penwidth=([\d.]+)", attrs).group(1))
+    ordered = [widths[k] for k in sorted(widths)]
+    assert ordered == sorted(ordered) and len(ordered) == 8
+
+
+def test_forward_only_and_weights_only_views():
+    model = MLP(2, [3, 1], activation="relu", seed=1)
+    forward = draw_network(model, [1.0, 2.0]).source
+    assert "δ" not in forward.split("edges:")[0] and "s<SUB>1</SUB><SUP>(1)</SUP>" in forward
+    assert "x<SUB>2</SUB>" in forward and "2.0000" in forward
+    bare = draw_network(MLP(2, [3, 1], seed=2)).source
+    assert "a<SUB>1</SUB><SUP>(1)</SUP>" in bare and "∂L/∂" not in bare
+    assert draw_network(model.layers[0]).source.count("L1:n") == 6  # a Layer alone
+    with pytest.raises(TypeError, match="MLP, Layer or Neuron"):
+        draw_network(object())
+    with pytest.raises(TypeError, match="loss"):
+        draw_network(model, loss=3.0)
+
+
+def test_wide_layers_keep_the_weights_in_the_tooltips():
+    model, loss = trained_once(sizes=(12, 1), x=[0.1] * 10)
+    source = draw_network(model, loss=loss).source
+    assert "w<SUB>1,1</SUB><SUP>(1)</SUP>" not in source  # 10 inputs: no weight rows in layer 1
+    assert "w<SUB>1,1</SUB><SUP>(2)</SUP>" not in source  # nor in layer 2 (12 inputs)
+    edges = re.findall(r'tooltip="w\d+,\d+\(\d\) = \S+; grad = \S+"', source)
+    assert len(edges) == 10 * 12 + 12  # every weight's edge keeps its numbers
+    labelled = draw_network(model, loss=loss, edge_labels=True).source
+    assert labelled.count("∂L/∂w = ") == 132
+    assert "w<SUB>12,1</SUB><SUP>(2)</SUP>" in labelled  # past 9: comma-separated indices
+
+
+@needs_dot
+def test_the_view_renders_at_slide_size(tmp_path):
+    model, loss = trained_once()
+    png = draw_network(model, loss=loss).pipe(format="png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    import struct
+
+    width, height = struct.unpack(">II", png[16:24])
+    assert 600 < width < 2600 and 300 < height < 1600, (width, height)
+
+
+# --------------------------------------------------------------------------------------------
+# The δ mode
+# --------------------------------------------------------------------------------------------
+
+
+def lecture_network():
+    """Seed 004's picture: 3 inputs, three tanh layers of 3, one tanh output; square loss."""
+    model = MLP(3, [3, 3, 3, 1], activation="tanh", output_activation="tanh", seed=4)
+    loss = (model([0.5, -0.2, 0.1]) - 0.3) ** 2
+    loss.backward()
+    return model, loss
+
+
+def test_the_delta_mode_goes_output_first_with_numbers_that_match_the_engine():
+    model, loss = lecture_network()
+    d = DeltaStepper(model, loss)
+    assert d.total == 4 and str(d).startswith("δ mode: 4 layers")
+    steps = d.run()
+    assert [s.layer for s in steps] == [4, 3, 2, 1] and d.done and d.next() is None
+    state = network_state(model, loss=loss)
+    for step in steps:
+        assert step.agrees
+        engine = [n.delta for n in state.layers[step.layer - 1]]
+        assert step.engine == engine
+        assert step.deltas == pytest.approx(engine, rel=1e-12, abs=1e-15)
+    first = str(steps[0])
+    assert first.startswith("[1/4] layer 4, the output layer: δ_j = ∂L/∂a_j · g'(s_j)")
+    assert "δ₁⁽⁴⁾ = ∂L/∂a₁⁽⁴⁾ · (1 - tanh(s₁⁽⁴⁾)²) = " in first
+    second = str(steps[1])
+    assert "δ_i = g'(s_i) · Σ_j w_ij⁽⁴⁾ δ_j⁽⁴⁾" in second
+    assert "δ₂⁽³⁾ = (1 - tanh(s₂⁽³⁾)²) · [w₂₁⁽⁴⁾δ₁⁽⁴⁾] = " in second
+    third = str(steps[2])
+    assert "[w₁₁⁽³⁾δ₁⁽³⁾ + w₁₂⁽³⁾δ₂⁽³⁾ + w₁₃⁽³⁾δ₃⁽³⁾]" in third
+    w = model.layers[1].neurons[0].w[0]  # w₁₁⁽²⁾, the example of the third step
+    assert "e.g. ∂L/∂w₁₁⁽²⁾ = a₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {_fmt(w.grad)})" in third
+
+
+def test_the_numbers_on_each_line_recompute():
+    model, loss = lecture_network()
+    for step in DeltaStepper(model, loss).run():
+        for line in str(step).splitlines()[1:-1]:
+            _, product, result_text = line.rsplit(" = ", 2)
+            result = float(result_text)
+            parts = re.findall(r"\(?(-?\d+\.\d+)\)?", product)
+            if "[" in line:  # slope × [w·δ + ...]
+                slope, rest = float(parts[0]), [float(p) for p in parts[1:]]
+                value = slope * sum(a * b for a, b in zip(rest[::2], rest[1::2]))
+            else:
+                value = float(parts[0]) * (float(parts[1]) if len(parts) > 1 else 1.0)
+            assert value == pytest.approx(result, abs=2e-4), line
+
+
+def test_moving_back_and_drawing_the_layers_known_so_far():
+    model, loss = lecture_network()
+    d = DeltaStepper(model, loss)
+    d.next()
+    d.next()
+    assert d.known_layers() == {4, 3} and d.current.layer == 3
+    source = d.draw().source
+    layer2 = re.search(r"^\s*L2 \[label=<(.*)>\]$", source, re.M).group(1)
+    layer3 = re.search(r"^\s*L3 \[label=<(.*)>\]$", source, re.M).group(1)
+    assert "δ ?" in layer2 and "δ ?" not in layer3
+    assert 'COLOR="#e03131" BORDER="3"' in layer3 and "#e03131" not in layer2
+    assert d.back().layer == 3 and d.position == 1
+    d.reset()
+    assert d.position == 0 and d.back() is None
+    assert "none yet" in d.summary()
+
+
+def test_the_delta_mode_in_the_terminal_stepper():
+    model, loss = lecture_network()
+    keys = iter(["n", "n", "b", "n", "n", "n", "n", "q"])
+    out = io.StringIO()
+    assert interactive(DeltaStepper(model, loss), out, read_key=lambda: next(keys)) == 0
+    text = out.getvalue()
+    assert text.startswith("forward pass (inputs first):")
+    assert "layer 1 (tanh): a₁⁽¹⁾ = " in text
+    assert "[1/4] layer 4, the output layer" in text and "[4/4] layer 1:" in text
+    assert "undid step 2 (layer 3)" in text
+    assert "end of the backward pass" in text and text.rstrip().endswith("bye")
+
+
+def test_the_delta_mode_needs_a_backward_pass_of_the_models_latest_forward():
+    model = MLP(2, [2, 1], activation="tanh", seed=0)
+    loss = (model([1.0, 2.0]) - 1.0) ** 2
+    with pytest.raises(ValueError, match="backward"):
+        DeltaStepper(model, loss)
+    with pytest.raises(ValueError, match="latest forward"):
+        DeltaStepper(MLP(2, [2, 1], seed=3), Value(1.0))
+
+
+def test_nn_exports():
+    assert nn.draw_network is draw_network and nn.DeltaStepper is DeltaStepper
