@@ -111,7 +111,7 @@ def test_a_stepper_shows_the_player_in_a_notebook_without_a_server():
     assert page.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in page
     inner = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
     assert inner.startswith("<!DOCTYPE html>")
-    assert inner.count('class="frame"') == stepper.total + 1  # the forward pass, then each step
+    assert inner.count("<svg") == 1  # the graph once; the steps are data the page applies
     assert 'id="next"' in inner and 'id="prev"' in inner and 'id="slider"' in inner
     assert "http://" not in inner.replace("http://www.w3.org", "")  # no network request
     assert stepper.position == 0
