@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Mapping
 
 from engine.graph import topological_order
@@ -157,6 +158,7 @@ def _derivative_formula(node: Value, index: int, names: Mapping[Value, str]) -> 
     return _fill(op.derivatives[index], slots)
 
 
+@lru_cache(maxsize=4096)
 def _is_word(name: str) -> bool:
     """True for a name that reads as one symbol (``x1``, ``mul₁``), not a number or expression."""
     return bool(_SIMPLE_NAME.fullmatch(name)) and not name[0].isdigit()
@@ -167,6 +169,7 @@ def _grad_of(name: str) -> str:
     return f"{name}.grad" if _is_word(name) else f"({name}).grad"
 
 
+@lru_cache(maxsize=4096)
 def _partial(top: str, bottom: str) -> str:
     """``∂o/∂n``; a name that is not one word is parenthesised (``∂o/∂(-3)``)."""
     top = top if _is_word(top) else f"({top})"
