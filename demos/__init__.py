@@ -22,6 +22,7 @@ DEMOS: dict[str, str] = {
     "random_projection": "a fixed random sign layer makes XOR and circles linearly separable",
     "universal_approximation": "ReLU rectangles, then a trained net, approximate a 1-D function",
     "activations": "every activation of the lecture's table and its derivative, checked",
+    "custom_op": "write your own op (forward + local derivative); gradcheck catches mistakes",
     "moons": "micrograd's demo: MLP(2, [16, 16, 1]) reaches 100% on two moons",
     "optimizers": "SGD, momentum and Adam on the same problem, loss curves side by side",
     "classify": "three-class spirals with softmax cross-entropy, and the decision regions",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from engine.files import write_atomic
+from engine.numfmt import fmt
 
 __all__ = [
     "NO_MATPLOTLIB",
@@ -36,6 +37,8 @@ __all__ = [
     "plot_training_curves",
     "save_figure",
     "save_graph",
+    "save_graph_pictures",
+    "signed",
     "progress",
     "rule",
 ]
@@ -206,9 +209,33 @@ def save_graph(root, path: str | os.PathLike[str], **options) -> Path | None:
     return write_atomic(path, svg)
 
 
+def save_graph_pictures(root, path: str | os.PathLike[str], **options) -> list[Path]:
+    """`save_graph` as SVG, then the same drawing as PNG beside it (for a machine with no
+    browser, or a slide). Returns the files written: both, the SVG alone if the renderer cannot
+    write PNG (one printed line says so), or none without a renderer."""
+    from engine.draw import DrawError, draw_dot
+
+    svg = save_graph(root, path, **options)
+    if svg is None:
+        return []
+    png_path = Path(path).with_suffix(".png")
+    try:
+        png = draw_dot(root, **options).pipe(format="png")
+    except DrawError as exc:
+        print(f"could not render {png_path.name} ({exc}); the SVG is there")
+        return [svg]
+    return [svg, write_atomic(png_path, png)]
+
+
 # --------------------------------------------------------------------------------------------
 # Narration helpers
 # --------------------------------------------------------------------------------------------
+
+
+def signed(x: float, digits: int = 4) -> str:
+    """`x` with a sign and `digits` significant digits, ``+0.5``, ``-1.5``; zero is ``0``, never
+    ``-0.0000`` (`engine.numfmt.fmt`)."""
+    return fmt(x, digits, plus=True)
 
 
 def rule(title: str) -> None:

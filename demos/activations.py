@@ -20,6 +20,11 @@ a misprint for βg(z) + σ(βz)(1 - βg(z)) (the form checked here); and at a ki
 derivative is a convention, not a fact: the table takes ReLU'(0) = 1, the engine (like PyTorch)
 takes 0. The demo prints each such choice.
 
+A lecturer who wants the table's convention uses ``engine.custom.lecture_relu(x)``: the same
+max(0, x), with relu'(0) = 1. It is an op of its own, written with `engine.custom.define_op`
+(forward and local derivative side by side), so backward(), the narrated steps, the drawings and
+gradcheck all use it; ``x.relu()`` keeps PyTorch's 0.
+
     python -m demos.activations [--out DIR]
 """
 
@@ -31,6 +36,7 @@ from typing import Callable
 
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
 from engine import OPS, Value
+from engine.custom import lecture_relu
 
 ALPHA_LEAKY = 0.1  # larger than the engine's default 0.01 so the slope shows on a plot
 ALPHA_ELU = 1.0
@@ -268,6 +274,12 @@ def run(out: str | Path = "out/activations", seed: int = 0, quick: bool = False)
         if name in ("binary step", "ReLU", "leaky ReLU", "ELU"):
             print(f"  {name:11}  g(0) = {value:g};  g'(0): engine {slope:g}, table {table}")
     print("  (the engine follows PyTorch: relu'(0) = 0, leaky_relu'(0) = α, elu'(0) = α)")
+    _, lecture_slope = engine_value_and_slope(lecture_relu, 0.0)
+    kinks["lecture ReLU"] = lecture_slope
+    print(
+        f"  the table's convention: engine.custom.lecture_relu(x) is max(0, x) with "
+        f"g'(0) = {lecture_slope:g}"
+    )
 
     rule("Picture")
     files = []

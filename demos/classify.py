@@ -26,6 +26,7 @@ from demos._common import (
     prepare_out,
     rule,
     save_figure,
+    signed,
 )
 from engine import no_grad
 
@@ -124,8 +125,8 @@ def run(out: str | Path = "out/classify", seed: int = 0, quick: bool = False) ->
     with no_grad():
         z = model(X[0])
     print(
-        f"  one point x = [{X[0][0]:+.3f}, {X[0][1]:+.3f}], class {y[0]}: scores "
-        f"[{', '.join(f'{v.data:+.3f}' for v in z)}] before training"
+        f"  one point x = [{signed(X[0][0], 3)}, {signed(X[0][1], 3)}], class {y[0]}: scores "
+        f"[{', '.join(signed(v.data, 3) for v in z)}] before training"
     )
 
     rule("Training")

@@ -31,8 +31,9 @@ import random
 import sys
 from pathlib import Path
 
-from demos._common import demo_main, figure, prepare_out, rule, save_figure, write_atomic
+from demos._common import demo_main, figure, prepare_out, rule, save_figure, signed, write_atomic
 from engine import Parameter, Value
+from engine.numfmt import equation, fmt
 from nn import MLP, DeltaStepper, draw_network
 
 SIZES = (3, 3, 3, 3, 1)  # d^{(0)}, ..., d^{(L)}: the lecture's picture, L = 4
@@ -221,6 +222,45 @@ def plot_parity(hand: dict, engine: dict, out: Path, dpi: int) -> Path | None:
 
 
 # --------------------------------------------------------------------------------------------
+# The printed recursion: every line recomputes from its printed numbers (engine.numfmt)
+# --------------------------------------------------------------------------------------------
+
+
+def _output_delta(out: float, y: float) -> float:
+    return 2.0 * (out - y) * (1.0 - out * out)
+
+
+def delta_output_line(p: dict, xs: list[list[float]], delta: list[list[float]]) -> str:
+    """``δ₁⁽⁴⁾ = 2(x₁⁽⁴⁾ - y)(1 - (x₁⁽⁴⁾)²) = 2((-0.8876) - (-0.461))(...) = -0.181``."""
+    L = len(SIZES) - 1
+    (out, y, out2), result = equation(
+        lambda a, b, c: 2.0 * (a - b) * (1.0 - c * c),
+        (xs[L][0], p["y"], xs[L][0]),
+        delta[L][0],
+        plus=True,
+    )
+    return (
+        f"  δ₁{up(L)} = 2(x₁{up(L)} - y)(1 - (x₁{up(L)})²) = 2(({out}) - ({y}))(1 - ({out2})²) "
+        f"= {result}"
+    )
+
+
+def delta_line(p: dict, xs: list[list[float]], delta: list[list[float]], l: int, i: int) -> str:
+    """``δ_i^(l-1) = (1 - (x)²)·[(w)(δ) + ...] = result``, digits enough to recompute."""
+    n = SIZES[l]
+    operands = [xs[l - 1][i]]
+    for j in range(n):
+        operands += [p["w"][l][i][j], delta[l][j]]
+
+    def recompute(x: float, *pairs: float) -> float:
+        return (1.0 - x * x) * sum(pairs[2 * j] * pairs[2 * j + 1] for j in range(n))
+
+    shown, result = equation(recompute, operands, delta[l - 1][i], plus=True)
+    terms = " + ".join(f"({shown[1 + 2 * j]})({shown[2 + 2 * j]})" for j in range(n))
+    return f"  δ{sub(i + 1)}{up(l - 1)} = (1 - ({shown[0]})²)·[{terms}] = {result}"
+
+
+# --------------------------------------------------------------------------------------------
 # The demo
 # --------------------------------------------------------------------------------------------
 
@@ -233,26 +273,16 @@ def run(out: str | Path = "out/delta_rule", seed: int = 0, quick: bool = False) 
     rule(f"The lecture's tanh network: sizes {list(SIZES)} (L = {L}), square loss")
     xs = forward_by_hand(p)
     for l, layer in enumerate(xs):
-        print(f"  x{up(l)} = [{', '.join(f'{v:+.5f}' for v in layer)}]")
+        print(f"  x{up(l)} = [{', '.join(signed(v, 5) for v in layer)}]")
     e_hand = (xs[L][0] - p["y"]) ** 2
-    print(f"  y = {p['y']:+.5f},  e = (x₁{up(L)} - y)² = {e_hand:.6f}")
+    print(f"  y = {signed(p['y'], 5)},  e = (x₁{up(L)} - y)² = {fmt(e_hand, 6)}")
 
-    rule("Backward by hand: the δ recursion, output to input")
+    rule("Backward by hand: the δ recursion, output to input (numbers as printed recompute)")
     delta = deltas_by_hand(p, xs)
-    out_x = xs[L][0]
-    print(
-        f"  δ₁{up(L)} = 2(x₁{up(L)} - y)(1 - (x₁{up(L)})²) = 2(({out_x:+.5f}) - ({p['y']:+.5f}))"
-        f"(1 - ({out_x:+.5f})²) = {delta[L][0]:+.6f}"
-    )
+    print(delta_output_line(p, xs, delta))
     for l in range(L, 1, -1):
         for i in range(SIZES[l - 1]):
-            terms = " + ".join(
-                f"({p['w'][l][i][j]:+.3f})({delta[l][j]:+.4f})" for j in range(SIZES[l])
-            )
-            print(
-                f"  δ{sub(i + 1)}{up(l - 1)} = (1 - ({xs[l - 1][i]:+.4f})²)·[{terms}] "
-                f"= {delta[l - 1][i]:+.6f}"
-            )
+            print(delta_line(p, xs, delta, l, i))
     hand = gradients_by_hand(xs, delta)
 
     rule("The engine: e.backward(), then compare every weight and bias")
@@ -265,8 +295,8 @@ def run(out: str | Path = "out/delta_rule", seed: int = 0, quick: bool = False) 
         print(f"  layer {l}:")
         for i in range(SIZES[l - 1]):
             cells = "  ".join(
-                f"w{sub(i + 1, j + 1)} {hand[('w', l, i, j)]:+.6f}|"
-                f"{eng['grads'][('w', l, i, j)]:+.6f}"
+                f"w{sub(i + 1, j + 1)} {signed(hand[('w', l, i, j)], 6):>12}|"
+                f"{signed(eng['grads'][('w', l, i, j)], 6):<12}"
                 for j in range(SIZES[l])
             )
             print(f"    hand|engine  {cells}")

@@ -11,7 +11,9 @@ The backward pass applies the chain rule node by node, from o back to the leaves
 
 The demo prints the forward values, narrates every backward step (`engine.backward_steps`), checks
 every gradient against those hand formulas and against central finite differences, and draws the
-graph twice as SVG: after the forward pass, and after backward with each edge's local derivative.
+graph twice, as SVG and PNG: after the forward pass, and after backward with each edge's local
+derivative. The narration writes the chain rule as the lectures do: visiting node v, each input
+x of v gets ∂o/∂x += ∂o/∂v · ∂v/∂x.
 
     python -m demos.neuron [--out DIR]
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from demos._common import demo_main, prepare_out, rule, save_graph
+from demos._common import demo_main, prepare_out, rule, save_graph_pictures, signed
 from engine import Parameter, Value, backward_steps, gradcheck
 
 INPUTS = {"x1": 2.0, "x2": 0.0}
@@ -84,8 +86,9 @@ def run(out: str | Path = "out/neuron", seed: int = 0, quick: bool = False) -> d
     o = nodes["o"]
 
     rule("Forward pass: o = tanh(x1·w1 + x2·w2 + b)")
-    for name in ("x1", "x2", "w1", "w2", "b"):
-        print(f"  {name:2} = {nodes[name].data:+.4f}")
+    for name in ("x1", "x2", "w1", "w2"):
+        print(f"  {name:2} = {signed(nodes[name].data)}")
+    print(f"  b  = +{nodes['b'].data!r}  (atanh(1/√2) + 6 in double precision, so that o = 1/√2)")
     for name, formula in (
         ("x1·w1", ""),
         ("x2·w2", ""),
@@ -93,13 +96,10 @@ def run(out: str | Path = "out/neuron", seed: int = 0, quick: bool = False) -> d
         ("n", " = s + b"),
         ("o", " = tanh(n)"),
     ):
-        print(f"  {name + formula:19} = {nodes[name].data:+.4f}")
-    files = []
-    forward_svg = save_graph(o, out / "neuron_forward.svg", show_grad=False)
-    if forward_svg is not None:
-        files.append(forward_svg)
+        print(f"  {name + formula:19} = {signed(nodes[name].data)}")
+    files = save_graph_pictures(o, out / "neuron_forward.svg", show_grad=False)
 
-    rule("Backward pass, one node at a time (x_bar += out_bar · ∂out/∂x)")
+    rule("Backward pass, node by node: visiting v, each input x gets ∂o/∂x += ∂o/∂v · ∂v/∂x")
     for step in backward_steps(o):
         print(step)
 
@@ -109,15 +109,13 @@ def run(out: str | Path = "out/neuron", seed: int = 0, quick: bool = False) -> d
     for name, expected in hand.items():
         got = nodes[name].grad
         worst = max(worst, abs(got - expected))
-        print(f"  ∂o/∂{name:2} engine {got:+.6f}   hand {expected:+.6f}")
+        print(f"  ∂o/∂{name:2} engine {signed(got, 6):>9}   hand {signed(expected, 6):>9}")
     inputs = [nodes[k].data for k in ("x1", "x2", "w1", "w2", "b")]
     numeric_ok = gradcheck(neuron, inputs)
     print(f"  largest |engine - hand| = {worst:.1e}; central differences agree: {numeric_ok}")
 
-    rule("The graph after backward: local derivative ∂out/∂in on every edge")
-    backward_svg = save_graph(o, out / "neuron_backward.svg", show_local=True)
-    if backward_svg is not None:
-        files.append(backward_svg)
+    rule("The graph after backward: the local derivative ∂v/∂x on every edge x → v")
+    files += save_graph_pictures(o, out / "neuron_backward.svg", show_local=True)
     print("  read an edge's number times the gradient of the node it enters: that is what the")
     print("  chain rule adds to the gradient of the node it leaves.")
     ok = worst <= TOLERANCE and numeric_ok and math.isclose(o.data, math.sqrt(0.5), rel_tol=1e-9)

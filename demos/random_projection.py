@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demos._common import demo_main, figure, plotting_available, prepare_out, rule, save_figure
+from demos._common import (
+    demo_main,
+    figure,
+    plotting_available,
+    prepare_out,
+    rule,
+    save_figure,
+    signed,
+)
 from engine import no_grad
 
 LR = 0.1
@@ -130,7 +138,7 @@ def run(out: str | Path = "out/random_projection", seed: int = 0, quick: bool = 
     print(
         "  first rows of B: "
         + "; ".join(
-            "[" + ", ".join(f"{b:+.2f}" for b in row) + "]" for row in projection.weights[:3]
+            "[" + ", ".join(signed(b, 2) for b in row) + "]" for row in projection.weights[:3]
         )
     )
     print(f"  the projection has {len(projection.parameters())} trainable parameters")

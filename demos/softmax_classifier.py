@@ -38,6 +38,7 @@ from demos._common import (
     rule,
     save_figure,
     save_graph,
+    signed,
     write_atomic,
 )
 from engine import Parameter, Value, derivation, softmax
@@ -79,7 +80,7 @@ def sigmoid(z: float) -> float:
 def show(name: str, m: Matrix) -> None:
     print(f"  {name}  ({len(m)}×{len(m[0])})")
     for row in m:
-        print("    [" + "  ".join(f"{v + 0.0:+.5f}" for v in row) + "]")
+        print("    [" + "  ".join(f"{signed(v, 5):>9}" for v in row) + "]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,15 +273,15 @@ def run(out: str | Path = "out/softmax_classifier", seed: int = 0, quick: bool =
     eng = forward_with_engine(p)
 
     rule(f"The network: {N_IN} inputs -> {N_HIDDEN} sigmoid units -> softmax over {N_CLASSES}")
-    print(f"  x = [{', '.join(f'{v:+.4f}' for v in p['x'])}], target class {p['target'] + 1}")
+    print(f"  x = [{', '.join(signed(v) for v in p['x'])}], target class {p['target'] + 1}")
 
     rule("Forward pass: by hand vs the engine")
     worst_forward = 0.0
     for key, name in (("z1", "z⁽¹⁾"), ("h1", "h⁽¹⁾"), ("z2", "z⁽²⁾"), ("y", "y")):
         values = [v.data for v in eng[key]]
         worst_forward = max([worst_forward] + [abs(a - b) for a, b in zip(values, hand[key])])
-        print(f"  {name:5} hand   [{', '.join(f'{v:+.6f}' for v in hand[key])}]")
-        print(f"  {'':5} engine [{', '.join(f'{v:+.6f}' for v in values)}]")
+        print(f"  {name:5} hand   [{', '.join(signed(v, 7) for v in hand[key])}]")
+        print(f"  {'':5} engine [{', '.join(signed(v, 7) for v in values)}]")
     worst_forward = max(worst_forward, abs(eng["L"].data - hand["L"]))
     print(f"  L = -Σ t_i log y_i:  hand {hand['L']:.6f}, engine {eng['L'].data:.6f}")
     print(f"  largest forward difference: {worst_forward:.1e}")
@@ -293,7 +294,7 @@ def run(out: str | Path = "out/softmax_classifier", seed: int = 0, quick: bool =
     y_minus_t = [a - b for a, b in zip(hand["y"], hand["t"])]
     print(
         f"  the first two factors collapse: ∂L/∂y·∂y/∂z⁽²⁾ = "
-        f"[{', '.join(f'{v:+.5f}' for v in collapsed)}] = y - t"
+        f"[{', '.join(signed(v, 5) for v in collapsed)}] = y - t"
     )
     product = chain_product(factors)
 
@@ -301,9 +302,9 @@ def run(out: str | Path = "out/softmax_classifier", seed: int = 0, quick: bool =
     engine_grad = eng["W1"][I - 1][J - 1].grad
     w0 = p["W1"][I - 1][J - 1]
     numeric = numerical_gradient(lambda w: forward_with_engine(p, w)["L"], [w0])[0]
-    print(f"  product of the five factors: {product:+.12f}")
-    print(f"  engine, L.backward():        {engine_grad:+.12f}")
-    print(f"  central finite difference:   {numeric:+.12f}")
+    print(f"  product of the five factors: {signed(product, 12)}")
+    print(f"  engine, L.backward():        {signed(engine_grad, 12)}")
+    print(f"  central finite difference:   {signed(numeric, 12)}")
     error = abs(product - engine_grad)
     collapse_error = max(abs(a - b) for a, b in zip(collapsed, y_minus_t))
     print(f"  |product - engine| = {error:.1e}")

@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from demos._common import demo_main, figure, prepare_out, rule, save_figure
+from demos._common import demo_main, figure, prepare_out, rule, save_figure, signed
 from engine import Parameter, Value
+from engine.numfmt import fmt
 
 X = (0.5, 2.5)
 Y = (0.2, 0.9)
@@ -194,7 +195,7 @@ def run(out: str | Path = "out/two_points", seed: int = 0, quick: bool = False) 
     hand_dw, hand_db = hand_gradients(W0, B0)
     for x, y in zip(X, Y):
         fx = f(W0, B0, x)
-        print(f"  x = {x}: f(x) = {fx:.6f}, (f - y)·f·(1 - f) = {(fx - y) * fx * (1 - fx):+.6f}")
+        print(f"  x = {x}: f(x) = {fx:.6f}, (f - y)·f·(1 - f) = {signed((fx - y) * fx * (1 - fx))}")
     print(f"  L = {loss:.6f}")
     print(f"  ∂L/∂w: engine {dw:+.12f}   hand Σ (f-y)f(1-f)x {hand_dw:+.12f}")
     print(f"  ∂L/∂b: engine {db:+.12f}   hand Σ (f-y)f(1-f)  {hand_db:+.12f}")
@@ -205,13 +206,14 @@ def run(out: str | Path = "out/two_points", seed: int = 0, quick: bool = False) 
     for epoch in (0, 10, 100, 250, 500, 999):
         w, b = path[epoch + 1]
         print(
-            f"  after epoch {epoch + 1:4d}: w = {w:+.4f}, b = {b:+.4f}, L = {losses[epoch + 1]:.3e}"
+            f"  after epoch {epoch + 1:4d}: w = {signed(w, 5)}, b = {signed(b, 5)}, "
+            f"L = {losses[epoch + 1]:.3e}"
         )
     w, b = path[-1]
     hw, hb = result["lecture_final"]
     print(
-        f"  final: w = {w:.6f}, b = {b:.6f}; the lecture's own loop ends at "
-        f"w = {hw:.6f}, b = {hb:.6f}"
+        f"  final: w = {fmt(w, 7)}, b = {fmt(b, 7)}; the lecture's own loop ends at "
+        f"w = {fmt(hw, 7)}, b = {fmt(hb, 7)}"
     )
     for x, y in zip(X, Y):
         print(f"  f({x}) = {f(w, b, x):.4f}  (target {y})")

@@ -13,6 +13,9 @@ shrinks like 1/K (the theorem's promise, made concrete). The demo writes those w
 Then gradient descent finds such weights by itself: ``MLP(1, [H, 1])`` trained with the mean
 squared error (Adam, mini-batches of 8) on 40 samples of f, for growing widths H.
 Target: f(x) = sin(πx) on [-1, 1]. Pictures: both approximations, and the error vs the width.
+A narrow net can end flat, every ReLU off on the whole interval ("dead": it passes no gradient),
+and two widths can find the same curve; the legend says so instead of listing a line that cannot
+be seen.
 
     python -m demos.universal_approximation [--seed N] [--out DIR] [--quick]
 """
@@ -139,6 +142,42 @@ def _curve(model, xs: list[float]) -> list[float]:
         return [model([x]).data for x in xs]
 
 
+SAME_CURVE = 0.03
+"""Two fitted curves closer than this everywhere look like one line on the plot."""
+FLAT = 0.05
+"""A fitted curve whose values span less than this is drawn as flat."""
+
+
+def dead_units(model, xs: list[float]) -> int:
+    """How many hidden ReLUs are off (pre-activation ≤ 0) at every x: they pass no gradient."""
+    dead = 0
+    with no_grad():
+        for neuron in model.layers[0].neurons:
+            w, b = neuron.w[0].data, neuron.b.data
+            if all(w * x + b <= 0.0 for x in xs):
+                dead += 1
+    return dead
+
+
+def trained_label(h: int, result: dict, curves: dict, xs: list[float]) -> tuple[str, bool]:
+    """The legend entry of the width-`h` fit, and whether its curve is drawn: a curve that a
+    wider fit covers is not drawn but named ("under H = 8"); a flat one says why it is flat."""
+    label = f"H = {h} units, rms error {result['rms']:.3f}"
+    curve = curves[h]
+    for wider, other in curves.items():
+        if wider > h and max(abs(a - b) for a, b in zip(curve, other)) < SAME_CURVE:
+            return f"{label}: the same curve as H = {wider}, hidden under it", False
+    if max(curve) - min(curve) < FLAT:
+        dead = dead_units(result["model"], xs)
+        why = (
+            f"{dead} of {h} ReLUs are off on all of [-1, 1] and learn nothing"
+            if dead
+            else "training stopped at the best constant"
+        )
+        return f"{label}: flat, {why}", True
+    return label, True
+
+
 def plot_fits(xs: list[float], rects: dict, trained: dict, out: Path, dpi: int) -> Path | None:
     fig = figure(figsize=(11.0, 4.4))
     if fig is None:
@@ -162,13 +201,16 @@ def plot_fits(xs: list[float], rects: dict, trained: dict, out: Path, dpi: int) 
     left.set_ylabel("value")
     left.legend(fontsize=8, loc="lower right")
     colours = ("tab:red", "tab:orange", "tab:green", "tab:blue", "tab:purple")
+    curves = {h: _curve(r["model"], xs) for h, r in trained.items()}
     for (h, r), colour in zip(trained.items(), colours):
+        label, drawn = trained_label(h, r, curves, xs)
         right.plot(
-            xs,
-            _curve(r["model"], xs),
+            xs if drawn else [],
+            curves[h] if drawn else [],
             color=colour,
             linewidth=1.2,
-            label=f"H = {h} units, rms error {r['rms']:.3f}",
+            linestyle="-" if drawn else "none",
+            label=label,
         )
     right.set_title("By gradient descent: trained MLP(1, [H, 1])")
     right.legend(fontsize=8, loc="lower right")
@@ -253,9 +295,11 @@ def run(
     for h in cfg["widths"]:
         model, history = trained_network(h, cfg["epochs"], seed)
         trained[h] = {"model": model, "rms": rms_error(model, xs), "loss": history["loss"][-1]}
+        dead = dead_units(model, xs)
+        note = f" ({dead} of {h} ReLUs are off on all of [-1, 1]: dead, they learn nothing)"
         print(
             f"  H = {h:3d}: training mse {history['loss'][-1]:.5f}, rms error on the grid "
-            f"{trained[h]['rms']:.4f}"
+            f"{trained[h]['rms']:.4f}" + (note if dead else "")
         )
     widest, narrowest = trained[cfg["widths"][-1]]["rms"], trained[cfg["widths"][0]]["rms"]
 

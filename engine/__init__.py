@@ -5,8 +5,9 @@
     c = (a * b + 1).tanh()
     c.backward()          # a.grad = ∂c/∂a, b.grad = ∂c/∂b
 
-Drawing (`draw_dot`) and stepping (`backward_steps`, `Stepper`) are loaded on first use, so
-``import engine`` stays fast and never imports graphviz.
+Drawing (`draw_dot`), stepping (`backward_steps`, `Stepper`), your own ops (`define_op`) and the
+number format (`set_printoptions`, `printoptions`) are loaded on first use, so ``import engine``
+stays fast and never imports graphviz.
 """
 
 import importlib
@@ -24,6 +25,9 @@ _LAZY = {
     "forward_trace": "engine.step",
     "derivation": "engine.step.derivation",
     "check": "engine.step.check",
+    "define_op": "engine.custom",
+    "set_printoptions": "engine.numfmt",
+    "printoptions": "engine.numfmt",
 }
 
 __all__ = [

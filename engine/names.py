@@ -1,27 +1,34 @@
 """Names for the nodes of a graph, and the op table's formulas written with those names.
 
-Nodes are named by their label; unlabelled constants by their value (``2``, ``6.8814``) and other
+Nodes are named by their label; unlabelled constants by their value (``2``, ``6.881``) and other
 unlabelled nodes by their op and a per-op count in creation order (``mul₁``, ``add₂``). The
 narration, the Stepper and the drawings all use these names, so a box in a picture and a line of
 narration always call a node the same thing.
+
+`weight_name` and `bias_name` write a network's parameters as the lectures do: w_ij^(l) is
+``w₂₁⁽¹⁾`` (1-based; i the input, j the neuron, l the layer) and b_j^(l) is ``b₁⁽¹⁾``
+(``nn.MLP(..., names="lecture")`` labels its parameters so).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Mapping
 
 from engine.graph import topological_order
+from engine.numfmt import fmt
 from engine.ops import OPS
-from engine.value import Value, _fmt, leaf_kind
+from engine.value import Value, leaf_kind
 
-__all__ = ["node_names"]
+__all__ = ["node_names", "weight_name", "bias_name"]
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _ARG_SYMBOLS = {"alpha": "α", "beta": "β"}  # how the op table's formulas write an op's argument
 _PLACEHOLDER = re.compile(r"(?<![A-Za-z0-9_])(x_i|out|x|y)(?![A-Za-z0-9_])")
-_SIMPLE_NAME = re.compile(r"[\w.]+")
+_SIMPLE_NAME = re.compile(r"[\w.,⁽⁾]+")  # ⁽ ⁾ and , for the lectures' w₂₁⁽¹⁾ and w₃,₁₂⁽²⁾
 
 
 # --------------------------------------------------------------------------------------------
@@ -32,10 +39,36 @@ _LEAF_KIND_TEXT = {"parameter": "a parameter", "input": "an input", "constant": 
 
 
 def _constant_name(x: float) -> str:
-    """How a constant leaf reads in a formula: ``2``, ``0.5000``, ``-3``."""
+    """How a constant leaf reads in a formula: ``2``, ``0.5``, ``-3``, ``6.881``."""
     if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
-    return _fmt(x)
+    return fmt(x)
+
+
+def _positive(n: object, what: str) -> int:
+    if type(n) is not int or n < 1:
+        raise ValueError(f"{what} must be a positive int (indices are 1-based), got {n!r}")
+    return n
+
+
+def _indices(*numbers: int) -> str:
+    """Subscript digits, ``₂₁``; with a comma when an index has two digits, ``₁,₁₂``."""
+    joiner = "," if any(n > 9 for n in numbers) else ""
+    return joiner.join(str(n).translate(_SUBSCRIPTS) for n in numbers)
+
+
+def weight_name(i: int, j: int, layer: int) -> str:
+    """The lecture's w_ij^(l): the weight from input i to neuron j of layer l, 1-based:
+    ``weight_name(2, 1, 1) == "w₂₁⁽¹⁾"``."""
+    i, j = _positive(i, "weight_name(i)"), _positive(j, "weight_name(j)")
+    layer = _positive(layer, "weight_name(layer)")
+    return f"w{_indices(i, j)}⁽{str(layer).translate(_SUPERSCRIPTS)}⁾"
+
+
+def bias_name(j: int, layer: int) -> str:
+    """The lecture's b_j^(l): the bias of neuron j of layer l, 1-based: ``b₁⁽²⁾``."""
+    j, layer = _positive(j, "bias_name(j)"), _positive(layer, "bias_name(layer)")
+    return f"b{_indices(j)}⁽{str(layer).translate(_SUPERSCRIPTS)}⁾"
 
 
 def node_names(root: Value) -> dict[Value, str]:
@@ -125,6 +158,7 @@ def _derivative_formula(node: Value, index: int, names: Mapping[Value, str]) -> 
     return _fill(op.derivatives[index], slots)
 
 
+@lru_cache(maxsize=4096)
 def _is_word(name: str) -> bool:
     """True for a name that reads as one symbol (``x1``, ``mul₁``), not a number or expression."""
     return bool(_SIMPLE_NAME.fullmatch(name)) and not name[0].isdigit()
@@ -135,6 +169,7 @@ def _grad_of(name: str) -> str:
     return f"{name}.grad" if _is_word(name) else f"({name}).grad"
 
 
+@lru_cache(maxsize=4096)
 def _partial(top: str, bottom: str) -> str:
     """``∂o/∂n``; a name that is not one word is parenthesised (``∂o/∂(-3)``)."""
     top = top if _is_word(top) else f"({top})"

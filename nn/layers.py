@@ -14,6 +14,7 @@ import random
 from typing import Callable, Sequence, Union
 
 from engine import Parameter, Value
+from engine.names import bias_name, weight_name
 from engine.value import as_value
 from nn import init as _init
 from nn.checkpoint import _short
@@ -232,6 +233,17 @@ class Layer(Module):
         xs = _inputs(x, self.nin, "Layer")
         return [neuron(xs) for neuron in self.neurons]
 
+    def use_lecture_names(self, layer: int = 1) -> Layer:
+        """Label the parameters as the lectures write them: the weight from input i to neuron j
+        is w_ij^(l), ``w₂₁⁽¹⁾``, the bias of neuron j is b_j^(l), ``b₁⁽¹⁾`` (1-based; `layer` is
+        l). Drawings and narration show these labels; `named_parameters` keys do not change.
+        Returns the layer."""
+        for j, neuron in enumerate(self.neurons, start=1):
+            for i, w in enumerate(neuron.w, start=1):
+                w.label = weight_name(i, j, layer)
+            neuron.b.label = bias_name(j, layer)
+        return self
+
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, activation={self.activation!r}"
 
@@ -247,6 +259,10 @@ class MLP(Module):
     (``"linear"`` by default, so the output is a score or logit). Calling it returns a Value when
     the last layer has one output, else a list of Values. The same `seed` gives the same weights
     on every machine (``seed=None`` draws fresh ones).
+
+    ``names="lecture"`` labels the parameters as the lectures write them, w_ij^(l) and b_j^(l)
+    (``w₂₁⁽¹⁾``: from input i to neuron j of layer l, 1-based) instead of ``L0N1.w0`` (0-based,
+    neuron first); see `use_lecture_names`. `named_parameters` keys are the same either way.
     """
 
     def __init__(
@@ -259,7 +275,10 @@ class MLP(Module):
         init: str = "uniform",
         bias: float = 0.0,
         seed: int | None = None,
+        names: str = "engine",
     ) -> None:
+        if names not in ("engine", "lecture"):
+            raise ValueError(f"MLP(names) must be 'engine' or 'lecture', got {names!r}")
         self.nin = _positive_int(nin, "MLP(nin)")
         widths = _widths(nouts)
         self.activation = _activation_name(activation)
@@ -282,6 +301,28 @@ class MLP(Module):
             )
             for i in range(len(widths))
         ]
+        if names == "lecture":
+            self.use_lecture_names()
+
+    def use_lecture_names(self) -> MLP:
+        """Label every weight w_ij^(l) and bias b_j^(l) as the lectures do (``w₂₁⁽¹⁾``, 1-based,
+        layer l counted from 1 at the first layer of weights). Useful after `MLP.load`, which
+        rebuilds the default labels. Returns the model."""
+        for l, layer in enumerate(self.layers, start=1):
+            layer.use_lecture_names(l)
+        return self
+
+    def lecture_names(self) -> dict[str, str]:
+        """``{named_parameters key: lecture name}``, e.g. ``"layers.0.neurons.0.w.1": "w₂₁⁽¹⁾"``,
+        whatever the labels are."""
+        names = {}
+        for l, layer in enumerate(self.layers, start=1):
+            for j, _ in enumerate(layer.neurons, start=1):
+                prefix = f"layers.{l - 1}.neurons.{j - 1}"
+                for i in range(1, layer.nin + 1):
+                    names[f"{prefix}.w.{i - 1}"] = weight_name(i, j, l)
+                names[f"{prefix}.b"] = bias_name(j, l)
+        return names
 
     @property
     def nouts(self) -> list[int]:

@@ -27,4 +27,4 @@ def test_readme_python_blocks_run():
     printed = output.getvalue()
     assert "Value(data=0.7071, grad=1.0000, op='tanh', label='o')" in printed
     assert "0.5000\n[-1.5, 1.0, 0.5, 0.0]" in printed
-    assert "∂out/∂add₁ = 1 - tanh(add₁)² = 0.0002" in printed  # the README quotes this line
+    assert "∂out/∂add₁ = 1 - tanh(add₁)² = 1.816e-4" in printed  # the README quotes this line

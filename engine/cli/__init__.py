@@ -1,8 +1,8 @@
 """The ``chainrule`` command: draw an expression's graph, step through its backward pass, run
 a demo.
 
-    chainrule draw 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 -o neuron.svg
-    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814
+    chainrule draw 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.881373587019543 -o neuron.svg
+    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.881373587019543
     chainrule demo            # list the demos;  chainrule demo moons  # run one
     chainrule practice --random --level 2     # compute each backward step yourself
     chainrule derive 'x*y + x' x=2 y=3 --wrt x   # ∂out/∂x as the chain rule

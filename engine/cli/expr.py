@@ -1,12 +1,15 @@
 """Safe expressions for the command line: ``tanh(x1*w1 + x2*w2 + b)`` -> a graph of Values.
 
-    values = parse_assignments(["x1=2", "w1=-3", "x2=0", "w2=1", "b=6.8814"])
-    root, leaves = build("tanh(x1*w1 + x2*w2 + b)", values, params={"w1", "w2", "b"})
+    values = parse_assignments(["x1=2", "w1=-3", "x2=0", "w2=1", "b=6.881373587019543"])
+    root, leaves = build("n = x1*w1 + x2*w2 + b; o = tanh(n)", values, params={"w1", "w2", "b"})
     root.backward()
     leaves["w1"].grad
 
 The text is parsed with Python's own parser (`ast.parse`, which only parses, it runs nothing) and
-the tree is walked with a whitelist; nothing is ever passed to ``eval``. Allowed:
+the tree is walked with a whitelist; nothing is ever passed to ``eval``. The text is one
+expression, or statements ``name = expression`` separated by ``;`` or newlines, the last one
+possibly a bare expression: each named result is labelled with its name (``n``, ``o``) and later
+statements use it by name; the last statement is the result. Allowed in an expression:
 
 * numbers (``2``, ``-3.5``, ``1e-3``) and variable names given a value;
 * ``+ - * / **``, unary ``-`` and ``+``, parentheses;
@@ -20,9 +23,10 @@ comparisons, calls of any other name such as ``__import__``) is refused with an 
 that carries the offending text and its column, so a command can point at it with a caret.
 
 Each variable becomes one leaf Value labelled with its name (used twice, it is one node with two
-edges); names listed in `params` become `engine.Parameter`. Arithmetic between plain numbers is
-folded into one number (``2*3*x`` has one constant, 6); a function of a plain number still draws
-its node (``tanh(0.5)``).
+edges); names listed in `params` become `engine.Parameter`. A named intermediate must be used by
+the result, may not reuse a variable's or a function's name, and is named once. Arithmetic
+between plain numbers is folded into one number (``2*3*x`` has one constant, 6); a function of a
+plain number still draws its node (``tanh(0.5)``).
 """
 
 from __future__ import annotations
@@ -30,91 +34,25 @@ from __future__ import annotations
 import ast
 import math
 import re
-from typing import Callable, Collection, Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
-from engine import functional
-from engine.ops import OPS
+from engine.cli.expr_calls import _call, _check_call, _engine_error, _Function, functions
+from engine.cli.expr_syntax import (
+    _BINARY,
+    _UNARY,
+    MAX_LENGTH,
+    ExpressionError,
+    _Parsed,
+    _refuse,
+    statements,
+)
+from engine.graph import topological_order
 from engine.value import Parameter, Value
 
 __all__ = ["ExpressionError", "parse_assignments", "build", "functions", "MAX_LENGTH"]
 
-MAX_LENGTH = 10_000
-"""Longest expression text accepted (characters)."""
-
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-class ExpressionError(ValueError):
-    """A refused expression or assignment: `reason`, the whole `text`, and where in it.
-
-    ``column`` is the 0-based character offset of the offending part (None when the whole text is
-    at fault) and ``length`` its length; `pointer()` gives the text and a caret line under it.
-    """
-
-    def __init__(
-        self, reason: str, text: str = "", column: int | None = None, length: int = 1
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.text = text
-        self.column = column
-        self.length = max(1, length)
-
-    @property
-    def snippet(self) -> str:
-        """The offending text itself."""
-        if self.column is None:
-            return self.text
-        return self.text[self.column : self.column + self.length]
-
-    def pointer(self) -> str:
-        """Two lines: the text (newlines shown as spaces) and carets under the offending part;
-        empty when there is no column to point at."""
-        if self.column is None or not self.text:
-            return ""
-        shown = re.sub(r"\s", " ", self.text)
-        width = min(self.length, max(1, len(shown) - self.column))
-        return f"  {shown}\n  {' ' * self.column}{'^' * width}"
-
-
-# --------------------------------------------------------------------------------------------
-# The functions an expression may call, read off the op table
-# --------------------------------------------------------------------------------------------
-
-
-class _Function:
-    """How to call one whitelisted function: ``method(x, *constants)`` or ``nary(xs)``."""
-
-    __slots__ = ("name", "apply", "min_args", "max_args", "arg_name")
-
-    def __init__(
-        self, name: str, apply: Callable, min_args: int, max_args: int | None, arg_name: str | None
-    ) -> None:
-        self.name, self.apply = name, apply
-        self.min_args, self.max_args, self.arg_name = min_args, max_args, arg_name
-
-    def usage(self) -> str:
-        if self.max_args is None:
-            return f"{self.name}(a, b, ...)"
-        if self.arg_name:
-            return f"{self.name}(x) or {self.name}(x, {self.arg_name})"
-        return f"{self.name}(x)"
-
-
-def functions() -> dict[str, _Function]:
-    """The callable functions, derived from the op table: every one-input op that is a Value
-    method of the same name (its constant parameter, if any, as an optional second argument),
-    and every n-ary op that `engine.functional` provides."""
-    table = {}
-    for name, op in OPS.items():
-        if op.arity == 1 and callable(getattr(Value, name, None)):
-            method = getattr(Value, name)
-            table[name] = _Function(name, method, 1, 2 if op.arg_name else 1, op.arg_name)
-        elif op.arity == -1 and callable(getattr(functional, name, None)):
-            nary = getattr(functional, name)
-            table[name] = _Function(name, lambda *xs, _f=nary: _f(list(xs)), 1, None, None)
-    return table
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,117 +128,6 @@ def _parse_number(text: str, item: str, offset: int) -> float:
 # Expressions
 # --------------------------------------------------------------------------------------------
 
-_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_UNARY = {ast.USub: "-", ast.UAdd: "+"}
-
-_REFUSED = {  # why a kind of syntax is refused, for the error message
-    ast.Attribute: "attribute access is not allowed",
-    ast.Subscript: "subscripts are not allowed",
-    ast.Lambda: "lambdas are not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "comprehensions are not allowed",
-    ast.Compare: "comparisons are not allowed",
-    ast.BoolOp: "'and'/'or' are not allowed",
-    ast.IfExp: "'if ... else' is not allowed",
-    ast.NamedExpr: "':=' is not allowed",
-    ast.JoinedStr: "strings are not allowed",
-    ast.Starred: "'*' unpacking is not allowed",
-}
-
-
-class _Parsed:
-    """The text and a way to turn an AST node's position into a character column.
-
-    The parser sees `body`, the text without its leading whitespace (``ast.parse`` in eval mode
-    rejects an indent); columns are reported in the original `text`.
-    """
-
-    __slots__ = ("text", "body", "lead", "line_starts", "lines")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.body = text.lstrip()
-        self.lead = len(text) - len(self.body)
-        self.lines = self.body.split("\n")
-        self.line_starts = [0]
-        for line in self.lines[:-1]:
-            self.line_starts.append(self.line_starts[-1] + len(line) + 1)
-
-    def column(self, lineno: int, offset: int, *, in_bytes: bool = True) -> int:
-        """A character offset into `text` from a 1-based line and an offset into that line
-        (AST offsets count UTF-8 bytes; SyntaxError offsets count characters)."""
-        lineno = max(1, min(lineno, len(self.lines)))
-        line = self.lines[lineno - 1]
-        chars = (
-            len(line.encode("utf-8")[:offset].decode("utf-8", "ignore"))
-            if in_bytes
-            else min(offset, len(line))
-        )
-        return self.lead + self.line_starts[lineno - 1] + chars
-
-    def error(self, reason: str, node: ast.AST) -> ExpressionError:
-        start = self.column(node.lineno, node.col_offset)
-        end_line = getattr(node, "end_lineno", None) or node.lineno
-        end_col = getattr(node, "end_col_offset", None)
-        end = self.column(end_line, end_col) if end_col is not None else start + 1
-        return ExpressionError(reason, self.text, start, end - start)
-
-    def segment(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.body, node) or type(node).__name__
-
-
-def _refuse(parsed: _Parsed, node: ast.AST) -> ExpressionError:
-    """The error for a piece of syntax outside the whitelist."""
-    snippet = parsed.segment(node)
-    shown = snippet if len(snippet) <= 40 else snippet[:39] + "…"
-    why = _REFUSED.get(type(node))
-    if why is None and isinstance(node, ast.Constant):
-        why = "only numbers are allowed as constants"
-    elif why is None and isinstance(node, (ast.BinOp, ast.UnaryOp)):
-        why = "only + - * / ** and unary - + are allowed"
-    elif why is None:
-        why = "only numbers, names, + - * / **, parentheses and the engine's functions are allowed"
-    return parsed.error(f"{shown!r} is not allowed here ({why})", node)
-
-
-def _check_syntax(text: str) -> tuple[ast.Expression, _Parsed]:
-    if not isinstance(text, str):
-        raise TypeError(f"build needs the expression as a str, got {type(text).__name__} {text!r}")
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(
-            f"the expression is {len(text):,} characters long; at most {MAX_LENGTH:,} are allowed",
-            text[:60] + "…",
-            None,
-        )
-    if not text.strip():
-        raise ExpressionError("the expression is empty", text, None)
-    if "\x00" in text:
-        raise ExpressionError("the expression contains a NUL character", text, text.index("\x00"))
-    parsed = _Parsed(text)
-    try:
-        return ast.parse(parsed.body, mode="eval"), parsed
-    except SyntaxError as exc:
-        column = None
-        if exc.lineno is not None and exc.offset is not None:
-            if exc.offset < 1:  # the text ended too early: point just past its end
-                column = len(text.rstrip())
-            else:
-                column = min(parsed.column(exc.lineno, exc.offset - 1, in_bytes=False), len(text))
-        shown = text.strip() if len(text.strip()) <= 60 else text.strip()[:59] + "…"
-        raise ExpressionError(
-            f"{shown!r} is not a valid expression: {exc.msg}", text, column
-        ) from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError(
-            "the expression is too deeply nested or too large", text, None
-        ) from None
-
-
-def _engine_error(parsed: _Parsed, node: ast.AST, exc: Exception) -> ExpressionError:
-    return parsed.error(f"{parsed.segment(node)!r} cannot be computed: {exc}", node)
-
 
 def _arith(parsed: _Parsed, node: ast.AST, symbol: str, x, y):
     """x (symbol) y with engine semantics. Numbers with numbers are folded through a constant
@@ -322,57 +149,6 @@ def _arith(parsed: _Parsed, node: ast.AST, symbol: str, x, y):
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _engine_error(parsed, node, exc) from None
     return out.data if folded else out
-
-
-def _call(parsed: _Parsed, node: ast.Call, table: dict[str, _Function], args: list):
-    """A whitelisted function applied to evaluated arguments."""
-    function = table[node.func.id]  # type: ignore[attr-defined]
-    if len(args) < function.min_args or (
-        function.max_args is not None and len(args) > function.max_args
-    ):
-        raise parsed.error(
-            f"{function.name} takes {function.usage()}, got {len(args)} "
-            f"argument{'s' if len(args) != 1 else ''}",
-            node,
-        )
-    x, constants = args[0], args[1:]
-    if function.max_args is None:  # n-ary: every argument is an input
-        inputs = args
-    else:
-        inputs = [x]
-        for arg, arg_node in zip(constants, node.args[1:]):
-            if isinstance(arg, Value):
-                raise parsed.error(
-                    f"the {function.arg_name} of {function.name} must be a "
-                    f"number, not an expression of variables",
-                    arg_node,
-                )
-    inputs = [v if isinstance(v, Value) else Value(v) for v in inputs]
-    try:
-        if function.max_args is None:
-            return function.apply(*inputs)
-        return function.apply(inputs[0], *constants)
-    except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
-        raise _engine_error(parsed, node, exc) from None
-
-
-def _check_call(parsed: _Parsed, node: ast.Call, table: dict[str, _Function]) -> None:
-    func = node.func
-    if not isinstance(func, ast.Name):
-        raise _refuse(parsed, func)
-    if func.id not in table:
-        raise parsed.error(
-            f"{func.id!r} is not allowed here: the functions you can call are "
-            f"{', '.join(sorted(table))}",
-            func,
-        )
-    if node.keywords:
-        raise parsed.error(
-            f"keyword arguments are not allowed: write {table[func.id].usage()}", node.keywords[0]
-        )
-    for arg in node.args:
-        if isinstance(arg, ast.Starred):
-            raise _refuse(parsed, arg)
 
 
 def _leaf(
@@ -405,12 +181,14 @@ def build(
 ) -> tuple[Value, dict[str, Value]]:
     """Build the graph of expression `text`; return ``(root, {name: leaf Value})``.
 
-    `values` maps each variable to its number; names in `params` become `engine.Parameter`
-    leaves. Only the variables the expression uses appear in the returned dict. Every refusal
-    (syntax outside the whitelist, a missing value, a domain error such as ``log(0)`` or an
-    overflow such as ``10 ** 400``) raises `ExpressionError` pointing at the offending text.
+    `text` is one expression or ``name = expression`` statements separated by ``;`` (see the
+    module docstring). `values` maps each variable to its number; names in `params` become
+    `engine.Parameter` leaves. Only the variables the expression uses appear in the returned
+    dict. Every refusal (syntax outside the whitelist, a missing value, a domain error such as
+    ``log(0)`` or an overflow such as ``10 ** 400``) raises `ExpressionError` pointing at the
+    offending text.
     """
-    tree, parsed = _check_syntax(text)
+    pairs, parsed = statements(text)
     params = frozenset(params)
     unknown = sorted(p for p in params if p not in values)
     if unknown:
@@ -419,8 +197,76 @@ def build(
         )
     table = functions()
     leaves: dict[str, Value] = {}
-    results: list = []  # a post-order walk: each node's operands are on this stack
-    stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
+    named: dict[str, tuple[Value, ast.Name]] = {}
+    root: Value | None = None
+    for target, expression in pairs:
+        if target is not None:
+            _check_target(parsed, target, values, named, table)
+        result = _walk(parsed, expression, values, params, leaves, named, table)
+        if not isinstance(result, Value):  # a number alone, or arithmetic of numbers only
+            result = Value(result)
+        if target is not None:
+            if result.label:
+                raise parsed.error(
+                    f"'{target.id} = {parsed.segment(expression)}' only gives "
+                    f"{result.label!r} a second name: name a computation instead",
+                    target,
+                )
+            result.label = target.id
+            named[target.id] = (result, target)
+        root = result
+    assert root is not None  # statements() refuses an empty text
+    _check_used(parsed, root, named)
+    return root, leaves
+
+
+def _check_target(
+    parsed: _Parsed,
+    target: ast.Name,
+    values: Mapping[str, float],
+    named: Mapping[str, tuple[Value, ast.Name]],
+    table: dict[str, _Function],
+) -> None:
+    """The name on the left of '=': a fresh, plain name."""
+    name = target.id
+    if not _NAME.fullmatch(name):
+        raise parsed.error(
+            f"{name!r} is not allowed as a name (a letter, then letters, digits or _)", target
+        )
+    if name in table:
+        raise parsed.error(f"{name!r} is a function name; pick another name", target)
+    if name in values:
+        raise parsed.error(
+            f"{name!r} is also given a value ({name}={values[name]:g}); a name is either a "
+            f"variable or a computed result",
+            target,
+        )
+    if name in named:
+        raise parsed.error(f"{name!r} is named twice; give each result its own name", target)
+
+
+def _check_used(parsed: _Parsed, root: Value, named: Mapping[str, tuple[Value, ast.Name]]) -> None:
+    """Every named intermediate is part of the result's graph (a typo would drop it silently)."""
+    nodes = set(topological_order(root))
+    for name, (value, target) in named.items():
+        if value not in nodes:
+            raise parsed.error(
+                f"{name!r} is computed but the result does not use it: use it or drop it", target
+            )
+
+
+def _walk(
+    parsed: _Parsed,
+    expression: ast.expr,
+    values: Mapping[str, float],
+    params: Collection[str],
+    leaves: dict[str, Value],
+    named: Mapping[str, tuple[Value, ast.Name]],
+    table: dict[str, _Function],
+):
+    """The value of one expression: a post-order walk with an explicit stack (no recursion)."""
+    results: list = []  # each node's operands are on this stack
+    stack: list[tuple[ast.AST, bool]] = [(expression, False)]
     while stack:
         node, ready = stack.pop()
         if not ready:
@@ -428,11 +274,11 @@ def build(
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(children))
             continue
+        if isinstance(node, ast.Name) and node.id in named:
+            results.append(named[node.id][0])
+            continue
         results.append(_evaluate(parsed, node, results, values, params, leaves, table))
-    root = results.pop()
-    if not isinstance(root, Value):  # a number alone, or arithmetic of numbers only
-        root = Value(root)
-    return root, leaves
+    return results.pop()
 
 
 def _children(parsed: _Parsed, node: ast.AST, table: dict[str, _Function]) -> list[ast.AST]:
@@ -469,7 +315,7 @@ def _evaluate(
     """The value of `node`, its operands' values being on top of `results`."""
     if isinstance(node, ast.Constant):
         try:
-            number = float(node.value)
+            number = float(node.value)  # type: ignore[arg-type]  # _children allows int, float
         except OverflowError:
             raise parsed.error(f"{parsed.segment(node)!r} is too large for a float", node) from None
         if not math.isfinite(number):
@@ -485,7 +331,8 @@ def _evaluate(
     if isinstance(node, ast.BinOp):
         y, x = results.pop(), results.pop()
         return _arith(parsed, node, _BINARY[type(node.op)], x, y)
-    count = len(node.args)  # a Call
+    assert isinstance(node, ast.Call)  # _children let nothing else through
+    count = len(node.args)
     args = results[len(results) - count :]
     del results[len(results) - count :]
     return _call(parsed, node, table, args)

@@ -1,22 +1,30 @@
 """Step through the backward pass of an expression, one node at a time.
 
-    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814
-    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 --all
-    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.8814 --html neuron.html
+    chainrule step 'tanh(x1*w1 + x2*w2 + b)' x1=2 w1=-3 x2=0 w2=1 b=6.881373587019543
+    chainrule step 'n = x1*w1 + x2*w2 + b; o = tanh(n)' x1=2 w1=-3 x2=0 w2=1 \\
+                   b=6.881373587019543 --params w1,w2,b --all
+    chainrule step 'o = tanh(x1*w1 + x2*w2 + b)' ... --width 75 --clear --digits 3
+    chainrule step 'tanh(x1*w1 + x2*w2 + b)' ... --html neuron.html
 
 In a terminal it shows the forward pass, then one step per key: Enter, n, space or → for the
 next step, b or ← to undo the last one (gradients restored exactly), q to quit. Each step is the
-chain rule for one node: its upstream gradient, each input's local derivative (with its formula)
-and the contribution added to that input's gradient. With --all, or when the input or output is
-not a terminal (a pipe, CI), every step is printed at once. --html PAGE.html (or --html DIR, which
-gets DIR/index.html) writes a self-contained page that plays the steps in a browser: Prev/Next,
-arrow keys, a slider, zoom and pan, and a practice mode that asks for each number first. Graphs
-with more than 1,000 values are refused unless --max-nodes allows them; progress goes to stderr.
+chain rule for one node v, written with the output L's name: ∂L/∂x += ∂L/∂v · ∂v/∂x for each
+input x of v, with the local derivative's formula and the numbers; a gradient that still waits
+for other edges is marked partial. With --all, or when the input or output is not a terminal (a
+pipe, CI), every step is printed at once. --html PAGE.html (or --html DIR, which gets
+DIR/index.html) writes a self-contained page that plays the steps in a browser: Prev/Next, arrow
+keys, a slider, zoom and pan, and a practice mode that asks for each number first. Graphs with
+more than 1,000 values are refused unless --max-nodes allows them; progress goes to stderr.
 --gif FILE writes the steps as an animated GIF for slides (one frame per step; needs Pillow).
 
+For a projector: --width N folds every line to N columns, --clear clears the screen before each
+step, --digits N prints N significant digits (default 4). Every printed equation recomputes from
+its printed numbers.
+
 The expression is parsed with a whitelist (numbers, names, + - * / **, unary -, parentheses and
-the Value methods as functions, e.g. tanh(x), relu(x)); nothing is evaluated as Python. The
-result is named "out" unless the expression labels it.
+the Value methods as functions, e.g. tanh(x), relu(x)); nothing is evaluated as Python. Name
+the result and any intermediate with 'name = expression' statements separated by ';' (the last
+one is the result): 'n = x1*w1 + b; o = tanh(n)'. An unnamed result is called "out".
 """
 
 from __future__ import annotations
@@ -27,13 +35,35 @@ import sys
 from typing import Any, TextIO
 
 from engine.step.stepper import Stepper
-from engine.step.terminal import interactive, print_all
+from engine.step.terminal import MIN_WIDTH, interactive, print_all
 
 ROOT_NAME = "out"
 
 
+def _width(text: str) -> int:
+    try:
+        width = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of columns") from None
+    if width < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(f"--width must be at least {MIN_WIDTH}, got {width}")
+    return width
+
+
+def _digits(text: str) -> int:
+    try:
+        digits = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of digits") from None
+    if not 1 <= digits <= 17:
+        raise argparse.ArgumentTypeError(f"--digits must be from 1 to 17, got {digits}")
+    return digits
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("expression", help="e.g. 'tanh(x1*w1 + x2*w2 + b)' (quote it)")
+    parser.add_argument(
+        "expression", help="e.g. 'tanh(x1*w1 + x2*w2 + b)' or 'n = x1*w1 + b; o = tanh(n)'"
+    )
     parser.add_argument(
         "assignments",
         nargs="*",
@@ -61,12 +91,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gif", metavar="FILE", help="write the steps as an animated GIF (needs Pillow)"
     )
+    parser.add_argument(
+        "--params",
+        default="",
+        metavar="NAMES",
+        help="comma-separated names that are parameters (not inputs), e.g. w1,w2,b",
+    )
+    parser.add_argument(
+        "--width",
+        type=_width,
+        default=None,
+        metavar="N",
+        help=f"fold every line to N columns (at least {MIN_WIDTH}), e.g. 75 for a projector",
+    )
+    parser.add_argument(
+        "--clear", action="store_true", help="clear the screen before each step (interactive)"
+    )
+    parser.add_argument(
+        "--digits",
+        type=_digits,
+        default=None,
+        metavar="N",
+        help="significant digits of the numbers (default 4)",
+    )
 
 
-def _fail(message: object) -> int:
+def _fail(message: object, pointer: str = "") -> int:
     text = " ".join(str(message).split()) or "failed"
     print(f"chainrule step: error: {text}", file=sys.stderr)
+    if pointer:
+        print(pointer, file=sys.stderr)
     return 2
+
+
+def _params(text: str, values: dict[str, float]) -> set[str]:
+    """The names listed by --params; each must have a value."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    for name in sorted(names):
+        if name not in values:
+            raise ValueError(
+                f"--params names {name!r}, which has no value: give one, e.g. {name}=1"
+            )
+    return names
 
 
 def _build(args: argparse.Namespace):
@@ -74,7 +140,7 @@ def _build(args: argparse.Namespace):
     from engine.cli.expr import build, parse_assignments
 
     values = parse_assignments(list(args.assignments))
-    root, _ = build(args.expression, values)
+    root, _ = build(args.expression, values, _params(args.params, values))
     if not root.label:
         root.label = ROOT_NAME
     return root
@@ -82,19 +148,23 @@ def _build(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Build the expression, then write the player, print every step, or step interactively."""
+    from engine.cli.expr import ExpressionError
+
     try:
-        stepper = Stepper(_build(args))
+        stepper = Stepper(_build(args), digits=args.digits)
+    except ExpressionError as exc:
+        return _fail(exc, exc.pointer())
     except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
-        return _fail(exc)  # ExpressionError is a ValueError; so are domain errors like log(-1)
+        return _fail(exc)  # domain errors like log(-1), a bad --params name
     try:
         if args.html:
             return _write_html(stepper, args.html, args.expression, args.max_nodes)
         if args.gif:
             return _write_gif(stepper, args.gif)
         if args.all or not (sys.stdin.isatty() and sys.stdout.isatty()):
-            print_all(stepper, sys.stdout)
+            print_all(stepper, sys.stdout, width=args.width)
             return 0
-        return interactive(stepper, sys.stdout)
+        return interactive(stepper, sys.stdout, width=args.width, clear=args.clear)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         return _fail(exc)  # e.g. a local derivative that is not finite (sqrt at 0)
     except BrokenPipeError:  # `chainrule step ... | head`: the reader has seen enough

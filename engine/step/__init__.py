@@ -5,26 +5,20 @@ HTML player.
     for step in backward_steps(out):
         print(step)          # the chain rule for one node, with its numbers
 
-Modules: `narration` (Step, backward_steps, forward_trace), `stepper` (Stepper), `terminal`
-(print_all, interactive) and `player` (the self-contained HTML page); for learners `practice`
-(Practice, the learner computes each step), `check` (is a number right, and what went wrong),
-`exercises` (seeded practice expressions), `derivation` (∂out/∂x written as the chain rule),
-`gif` (the steps as an animated GIF) and `notebook` (the player inside Jupyter).
+Modules: `narration` (Step, backward_steps), `trace` (forward_trace), `stepper` (Stepper),
+`terminal` (print_all, interactive) and `player` (the self-contained HTML page); for learners
+`practice` (Practice, the learner computes each step), `check` (is a number right, and what went
+wrong), `exercises` (seeded practice expressions), `derivation` (∂out/∂x written as the chain
+rule), `gif` (the steps as an animated GIF) and `notebook` (the player inside Jupyter).
 """
 
 from engine.names import node_names
 from engine.step.check import check
 from engine.step.derivation import Derivation, derivation
-from engine.step.narration import (
-    ForwardTrace,
-    ParentTerm,
-    Step,
-    TraceEntry,
-    backward_steps,
-    forward_trace,
-)
+from engine.step.narration import ParentTerm, Step, backward_steps
 from engine.step.practice import Practice
 from engine.step.stepper import Stepper
+from engine.step.trace import ForwardTrace, TraceEntry, forward_trace
 
 __all__ = [
     "backward_steps",

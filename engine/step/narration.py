@@ -1,25 +1,30 @@
-"""Backpropagation one node at a time: narrated steps, a forward trace, and an interactive Stepper.
+"""Backpropagation one node at a time: the narrated steps of a backward pass.
 
-Reverse mode visits the nodes in reverse topological order (outputs before inputs). When a node
-``out`` is visited its gradient ``out_bar = ∂L/∂out`` is complete, and the chain rule passes it
-on to each parent ``x``:
+Notation (the lectures'): ``L`` is the output the backward pass starts from (the root), ``∂L/∂x``
+the derivative of ``L`` with respect to node ``x``, and ``∂v/∂x`` the *local* derivative of node
+``v`` with respect to its input ``x`` (a row of the op table). Reverse mode visits the nodes
+outputs first; when node ``v`` is visited ``∂L/∂v`` is complete, and the chain rule adds to each
+input ``x`` of ``v``:
 
-    x_bar += out_bar · ∂out/∂x
+    ∂L/∂x += ∂L/∂v · ∂v/∂x
 
-`backward_steps(root)` runs exactly the loop `Value.backward()` runs (`engine.value._backpropagate`)
-and turns each visit into a `Step`: the node, its op, its upstream gradient ``out_bar`` and, for
-each parent, the local derivative ∂out/∂x with its formula from the op table, the contribution
-``out_bar · ∂out/∂x`` and the parent's gradient after it. ``str(step)`` narrates it::
+The narration writes this with the nodes' names and numbers (root ``o``)::
 
-    [1/10] o = tanh(n) = 0.7071;  ∂o/∂o = 1 (the seed)
-      ∂o/∂n = 1 - tanh(n)² = 0.5000;  n.grad += 1.0000 × 0.5000 = 0.5000 (now 0.5000)
+    [1/10] o = tanh(n) = 0.7071;  upstream ∂o/∂o = 1 (the seed)
+      ∂o/∂n = 1 - tanh(n)² = 0.5;  ∂o/∂n += ∂o/∂o · ∂o/∂n = 1 × 0.5 = 0.5
 
-`forward_trace(root)` lists the nodes in the order the forward pass computed them, and `Stepper`
-walks the backward pass forwards and backwards (undo restores the gradients exactly) and draws
-the current state.
+A node used by several others collects one contribution per edge; until the last one arrives its
+gradient is *partial*, and the line says so: ``(partial: 1 of 3 edges)``, then ``∂o/∂a = 4 + 3 = 7
+(all 3 edges: final)``.
 
-Nodes are named by their label; unlabelled constants by their value (``2``, ``6.8814``) and other
-unlabelled nodes by their op and a per-op count in creation order (``mul₁``, ``add₂``).
+Whose gradient. `backward_steps(root)` is ``root.backward()`` paused after every node: it updates
+``.grad`` exactly as ``backward()`` does (interior nodes from zero, leaves *accumulate* across
+passes, as in PyTorch). But every number it reports is the derivative of *this* pass, computed
+from zero in its own bookkeeping: a leaf whose ``.grad`` already held something from an earlier
+``backward()`` is narrated with its true derivative, and its step says what ``.grad`` holds.
+
+Numbers follow `engine.numfmt`: significant digits, and every printed equation recomputes from
+its printed numbers. The forward trace is in `engine.step.trace`.
 """
 
 from __future__ import annotations
@@ -33,17 +38,44 @@ from engine.names import (
     _LEAF_KIND_TEXT,
     _derivative_formula,
     _fill,
-    _forward_formula,
     _grad_of,
     _names_for,
     _partial,
 )
+from engine.numfmt import equation, fmt, holds
 from engine.ops import OPS
-from engine.value import Value, _as_float, _fmt, leaf_kind
+from engine.step.trace import ForwardTrace, TraceEntry, _check_root, formula_of, forward_trace
+from engine.value import Value, _as_float, leaf_kind
 
-__all__ = ["backward_steps", "Step", "ParentTerm", "forward_trace", "ForwardTrace", "TraceEntry"]
+__all__ = [
+    "backward_steps",
+    "Step",
+    "ParentTerm",
+    "forward_trace",
+    "ForwardTrace",
+    "TraceEntry",
+    "use_counts",
+]
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _product(a: float, b: float) -> float:
+    return a * b
+
+
+def _sum(a: float, b: float) -> float:
+    return a + b
+
+
+def use_counts(order: list[Value]) -> dict[Value, int]:
+    """How many edges leave each node of a graph (``a*a + a`` uses ``a`` three times): the number
+    of contributions its gradient collects in a backward pass."""
+    counts: dict[Value, int] = {}
+    for node in order:
+        for parent in node.parents:
+            counts[parent] = counts.get(parent, 0) + 1
+    return counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,19 +84,30 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 class ParentTerm:
-    """One parent's share of a step: ``parent.grad += upstream · local``.
+    """One input's share of a step: ``∂L/∂x += ∂L/∂v · ∂v/∂x``, numbers of this pass.
 
-    parent:       the parent Value.
+    parent:       the input Value x.
     name:         its readable name.
     formula:      the local derivative's formula from the op table, in node names.
-    local:        ∂node/∂parent, evaluated.
-    contribution: upstream · local, the amount added to ``parent.grad``.
-    grad_before:  ``parent.grad`` just before this contribution.
-    grad_after:   ``parent.grad`` just after it (with a repeated parent, ``a + a``, the running
+    local:        ∂v/∂x, evaluated.
+    contribution: ∂L/∂v · ∂v/∂x, the amount added to ∂L/∂x.
+    grad_before:  ∂L/∂x of this pass just before this contribution (0 before the first).
+    grad_after:   ∂L/∂x of this pass just after it (with a repeated input, ``a + a``, the running
                   sum: the second term's `grad_before` is the first term's `grad_after`).
+    edge, edges:  this is contribution `edge` of the `edges` that x receives in the whole pass.
     """
 
-    __slots__ = ("parent", "name", "formula", "local", "contribution", "grad_before", "grad_after")
+    __slots__ = (
+        "parent",
+        "name",
+        "formula",
+        "local",
+        "contribution",
+        "grad_before",
+        "grad_after",
+        "edge",
+        "edges",
+    )
 
     def __init__(
         self,
@@ -75,6 +118,8 @@ class ParentTerm:
         contribution: float,
         grad_before: float,
         grad_after: float,
+        edge: int = 1,
+        edges: int = 1,
     ) -> None:
         self.parent = parent
         self.name = name
@@ -83,12 +128,30 @@ class ParentTerm:
         self.contribution = contribution
         self.grad_before = grad_before
         self.grad_after = grad_after
+        self.edge = edge
+        self.edges = edges
+
+    @property
+    def partial(self) -> bool:
+        """True while x still waits for contributions along other edges."""
+        return self.edge < self.edges
 
     def __repr__(self) -> str:
         return (
-            f"ParentTerm({self.name}: local={_fmt(self.local)}, "
-            f"contribution={_fmt(self.contribution)}, grad_after={_fmt(self.grad_after)})"
+            f"ParentTerm({self.name}: local={fmt(self.local)}, "
+            f"contribution={fmt(self.contribution)}, grad_after={fmt(self.grad_after)}, "
+            f"edge {self.edge} of {self.edges})"
         )
+
+
+def partial_note(received: int, edges: int) -> str:
+    """``(partial: 1 of 3 edges)`` while a gradient collects, ``(all 3 edges: final)`` when the
+    last of several contributions arrives; empty for a node used once."""
+    if edges <= 1:
+        return ""
+    if received < edges:
+        return f"(partial: {received} of {edges} edges)"
+    return f"(all {edges} edges: final)"
 
 
 class Step:
@@ -98,8 +161,11 @@ class Step:
     node, op:     the Value visited and its op name (``""`` for a leaf).
     name:         the node's readable name; `root_name` the root's.
     formula:      how the node was computed, in node names (``tanh(n)``); ``""`` for a leaf.
-    upstream:     the node's gradient ∂root/∂node when visited (for the root: the seed).
-    terms:        one `ParentTerm` per parent, in order (empty for a leaf).
+    upstream:     ∂root/∂node of this pass (complete when visited; for the root: the seed).
+    terms:        one `ParentTerm` per input, in order (empty for a leaf).
+    grad_earlier: for a leaf, what its ``.grad`` held before this pass (0.0 after zero_grad());
+                  ``.grad`` ends as that plus `upstream`, as with ``backward()``.
+    digits:       significant digits for `narrate` (None: `engine.numfmt.get_digits()`).
     """
 
     __slots__ = (
@@ -112,6 +178,9 @@ class Step:
         "formula",
         "upstream",
         "terms",
+        "grad_earlier",
+        "grad_held",
+        "digits",
     )
 
     def __init__(
@@ -124,6 +193,9 @@ class Step:
         formula: str,
         upstream: float,
         terms: tuple[ParentTerm, ...],
+        grad_earlier: float = 0.0,
+        grad_held: float | None = None,
+        digits: int | None = None,
     ) -> None:
         self.index = index
         self.total = total
@@ -134,6 +206,9 @@ class Step:
         self.formula = formula
         self.upstream = upstream
         self.terms = terms
+        self.grad_earlier = grad_earlier
+        self.grad_held = upstream if grad_held is None else grad_held
+        self.digits = digits
 
     @property
     def is_seed(self) -> bool:
@@ -153,10 +228,12 @@ class Step:
         """∂node/∂parent for each parent."""
         return tuple(term.local for term in self.terms)
 
-    def _headline(self) -> str:
+    # -- the text ---------------------------------------------------------------------------
+
+    def _headline(self, d: int) -> str:
         where = f"[{self.index}/{self.total}]"
-        value = _fmt(self.node.data)
-        upstream = f"{_partial(self.root_name, self.name)} = {_fmt(self.upstream)}"
+        value = fmt(self.node.data, d)
+        upstream = f"{_partial(self.root_name, self.name)} = {fmt(self.upstream, d)}"
         if self.is_seed:
             upstream += " (the seed)"
         if self.is_leaf:
@@ -164,186 +241,155 @@ class Step:
             return f"{where} {self.name} = {value} is {kind} (a leaf): nothing to pass on"
         return f"{where} {self.name} = {self.formula} = {value};  upstream {upstream}"
 
-    def _term_line(self, term: ParentTerm) -> str:
-        local = f"{_partial(self.name, term.name)} = {term.formula}"
-        if not _NUMBER.fullmatch(term.formula):  # "1" needs no "= 1.0000" after it
-            local += f" = {_fmt(term.local)}"
-        added = (
-            f"{_grad_of(term.name)} += {_fmt(self.upstream)} × {_fmt(term.local)} = "
-            f"{_fmt(term.contribution)} (now {_fmt(term.grad_after)})"
+    def _term_line(self, term: ParentTerm, d: int) -> str:
+        root, v, x = self.root_name, self.name, term.name
+        local = f"{_partial(v, x)} = {term.formula}"
+        if not _NUMBER.fullmatch(term.formula):  # "1" needs no "= 1" after it
+            local += f" = {fmt(term.local, d)}"
+        (up, loc), contribution = equation(
+            _product, (self.upstream, term.local), term.contribution, d
         )
-        return f"  {local};  {added}"
+        chain = (
+            f"{_partial(root, x)} += {_partial(root, v)} · {_partial(v, x)} = "
+            f"{up} × {loc} = {contribution}"
+        )
+        line = f"  {local};  {chain}"
+        if term.edge > 1:  # the running sum of this pass
+            (before, added), after = equation(
+                _sum, (term.grad_before, term.contribution), term.grad_after, d
+            )
+            line += f";  {_partial(root, x)} = {before} + {added} = {after}"
+        note = partial_note(term.edge, term.edges)
+        return f"{line} {note}" if note else line
 
-    def narrate(self) -> str:
-        """Two to four lines: the node and its upstream gradient, then the chain rule per parent."""
-        lines = [self._headline()]
+    def _leaf_lines(self, d: int) -> list[str]:
+        final = f"{_partial(self.root_name, self.name)} = {fmt(self.upstream, d)}"
+        lines = [f"  its gradient is final: {final}"]
+        if self.grad_earlier != 0.0:
+            (earlier, this), held = equation(
+                _sum, (self.grad_earlier, self.upstream), self.grad_held, d
+            )
+            grad = _grad_of(self.name)
+            if holds(float(earlier) + float(this), held, d):
+                total = f"{grad} = {earlier} + {this} = {held}"
+            else:  # the running sum lost digits to rounding (a huge and a tiny contribution)
+                total = f"{grad} holds {held}, not exactly {earlier} + {this} (rounding)"
+            lines.append(
+                f"  {total}: it also holds {earlier} from an earlier backward() "
+                f"(zero_grad() first for this derivative alone)"
+            )
+        return lines
+
+    def _many_inputs(self, d: int) -> list[str]:
+        """An n-ary op with many inputs: one formula, then the numbers in two lines."""
+        formula = _fill(OPS[self.op].derivatives[0], {"out": self.name})
+        root = self.root_name
+        lines = [
+            f"  {_partial(self.name, 'x_i')} = {formula} for each input x_i;  "
+            f"{_partial(root, 'x_i')} += {fmt(self.upstream, d)} × local"
+        ]
+        lines.append("  local: " + ", ".join(f"{t.name} {fmt(t.local, d)}" for t in self.terms))
+        now = []
+        for t in self.terms:
+            note = partial_note(t.edge, t.edges)
+            now.append(f"{t.name} {fmt(t.grad_after, d)}" + (f" {note}" if t.partial else ""))
+        lines.append(f"  {_partial(root, 'x_i')} now: " + ", ".join(now))
+        return lines
+
+    def narrate(self, digits: int | None = None) -> str:
+        """Two to four lines: the node and its upstream gradient, then the chain rule per input."""
+        d = digits if digits is not None else self.digits
+        if d is None:
+            from engine.numfmt import get_digits
+
+            d = get_digits()
+        lines = [self._headline(d)]
         if self.is_leaf:
-            final = f"{_partial(self.root_name, self.name)} = {_fmt(self.upstream)}"
-            lines.append(f"  its gradient is final: {final}")
+            lines.extend(self._leaf_lines(d))
         elif len(self.terms) <= 3:
-            lines.extend(self._term_line(term) for term in self.terms)
-        else:  # n-ary with many inputs: one formula, then the numbers in two lines
-            formula = _fill(OPS[self.op].derivatives[0], {"out": self.name})
-            lines.append(
-                f"  {_partial(self.name, 'x_i')} = {formula} for each input x_i; "
-                f"x_i.grad += {_fmt(self.upstream)} × local"
-            )
-            lines.append("  local: " + ", ".join(f"{t.name} {_fmt(t.local)}" for t in self.terms))
-            lines.append(
-                "  grads now: " + ", ".join(f"{t.name} {_fmt(t.grad_after)}" for t in self.terms)
-            )
+            lines.extend(self._term_line(term, d) for term in self.terms)
+        else:
+            lines.extend(self._many_inputs(d))
         return "\n".join(lines)
 
-    __str__ = narrate
+    def __str__(self) -> str:
+        return self.narrate()
 
     def __repr__(self) -> str:
         kind = self.op or "leaf"
-        return (
-            f"<Step {self.index}/{self.total} {self.name} ({kind}) upstream={_fmt(self.upstream)}>"
-        )
+        upstream = fmt(self.upstream)
+        return f"<Step {self.index}/{self.total} {self.name} ({kind}) upstream={upstream}>"
 
 
-def _make_step(
-    index: int,
-    total: int,
-    node: Value,
-    out_bar: float,
-    local: tuple,
-    before: tuple,
-    names: Mapping[Value, str],
-    root_name: str,
-) -> Step:
-    """Turn one yield of `_backpropagate` into a Step, replaying the contributions in order.
-
-    The running sums repeat the engine's own additions in the engine's order, so each
-    `grad_after` is bitwise the value the engine stored.
-    """
-    terms = []
-    running: dict[int, float] = {}
-    for i, (parent, d) in enumerate(zip(node.parents, local)):
-        key = id(parent)
-        grad_before = running.get(key, before[i])
-        contribution = out_bar * d
-        grad_after = grad_before + contribution
-        running[key] = grad_after
-        terms.append(
-            ParentTerm(
-                parent,
-                names[parent],
-                _derivative_formula(node, i, names),
-                d,
-                contribution,
-                grad_before,
-                grad_after,
-            )
-        )
-    formula = _forward_formula(node, names) if node.parents else ""
-    return Step(index, total, node, names[node], root_name, formula, out_bar, tuple(terms))
+# --------------------------------------------------------------------------------------------
+# The pass
+# --------------------------------------------------------------------------------------------
 
 
 def _steps(
-    root: Value, seed: float, order: list[Value], names: Mapping[Value, str]
+    root: Value,
+    seed: float,
+    order: list[Value],
+    names: Mapping[Value, str],
+    digits: int | None = None,
 ) -> Iterator[Step]:
+    """Drive `_backpropagate` (which updates ``.grad`` as backward() does) and narrate this
+    pass's own gradients, kept in `grads` from zero (bitwise the engine's for interior nodes)."""
     total = len(order)
     root_name = names[root]
-    for index, (node, out_bar, local, before) in enumerate(
-        _backpropagate(root, seed, narrate=True), start=1
-    ):
-        yield _make_step(index, total, node, out_bar, local, before, names, root_name)
+    uses = use_counts(order)
+    earlier = {node: node.grad for node in order if not node.parents}
+    grads: dict[Value, float] = {root: seed}
+    received: dict[Value, int] = {}
+    for index, (node, _, local, _) in enumerate(_backpropagate(root, seed, narrate=True), 1):
+        upstream = grads.get(node, 0.0)
+        terms = []
+        for i, (parent, d) in enumerate(zip(node.parents, local)):
+            before = grads.get(parent, 0.0)
+            contribution = upstream * d
+            after = before + contribution
+            grads[parent] = after
+            received[parent] = edge = received.get(parent, 0) + 1
+            terms.append(
+                ParentTerm(
+                    parent,
+                    names[parent],
+                    _derivative_formula(node, i, names),
+                    d,
+                    contribution,
+                    before,
+                    after,
+                    edge,
+                    uses.get(parent, 0),
+                )
+            )
+        formula = formula_of(node, names, digits)
+        yield Step(
+            index,
+            total,
+            node,
+            names[node],
+            root_name,
+            formula,
+            upstream,
+            tuple(terms),
+            grad_earlier=earlier.get(node, 0.0),
+            grad_held=node.grad if not node.parents else upstream,
+            digits=digits,
+        )
 
 
-def _check_root(root: object, where: str) -> Value:
-    if not isinstance(root, Value):
-        raise TypeError(f"{where} needs a Value as its root, got {type(root).__name__} {root!r}")
-    return root
-
-
-def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
+def backward_steps(root: Value, grad: float = 1.0, *, digits: int | None = None) -> Iterator[Step]:
     """The backward pass of `root`, one `Step` per node, in reverse topological order.
 
-    This is `root.backward(grad)` itself, paused after every node: the first step seeds
-    ``root.grad`` with `grad` (interior gradients are reset first, as `backward()` does), each
-    later step applies ``x_bar += out_bar · ∂out/∂x`` to the node's parents, and leaves come as
-    steps with no terms. Consuming every step leaves exactly the gradients ``backward(grad)``
-    gives. ``print(step)`` narrates it.
+    This is ``root.backward(grad)`` itself, paused after every node: consuming every step leaves
+    exactly the ``.grad`` values ``backward(grad)`` leaves (interior nodes from zero; leaves add
+    to what they held, as in PyTorch). Every number a Step reports is the derivative of *this*
+    pass, counted from zero, so an earlier ``backward()`` changes nothing that is narrated; a
+    leaf's step says when its ``.grad`` holds more. ``print(step)`` narrates it with `digits`
+    significant digits (default `engine.numfmt.get_digits()`).
     """
     _check_root(root, "backward_steps")
     seed = _as_float(grad, "backward_steps(grad)")
     order = topological_order(root)
-    return _steps(root, seed, order, _names_for(order))
-
-
-# --------------------------------------------------------------------------------------------
-# The forward trace
-# --------------------------------------------------------------------------------------------
-
-
-class TraceEntry:
-    """One node of the forward pass: its position, name, formula (``""`` for a leaf) and value."""
-
-    __slots__ = ("index", "node", "name", "formula", "value", "kind")
-
-    def __init__(self, index: int, node: Value, name: str, formula: str, kind: str) -> None:
-        self.index = index
-        self.node = node
-        self.name = name
-        self.formula = formula
-        self.value = node.data
-        self.kind = kind
-
-    def __str__(self) -> str:
-        if self.formula:
-            return f"{self.index:>3}. {self.name} = {self.formula} = {_fmt(self.value)}"
-        return f"{self.index:>3}. {self.name} = {_fmt(self.value)}  ({self.kind})"
-
-    def __repr__(self) -> str:
-        return f"<TraceEntry {self.index} {self.name}={_fmt(self.value)}>"
-
-
-class ForwardTrace:
-    """The nodes of a graph in the order the forward pass computed them; ``str()`` lists them."""
-
-    __slots__ = ("root", "entries")
-
-    def __init__(self, root: Value, entries: tuple[TraceEntry, ...]) -> None:
-        self.root = root
-        self.entries = entries
-
-    def __iter__(self) -> Iterator[TraceEntry]:
-        return iter(self.entries)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __getitem__(self, index: int) -> TraceEntry:
-        return self.entries[index]
-
-    def __str__(self) -> str:
-        return "forward pass (inputs first):\n" + "\n".join(str(e) for e in self.entries)
-
-    def __repr__(self) -> str:
-        return f"<ForwardTrace of {len(self.entries)} nodes>"
-
-
-def _trace(order: list[Value], names: Mapping[Value, str], root: Value) -> ForwardTrace:
-    entries = []
-    for index, node in enumerate(order, start=1):
-        formula = _forward_formula(node, names) if node.parents else ""
-        entries.append(
-            TraceEntry(
-                index, node, names[node], formula, "output" if node.parents else leaf_kind(node)
-            )
-        )
-    return ForwardTrace(root, tuple(entries))
-
-
-def forward_trace(root: Value) -> ForwardTrace:
-    """The forward pass of `root`: every node in the order it was computed, with its value.
-
-    The order is creation order (`engine.graph.topological_order`), which is the order the
-    forward pass ran; each entry shows the op table's formula in node names, e.g.
-    ``n = add₂ + b = 0.8814``.
-    """
-    _check_root(root, "forward_trace")
-    order = topological_order(root)
-    return _trace(order, _names_for(order), root)
+    return _steps(root, seed, order, _names_for(order), digits)

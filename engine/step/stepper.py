@@ -1,14 +1,22 @@
-"""`Stepper`: walk a backward pass one node at a time, forwards and backwards, and draw it."""
+"""`Stepper`: walk a backward pass one node at a time, forwards and backwards, and draw it.
+
+Like `backward_steps`, a Stepper updates ``.grad`` exactly as ``backward()`` does (and undoes it
+exactly), while everything it shows (the narration, `gradients`, `summary`, `draw`) is the
+derivative of this pass, counted from zero: an earlier ``backward()`` does not leak into it.
+"""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Iterator, Union
 
 from engine.graph import topological_order
 from engine.names import _names_for
-from engine.step.narration import ForwardTrace, Step, _check_root, _steps, _trace
-from engine.value import Value, _as_float, _fmt
+from engine.numfmt import _check_digits, fmt
+from engine.step.narration import ForwardTrace, Step, _steps, partial_note, use_counts
+from engine.step.trace import _check_root, _trace
+from engine.value import Value, _as_float
 
 __all__ = ["Stepper"]
 
@@ -30,16 +38,24 @@ class Stepper:
         s.run()           # to the end: the gradients o.backward() gives
         s.draw()          # the graph now: active node highlighted, unknown gradients shown "?"
 
-    The Stepper drives the same loop as `backward()`. It records what each step changed, so
-    `back()` restores gradients bit for bit and stepping again replays the recorded values.
-    Don't run another backward pass over the same graph while a Stepper is part-way through.
+    The Stepper drives the same loop as `backward()`: ``.grad`` ends as ``backward()`` leaves it
+    (leaves accumulate across passes, as in PyTorch). It records what each step changed, so
+    `back()` restores ``.grad`` bit for bit and stepping again replays the recorded values. What
+    it shows is this pass's derivatives, counted from zero (`gradients`); a gradient that still
+    waits for contributions along other edges is marked partial. `digits` sets the significant
+    digits of the narration (default `engine.numfmt.get_digits()`). Don't run another backward
+    pass over the same graph while a Stepper is part-way through.
     """
 
-    def __init__(self, root: Value, grad: float = 1.0, *, practice: bool = False) -> None:
+    def __init__(
+        self, root: Value, grad: float = 1.0, *, digits: int | None = None, practice: bool = False
+    ) -> None:
         self.root = _check_root(root, "Stepper")
         self.seed = _as_float(grad, "Stepper(grad)")
+        self.digits = None if digits is None else _check_digits(digits, "Stepper")
         self._order = topological_order(root)
         self.names = _names_for(self._order)
+        self._uses = use_counts(self._order)
         self._stream: Iterator[Step] | None = None
         self._steps: list[Step] = []
         self._changes: list[tuple[tuple[Value, float, float], ...]] = []
@@ -89,14 +105,37 @@ class Stepper:
             nodes.update(step.node.parents)
         return nodes
 
+    def grads(self) -> dict[Value, float]:
+        """``{node: ∂root/∂node}`` of this pass so far, for the nodes in `known()` (a partial
+        gradient holds the contributions received so far; see `partial`)."""
+        grads: dict[Value, float] = {}
+        for step in self._steps[: self._position]:
+            grads.setdefault(step.node, step.upstream)
+            for term in step.terms:
+                grads[term.parent] = term.grad_after
+        return grads
+
+    def received(self) -> dict[Value, tuple[int, int]]:
+        """``{node: (edges received, edges in all)}`` for the nodes in `known()` other than the
+        root: a node's gradient is complete when both numbers are equal."""
+        counts: dict[Value, tuple[int, int]] = {}
+        for step in self._steps[: self._position]:
+            for term in step.terms:
+                counts[term.parent] = (term.edge, term.edges)
+        return counts
+
+    def partial(self) -> set[Value]:
+        """The nodes whose gradient so far is a partial sum: other edges still have to add."""
+        return {node for node, (got, of) in self.received().items() if got < of}
+
     def gradients(self) -> dict[str, float]:
-        """``{name: grad}`` for the nodes in `known()`, in creation order."""
-        known = self.known()
-        return {self.names[n]: n.grad for n in self._order if n in known}
+        """``{name: ∂root/∂node}`` of this pass for the nodes in `known()`, creation order."""
+        grads = self.grads()
+        return {self.names[n]: grads[n] for n in self._order if n in grads}
 
     def forward_trace(self) -> ForwardTrace:
         """The forward pass of the root (see `forward_trace`)."""
-        return _trace(self._order, self.names, self.root)
+        return _trace(self._order, self.names, self.root, self.digits)
 
     # -- moving -----------------------------------------------------------------------------
 
@@ -113,32 +152,27 @@ class Stepper:
         return self._steps[self._position - 1]
 
     def _record_next(self) -> None:
+        """Run the next node of the pass and record every ``.grad`` it changed (old, new)."""
         if self._failure is not None:  # the pass stopped at a node it cannot differentiate
             raise self._failure
+        first = self._stream is None
         if self._stream is None:
-            before = [(node, node.grad) for node in self._order]
-            self._stream = _steps(self.root, self.seed, self._order, self.names)
-            try:
-                step = next(self._stream)  # zeroes interior grads, seeds the root, visits it
-            except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            self._stream = _steps(self.root, self.seed, self._order, self.names, self.digits)
+            touched = list(self._order)  # the first step zeroes interior grads and seeds the root
+        else:
+            node = self._order[-1 - len(self._steps)]  # steps run in reverse creation order
+            touched = list(dict.fromkeys(node.parents))
+        before = [(node, node.grad) for node in touched]
+        try:
+            step = next(self._stream)
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            if first:
                 for node, old in before:
                     node.grad = old
-                self._failure = exc
-                raise
-            changes = tuple((node, old, node.grad) for node, old in before)
-        else:
-            try:
-                step = next(self._stream)
-            except (ValueError, ZeroDivisionError, OverflowError) as exc:
-                self._failure = exc  # nothing was changed: the error comes before the update
-                raise
-            seen: dict[int, tuple[Value, float, float]] = {}
-            for term in step.terms:
-                if id(term.parent) not in seen:
-                    seen[id(term.parent)] = (term.parent, term.grad_before, term.parent.grad)
-            changes = tuple(seen.values())
+            self._failure = exc  # later steps fail before their update: nothing changed
+            raise
         self._steps.append(step)
-        self._changes.append(changes)
+        self._changes.append(tuple((node, old, node.grad) for node, old in before))
 
     def back(self) -> Step | None:
         """Undo the latest step (gradients restored exactly) and return it; None at the start."""
@@ -151,9 +185,11 @@ class Stepper:
 
     def run(self) -> list[Step]:
         """Apply every remaining step; returns them."""
-        applied = []
+        applied: list[Step] = []
         while not self.done:
-            applied.append(self.next())
+            step = self.next()
+            assert step is not None  # not done: there is a next step
+            applied.append(step)
         return applied
 
     def reset(self) -> None:
@@ -206,12 +242,19 @@ class Stepper:
         """The graph in its current state, from `engine.draw.draw_dot`.
 
         The active node (the latest step's) is highlighted with its incoming edges; gradients are
-        shown only for the nodes in `known()`. `options` go to `draw_dot` (e.g. ``rankdir="TB"``).
+        shown only for the nodes in `known()`, with this pass's values (``grads=``) and the
+        partial ones marked (``partial=``) where `draw_dot` takes those options. `options` go to
+        `draw_dot` (e.g. ``rankdir="TB"``).
         """
         from engine.draw import draw_dot
 
         current = self.current
         options.setdefault("names", self.names)  # boxes named as the narration names them
+        accepted = _keywords(draw_dot)
+        if "grads" in accepted:
+            options.setdefault("grads", self.grads())
+        if "partial" in accepted:
+            options.setdefault("partial", self.received())
         return draw_dot(
             self.root,
             highlight=current.node if current else None,
@@ -262,11 +305,21 @@ class Stepper:
         return player_html(self)
 
     def summary(self) -> str:
-        """The gradients computed so far, one ``name = grad`` per node, creation order."""
-        grads = self.gradients()
+        """This pass's gradients so far, ``name value`` per node in creation order:
+        ``gradients so far (∂o/∂x): x1 -1.5, ...``; a partial sum is marked
+        ``(partial: 1 of 3 edges)``."""
+        grads = self.grads()
         if not grads:
-            return "gradients: none yet"
-        return "gradients: " + ", ".join(f"{k} {_fmt(v)}" for k, v in grads.items())
+            return "gradients so far: none yet"
+        received = self.received()
+        parts = []
+        for node in self._order:
+            if node in grads:
+                got, of = received.get(node, (1, 1))
+                note = partial_note(got, of) if got < of else ""
+                text = f"{self.names[node]} {fmt(grads[node], self.digits)}"
+                parts.append(f"{text} {note}" if note else text)
+        return f"gradients so far (∂{self.names[self.root]}/∂x): " + ", ".join(parts)
 
     def __str__(self) -> str:
         if self.practice is not None:
@@ -276,7 +329,7 @@ class Stepper:
             f"step {self._position}/{self.total}\n{current}"
             if current
             else f"step 0/{self.total}: nothing applied yet (next() seeds "
-            f"{self.names[self.root]}.grad = {_fmt(self.seed)})"
+            f"∂{self.names[self.root]}/∂{self.names[self.root]} = {fmt(self.seed, self.digits)})"
         )
         return f"{head}\n{self.summary()}"
 
@@ -284,3 +337,14 @@ class Stepper:
         current = self.current
         at = f" at {current.name}" if current else ""
         return f"<Stepper {self.names[self.root]}: step {self._position}/{self.total}{at}>"
+
+
+def _keywords(function) -> set[str]:
+    """The keyword parameters `function` accepts (all of them if it takes ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return {"grads", "partial"}
+    return {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}

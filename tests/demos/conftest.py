@@ -1,12 +1,17 @@
-"""Shared checks for the demo tests: every picture a demo reports exists and is a valid file."""
+"""Shared checks for the demo tests: every picture a demo reports exists and is a valid file, and
+every equation a demo prints recomputes from its printed numbers, with no negative zero."""
 
 from __future__ import annotations
 
+import re
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from engine.ops import OPS
+from tests.equations import equations, wrong_equations
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -46,3 +51,27 @@ def check_pictures(result: dict, out: Path, expected: set[str]) -> None:
 @pytest.fixture
 def out(tmp_path: Path) -> Path:
     return tmp_path / "pictures"
+
+
+NEGATIVE_ZERO = re.compile(r"(?<![\w.])-(?:0+(?:\.0*)?|\.0+)(?:e[+-]?\d+)?(?![\d.])")
+
+
+def check_story(text: str, *, at_least: int = 0) -> None:
+    """Every printed equation of a demo's story recomputes from its printed numbers (to the
+    printed precision: `engine.numfmt.holds`), there are at least `at_least` of them, and no
+    number prints as a negative zero."""
+    wrong = wrong_equations(text)
+    assert not wrong, "\n".join(str(e) for e in wrong[:5])
+    assert len(equations(text)) >= at_least
+    zero = NEGATIVE_ZERO.search(text)
+    assert zero is None, text[max(0, zero.start() - 80) : zero.end() + 20]
+
+
+@pytest.fixture(autouse=True)
+def restore_the_op_table():
+    """A demo that defines its own ops (custom_op, activations) leaves the op table as it was:
+    other tests count its rows."""
+    saved = dict(OPS)
+    yield
+    OPS.clear()
+    OPS.update(saved)

@@ -18,7 +18,8 @@ from tests.demos.conftest import check_pictures, png_size
 def test_registry_lists_every_demo_module_in_lecture_order():
     names = list(demos.DEMOS)
     assert names[:4] == ["neuron", "two_points", "softmax_classifier", "delta_rule"]
-    assert len(names) == 10 and set(demos.TOUR) <= set(names)
+    assert len(names) == 11 and set(demos.TOUR) <= set(names)
+    assert names.index("custom_op") == names.index("activations") + 1
     for name in names:
         module = importlib.import_module(f"demos.{name}")
         assert callable(module.run) and callable(module.main)
@@ -61,6 +62,8 @@ def test_tour_runs_neuron_then_moons_and_names_the_folder(tmp_path, capsys):
     assert text.index("Tour 1/2: neuron") < text.index("Tour 2/2: moons")
     assert f"The pictures are in {tmp_path.resolve()}" in text
     assert (tmp_path / "neuron" / "neuron_backward.svg").is_file()
+    assert png_size(tmp_path / "neuron" / "neuron_backward.png")[0] > 300  # PNGs too: no browser
+    assert "-0.0000" not in text
     assert (tmp_path / "moons" / "decision_boundary.png").is_file()
 
 

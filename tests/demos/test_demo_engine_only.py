@@ -6,9 +6,11 @@ import math
 
 import pytest
 
-from demos import activations, delta_rule, neuron, softmax_classifier, two_points
+from demos import activations, custom_op, delta_rule, neuron, softmax_classifier, two_points
 from engine import gradcheck
-from tests.demos.conftest import check_pictures, check_svg
+from engine.ops import OPS
+from engine.value import _fmt
+from tests.demos.conftest import check_pictures, check_story, check_svg
 
 
 def test_neuron_gradients_and_graphs(out, capsys):
@@ -19,14 +21,20 @@ def test_neuron_gradients_and_graphs(out, capsys):
     expected = {"n": 0.5, "b": 0.5, "w1": 1.0, "x1": -1.5, "w2": 0.0, "x2": 0.5}
     for name, value in expected.items():
         assert g[name] == pytest.approx(value, abs=1e-12), name
-    check_pictures(result, out, {"neuron_forward.svg", "neuron_backward.svg"})
+    check_pictures(
+        result,
+        out,
+        {"neuron_forward.svg", "neuron_backward.svg", "neuron_forward.png", "neuron_backward.png"},
+    )
     texts = [
         el.text for el in check_svg(out / "neuron_backward.svg").iter() if el.tag.endswith("text")
     ]
-    assert "-3.0000" in texts  # an edge label: the local derivative ∂(x1·w1)/∂x1 = w1
-    assert "data -3.0000" in texts  # and w1's own box
+    assert _fmt(-3.0) in texts  # an edge label: the local derivative ∂(x1·w1)/∂x1 = w1
+    assert f"data {_fmt(-3.0)}" in texts  # and w1's own box
     story = capsys.readouterr().out
-    assert "[10/10]" in story and "x1.grad" in story
+    assert "[10/10]" in story and "∂o/∂x1 += ∂o/∂(x1·w1) · ∂(x1·w1)/∂x1 = 0.5 × -3 = -1.5" in story
+    assert "b  = +6.881373587019543" in story  # the exact b: no -1.4999 anywhere
+    check_story(story, at_least=9)
 
 
 def test_neuron_matches_torch():
@@ -43,8 +51,9 @@ def test_neuron_matches_torch():
         assert nodes[name].grad == pytest.approx(leaves[name].grad.item(), abs=1e-12)
 
 
-def test_two_points_gradients_equal_hand_formulas_every_epoch(out):
+def test_two_points_gradients_equal_hand_formulas_every_epoch(out, capsys):
     result = two_points.run(out, quick=True)
+    check_story(capsys.readouterr().out)
     assert result["ok"]
     assert result["epochs"] == 1000
     assert result["worst_relative_error"] <= 1e-12
@@ -61,8 +70,9 @@ def test_two_points_engine_gradient_is_the_finite_difference():
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])
-def test_softmax_chain_rule_product_equals_engine(out, seed):
+def test_softmax_chain_rule_product_equals_engine(out, seed, capsys):
     result = softmax_classifier.run(out, seed=seed, quick=True)
+    check_story(capsys.readouterr().out)
     assert result["ok"]
     assert result["forward_error"] <= 1e-12
     assert result["product"] == pytest.approx(result["engine_gradient"], abs=1e-12)
@@ -90,9 +100,11 @@ def test_softmax_gradient_matches_torch():
             assert eng["W1"][i][j].grad == pytest.approx(W1.grad[i, j].item(), abs=1e-12)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_delta_rule_equals_engine_for_every_weight(out, seed):
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+def test_delta_rule_equals_engine_for_every_weight(out, seed, capsys):
     result = delta_rule.run(out, seed=seed, quick=True)
+    story = capsys.readouterr().out
+    check_story(story, at_least=10)  # δ₁⁽⁴⁾ and the nine hidden δs recompute as printed
     assert result["ok"]
     assert result["checked"] == 3 * 3 * 3 + 3 + 3 * 3 + 1  # 30 weights and 10 biases
     assert result["worst_error"] <= 1e-12
@@ -110,9 +122,11 @@ def test_delta_rule_hand_recursion_catches_a_wrong_weight():
     assert max(abs(engine[k] - hand[k]) for k in hand) > 1e-6
 
 
-def test_activations_match_the_table(out):
+def test_activations_match_the_table(out, capsys):
     result = activations.run(out, quick=True)
+    check_story(capsys.readouterr().out)
     assert result["ok"]
+    assert result["kink_slopes"]["lecture ReLU"] == 1.0  # engine.custom.lecture_relu
     assert result["worst_error"] <= 1e-12
     assert len(result["activations"]) == 10
     assert result["kink_slopes"]["ReLU"] == 0.0  # PyTorch's choice, not the table's 1
@@ -124,3 +138,18 @@ def test_activation_grid_never_hits_the_kink():
     assert 0.0 not in activations.grid(40)
     with pytest.raises(ValueError, match="even"):
         activations.grid(41)
+
+
+def test_custom_op_demo_defines_checks_and_catches_mistakes(out, capsys):
+    before = set(OPS)
+    result = custom_op.run(out, quick=True)
+    assert result["ok"]
+    assert result["worst_error"] <= 1e-12
+    assert all(text.startswith("fails at 4 of 4") for text in result["mistakes"].values())
+    z = 1.5 * -0.8 + 0.4
+    assert result["gradients"]["x"] == pytest.approx(-0.8 / (1 + abs(z)) ** 2, rel=1e-12)
+    check_pictures(result, out, {"softsign_neuron.svg", "softsign_neuron.png"})
+    story = capsys.readouterr().out
+    assert "y = z / (1 + |z|) = -0.4444" in story and "1 / (1 + |z|)² = 0.3086" in story
+    check_story(story, at_least=5)
+    assert {"softsign", "softsign_no_square", "reciprocal_no_minus"} <= set(OPS) - before

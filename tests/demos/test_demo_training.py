@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from demos import classify, moons, optimizers, random_projection, universal_approximation
-from tests.demos.conftest import check_pictures
+from tests.demos.conftest import check_pictures, check_story
 
 
 def test_moons_reaches_full_training_accuracy(out, capsys):
@@ -19,17 +19,20 @@ def test_moons_reaches_full_training_accuracy(out, capsys):
     assert history["lr"][0] == pytest.approx(1.0)
     assert history["lr"][-1] == pytest.approx(1.0 - 0.9 * 49 / 50)  # linear decay
     check_pictures(result, out, {"decision_boundary.png", "training_curves.png"})
-    assert "step  50" in capsys.readouterr().out  # no TTY under pytest: printed progress
+    story = capsys.readouterr().out
+    assert "step  50" in story  # no TTY under pytest: printed progress
+    check_story(story)
 
 
-def test_classify_spirals_accuracy(out):
+def test_classify_spirals_accuracy(out, capsys):
     result = classify.run(out, seed=0, quick=True)
     assert result["ok"]
     assert result["accuracy"] >= result["target"] == 0.9
     check_pictures(result, out, {"decision_regions.png", "training_curves.png"})
+    check_story(capsys.readouterr().out)
 
 
-def test_random_projection_separates_what_a_line_cannot(out):
+def test_random_projection_separates_what_a_line_cannot(out, capsys):
     result = random_projection.run(out, seed=0, quick=True)
     assert result["ok"]
     for name in ("XOR", "circles"):
@@ -37,10 +40,12 @@ def test_random_projection_separates_what_a_line_cannot(out):
         assert acc["projection"] >= 0.9, name
         assert acc["plain"] <= random_projection.PLAIN_CEILING, name
     check_pictures(result, out, {"random_projection.png"})
+    check_story(capsys.readouterr().out)
 
 
-def test_universal_approximation_error_falls_with_width(out):
+def test_universal_approximation_error_falls_with_width(out, capsys):
     result = universal_approximation.run(out, seed=0, quick=True)
+    check_story(capsys.readouterr().out)
     assert result["ok"]
     errors = list(result["rectangle_max_errors"].values())
     assert all(b < a for a, b in zip(errors, errors[1:]))
@@ -69,10 +74,34 @@ def test_rectangle_network_is_the_lecture_formula():
         assert model([x]).data == pytest.approx(expected, abs=1e-12)
 
 
-def test_optimizers_momentum_and_adam_beat_sgd(out):
+def test_optimizers_momentum_and_adam_beat_sgd(out, capsys):
     result = optimizers.run(out, quick=True)
     assert result["ok"]
     steps = list(result["steps_to_threshold"].values())
     sgd, momentum, adam = steps
     assert momentum < sgd and adam < sgd
     check_pictures(result, out, {"optimizers.png"})
+    check_story(capsys.readouterr().out)
+
+
+def test_universal_approximation_legend_names_hidden_and_flat_curves():
+    """The legend lists no curve that cannot be seen: a fit covered by a wider one is named as
+    such, and a flat one says why (the issue's H = 4 under H = 8, H = 2 flat at 0)."""
+    ua = universal_approximation
+    xs = ua._grid(41)
+
+    from nn import MLP
+
+    dead = MLP(1, [2, 1], seed=0)
+    for neuron in dead.layers[0].neurons:
+        neuron.w[0].data, neuron.b.data = 1.0, -5.0  # relu(x - 5) = 0 on [-1, 1]
+    dead.layers[1].neurons[0].b.data = 0.0
+    same = ua.rectangle_network(4)
+    curves = {2: ua._curve(dead, xs), 4: ua._curve(same, xs), 8: ua._curve(same, xs)}
+    results = {h: {"model": m, "rms": 0.5} for h, m in ((2, dead), (4, same), (8, same))}
+    label2, drawn2 = ua.trained_label(2, results[2], curves, xs)
+    label4, drawn4 = ua.trained_label(4, results[4], curves, xs)
+    label8, drawn8 = ua.trained_label(8, results[8], curves, xs)
+    assert drawn2 and "flat" in label2 and "2 of 2 ReLUs are off" in label2
+    assert not drawn4 and "the same curve as H = 8" in label4
+    assert drawn8 and label8 == "H = 8 units, rms error 0.500"

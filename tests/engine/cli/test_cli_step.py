@@ -15,12 +15,14 @@ import pytest
 
 from engine.cli import main
 from engine.step import Stepper
-from engine.step.terminal import interactive
+from engine.step.terminal import CLEAR_SCREEN, interactive
+from tests.equations import wrong_equations
 
 pytest.importorskip("engine.cli.expr")  # the whitelist parser the command is built on
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "w1=-3", "x2=0", "w2=1", "b=6.881373587019543"]
-HAND_DERIVED = {"x1": "-1.5000", "w1": "1.0000", "x2": "0.5000", "w2": "0.0000", "b": "0.5000"}
+STATEMENTS = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
+HAND_DERIVED = {"x1": "-1.5", "w1": "1", "x2": "0.5", "w2": "0", "b": "0.5"}
 
 
 def run_step(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -34,11 +36,12 @@ def run_step(*argv: str, stdin: str | None = None) -> subprocess.CompletedProces
     )
 
 
-def assert_hand_derivation(text: str) -> None:
-    assert "out = tanh(" in text and ") = 0.7071" in text
-    assert re.search(r"∂out/∂(\S+) = 1 - tanh\(\1\)² = 0\.5000", text), text  # do/dn = 0.5
+def assert_hand_derivation(text: str, root: str = "out") -> None:
+    assert f"{root} = tanh(" in text and ") = 0.7071" in text
+    assert re.search(rf"∂{root}/∂(\S+) = 1 - tanh\(\1\)² = 0\.5;", text), text  # do/dn = 0.5
     for name, grad in HAND_DERIVED.items():
-        assert f"∂out/∂{name} = {grad}" in text, name
+        assert re.search(rf"∂{root}/∂{name} = {re.escape(grad)}$", text, re.M), name
+    assert not wrong_equations(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,7 +55,7 @@ def test_all_prints_the_forward_pass_every_step_and_the_gradients(capsys):
     assert err == ""
     assert out.startswith("forward pass (inputs first):\n")
     assert [int(k) for k in re.findall(r"^\[(\d+)/10\]", out, re.M)] == list(range(1, 11))
-    assert "upstream ∂out/∂out = 1.0000 (the seed)" in out
+    assert "upstream ∂out/∂out = 1 (the seed)" in out
     assert_hand_derivation(out)
     tail = out.split("gradients of the inputs:\n")[1]
     assert {line.split(" = ")[0].strip() for line in tail.splitlines()} == {
@@ -60,13 +63,15 @@ def test_all_prints_the_forward_pass_every_step_and_the_gradients(capsys):
     }
 
 
-def test_b_rounded_as_in_the_issue_gives_the_same_numbers_to_four_decimals(capsys):
+def test_b_rounded_as_in_the_issue_gives_the_same_numbers_to_four_digits(capsys):
     argv = [a if not a.startswith("b=") else "b=6.8814" for a in NEURON]
     assert main(["step", *argv, "--all"]) == 0
-    tail = capsys.readouterr().out.split("gradients of the inputs:\n")[1]
-    grads = {m[0]: float(m[1]) for m in re.findall(r"∂out/∂(\w+) = (-?\d+\.\d+)", tail)}
+    out = capsys.readouterr().out
+    tail = out.split("gradients of the inputs:\n")[1]
+    grads = {m[0]: float(m[1]) for m in re.findall(r"∂out/∂(\w+) = (\S+)", tail)}
     for name, grad in HAND_DERIVED.items():
         assert grads[name] == pytest.approx(float(grad), abs=1e-4), name
+    assert not wrong_equations(out)  # "0.5 × -3 = -1.4999" no more
 
 
 def test_a_pipe_gets_every_step_without_asking():
@@ -90,8 +95,11 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(argv, fragment, capsys):
     assert main(["step", *argv, "--all"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "owned" not in out
-    assert err.startswith("chainrule step: error: ") and err.count("\n") == 1, err
-    assert fragment in err and "Traceback" not in err
+    first, *pointer = err.splitlines()
+    assert first.startswith("chainrule step: error: ") and fragment in first, err
+    assert len(pointer) in (0, 2) and "Traceback" not in err  # the expression and a caret
+    if pointer:
+        assert pointer[1].strip().startswith("^")
 
 
 def test_a_derivative_that_is_not_finite_is_an_error_not_a_traceback(capsys):
@@ -99,6 +107,77 @@ def test_a_derivative_that_is_not_finite_is_an_error_not_a_traceback(capsys):
     err = capsys.readouterr().err
     assert err.startswith("chainrule step: error: backward through sqrt(x=0.0)")
     assert err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Names, parameters and the projector options
+# --------------------------------------------------------------------------------------------
+
+
+def test_name_equals_expression_names_the_result_and_the_intermediates(capsys):
+    assert main(["step", STATEMENTS, *NEURON[1:], "--all"]) == 0
+    out = capsys.readouterr().out
+    assert " 9. n = add₁ + b = 0.8814" in out and "10. o = tanh(n) = 0.7071" in out
+    assert "[1/10] o = tanh(n) = 0.7071;  upstream ∂o/∂o = 1 (the seed)" in out
+    assert "∂o/∂n = 1 - tanh(n)² = 0.5;" in out
+    assert_hand_derivation(out, root="o")
+
+
+def test_a_named_result_of_one_expression(capsys):
+    assert main(["step", "o = tanh(x1*w1 + x2*w2 + b)", *NEURON[1:], "--all"]) == 0
+    assert_hand_derivation(capsys.readouterr().out, root="o")
+
+
+def test_draw_takes_statements_too(tmp_path, capsys):
+    target = tmp_path / "neuron.dot"
+    assert main(["draw", STATEMENTS, *NEURON[1:], "-o", str(target)]) == 0
+    source = target.read_text(encoding="utf-8")
+    assert ">o</td>" in source and ">n</td>" in source and ">out</td>" not in source
+
+
+def test_params_makes_parameters(capsys):
+    assert main(["step", *NEURON, "--params", "w1, w2,b", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "w1 = -3  (parameter)" in out and "x1 = 2  (input)" in out
+    assert "b = 6.881 is a parameter (a leaf)" in out
+
+
+def test_params_without_a_value_is_an_error(capsys):
+    assert main(["step", *NEURON, "--params", "w9", "--all"]) == 2
+    assert "--params names 'w9', which has no value" in capsys.readouterr().err
+
+
+def test_width_folds_every_line(capsys):
+    assert main(["step", STATEMENTS, *NEURON[1:], "--all", "--width", "40"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 40
+    assert "\n    = 0.5 × -3 = -1.5" in out or "= 0.5 × -3 = -1.5" in out
+
+
+def test_digits_prints_that_many_significant_digits(capsys):
+    assert main(["step", STATEMENTS, *NEURON[1:], "--all", "--digits", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "o = tanh(n) = 0.707107" in out and "b = 6.88137  (input)" in out
+
+
+@pytest.mark.parametrize(
+    "option, words",
+    [
+        (["--width", "10"], "at least 30"),
+        (["--width", "wide"], "not a whole number"),
+        (["--digits", "0"], "from 1 to 17"),
+        (["--digits", "4.5"], "not a whole number"),
+    ],
+)
+def test_bad_projector_options_are_usage_errors(option, words, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["step", *NEURON, *option])
+    assert info.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_clear_is_accepted_and_only_clears_an_interactive_screen(capsys):
+    assert main(["step", *NEURON, "--all", "--clear"]) == 0
+    assert CLEAR_SCREEN not in capsys.readouterr().out  # printing every step: nothing to clear
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,25 +314,25 @@ def test_interactive_stepping_in_a_real_pseudo_terminal():
         head = term.expect("backward pass: 10 steps. Enter/n: next step")
         assert "forward pass (inputs first):" in head and "[1/10]" not in head
         term.send("n")
-        first = term.expect("gradients: ")
+        first = term.expect("gradients so far")
         assert "[1/10] out = tanh(" in first
-        assert "upstream ∂out/∂out = 1.0000 (the seed)" in first
-        assert re.search(r"1 - tanh\(\S+\)² = 0\.5000", first)
+        assert "upstream ∂out/∂out = 1 (the seed)" in first
+        assert re.search(r"1 - tanh\(\S+\)² = 0\.5;", first)
         term.send("\r")  # Enter
-        assert "[2/10]" in term.expect("gradients: ")
+        assert "[2/10]" in term.expect("gradients so far")
         term.send("b")
-        undone = term.expect("gradients: ")
+        undone = term.expect("gradients so far")
         assert "undid step 2" in undone and "[1/10]" in undone
         term.send("b")
-        assert "(before the first step)" in term.expect("gradients: none yet")
+        assert "(before the first step)" in term.expect("gradients so far: none yet")
         term.send("b")
         term.expect("(at the start: nothing to undo)")
         term.send("\x1b[C")  # the right arrow
-        assert "[1/10]" in term.expect("gradients: ")
+        assert "[1/10]" in term.expect("gradients so far")
         seen = ""
         for k in range(2, 11):
             term.send("n")
-            chunk = term.expect("gradients: ")
+            chunk = term.expect("gradients so far")
             assert f"[{k}/10]" in chunk
             seen += chunk
         term.expect("end of the backward pass: every gradient is computed")

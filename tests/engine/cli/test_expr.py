@@ -282,8 +282,17 @@ HOSTILE = [
     ("x +", None, "not a valid expression"),
     ("(x", None, "never closed"),
     ("x ∂ 2", None, "invalid character"),
-    ("import os", None, "not a valid expression"),
-    ("x; y", None, "not a valid expression"),
+    ("import os", "import os", "not allowed here"),
+    ("x; y", "x", "nobody uses"),
+    ("x += 1", "x += 1", "not allowed here"),
+    ("a, b = x, x", "a, b = x, x", "exactly one name"),
+    ("a = b = x * 2", "a = b = x * 2", "exactly one name"),
+    ("o = x", "o", "second name"),
+    ("n = x * 2; x * 3", "n", "does not use it"),
+    ("x = 3 * x", "x", "also given a value"),
+    ("tanh = x * 2", "tanh", "function name"),
+    ("n = x * 2; n = x * 3; n", "n", "named twice"),
+    ("n = x * 2; o = tanh(m)", "m", "no value"),
 ]
 
 
