@@ -23,6 +23,7 @@ from typing import Iterator, Union
 
 from engine.backprop import _backpropagate, local_derivatives
 from engine.graph import topological_order
+from engine.numfmt import fmt
 from engine.ops import OPS, Op, describe_call
 
 __all__ = [
@@ -410,7 +411,6 @@ def leaf_kind(node: Value) -> str:
 
 
 def _fmt(x: float) -> str:
-    """Four decimals for everyday numbers, scientific notation for very large or tiny ones."""
-    if x == 0.0 or (1e-4 <= abs(x) < 1e6) or not math.isfinite(x):
-        return f"{x:.4f}"
-    return f"{x:.4e}"
+    """A number as chainrule prints it everywhere (repr, narration, drawings): significant
+    digits, never a negative zero, scientific notation for tiny and huge numbers."""
+    return fmt(x)

@@ -28,6 +28,7 @@ from typing import Any
 
 from engine.backprop import local_derivatives
 from engine.names import _fill
+from engine.numfmt import equation
 from engine.ops import OPS
 from engine.value import Value, _fmt
 from nn.network_view import NetworkState, NeuronState, draw_network, network_state
@@ -45,8 +46,9 @@ def _name(symbol: str, *indices: int, layer: int) -> str:
     return f"{symbol}{sub}{f'({layer})'.translate(_SUP)}"
 
 
-def _paren(x: float) -> str:
-    text = _fmt(x)
+def _paren(x: float | str) -> str:
+    """A number as an operand: negative ones in parentheses, ``(-0.5)``."""
+    text = x if isinstance(x, str) else _fmt(x)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -118,7 +120,8 @@ def _output_step(state: NetworkState, total: int) -> DeltaStep:
             lines.append(f"  {d} = ∂L/∂{a} · 1 = {_fmt(delta)}   (a linear output: g' = 1)")
             continue
         rule = f"∂L/∂{a} · ({formula})"
-        lines.append(f"  {d} = {rule} = {_paren(upstream)} × {_paren(slope)} = {_fmt(delta)}")
+        (up_s, slope_s), delta_s = equation(lambda u, g: u * g, (upstream, slope), delta)
+        lines.append(f"  {d} = {rule} = {_paren(up_s)} × {_paren(slope_s)} = {delta_s}")
     return DeltaStep(1, total, L, deltas, engine, lines)
 
 
@@ -141,13 +144,21 @@ def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaSt
         symbols = " + ".join(
             f"{_name('w', n.j, m.j, layer=l + 1)}{_name('δ', m.j, layer=l + 1)}" for m in above
         )
-        numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in terms)
+        # The printed factors carry enough digits that the line recomputes to its printed result.
+        flat = [slope] + [x for pair in terms for x in pair]
+        shown, delta_s = equation(
+            lambda g, *wd: g * math.fsum(wd[k] * wd[k + 1] for k in range(0, len(wd), 2)),
+            flat,
+            delta,
+        )
+        pairs = [(shown[k], shown[k + 1]) for k in range(1, len(shown), 2)]
+        numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in pairs)
         if len(terms) > 4:
             symbols = f"Σ_j w_{n.j}j{up} δ_j{up}"
-            numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in terms[:3]) + " + ⋯"
+            numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in pairs[:3]) + " + ⋯"
         slope_text = "" if formula == "1" else f"({formula}) · "
-        slope_num = "" if formula == "1" else f"{_paren(slope)} × "
-        lines.append(f"  {d} = {slope_text}[{symbols}] = {slope_num}[{numbers}] = {_fmt(delta)}")
+        slope_num = "" if formula == "1" else f"{_paren(shown[0])} × "
+        lines.append(f"  {d} = {slope_text}[{symbols}] = {slope_num}[{numbers}] = {delta_s}")
     return DeltaStep(index, total, l, deltas, engine, lines)
 
 
@@ -159,10 +170,12 @@ def _weights_line(state: NetworkState, l: int) -> str:
     if source is None or n.delta is None:
         return ""
     a_name = _name("x" if l == 1 else "a", 1, layer=l - 1)
+    product_of = source.data * n.delta
+    (a_s, d_s), product = equation(lambda x, y: x * y, (source.data, n.delta), product_of)
     return (
         f"  then ∂L/∂w_ij{_sup(l)} = a_i{_sup(l - 1)}·δ_j{_sup(l)} and ∂L/∂b_j{_sup(l)} = "
         f"δ_j{_sup(l)}, e.g. ∂L/∂{_name('w', 1, 1, layer=l)} = {a_name}·{_name('δ', 1, layer=l)}"
-        f" = {_paren(source.data)} × {_paren(n.delta)} = {_fmt(source.data * n.delta)} "
+        f" = {_paren(a_s)} × {_paren(d_s)} = {product} "
         f"(engine: {_fmt(w.grad)})"
     )
 

@@ -174,7 +174,7 @@ def test_seed_000s_weight_in_the_softmax_network():
     latex = d.latex()
     valid_math(latex)
     assert "w_{2,1}^{(1)}" in latex
-    assert "∂L/∂(w2,1⁽¹⁾)" in str(d)  # the narration parenthesises names with commas
+    assert "∂L/∂w2,1⁽¹⁾" in str(d)  # the narration parenthesises names with commas
 
 
 def test_many_paths_are_grouped_not_exploded():

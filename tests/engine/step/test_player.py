@@ -103,7 +103,7 @@ def test_page_data_replays_to_the_gradients_of_backward():
 
     first = data["steps"][0]  # the root's step: seeds o, passes 0.5 to n
     assert first["k"] == order.index(o) and first["caption"] == "step 1 of 10: o"
-    assert "∂o/∂n = 1 - tanh(n)² = 0.5000" in first["text"]
+    assert "∂o/∂n = 1 - tanh(n)² = 0.5;" in first["text"]
     assert sorted(first["set"]) == sorted(
         [[order.index(o), "1.0000", 0], [order.index(o) - 1, "0.5000", 1]]
     )
