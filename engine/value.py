@@ -97,6 +97,7 @@ def sequence_mark() -> int:
 # --------------------------------------------------------------------------------------------
 
 _grad_enabled = True
+_anomaly_hook = None  # set by engine.anomaly while anomaly mode is on
 
 
 def is_grad_enabled() -> bool:
@@ -157,6 +158,8 @@ def _node(op: Op, data: float, parents: tuple, arg: object) -> Value:
         node.arg = None
     node.label = ""
     node._seq = _next_seq()
+    if _anomaly_hook is not None:  # anomaly mode (engine.anomaly): check, note where it was made
+        _anomaly_hook(node, op, parents, arg)
     return node
 
 
@@ -374,14 +377,21 @@ class Value:
 
     # -- backpropagation --------------------------------------------------------------------
 
-    def backward(self, grad: Number = 1.0) -> None:
+    def backward(self, grad: Number | Value = 1.0, *, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node this Value depends on with ∂self/∂node (times `grad`).
 
         Seeds ``self`` with `grad` (∂self/∂self = 1) and applies the chain rule in reverse
         topological order, iteratively (a chain of 1,000,000 nodes is fine). Leaves accumulate
         across calls, as in PyTorch: call `zero_grad()` (or the optimiser's) between steps.
         Interior nodes hold the gradient of the latest pass.
+
+        ``create_graph=True`` makes every ``.grad`` it writes a Value (a graph that can be
+        differentiated again), as PyTorch does; see `engine.autograd.backward`.
         """
+        if create_graph or _anomaly_hook is not None:  # graphs, or checked gradients
+            from engine.autograd import backward
+
+            return backward(self, grad, create_graph=create_graph)
         seed = _as_float(grad, "backward(grad)")
         for _ in _backpropagate(self, seed, narrate=False):
             pass
@@ -411,6 +421,8 @@ def leaf_kind(node: Value) -> str:
 
 def _fmt(x: float) -> str:
     """Four decimals for everyday numbers, scientific notation for very large or tiny ones."""
+    if isinstance(x, Value):  # a .grad after backward(create_graph=True): show its number
+        x = x.data
     if x == 0.0 or (1e-4 <= abs(x) < 1e6) or not math.isfinite(x):
         return f"{x:.4f}"
     return f"{x:.4e}"
