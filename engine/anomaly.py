@@ -35,7 +35,8 @@ from __future__ import annotations
 import linecache
 import os
 import sys
-from typing import Any
+import traceback
+from typing import Any, Iterable, Sequence
 
 import engine.value as _value
 from engine.ops import OPS, Op, describe_call
@@ -48,6 +49,8 @@ __all__ = [
     "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled",
     "where_created",
+    "check_parameters",
+    "stopped",
 ]
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -238,6 +241,17 @@ def _short(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
+def _frame_lines(site: Site, first: str) -> str:
+    """Indented lines: `first` file:line in function, its source line, then the callers."""
+    lines = []
+    for k, (path, line, function) in enumerate(site):
+        lines.append(f"  {first if k == 0 else 'called from'} {_short(path)}:{line} in {function}")
+        source = linecache.getline(path, line).strip()
+        if source:
+            lines.append(f"      {source}")
+    return "\n".join(lines)
+
+
 def where_created(node: Value) -> str:
     """Where `node` was created, as indented lines: file:line in function, the source line, and
     the callers; or why that is not known."""
@@ -246,24 +260,18 @@ def where_created(node: Value) -> str:
     site = _site(node)
     if not site:
         return "  (this node was created before anomaly mode was on: its creation site is unknown)"
-    lines = []
-    for k, (path, line, function) in enumerate(site):
-        lead = "created at" if k == 0 else "called from"
-        lines.append(f"  {lead} {_short(path)}:{line} in {function}")
-        source = linecache.getline(path, line).strip()
-        if source:
-            lines.append(f"      {source}")
-    return "\n".join(lines)
+    return _frame_lines(site, "created at")
 
 
-def _origin(x: Value) -> str:
+def _origin(x: Value, article: bool = False) -> str:
     """What an input is: a leaf's kind and label, or the op that made it and where."""
     if not x.parents and not x.op:
         label = f" {x.label!r}" if x.label else ""
-        return f"{leaf_kind(x)}{label}"
+        kind = leaf_kind(x)
+        return f"{'an' if kind == 'input' else 'a'} {kind}{label}" if article else f"{kind}{label}"
     site = _site(x)
     where = f" at {_short(site[0][0])}:{site[0][1]}" if site else ""
-    return f"made by {x.op}{where}"
+    return f"{'the node ' if article else ''}made by {x.op}{where}"
 
 
 def _input_names(op: Op, n: int) -> list[str]:
@@ -276,12 +284,7 @@ def _forward_message(node: Value, op: Op, parents: tuple, arg: object) -> str:
         f"{name} = {p.data!r} ({_origin(p)})"
         for name, p in zip(_input_names(op, len(parents)), parents)
     )
-    site = _user_frames()
-    where = "\n".join(
-        f"  {'at' if k == 0 else 'called from'} {_short(path)}:{line} in {function}"
-        + (f"\n      {src}" if (src := linecache.getline(path, line).strip()) else "")
-        for k, (path, line, function) in enumerate(site)
-    )
+    where = _frame_lines(_user_frames(), "at")
     return (
         f"the forward pass made {node.data!r}: {call} = {node.data!r}\n  inputs: {inputs}\n{where}"
     )
@@ -312,6 +315,45 @@ def backward_anomaly(
     ]
     if before is not None and (_finite(term) or not _finite(before)):  # the sum did it
         lines.append(f"  {name}_bar held {_number(before)} before: the sum is {_number(total)}")
-    lines.append(f"  {name} = {parent.data!r} ({_origin(parent)})")
+    lines.append(f"  where {name} = {parent.data!r} is {_origin(parent, article=True)}")
     lines.append(where_created(node))
     return AnomalyError("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------------
+# Training loops (`nn.fit(..., detect_anomaly=True)`)
+# --------------------------------------------------------------------------------------------
+
+
+def check_parameters(params: Iterable[Value], when: str) -> None:
+    """AnomalyError if a parameter's number is NaN or ±inf (an update is float arithmetic, outside
+    any graph, so no op would notice): `when` says what just happened."""
+    for i, p in enumerate(params):
+        x = p.data
+        if x - x != 0.0:
+            label = f" {p.label!r}" if p.label else ""
+            raise AnomalyError(
+                f"{when} made parameter {i}{label} {x!r}; its gradient was {_number(p.grad)}"
+            )
+
+
+def _raised_at(exc: BaseException) -> str:
+    """The innermost frames outside the engine package where `exc` was raised, as lines."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    user = [f for f in frames if not f.filename.startswith(_ENGINE_DIR)][-_FRAMES:]
+    site = tuple((f.filename, f.lineno or 0, f.name) for f in reversed(user))
+    return _frame_lines(site, "at")
+
+
+def stopped(where: str, epoch: int, losses: Sequence[float], exc: BaseException) -> str:
+    """The report of a training loop stopped by `exc` in `epoch`: the error, where it was raised
+    (for errors that do not say it themselves) and the last losses."""
+    text = f"{where} stopped in epoch {epoch}: {exc}"
+    if not isinstance(exc, AnomalyError):
+        text += "\n" + _raised_at(exc)
+    if losses:
+        recent = ", ".join(f"{x:.4g}" for x in losses[-5:])
+        text += f"\n  mean loss of the last {min(len(losses), 5)} epoch(s): {recent}"
+        if len(losses) > 1 and losses[-1] > 10.0 * min(losses):
+            text += " (growing: a smaller learning rate may help)"
+    return text
