@@ -39,9 +39,7 @@ def torch_partials(torch, fn, xs: list[float], order: int) -> list[list[float]]:
         nxt = []
         for out in level:
             if out.requires_grad:
-                nxt.extend(
-                    torch.autograd.grad(out, ts, create_graph=True, materialize_grads=True)
-                )
+                nxt.extend(torch.autograd.grad(out, ts, create_graph=True, materialize_grads=True))
             else:  # a derivative torch knows to be constant (e.g. of x + y): its own is 0
                 nxt.extend(torch.zeros((), dtype=torch.float64) for _ in ts)
         level = nxt
