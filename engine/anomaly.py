@@ -35,7 +35,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
-import traceback
+from types import FrameType
 from typing import Any, Iterable, Sequence
 
 import engine.value as _value
@@ -203,7 +203,7 @@ def _checked_methods() -> dict[str, Any]:
 def _user_frames(*lead: object) -> tuple:
     """`lead` followed by (code, line) of the innermost `_FRAMES` frames of the call stack outside
     the engine package, flat."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(_ENGINE_DIR):
         frame = frame.f_back
     found = list(lead)
@@ -351,6 +351,8 @@ def check_parameters(params: Iterable[Value], when: str) -> None:
 
 def _raised_at(exc: BaseException) -> str:
     """The innermost frames outside the engine package where `exc` was raised, as lines."""
+    import traceback  # only on this error path: it is slow to import
+
     frames = traceback.extract_tb(exc.__traceback__)
     user = [f for f in frames if not f.filename.startswith(_ENGINE_DIR)][-_FRAMES:]
     site = tuple((f.filename, f.lineno or 0, f.name) for f in reversed(user))

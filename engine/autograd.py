@@ -19,6 +19,7 @@ another backward pass. The op table stays the single source of every derivative,
 from __future__ import annotations
 
 import math
+import numbers
 from types import SimpleNamespace
 from typing import Any, Sequence, Union
 
@@ -216,7 +217,7 @@ def _values(x: object, what: str) -> tuple[Value, ...]:
         return (x,)
     if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
         raise TypeError(f"grad: {what} must be a Value or a list of Values, got {x!r}")
-    items = tuple(x)  # type: ignore[call-overload]
+    items = tuple(x)
     if not items:
         raise ValueError(f"grad: {what} is empty")
     for i, item in enumerate(items):
@@ -232,12 +233,12 @@ def _seeds(grad_outputs: object, outputs: tuple[Value, ...], create_graph: bool)
     """One seed per output: 1.0 by default; numbers, or Values (kept as graphs if create_graph)."""
     if grad_outputs is None:
         return [1.0] * len(outputs)
-    if isinstance(grad_outputs, (Value, int, float)) and not isinstance(grad_outputs, bool):
+    if isinstance(grad_outputs, (Value, numbers.Real)) and not isinstance(grad_outputs, bool):
         given: list = [grad_outputs]
     elif isinstance(grad_outputs, (str, bytes)) or not hasattr(grad_outputs, "__iter__"):
         raise TypeError(f"grad: grad_outputs must be numbers or Values, got {grad_outputs!r}")
     else:
-        given = list(grad_outputs)  # type: ignore[call-overload]
+        given = list(grad_outputs)
     if len(given) != len(outputs):
         raise ValueError(
             f"grad: {len(given)} grad_outputs for {len(outputs)} outputs (need one per output)"
@@ -363,4 +364,4 @@ def backward(root: Value, grad: Number | Value = 1.0, *, create_graph: bool = Fa
     grads = _gradients(order, (root,), (seed,), None, create_graph, start)
     for node in order:
         g = grads.get(node, 0.0) if node.parents else grads.get(node, node.grad)
-        node.grad = _as_value(g) if create_graph else g
+        node.grad = _as_value(g) if create_graph else g  # type: ignore[assignment]

@@ -20,6 +20,7 @@ that does not depend on an input has derivative 0 there; ``strict=True`` makes t
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Callable, Sequence, Union
 
 from engine.autograd import grad
@@ -31,7 +32,7 @@ Inputs = Union[float, int, Value, Sequence[Union[float, int, Value]]]
 
 
 def _is_single(x: object) -> bool:
-    return isinstance(x, (Value, int, float)) and not isinstance(x, bool)
+    return isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool)
 
 
 def _leaves(inputs: Inputs, create_graph: bool, where: str) -> tuple[tuple[Value, ...], bool]:
@@ -158,7 +159,7 @@ def _vector(v: object, xs: tuple[Value, ...], single: bool, create_graph: bool, 
     if items is None:
         if _is_single(v) or isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
             raise TypeError(f"{where}: v must have one entry per input ({len(xs)}), got {v!r}")
-        items = list(v)  # type: ignore[call-overload]
+        items = list(v)
     if len(items) != len(xs):
         raise ValueError(f"{where}: v has {len(items)} entries for {len(xs)} inputs")
     out = []

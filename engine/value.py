@@ -19,7 +19,7 @@ import itertools
 import math
 import numbers
 from contextlib import contextmanager
-from typing import Iterator, Union
+from typing import Callable, Iterator, Union
 
 from engine.backprop import _backpropagate, local_derivatives
 from engine.graph import topological_order
@@ -97,7 +97,7 @@ def sequence_mark() -> int:
 # --------------------------------------------------------------------------------------------
 
 _grad_enabled = True
-_anomaly_hook = None  # set by engine.anomaly while anomaly mode is on
+_anomaly_hook: Callable[..., None] | None = None  # set by engine.anomaly in anomaly mode
 
 
 def is_grad_enabled() -> bool:
