@@ -4,6 +4,7 @@
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     c = (a * b + 1).tanh()
     c.backward()          # a.grad = ∂c/∂a, b.grad = ∂c/∂b
+    (g,) = grad(c, a, create_graph=True)   # ∂c/∂a as a graph: differentiate it again
 
 Drawing (`draw_dot`), stepping (`backward_steps`, `Stepper`), your own ops (`define_op`) and the
 number format (`set_printoptions`, `printoptions`) are loaded on first use, so ``import engine``
@@ -12,8 +13,12 @@ stays fast and never imports graphviz.
 
 import importlib
 
+from engine.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from engine.autograd import grad
 from engine.functional import log_softmax, logsumexp, softmax
+from engine.functional_grad import hessian, hvp, jacobian, vhp
 from engine.gradcheck import GradcheckError, gradcheck
+from engine.gradgradcheck import gradgradcheck
 from engine.graph import leaves, topological_order
 from engine.ops import OPS, Op
 from engine.value import Parameter, Value, is_grad_enabled, no_grad, sequence_mark
@@ -37,6 +42,16 @@ __all__ = [
     "is_grad_enabled",
     "gradcheck",
     "GradcheckError",
+    "grad",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "vhp",
+    "gradgradcheck",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "AnomalyError",
     "softmax",
     "log_softmax",
     "logsumexp",

@@ -19,7 +19,7 @@ import itertools
 import math
 import numbers
 from contextlib import contextmanager
-from typing import Iterator, Union
+from typing import Callable, Iterator, Union
 
 from engine.backprop import _backpropagate, local_derivatives
 from engine.graph import topological_order
@@ -98,6 +98,7 @@ def sequence_mark() -> int:
 # --------------------------------------------------------------------------------------------
 
 _grad_enabled = True
+_anomaly_hook: Callable[..., None] | None = None  # set by engine.anomaly in anomaly mode
 
 
 def is_grad_enabled() -> bool:
@@ -158,6 +159,8 @@ def _node(op: Op, data: float, parents: tuple, arg: object) -> Value:
         node.arg = None
     node.label = ""
     node._seq = _next_seq()
+    if _anomaly_hook is not None:  # anomaly mode (engine.anomaly): check, note where it was made
+        _anomaly_hook(node, op, parents, arg)
     return node
 
 
@@ -375,14 +378,21 @@ class Value:
 
     # -- backpropagation --------------------------------------------------------------------
 
-    def backward(self, grad: Number = 1.0) -> None:
+    def backward(self, grad: Number | Value = 1.0, *, create_graph: bool = False) -> None:
         """Fill ``.grad`` of every node this Value depends on with ∂self/∂node (times `grad`).
 
         Seeds ``self`` with `grad` (∂self/∂self = 1) and applies the chain rule in reverse
         topological order, iteratively (a chain of 1,000,000 nodes is fine). Leaves accumulate
         across calls, as in PyTorch: call `zero_grad()` (or the optimiser's) between steps.
         Interior nodes hold the gradient of the latest pass.
+
+        ``create_graph=True`` makes every ``.grad`` it writes a Value (a graph that can be
+        differentiated again), as PyTorch does; see `engine.autograd.backward`.
         """
+        if create_graph or _anomaly_hook is not None:  # graphs, or checked gradients
+            from engine.autograd import backward
+
+            return backward(self, grad, create_graph=create_graph)
         seed = _as_float(grad, "backward(grad)")
         for _ in _backpropagate(self, seed, narrate=False):
             pass
@@ -412,5 +422,8 @@ def leaf_kind(node: Value) -> str:
 
 def _fmt(x: float) -> str:
     """A number as chainrule prints it everywhere (repr, narration, drawings): significant
-    digits, never a negative zero, scientific notation for tiny and huge numbers."""
+    digits, never a negative zero, scientific notation for tiny and huge numbers. A Value (a
+    .grad after backward(create_graph=True)) shows its number."""
+    if isinstance(x, Value):
+        x = x.data
     return fmt(x)

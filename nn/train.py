@@ -20,6 +20,7 @@ import sys
 from typing import Any, Callable, Iterable, Sequence, Union
 
 from engine import Value, no_grad
+from engine import anomaly as _anomaly
 from nn import losses as _losses
 from nn import optim as _optim
 from nn.data import batches as _batches
@@ -161,6 +162,7 @@ def fit(
     metric: bool | None = None,
     progress: bool | None = None,
     callbacks: Union[Callback, Iterable[Callback], None] = None,
+    detect_anomaly: bool = False,
 ) -> dict[str, list]:
     """Train `model` on ``(X, y)`` and return the history: a dict of per-epoch lists.
 
@@ -175,6 +177,9 @@ def fit(
     metric      record accuracy: None = for the classification losses, True/False to force.
     progress    tqdm bar: None = when stdout is a TTY and tqdm is installed, False = never.
     callbacks   ``cb(epoch, history)`` after each epoch; returning True stops training early.
+    detect_anomaly  train in `engine.detect_anomaly()`: the first NaN or ±inf (a forward value, a
+                gradient, a parameter after an update) or overflow stops training with an
+                `engine.AnomalyError` naming the epoch, the op, its inputs and the line.
 
     history keys: ``"epoch"``, ``"loss"`` (mean objective over the epoch's batches, weighted by
     batch size, including the L2 term), ``"accuracy"`` (a float, or None when not recorded) and
@@ -199,6 +204,10 @@ def fit(
     full = batch_size is None or batch_size >= n  # one batch of everything: order is irrelevant
     history: dict[str, list] = {"epoch": [], "loss": [], "accuracy": [], "lr": []}
     bar = _progress_bar(epochs, progress)
+    guard = _anomaly.detect_anomaly() if detect_anomaly else None
+    if guard is not None:
+        guard.__enter__()
+    epoch = 0
     try:
         for epoch in range(epochs):
             total, correct = 0.0, 0
@@ -210,6 +219,8 @@ def fit(
                 optimizer.zero_grad()
                 objective.backward()
                 optimizer.step()
+                if guard is not None:
+                    _anomaly.check_parameters(params, f"the update of epoch {epoch}")
                 total += objective.data * len(Xb)
                 if record_accuracy:
                     correct += sum(_correct(s, t) for s, t in zip(scores, yb))
@@ -222,7 +233,13 @@ def fit(
                 _update_bar(bar, history)
             if any([bool(hook(epoch, history)) for hook in hooks]):
                 break
+    except (_anomaly.AnomalyError, OverflowError) as exc:
+        if guard is None:
+            raise
+        raise _anomaly.AnomalyError(_anomaly.stopped("fit", epoch, history["loss"], exc)) from exc
     finally:
+        if guard is not None:
+            guard.__exit__(None, None, None)
         if bar is not None:
             bar.close()
     return history

@@ -219,6 +219,45 @@ def measure_deep_backward(engine: Engine, nodes: int) -> str:
         return f"fails (RecursionError at the default limit {sys.getrecursionlimit()})"
 
 
+def measure_modes(ops: int, repeats: int) -> dict[str, float]:
+    """chainrule's other modes on the same chain: anomaly mode (build ns/op, backward ns/node,
+    bytes/node with its creation sites) and ``grad(create_graph=True)`` (ns/node, and nodes of
+    the gradient graph per node of the chain)."""
+    import engine
+
+    engine_ = Chainrule()
+    links = ops // 3
+    build, backward, graph = [], [], []
+    with engine.detect_anomaly():  # a fresh mode: no sites of earlier nodes to reuse
+        anomaly_bytes = measure_memory(engine_, 5 * links)
+    with engine.detect_anomaly():
+        for _ in range(repeats):
+            x, ws, cs = engine_.leaves(links)
+            start = time.perf_counter()
+            root = engine_.build(x, ws, cs)
+            build.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            root.backward()
+            backward.append(time.perf_counter() - start)
+            del root, x, ws, cs
+    for _ in range(repeats):
+        x, ws, cs = engine_.leaves(links)
+        root = engine_.build(x, ws, cs)
+        start = time.perf_counter()
+        (g,) = engine.grad(root, x, create_graph=True)
+        graph.append(time.perf_counter() - start)
+        size = len(engine.topological_order(g))
+        del root, x, ws, cs, g
+    nodes = _nodes(links)
+    return {
+        "anomaly_build": statistics.median(build) / (3 * links) * 1e9,
+        "anomaly_backward": statistics.median(backward) / nodes * 1e9,
+        "anomaly_bytes": anomaly_bytes,
+        "create_graph": statistics.median(graph) / nodes * 1e9,
+        "graph_nodes_per_node": size / nodes,
+    }
+
+
 def measure_training_step(engine_name: str, repeats: int) -> float | None:
     """ms per full-batch MLP(2, [16, 16, 1]) step on 100 moons points (hinge + L2), or None."""
     try:
@@ -347,6 +386,21 @@ def main(argv: list[str] | None = None) -> int:
         f"the price of recording a graph in Python"
     )
     print("(pytorch's bytes/node is n/a: its tensors live in C++ memory tracemalloc cannot see)")
+    modes = measure_modes(ops, repeats)
+    slower_build = modes["anomaly_build"] / ours["build"]
+    slower_backward = modes["anomaly_backward"] / ours["backward"]
+    print(
+        f"chainrule in anomaly mode: build {modes['anomaly_build']:.0f} ns/op "
+        f"({slower_build:.1f}x), backward {modes['anomaly_backward']:.0f} ns/node "
+        f"({slower_backward:.1f}x), "
+        f"{modes['anomaly_bytes']:.0f} bytes/node with the creation sites "
+        f"(off, the rows above: no hook, no site, no extra slot)"
+    )
+    print(
+        f"chainrule grad(create_graph=True): {modes['create_graph']:.0f} ns/node "
+        f"({modes['create_graph'] / ours['backward']:.1f}x backward()), "
+        f"{modes['graph_nodes_per_node']:.1f} gradient-graph nodes per node"
+    )
     print(f"HTML player page: {measure_player_page(10 if args.quick else 100)}")
     report_checkpoint_load(1 if args.quick else 5)
     return 0
