@@ -224,7 +224,7 @@ def test_backward_create_graph_makes_every_grad_a_value():
     y.backward(create_graph=True)
     assert isinstance(x.grad, Value) and x.grad.data == 12.0
     assert isinstance(y.grad, Value) and y.grad.data == 1.0
-    assert "grad=12.0000" in repr(x)  # repr shows the number
+    assert "grad=12," in repr(x)  # repr shows the number
     (second,) = grad(x.grad, x)
     assert second.data == 12.0  # 6x
 
@@ -266,7 +266,8 @@ def test_stepper_walks_the_double_backward_graph():
     assert x.grad == pytest.approx(-2 * t * (1 - t * t), rel=1e-14)  # ∂²tanh/∂x²
     assert stepper.total == len(topological_order(g))
     narrated = "\n".join(str(step) for step in steps)
-    assert "tanh" in narrated and "x.grad" in narrated
+    assert "tanh" in narrated, narrated
+    assert f"its gradient is final: ∂{stepper.names[g]}/∂x = " in narrated
 
 
 def test_draw_dot_draws_the_double_backward_graph():
@@ -274,5 +275,5 @@ def test_draw_dot_draws_the_double_backward_graph():
     (g,) = grad(x.tanh(), x, create_graph=True)
     source = draw_dot(g).source
     assert "tanh" in source
-    for number in ("0.5000", "0.4621", "0.2136", "0.7864"):  # x, tanh x, tanh² x, 1 - tanh² x
+    for number in ("0.5", "0.4621", "0.2136", "0.7864"):  # x, tanh x, tanh² x, 1 - tanh² x
         assert f"data {number}" in source
