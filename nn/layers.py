@@ -11,67 +11,19 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from typing import Callable, Sequence, Union
+from typing import Sequence, Union
 
 from engine import Parameter, Value
 from engine.names import bias_name, weight_name
 from engine.value import as_value
 from nn import init as _init
+from nn.activations import ACTIVATIONS, _activation_name, get_activation
 from nn.checkpoint import _short
 from nn.module import Module
 
 __all__ = ["Neuron", "Layer", "MLP", "RandomProjection", "ACTIVATIONS", "get_activation"]
 
 Scalar = Union[Value, float, int]
-
-
-# --------------------------------------------------------------------------------------------
-# Activations by name
-# --------------------------------------------------------------------------------------------
-
-
-def _linear(z: Value) -> Value:
-    """g(z) = z, g'(z) = 1: no activation (regression outputs, logits)."""
-    return z
-
-
-_ENGINE_ACTIVATIONS = (
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "swish",
-    "gelu",
-    "binary_step",
-)
-
-ACTIVATIONS: dict[str, Callable[[Value], Value]] = {"linear": _linear}
-"""Activation name -> the function applied to a neuron's pre-activation ``z``.
-
-Every name but ``linear`` is the engine `Value` method of that name (with its default α or β), so
-each activation's derivative is the one in the engine's op table. ``"binary step"`` is accepted
-for ``binary_step`` (sign(z), whose derivative is 0: nothing learns through it).
-"""
-ACTIVATIONS.update({name: getattr(Value, name) for name in _ENGINE_ACTIVATIONS})
-_ALIASES = {"binary step": "binary_step", "identity": "linear", None: "linear"}
-
-
-def _activation_name(name: object) -> str:
-    """The canonical name of activation `name`; ValueError listing the valid names if unknown."""
-    if isinstance(name, str) or name is None:
-        canonical = _ALIASES.get(name, name)
-        if canonical in ACTIVATIONS:
-            return str(canonical)
-    raise ValueError(
-        f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)} (or 'binary step')"
-    )
-
-
-def get_activation(name: str) -> Callable[[Value], Value]:
-    """The activation function called `name` (see `ACTIVATIONS`)."""
-    return ACTIVATIONS[_activation_name(name)]
 
 
 # --------------------------------------------------------------------------------------------
