@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from engine.draw.style import DEFAULT_FONT_SIZE
 
     parser.description = (parser.description or "").replace("{formats}", formats_help())
-    parser.add_argument("expression", help="e.g. 'tanh(x1*w1 + x2*w2 + b)' (quote it)")
+    parser.add_argument("expression", nargs="?", help="e.g. 'tanh(x1*w1 + x2*w2 + b)' (quote it)")
     parser.add_argument(
         "assignments",
         nargs="*",
@@ -195,6 +195,11 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.expr import ExpressionError, build, parse_assignments
     from engine.draw import DrawError, draw_dot, render_bytes, save
 
+    if args.expression is None:  # argparse would also call NAME=NUMBER required, which it is not
+        return _fail(
+            "give an expression to draw, e.g. chainrule draw 'tanh(x*w)' x=2 w=-3 "
+            "(numbers alone work too: chainrule draw '2**3'); see --help"
+        )
     try:
         _check_numbers(args)
         path, fmt = _output(args.output, args.renderer)

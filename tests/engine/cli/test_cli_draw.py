@@ -356,3 +356,9 @@ def test_timeout_stops_a_hanging_renderer(cli, tmp_path):
 def test_an_existing_folder_as_output_says_so(cli, tmp_path):
     status, _, stderr = cli("x", "x=1", "-o", str(tmp_path))
     assert status == 2 and "it is a folder" in stderr and "graph.svg" in stderr
+
+
+def test_no_arguments_asks_for_an_expression_only(cli):
+    status, stdout, stderr = cli()
+    assert status == 2 and stdout == "" and len(stderr.splitlines()) == 1
+    assert "give an expression" in stderr and "NAME=NUMBER" not in stderr
