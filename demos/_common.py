@@ -190,23 +190,21 @@ def _stable_metadata(fmt: str) -> dict:
 
 
 def save_graph(root, path: str | os.PathLike[str], **options) -> Path | None:
-    """Draw `root`'s computation graph with `engine.draw_dot` and save it as SVG.
+    """Draw `root`'s computation graph with `engine.draw_dot` and save it (format by suffix).
 
-    Returns the path, or None (with one printed line) if no Graphviz renderer is available.
+    Returns the path, or None (with one printed line, and the DOT text written beside it) if it
+    cannot be rendered here (no Graphviz renderer, graph too big).
     """
-    from engine.draw import DrawError, draw_dot
+    from engine.draw import DrawError, draw_dot, save
 
     path = Path(path)
     graph = draw_dot(root, **options)
     try:
-        svg = graph.pipe(format="svg")
+        return save(graph, path)
     except DrawError as exc:  # no renderer: the DOT text is still useful
-        dot_path = write_atomic(path.with_suffix(".dot"), graph.source.encode("utf-8"))
+        dot_path = save(graph, path.with_suffix(".dot"))
         print(f"could not render {path.name} ({exc}); wrote the DOT text to {dot_path.name}")
         return None
-    if isinstance(svg, str):
-        svg = svg.encode("utf-8")
-    return write_atomic(path, svg)
 
 
 def save_graph_pictures(root, path: str | os.PathLike[str], **options) -> list[Path]:

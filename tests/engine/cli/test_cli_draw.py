@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import engine.cli
-from engine.draw import dot as draw
+from engine.draw import COLOURS, find_renderers, renderers
 
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "x1=2", "w1=-3", "x2=0", "w2=1", "b=6.881373587"]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -45,11 +45,27 @@ def cli(monkeypatch, capsys):
     return run
 
 
+@pytest.fixture(autouse=True)
+def _default_renderer_choice(monkeypatch):
+    monkeypatch.delenv(renderers.ENV_VAR, raising=False)
+
+
 @pytest.fixture
 def no_renderer(monkeypatch, tmp_path_factory):
     empty = tmp_path_factory.mktemp("empty-bin")
     monkeypatch.setenv("PATH", str(empty))
-    monkeypatch.setattr(draw, "_script_dirs", lambda: [])
+    monkeypatch.setattr(renderers, "_script_dirs", lambda: [])
+
+
+@pytest.fixture
+def only_graphviz_pure(monkeypatch, tmp_path_factory):
+    pure = renderers._which("graphviz-pure")
+    if pure is None:
+        pytest.skip("graphviz-pure is not installed")
+    empty = tmp_path_factory.mktemp("empty-bin")
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(renderers, "_script_dirs", lambda: [pure.parent])
+    return pure
 
 
 def listing(folder: Path) -> list[str]:
@@ -57,7 +73,7 @@ def listing(folder: Path) -> list[str]:
 
 
 def needs_renderer():
-    if not draw.find_renderers():
+    if not find_renderers():
         pytest.skip("no Graphviz renderer installed")
 
 
@@ -93,8 +109,9 @@ def test_draw_options_reach_the_graph(cli, tmp_path):
     source = out.read_text(encoding="utf-8")
     assert "rankdir=TB" in source and "<td>grad" not in source
     assert "before backward() every grad is 0" in source
-    assert f'bgcolor="{draw.COLOURS["parameter"]}"><tr><td>y</td>' in source
-    assert "label=<2.0000>" not in source  # no --local: no derivatives on edges
+    assert f'bgcolor="{COLOURS["parameter"]}"><tr><td>y</td>' in source
+    assert "<td>mul₁</td>" in source  # named as `chainrule step` names it
+    assert "label=2.0000" not in source  # no --local: no derivatives on edges
 
 
 def test_draw_dot_output_needs_no_renderer(cli, tmp_path, no_renderer):
@@ -136,7 +153,12 @@ HOSTILE = [
     ["x", "x=1", "x=2"],  # given twice
     ["x", "x=1", "--params", "w"],  # a parameter with no value
     ["x", "x=1", "--max-nodes", "0"],
+    ["x", "x=1", "--timeout", "0"],
+    ["x", "x=1", "--timeout", "nan"],
+    ["x", "x=1", "--font-size", "2"],
+    ["x", "x=1", "--digits", "0"],
     ["x", "x=1", "-o", "pwned.txt"],  # unknown suffix
+    ["x", "x=1", "-o", "pwned.xdot"],  # a renderer format chainrule does not offer as a file
 ]
 
 
@@ -211,6 +233,17 @@ def test_too_big_is_one_line_and_exit_status_1(cli, tmp_path):
     assert listing(tmp_path) == []
 
 
+def test_the_601_value_sum_of_products_is_refused_at_once(cli, tmp_path):
+    """Issue 15: it laid out for 60 s and then failed under graphviz-pure."""
+    expression = " + ".join(["x*w"] * 300)
+    out = tmp_path / "sop.svg"
+    status, _, stderr = cli(expression, "x=1.5", "w=-2", "-o", str(out))
+    assert status == 1 and "601 values" in stderr and "skip many ranks" in stderr
+    assert f"-o {tmp_path / 'sop.dot'}" in stderr and listing(tmp_path) == []
+    status, _, stderr = cli(expression, "x=1.5", "w=-2", "-o", str(tmp_path / "sop.dot"))
+    assert status == 0 and listing(tmp_path) == ["sop.dot"]
+
+
 def test_a_non_finite_backward_is_an_error_not_a_traceback(cli, tmp_path):
     status, _, stderr = cli("sqrt(x)", "x=0", "-o", str(tmp_path / "g.dot"))
     assert status == 2 and "sqrt" in stderr and "Traceback" not in stderr
@@ -236,7 +269,7 @@ def test_the_installed_script(tmp_path):
         cwd=tmp_path,
         timeout=120,
     )
-    if not draw.find_renderers():
+    if not find_renderers():
         assert done.returncode == 1 and "graphviz-pure" in done.stderr
         return
     assert done.returncode == 0, done.stderr
@@ -251,3 +284,81 @@ def test_the_installed_script(tmp_path):
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("chainrule draw: error:")
     assert listing(tmp_path) == ["neuron.svg"]
+
+
+# --------------------------------------------------------------------------------------------
+# Formats, renderers and the projector options
+# --------------------------------------------------------------------------------------------
+
+
+def test_help_lists_the_formats_each_renderer_writes(cli):
+    status, stdout, _ = cli("--help")
+    assert status == 0
+    text = " ".join(stdout.split())
+    assert ".svg, .png, .jpg, .jpeg with either renderer" in text
+    assert ".pdf, .gif, .webp, .ps, .eps, .svgz with the system dot only" in text
+    assert ".dot, .gv the DOT text" in text
+    for option in ("--renderer", "--timeout", "--max-nodes", "--font-size", "--digits"):
+        assert option in stdout
+
+
+def test_pdf_without_a_system_dot_names_the_fix(cli, tmp_path, only_graphviz_pure):
+    status, _, stderr = cli(*NEURON, "-o", str(tmp_path / "n.pdf"))
+    assert status == 2 and len(stderr.splitlines()) == 1
+    assert "cannot write pdf" in stderr and "apt-get install graphviz" in stderr
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix, magic", [("jpg", b"\xff\xd8"), ("png", b"\x89PNG")])
+def test_graphviz_pure_alone_writes_png_and_jpg(cli, tmp_path, only_graphviz_pure, suffix, magic):
+    status, stdout, stderr = cli(*NEURON, "-o", str(tmp_path / f"n.{suffix}"))
+    assert status == 0, stderr
+    assert (tmp_path / f"n.{suffix}").read_bytes().startswith(magic)
+
+
+def test_renderer_option_chooses_and_checks(cli, tmp_path):
+    pure = renderers._which("graphviz-pure")
+    dot = renderers._which("dot")
+    if pure is None or dot is None:
+        pytest.skip("needs both graphviz-pure and the system dot")
+    status, _, stderr = cli(*NEURON, "-o", str(tmp_path / "a.pdf"), "--renderer", "dot")
+    assert status == 0, stderr
+    assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
+    status, _, stderr = cli(*NEURON, "-o", str(tmp_path / "b.pdf"), "--renderer", str(pure))
+    assert status == 2 and "graphviz-pure cannot write pdf" in stderr and "--renderer dot" in stderr
+    status, _, stderr = cli(*NEURON, "-o", str(tmp_path / "c.svg"), "--renderer", "nosuch")
+    assert status == 1 and "'nosuch' is not installed" in stderr
+    assert listing(tmp_path) == ["a.pdf"]
+
+
+def test_font_size_and_digits_reach_the_drawing(cli, tmp_path):
+    out = tmp_path / "slide.dot"
+    status, _, stderr = cli(
+        *NEURON, "--local", "--font-size", "18", "--digits", "3", "-o", str(out)
+    )
+    assert status == 0, stderr
+    source = out.read_text(encoding="utf-8")
+    assert "fontsize=18" in source and "data 0.707" in source and "grad -1.50" in source
+    assert "label=0.500" in source  # the edge numbers too
+
+
+def test_timeout_stops_a_hanging_renderer(cli, tmp_path):
+    slow = tmp_path / "bin" / "slowdot"
+    slow.parent.mkdir()
+    slow.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(30)\n", encoding="utf-8")
+    slow.chmod(0o755)
+    out = tmp_path / "g.svg"
+    status, _, stderr = cli("x*2", "x=1", "-o", str(out), "--renderer", str(slow), "--timeout", "1")
+    assert status == 1 and "did not finish" in stderr and "within 1 s" in stderr
+    assert not out.exists()
+
+
+def test_an_existing_folder_as_output_says_so(cli, tmp_path):
+    status, _, stderr = cli("x", "x=1", "-o", str(tmp_path))
+    assert status == 2 and "it is a folder" in stderr and "graph.svg" in stderr
+
+
+def test_no_arguments_asks_for_an_expression_only(cli):
+    status, stdout, stderr = cli()
+    assert status == 2 and stdout == "" and len(stderr.splitlines()) == 1
+    assert "give an expression" in stderr and "NAME=NUMBER" not in stderr
