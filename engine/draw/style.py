@@ -20,7 +20,7 @@ import math
 
 from engine.ops import OPS
 from engine.value import Value
-from engine.value import _fmt as _default_number  # the format repr and the narration use
+from engine.numfmt import fmt
 
 __all__ = [
     "COLOURS",
@@ -130,26 +130,11 @@ def plain_label(text: str) -> str:
 
 
 def format_number(x: float, digits: int | None = None) -> str:
-    """`x` as a drawing shows it.
-
-    ``digits=None``: the engine's own format (the one ``repr`` and the narration use). Otherwise
-    `digits` significant digits: fixed notation for 1e-4 <= |x| < 1e6 (``0.5000``, ``-1.500``,
-    ``0.0001816``), scientific notation outside (``1.816e-05``); never ``-0``.
-    """
-    if digits is None:
-        text = _default_number(x)
-    elif not math.isfinite(x):
-        text = str(x)
-    elif x == 0.0:
-        text = "0" if digits == 1 else "0." + "0" * (digits - 1)
-    elif 1e-4 <= abs(x) < 1e6:
-        decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0)
-        text = f"{x:.{decimals}f}"
-    else:
-        text = f"{x:.{digits - 1}e}"
-    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
-        text = text[1:]  # -0.0000: the sign of a number that printed as zero says nothing
-    return text
+    """`x` as a drawing shows it: the engine's one number format (`engine.numfmt.fmt`, the one
+    ``repr`` and the narration use), with `digits` significant digits (default: the print
+    options, 4); trailing zeros dropped, scientific notation for tiny and huge numbers, never
+    ``-0``."""
+    return fmt(x, digits)
 
 
 # --------------------------------------------------------------------------------------------

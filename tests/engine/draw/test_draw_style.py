@@ -84,18 +84,18 @@ def test_format_number_default_is_the_engines_format():
 
     for x in (0.0, 1.5, -3.0, 1.8158e-4, -6.881373587, 1e12, -2e-9):
         assert format_number(x) == _fmt(x)
-    assert format_number(-0.0) == "0.0000"  # never a negative zero
+    assert format_number(-0.0) == "0"  # never a negative zero
 
 
 def test_format_number_significant_digits():
     assert format_number(0.70710678, 3) == "0.707"
-    assert format_number(-1.5, 4) == "-1.500"
+    assert format_number(-1.5, 4) == "-1.5"  # trailing zeros dropped
     assert format_number(6.881373587, 3) == "6.88"
-    assert format_number(1.8158e-4, 3) == "0.000182"
-    assert format_number(1.8158e-5, 3) == "1.82e-05"
+    assert format_number(1.8158e-4, 3) == "1.82e-4"
+    assert format_number(1.8158e-5, 3) == "1.82e-5"
     assert format_number(1234.5, 2) == "1234"  # never fewer digits than the integer part
-    assert format_number(2.5e7, 3) == "2.50e+07"
-    assert format_number(0.0, 3) == "0.00" and format_number(0.0, 1) == "0"
+    assert format_number(2.5e7, 3) == "2.5e7"
+    assert format_number(0.0, 3) == "0" and format_number(0.0, 1) == "0"
     assert format_number(float("inf"), 3) == "inf" and format_number(float("nan"), 3) == "nan"
 
 
@@ -103,14 +103,20 @@ def test_format_number_significant_digits():
 def test_format_number_keeps_the_value_and_never_prints_negative_zero(x, digits):
     text = format_number(x, digits)
     assert not text.startswith("-") or x < 0
-    assert math.isclose(float(text), x, rel_tol=10 ** (1 - digits))  # right to `digits` digits
-    if "e" not in text and x != 0:
-        shown = text.lstrip("-").replace(".", "").lstrip("0")
-        assert len(shown) >= digits  # at least the significant digits asked for
+    assert float(text) == float(f"{x:.{digits - 1}e}")  # x rounded to `digits` digits, exactly
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=6))
+@given(
+    st.lists(
+        # below 1e300 a sum of six cannot overflow (which the engine refuses, by design)
+        st.floats(allow_nan=True, allow_infinity=True).filter(
+            lambda x: not math.isfinite(x) or abs(x) < 1e300
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_any_numbers_give_well_formed_source(numbers):
     nodes = [Value(x, label=f"x{i}") for i, x in enumerate(numbers)]
     out = nodes[0]
