@@ -16,11 +16,9 @@ names) pass through `plain_label` and are then quoted by the graphviz package it
 
 from __future__ import annotations
 
-import math
-
+from engine.numfmt import fmt
 from engine.ops import OPS
 from engine.value import Value
-from engine.numfmt import fmt
 
 __all__ = [
     "COLOURS",
