@@ -5,8 +5,8 @@
     c = (a * b + 1).tanh()
     c.backward()          # a.grad = ∂c/∂a, b.grad = ∂c/∂b
 
-Drawing (`draw_dot`) and stepping (`backward_steps`, `Stepper`) are loaded on first use, so
-``import engine`` stays fast and never imports graphviz.
+Drawing (`draw_dot`), stepping (`backward_steps`, `Stepper`) and replay (`trace`, `Program`) are
+loaded on first use, so ``import engine`` stays fast and never imports graphviz.
 """
 
 import importlib
@@ -22,6 +22,10 @@ _LAZY = {
     "backward_steps": "engine.step",
     "Stepper": "engine.step",
     "forward_trace": "engine.step",
+    "trace": "engine.replay",
+    "Program": "engine.replay",
+    "GuardError": "engine.replay",
+    "TraceError": "engine.replay",
 }
 
 __all__ = [

@@ -1,0 +1,449 @@
+"""`Program`: a traced computation, replayed on new numbers, as floats or numpy batches.
+
+    program = engine.trace(f, 2.0, 3.0)
+    program(1.0, 4.0)              # f's value at new inputs (a float, or a list)
+    program.grad(1.0, 4.0)         # (∂f/∂a, ∂f/∂b)
+    program.backward(1.0, 4.0)     # adds ∂f/∂p to every parameter's .grad, as f(...).backward()
+    program(np.array([...]), ...)  # a batch: arrays of shape (n,) in, arrays of n out
+    print(program)                 # the forward and backward code it runs
+
+Floats run Python source generated from the op table (`engine.replay.codegen`) and compiled
+once; its numbers are the eager engine's, bit for bit. If that code meets an error, an inf or a
+nan, the call is redone by the interpreter (`engine.replay.interpret`), which raises what the
+eager engine raises or returns what it returns. Batches run generated numpy code; on a numpy
+floating-point error they are redone example by example, and an error names the example.
+"""
+
+from __future__ import annotations
+
+import linecache
+import math
+import numbers
+import sys
+from typing import Any, Sequence
+
+from engine.ops import FLOAT_MATH, OPS
+from engine.replay.codegen import FUNCTIONS, generate
+from engine.replay.errors import GuardError
+from engine.replay.interpret import run_backward, run_forward
+from engine.replay.layout import Instruction, Layout
+
+__all__ = ["Program"]
+
+
+class _Careful(Exception):
+    """Generated float code saw an inf or a nan: redo the call as the eager engine would."""
+
+
+def _ndarray(x: object) -> bool:
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(x, np.ndarray)
+
+
+def _real(x: object) -> bool:
+    return type(x) is not bool and isinstance(x, numbers.Real)
+
+
+class Program:
+    """A recorded computation: instructions over slots, replayable on floats and batches.
+
+    Made by `engine.trace`. Attributes: ``name``, ``input_names`` (one per flat input),
+    ``parameters`` (the Values held by reference), ``instructions``, ``guards``,
+    ``trace_seconds`` (how long tracing took).
+    """
+
+    __slots__ = ("_layout", "name", "arg_names", "shapes", "many", "trace_seconds", "_modules")
+
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        name: str,
+        arg_names: list[str],
+        shapes: list[int | None],
+        many: bool,
+        trace_seconds: float,
+    ) -> None:
+        self._layout = layout
+        self.name = name
+        self.arg_names = arg_names
+        self.shapes = shapes  # per argument: None for a number, d for a list of d numbers
+        self.many = many  # did f return a list?
+        self.trace_seconds = trace_seconds
+        self._modules: dict[str, dict] = {}
+
+    # -- what it holds ----------------------------------------------------------------------
+
+    @property
+    def parameters(self) -> list:
+        return list(self._layout.params)
+
+    @property
+    def instructions(self) -> list[Instruction]:
+        return list(self._layout.instructions)
+
+    @property
+    def guards(self) -> list:
+        return list(self._layout.guards)
+
+    @property
+    def input_names(self) -> list[str]:
+        return self._layout.names[: self._layout.n_inputs]
+
+    def __len__(self) -> int:
+        return len(self._layout.instructions)
+
+    def __repr__(self) -> str:
+        layout = self._layout
+        outputs = len(layout.outputs)
+        return (
+            f"Program({self.name!r}: inputs ({', '.join(self.input_names)}), "
+            f"{len(layout.params)} parameters, {len(layout.instructions)} instructions, "
+            f"{outputs} output{'s' if outputs != 1 else ''}, {len(layout.guards)} guards)"
+        )
+
+    # -- compiled code ----------------------------------------------------------------------
+
+    def _function(self, target: str, name: str) -> Any:
+        """The compiled generated function `name` for `target`, compiled on first use."""
+        namespace = self._modules.get(target)
+        if namespace is None:
+            if target == "numpy":
+                from engine.replay.batched import numpy_namespace
+
+                namespace = numpy_namespace()
+            else:
+                namespace = {"m": FLOAT_MATH, "math": math, "_INF": math.inf, "_NAN": math.nan}
+            namespace["_P"] = tuple(self._layout.params)
+            namespace["_Careful"] = _Careful
+            namespace["_check_guard"] = self._guard_checker(target)
+            self._modules[target] = namespace
+        if name not in namespace:
+            source, bound = generate(self._layout, target, (name,))
+            for key, bound_name in bound.items():
+                op = OPS[key[1:]]
+                namespace[bound_name] = op.forward if key[0] == "F" else op.local
+            filename = f"<replay {self.name} {target}.{name} {id(self):x}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            # exec runs source generated from the op table only (engine.replay.codegen): names
+            # are sanitised identifiers, numbers float literals; nothing comes from user text.
+            exec(compile(source, filename, "exec"), namespace)
+        return namespace[name]
+
+    def source(self, target: str = "float") -> str:
+        """The Python source this program runs: ``forward``, ``grad``, ``backward`` (and
+        ``backward_rows``) for ``"float"`` or ``"numpy"`` (which needs numpy)."""
+        if target not in ("float", "numpy"):
+            raise ValueError(f"target must be 'float' or 'numpy', got {target!r}")
+        if target == "numpy":
+            from engine.replay.batched import numpy_math
+
+            numpy_math()  # numpy must be importable
+        return generate(self._layout, target, FUNCTIONS[:3] if target == "numpy" else FUNCTIONS)[0]
+
+    def __str__(self) -> str:
+        """The forward and backward functions, one line per node (forward lines shown once)."""
+        text = self.source("float")
+        blocks = {}
+        for block in text.split("\n\n"):
+            lines = [line for line in block.split("\n") if not line.startswith("#")]
+            blocks[lines[0].split("(", 1)[0]] = lines
+        forward = blocks["def forward"]
+        backward = blocks["def backward" if self._layout.params else "def grad"]
+        body = set(forward[1:])
+        shown, elided = [backward[0]], False
+        for line in backward[1:]:
+            if line in body and not line.lstrip().startswith("return"):
+                if not elided:
+                    shown.append("    ...  # the lines of forward() above, then:")
+                    elided = True
+                continue
+            shown.append(line)
+        header = f"# {self!r}"
+        return "\n".join([header, *forward, "", *shown])
+
+    # -- guards -----------------------------------------------------------------------------
+
+    def _guard_error(self, index: int, got: object, values: Sequence, example: int | None):
+        guard = self._layout.guards[index]
+        names = [self._layout.names[s] for s in guard.slots]
+        shown = guard.code.format(*names)
+        now = ", ".join(f"{n} = {v!r}" for n, v in zip(names, values))
+        batch = f" for example {example}" if example is not None else ""
+        return GuardError(
+            f"replay would take another branch than the trace{batch}: at {guard.where}\n"
+            f"  {shown} was {guard.expected!r} when traced, and is {got!r} now ({now}).\n"
+            f"  Python control flow on .data is not part of the graph: trace again with inputs "
+            f"that take this branch, or write the choice with ops (relu, abs, ...).",
+            guard.where,
+            index,
+            example,
+        )
+
+    def _guard_checker(self, target: str):
+        guards = self._layout.guards
+
+        def check_float(i: int, *values: float) -> None:
+            got = guards[i].fn(*values)
+            if got != guards[i].expected:
+                raise self._guard_error(i, got, values, None)
+
+        def check_numpy(i: int, *values: Any) -> None:
+            import numpy as np
+
+            guard = guards[i]
+            try:
+                got = np.asarray(guard.fn(*values))
+                ok = np.asarray(got == guard.expected)
+            except (TypeError, ValueError):  # int(), round(): one example at a time
+                n = max((np.size(v) for v in values), default=1)
+                rows = [[v[k] if np.ndim(v) else v for v in values] for k in range(n)]
+                got = np.array([guard.fn(*row) for row in rows], dtype=object)
+                ok = np.array([g == guard.expected for g in got])
+            if ok.all():
+                return
+            k = int(np.flatnonzero(~ok.reshape(-1))[0])
+            here = [v[k] if np.ndim(v) else v for v in values]
+            raise self._guard_error(i, got.reshape(-1)[k].item(), here, k)
+
+        return check_numpy if target == "numpy" else check_float
+
+    # -- inputs and outputs -----------------------------------------------------------------
+
+    def _parse(self, inputs: tuple) -> tuple[list, int | None]:
+        """The flat inputs (floats, or floats and arrays) and the batch size (None: floats)."""
+        if len(inputs) != len(self.shapes):
+            names = ", ".join(self.arg_names)
+            raise TypeError(
+                f"program {self.name}({names}) takes {len(self.shapes)} input"
+                f"{'s' if len(self.shapes) != 1 else ''}, got {len(inputs)}"
+            )
+        flat: list = []
+        sizes: dict[str, int] = {}
+        for name, shape, x in zip(self.arg_names, self.shapes, inputs):
+            if shape is None:
+                flat.append(self._number_or_column(x, name, sizes))
+                continue
+            if _ndarray(x) and x.ndim == 2:
+                if x.shape[1] != shape:
+                    raise ValueError(
+                        f"input {name}: a batch of shape (n, {shape}) is needed, got {x.shape}"
+                    )
+                flat += [
+                    self._number_or_column(x[:, j], f"{name}[:, {j}]", sizes) for j in range(shape)
+                ]
+                continue
+            if _ndarray(x) and x.ndim > 2 or not (_ndarray(x) or isinstance(x, (list, tuple))):
+                raise TypeError(
+                    f"input {name} is a list of {shape} numbers in the trace, got "
+                    f"{type(x).__name__} {getattr(x, 'shape', x)!r}"
+                )
+            if len(x) != shape:
+                raise ValueError(f"input {name} needs {shape} numbers, got {len(x)}")
+            flat += [self._number_or_column(xj, f"{name}[{j}]", sizes) for j, xj in enumerate(x)]
+        if not sizes:
+            return flat, None
+        if len(set(sizes.values())) > 1:
+            shown = ", ".join(f"{k} has {v}" for k, v in sizes.items())
+            raise ValueError(f"batch inputs must have the same length: {shown}")
+        n = next(iter(sizes.values()))
+        return flat, n
+
+    @staticmethod
+    def _number_or_column(x: Any, name: str, sizes: dict) -> Any:
+        if type(x) is float:
+            return x
+        if _ndarray(x):
+            if x.ndim == 0:
+                x = x.item()
+            elif x.ndim == 1:
+                import numpy as np
+
+                if x.dtype.kind not in "fiu":
+                    raise TypeError(f"input {name} must hold real numbers, got dtype {x.dtype}")
+                sizes[name] = len(x)
+                return np.ascontiguousarray(x, dtype=np.float64)
+            else:
+                raise ValueError(
+                    f"input {name} must be a number or an array of shape (n,), got shape {x.shape}"
+                )
+        if _real(x):
+            return float(x)
+        kind = "a Value; pass its .data" if type(x).__name__ in ("Value", "Parameter") else repr(x)
+        raise TypeError(
+            f"input {name} must be a real number (or a numpy array), got {type(x).__name__} {kind}"
+        )
+
+    def _seeds(self, seed: object, n: int | None) -> list:
+        k = len(self._layout.outputs)
+        if seed is None:
+            if k != 1:
+                raise ValueError(
+                    f"program {self.name} has {k} outputs: pass seed=[...] with one seed "
+                    f"(∂L/∂output) per output"
+                )
+            seeds: list = [1.0]
+        elif k == 1 and (_real(seed) or _ndarray(seed)):
+            seeds = [seed]
+        elif isinstance(seed, (list, tuple)) and len(seed) == k:
+            seeds = list(seed)
+        else:
+            raise ValueError(
+                f"seed must be a number or a list of {k} numbers (one per output), got {seed!r}"
+            )
+        out = []
+        for j, s in enumerate(seeds):
+            if _real(s):
+                s = float(s)
+            elif _ndarray(s) and n is not None and s.shape in ((n,), ()):
+                s = s.astype(float)
+            else:
+                raise TypeError(
+                    f"seed {j} must be a number"
+                    f"{' or an array of shape (n,)' if n else ''}, got {s!r}"
+                )
+            if n is not None:
+                import numpy as np
+
+                s = np.full(n, s) if np.ndim(s) == 0 else s
+            out.append(s)
+        return out
+
+    def _result(self, outs: tuple, n: int | None) -> Any:
+        if n is not None:
+            import numpy as np
+
+            outs = tuple(np.full(n, float(o)) if np.ndim(o) == 0 else o for o in outs)
+        return list(outs) if self.many else outs[0]
+
+    def _grads(self, bars: tuple, n: int | None) -> tuple:
+        if n is not None:
+            import numpy as np
+
+            bars = tuple(np.full(n, float(b)) if np.ndim(b) == 0 else b for b in bars)
+        grouped, i = [], 0
+        for shape in self.shapes:
+            if shape is None:
+                grouped.append(bars[i] if n is not None else float(bars[i]))
+                i += 1
+                continue
+            part = bars[i : i + shape]
+            i += shape
+            if n is None:
+                grouped.append([float(b) for b in part])
+            else:
+                import numpy as np
+
+                grouped.append(np.stack(part, axis=1))
+        return tuple(grouped)
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _interpret(self, fn: str, flat: list, seeds: list) -> Any:
+        layout = self._layout
+        values = run_forward(layout, flat)
+        for i, guard in enumerate(layout.guards):
+            got = guard.fn(*(values[s] for s in guard.slots))
+            if got != guard.expected:
+                raise self._guard_error(i, got, [values[s] for s in guard.slots], None)
+        outs = tuple(values[o] if type(o) is int else o for o in layout.outputs)
+        if fn == "forward":
+            return outs
+        bars = run_backward(layout, values, seeds, params=fn == "backward")
+        return (outs, tuple(bars[: layout.n_inputs])) if fn == "grad" else outs
+
+    def _run(self, fn: str, flat: list, seeds: list, n: int | None, via: str) -> Any:
+        if via not in ("codegen", "interpreter"):
+            raise ValueError(f"via must be 'codegen' or 'interpreter', got {via!r}")
+        if n is not None:
+            return self._run_batch(fn, flat, seeds, n, via)
+        if via == "interpreter":
+            return self._interpret(fn, flat, seeds)
+        code = self._function("float", fn)
+        try:
+            return code(*flat, *seeds)
+        except (_Careful, ArithmeticError, ValueError):
+            return self._interpret(fn, flat, seeds)
+
+    def _run_batch(self, fn: str, flat: list, seeds: list, n: int, via: str) -> Any:
+        import numpy as np
+
+        from engine.replay.batched import ERRSTATE
+
+        if via == "codegen":
+            code = self._function("numpy", fn)
+            try:
+                with np.errstate(**ERRSTATE):
+                    return code(*flat, *seeds)
+            except (_Careful, ArithmeticError, ValueError):
+                pass
+        rows = [[x[k] if _ndarray(x) else x for x in flat] for k in range(n)]
+        seed_rows = [[s[k] for s in seeds] for k in range(n)]
+        results: list = [None] * n
+        for k in range(n):  # every forward first: an error leaves the gradients untouched
+            results[k] = self._example(k, "forward", rows[k], [], via)
+        if fn != "forward":
+            order = range(n - 1, -1, -1) if fn == "backward" else range(n)
+            for k in order:
+                results[k] = self._example(k, fn, rows[k], seed_rows[k], via)
+        if fn == "grad":
+            outs = tuple(np.array([r[0][j] for r in results]) for j in range(len(seeds)))
+            bars = tuple(np.array([r[1][i] for r in results]) for i in range(len(flat)))
+            return outs, bars
+        return tuple(np.array([r[j] for r in results]) for j in range(len(self._layout.outputs)))
+
+    def _example(self, k: int, fn: str, row: list, seeds: list, via: str) -> Any:
+        try:
+            return self._run(fn, [float(x) for x in row], [float(s) for s in seeds], None, via)
+        except GuardError:
+            raise
+        except (ArithmeticError, ValueError) as exc:
+            raise type(exc)(f"example {k}: {exc}") from None
+
+    def __call__(self, *inputs: Any, via: str = "codegen") -> Any:
+        """The outputs at these inputs: a float (or list) for numbers, arrays for a batch."""
+        flat, n = self._parse(inputs)
+        return self._result(self._run("forward", flat, [], n, via), n)
+
+    def grad(self, *inputs: Any, seed: Any = None, via: str = "codegen") -> tuple:
+        """∂(seed·outputs)/∂input for each input argument, as a tuple (PyTorch's
+        ``autograd.grad``). A list input gives a list (a batch: an (n, d) array); a batch gives
+        per-example arrays. `seed` is ∂L/∂output: 1.0 by default for one output."""
+        flat, n = self._parse(inputs)
+        outs, bars = self._run("grad", flat, self._seeds(seed, n), n, via)
+        return self._grads(bars, n)
+
+    def backward(self, *inputs: Any, seed: Any = None, via: str = "codegen") -> Any:
+        """Add ∂(seed·outputs)/∂p to every parameter's ``.grad``, as ``f(...).backward()``
+        would, and return the outputs. For a batch the gradients are summed over it."""
+        flat, n = self._parse(inputs)
+        return self._result(self._run("backward", flat, self._seeds(seed, n), n, via), n)
+
+    def backward_rows(
+        self, rows: Sequence[Sequence[float]], seeds: Sequence[Sequence[float]]
+    ) -> list:
+        """Many examples as floats, parameters loaded once: ``rows[k]`` holds example k's flat
+        inputs (floats), ``seeds[k]`` one seed per output. Gradients are added to the
+        parameters' ``.grad`` in the order of the rows; returns each row's outputs (tuples).
+
+        The fast path `nn.fit(compile=True)` uses without numpy; no input checks beyond lengths.
+        """
+        layout = self._layout
+        if len(rows) != len(seeds):
+            raise ValueError(f"backward_rows: {len(rows)} rows but {len(seeds)} seed rows")
+        code = self._function("float", "backward_rows")
+        try:
+            return code(rows, seeds)
+        except (_Careful, ArithmeticError, ValueError):
+            pass
+        for k, (row, seed) in enumerate(zip(rows, seeds)):  # every forward first, as eager
+            if len(row) != layout.n_inputs or len(seed) != len(layout.outputs):
+                raise ValueError(
+                    f"backward_rows: row {k} needs {layout.n_inputs} inputs and "
+                    f"{len(layout.outputs)} seeds, got {len(row)} and {len(seed)}"
+                )
+            self._example(k, "forward", list(row), [], "interpreter")
+        return [
+            self._example(k, "backward", list(row), list(seed), "interpreter")
+            for k, (row, seed) in enumerate(zip(rows, seeds))
+        ]
