@@ -15,7 +15,8 @@ passed through C functions first (``math.exp(v.data)``) lose their record.
 
 Why this design: a float cannot be intercepted once read, so the read itself is the only place to
 observe. For the length of a trace, `Value.data` is swapped for a property on the class (a lock
-and a count make concurrent traces safe; other threads see plain floats, only slower).
+and a count make concurrent traces safe; other threads see plain floats, only slower). The same
+property notes every Value created, so that nodes no output depends on are replayed as well.
 """
 
 from __future__ import annotations
@@ -53,10 +54,13 @@ def where(depth: int = 2) -> str:
 
 
 class Recorder:
-    """The guards one trace recorded: ``(values, fn, expected, code, where)`` each."""
+    """What one trace saw: the guards, ``(values, fn, expected, code, where)`` each, and every
+    Value created (so that nodes no output uses are replayed too: eager computes them, and
+    raises if their op fails)."""
 
     def __init__(self) -> None:
         self.guards: list[tuple[tuple[Value, ...], Callable, object, str, str]] = []
+        self.created: list[Value] = []
 
 
 def _recorder() -> Recorder | None:
@@ -70,6 +74,13 @@ def _read(node: Value) -> float:
     if sys._getframe(1).f_globals.get("__name__", "").startswith("engine."):
         return value  # the engine's own reads (forward rules) are not decisions of the function
     return Probe(value, (node,), _identity, "{0}")
+
+
+def _write(node: Value, value: float) -> None:
+    _member.__set__(node, value)
+    recorder = getattr(_local, "recorder", None)
+    if recorder is not None:
+        recorder.created.append(node)
 
 
 def _identity(v: float) -> float:
@@ -243,7 +254,7 @@ def recording() -> Iterator[Recorder]:
     recorder = Recorder()
     with _lock:
         if _installed == 0:
-            type.__setattr__(Value, "data", property(_read, _member.__set__, doc=_member.__doc__))
+            type.__setattr__(Value, "data", property(_read, _write, doc=_member.__doc__))
         _installed += 1
     _local.recorder = recorder
     try:

@@ -146,8 +146,9 @@ class Program:
         text = self.source("float")
         blocks = {}
         for block in text.split("\n\n"):
-            lines = [line for line in block.split("\n") if not line.startswith("#")]
-            blocks[lines[0].split("(", 1)[0]] = lines
+            lines = [line for line in block.split("\n") if line and not line.startswith("#")]
+            if lines:
+                blocks[lines[0].split("(", 1)[0]] = lines
         forward = blocks["def forward"]
         backward = blocks["def backward" if self._layout.params else "def grad"]
         body = set(forward[1:])

@@ -343,8 +343,21 @@ def _render(tree: tuple, i: int | None, target: str) -> str:
     if a == b:
         return a
     if target == "numpy":
-        return f"_where({code}, {a}, {b})"
-    return f"({a} if {code} else {b})"
+        return f"_where({_unbracket(code)}, {a}, {b})"
+    return f"({a} if {_unbracket(code)} else {b})"
+
+
+def _unbracket(code: str) -> str:
+    """``(x > 0.0)`` -> ``x > 0.0`` when the brackets enclose the whole expression."""
+    if not (code.startswith("(") and code.endswith(")")):
+        return code
+    depth = 0
+    for i, ch in enumerate(code):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(code) - 1:
+            return code
+    return code[1:-1]
 
 
 # --------------------------------------------------------------------------------------------
