@@ -92,7 +92,8 @@ def test_compiled_numpy_agrees_with_the_eager_run(case):
 
 def test_a_custom_loss_is_traced_whole_with_full_batches():
     def custom(scores, targets):
-        return losses.mse(scores, targets) + losses.hinge(scores, [1 if t > 0 else -1 for t in targets])
+        signs = [1 if t > 0 else -1 for t in targets]
+        return losses.mse(scores, targets) + losses.hinge(scores, signs)
 
     X, y = CURVE
     assert train(True, custom, X, y) == train(False, custom, X, y)
