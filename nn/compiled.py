@@ -135,46 +135,28 @@ class CompiledObjective:
         if self.custom:
             return self._run_custom(Xb, yb)
         n = len(Xb)
-        keys = [self._key(t) for t in yb]
+        keyed = self.loss_name in ("cross_entropy", "bce_with_logits")
+        keys = [self._key(t) for t in yb] if keyed else [None] * n
         programs = [self._program(k, x, t) for k, x, t in zip(keys, Xb, yb)]
-        width = len(programs[0]._layout.outputs)
-        k_out = sum(1 for _ in self._terms_of(programs[0]))
-        total_terms = n * k_out
-        seed = 1.0 / total_terms if total_terms > 1 else 1.0
-        seeds = (seed,) * k_out + (0.0,) * (width - k_out)
+        outputs = len(programs[0]._layout.outputs)
+        k_out = 1 if self.loss_name == "cross_entropy" else outputs // 2  # terms per example
+        seed = 1.0 / (n * k_out) if n * k_out > 1 else 1.0  # ∂objective/∂term
+        seeds = (seed,) * k_out + (0.0,) * (outputs - k_out)
         if self.l2 is not None:
             reg = self.l2.backward()  # backward() visits the L2 term first
         use_numpy = self.mode == "numpy" or (
             self.mode == "auto" and n >= NUMPY_MIN_BATCH and _numpy_available()
         )
-        rows = [self._row(x, t) for x, t in zip(Xb, yb)]
-        if use_numpy:
-            outs = self._numpy_step(programs, keys, rows, seeds)
-        else:
-            outs = [None] * n
-            i = n - 1
-            while i >= 0:  # runs of examples sharing a program, last example first
-                j = i
-                while j > 0 and programs[j - 1] is programs[i]:
-                    j -= 1
-                chunk = programs[i].backward_rows(rows[j : i + 1][::-1], [seeds] * (i + 1 - j))
-                outs[j : i + 1] = chunk[::-1]
-                i = j - 1
-        terms = [term for out in outs for term in out[:k_out]]
-        objective = terms[0]
+        step = self._numpy_step if use_numpy else self._float_step
+        terms, scores = step(Xb, yb, keys, programs, seeds, k_out)
+        objective = terms[0]  # the eager loss: Σ terms left to right, times 1/N
         for term in terms[1:]:
             objective = objective + term
         if len(terms) > 1:
             objective = objective * (1.0 / len(terms))
         if self.l2 is not None:
             objective = objective + reg
-        scores = [list(out[k_out:]) if len(out) - k_out > 1 else out[k_out] for out in outs]
-        if self.loss_name == "cross_entropy":
-            scores = [list(out[k_out:]) for out in outs]
         return objective, scores
-
-    def _terms_of(self, program: Program) -> range:
-        return range(1 if self.loss_name == "cross_entropy" else len(program._layout.outputs) // 2)
 
     def _row(self, x: Any, t: Any) -> tuple:
         xs = tuple(float(v) for v in _flat(x))
@@ -182,24 +164,50 @@ class CompiledObjective:
             return xs
         return xs + tuple(float(v) for v in _flat(t))
 
-    def _numpy_step(self, programs: list, keys: list, rows: list, seeds: tuple) -> list:
+    def _scores(self, out: Sequence, k_out: int) -> Any:
+        rest = out[k_out:]
+        return list(rest) if len(rest) > 1 or self.loss_name == "cross_entropy" else rest[0]
+
+    def _float_step(self, Xb, yb, keys, programs, seeds, k_out) -> tuple[list, list]:
+        n = len(Xb)
+        rows = [self._row(x, t) for x, t in zip(Xb, yb)]
+        outs: list = [None] * n
+        i = n - 1
+        while i >= 0:  # runs of examples sharing a program, last example first
+            j = i
+            while j > 0 and programs[j - 1] is programs[i]:
+                j -= 1
+            chunk = programs[i].backward_rows(rows[j : i + 1][::-1], [seeds] * (i + 1 - j))
+            outs[j : i + 1] = chunk[::-1]
+            i = j - 1
+        terms = [term for out in outs for term in out[:k_out]]
+        return terms, [self._scores(out, k_out) for out in outs]
+
+    def _numpy_step(self, Xb, yb, keys, programs, seeds, k_out) -> tuple[list, list]:
         import numpy as np
 
+        n = len(Xb)
+        xs = np.asarray(Xb, dtype=float).reshape(n, -1)
+        if self.loss_name != "cross_entropy":
+            xs = np.hstack([xs, np.asarray(yb, dtype=float).reshape(n, -1)])
         groups: dict[Any, list[int]] = {}
         for i, k in enumerate(keys):
             groups.setdefault(k, []).append(i)
-        outs: list = [None] * len(rows)
+        outputs = len(seeds)
+        results = np.empty((n, outputs))
         for indices in groups.values():
             program = programs[indices[0]]
-            block = np.array([rows[i] for i in indices], dtype=float)
-            m = len(indices)
-            columns = [block[:, j] for j in range(block.shape[1])]
-            args = self._arguments(program, columns)
+            block = xs if len(indices) == n else xs[indices]
+            m = len(block)
+            args = self._arguments(program, [block[:, j] for j in range(block.shape[1])])
             result = program.backward(*args, seed=[np.full(m, s) for s in seeds])
             result = result if isinstance(result, list) else [result]
-            for row, i in enumerate(indices):
-                outs[i] = tuple(float(r[row]) for r in result)
-        return outs
+            results[indices] = np.stack(result, axis=1)
+        terms = results[:, :k_out].ravel().tolist()
+        rest = results[:, k_out:]
+        if rest.shape[1] == 1 and self.loss_name != "cross_entropy":
+            return terms, rest[:, 0].tolist()
+        return terms, rest.tolist()
 
     @staticmethod
     def _arguments(program: Program, columns: list) -> list:
