@@ -43,7 +43,8 @@ def elementwise(fn: Callable) -> Callable:
         if not arrays:
             return fn(*(float(a) for a in args))
         parts = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in args))
-        return np.array([fn(*row) for row in zip(*(p.tolist() for p in parts))], dtype=float)
+        flat = zip(*(p.ravel().tolist() for p in parts))
+        return np.array([fn(*row) for row in flat], dtype=float).reshape(parts[0].shape)
 
     apply.__name__ = getattr(fn, "__name__", "elementwise")
     return apply
@@ -175,5 +176,10 @@ def numpy_namespace() -> dict[str, Any]:
             "_NAN": math.nan,
             "_each_forward": _each_forward,
             "_each_rule": _each_rule,
+            "_array": np.array,
+            "_stack": np.stack,
+            "_zeros": np.zeros,
+            "_zeros_like": np.zeros_like,
+            "_finite": lambda a: bool(np.isfinite(a).all()),
         }
     return dict(_cache["ns"])

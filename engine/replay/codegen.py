@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from engine.names import _fill, _partial
 from engine.ops import OPS
+from engine.replay.dense import backward_lines, find_dense, forward_lines
 from engine.replay.interpret import reachable
 from engine.replay.layout import Instruction, Layout
 from engine.replay.symbolic import fill, forward_expr, literal, placeholder, rule_exprs
@@ -64,11 +65,24 @@ class _Writer:
             self.refs[layout.first_constant + i] = literal(value)
         self.bars = [f"{name}_bar" for name in layout.names]
         self.params = range(layout.first_param, layout.first_constant)
-        self.bound: dict[str, str] = {}  # "F<op>"/"R<op>" -> the name it is bound to
+        self.bound: dict[str, tuple] = {}  # name -> ("F"/"R", op name) or ("index", list)
         varying = [slot < layout.n_inputs for slot in range(layout.n_slots)]
         for ins in layout.instructions:
             varying[ins.out] = any(varying[s] for s in ins.inputs)
         self.varying = varying  # differs between examples: inputs and what is computed from them
+        self.layers = find_dense(layout, varying) if self.numpy else []
+        self.fused: set[int] = set()  # slots a layer's matrix product computes
+        for layer in self.layers:
+            self.fused |= layer.absorbed | set(layer.zs) | set(layer.us or [])
+        self.layer_at = {layer.end: layer for layer in self.layers}
+        in_layers = {s for layer in self.layers for s in [*layer.bias, *sum(layer.weights, [])]}
+        used = set(layout.output_slots()) | {s for g in layout.guards for s in g.slots}
+        for ins in layout.instructions:
+            if ins.out not in self.fused:
+                used.update(ins.inputs)
+        # parameters read by per-node code (as floats); the others only through _PV
+        self.own = [s for s in self.params if s in used or s not in in_layers]
+        self.in_layers = sorted(s for s in self.params if s in in_layers)
 
     def needs(self, wrt: str) -> list[bool]:
         """Slots whose gradient is wanted: the inputs or the parameters, and what uses them."""
@@ -94,10 +108,12 @@ class _Writer:
         return ins.inputs[("x", "y").index(key) if key in ("x", "y") else int(key[1:])]
 
     def _table_function(self, kind: str, ins: Instruction) -> str:
-        key = f"{kind}{ins.op}"
-        if key not in self.bound:
-            self.bound[key] = f"_{kind}{len(self.bound)}"
-        return self.bound[key]
+        for name, spec in self.bound.items():
+            if spec == (kind, ins.op):
+                return name
+        name = f"_{kind}{len(self.bound)}"
+        self.bound[name] = (kind, ins.op)
+        return name
 
     def _args(self, ins: Instruction, names: dict[str, str]) -> list[str]:
         """The arguments of the op's forward: ``x, arg`` / ``x, y`` / ``(x0, x1, ...)``."""
@@ -122,12 +138,21 @@ class _Writer:
         return f"{out} = {fn}({args})  # {ins.op}: the table's forward"
 
     def loads(self) -> list[str]:
-        return [f"{self.refs[s]} = _P[{i}].data" for i, s in enumerate(self.params)]
+        first = self.layout.first_param
+        lines = [f"{self.refs[s]} = _P[{s - first}].data" for s in self.own]
+        if self.layers:
+            lines.append("_PV = _array([_p.data for _p in _P])  # the parameters, for the layers")
+        return lines
 
     def nodes(self) -> list[str]:
         """One line per node, then (floats) the inf/nan check, then the guards."""
         layout = self.layout
-        lines = [self.forward_line(ins) for ins in layout.instructions]
+        lines = []
+        for k, ins in enumerate(layout.instructions):
+            if ins.out not in self.fused:
+                lines.append(self.forward_line(ins))
+            if k in self.layer_at:
+                lines.extend(forward_lines(self, self.layer_at[k]))
         if not self.numpy:  # eager raises on overflow; a sum of every node spots inf/nan cheaply
             values = [self.refs[ins.out] for ins in layout.instructions]
             for i in range(0, len(values), _CHECK_CHUNK):
@@ -159,9 +184,13 @@ class _Writer:
             lines.append(f"{bar} = {bar} + {seed}" if slot in ready else f"{bar} = {seed}")
             ready.add(slot)
         reach = reachable(layout)
-        for ins in reversed(layout.instructions):
-            if not reach[ins.out]:
-                continue  # no output depends on it: backward() never visits it
+        blocks: set[str] = set()
+        for k in range(len(layout.instructions) - 1, -1, -1):
+            ins = layout.instructions[k]
+            if k in self.layer_at:
+                lines.extend(backward_lines(self, self.layer_at[k], needs, ready, blocks))
+            if not reach[ins.out] or ins.out in self.fused:
+                continue  # no output depends on it (backward() never visits it), or fused
             if needs[ins.out] and ins.out in ready:
                 lines.extend(self._node_lines(ins, needs, ready))
             else:
@@ -269,9 +298,10 @@ FUNCTIONS = ("forward", "grad", "backward", "backward_rows")
 
 def generate(
     layout: Layout, target: str, functions: tuple[str, ...] = FUNCTIONS
-) -> tuple[str, dict[str, str]]:
-    """Source of `functions` for `target` ("float" or "numpy") and the table functions it calls
-    (``{"Ftanh": "_F0", "Rpow": "_R1", ...}``).
+) -> tuple[str, dict[str, tuple]]:
+    """Source of `functions` for `target` ("float" or "numpy") and what it refers to besides
+    its namespace: ``{"_F0": ("F", "tanh"), "_R1": ("R", "pow"), "_IW0": ("index", [...])}``
+    (an op's forward or rule from the table, or an index array for a dense layer).
 
     ``forward(inputs)`` returns the outputs; ``grad(inputs, seeds)`` the outputs and the
     inputs' gradients; ``backward(inputs, seeds)`` adds to the parameters' ``.grad``;
@@ -284,13 +314,16 @@ def generate(
     outs = [w.refs[o] if type(o) is int else literal(o) for o in layout.outputs]
     returned = "(" + ", ".join(outs) + ",)"
     loads, nodes = w.loads(), w.nodes()
-    params = set(w.params)
+    params = set(w.own)
     reached = w.needs("parameters")
-    bars_in = [f"{w.bars[s]} = _P[{i}].grad" for i, s in enumerate(w.params)]
+    first = layout.first_param
+    bars_in = [f"{w.bars[s]} = _P[{s - first}].grad" for s in w.own]
     store = "float({})" if w.numpy else "{}"
-    bars_out = [
-        f"_P[{i}].grad = {store.format(w.bars[s])}" for i, s in enumerate(w.params) if reached[s]
-    ]
+    bars_out = [f"_P[{s - first}].grad = {store.format(w.bars[s])}" for s in w.own if reached[s]]
+    if w.layers:  # the layers' parameter gradients, summed over the batch, in one vector
+        w.bound["_GI"] = ("index", [s - first for s in w.in_layers])
+        bars_in.append(f"_GV = _zeros({len(w.params)})")
+        bars_out += ["for _i, _g in zip(_GI.tolist(), _GV[_GI].tolist()):", "    _P[_i].grad += _g"]
     signature = ", ".join(inputs + seeds)
     text = [f"# generated by engine.replay from the op table (engine.ops.OPS); target: {target}"]
     for name in functions:

@@ -120,9 +120,14 @@ class Program:
             self._modules[target] = namespace
         if name not in namespace:
             source, bound = generate(self._layout, target, (name,))
-            for key, bound_name in bound.items():
-                op = OPS[key[1:]]
-                namespace[bound_name] = op.forward if key[0] == "F" else op.local
+            for bound_name, (kind, value) in bound.items():
+                if kind == "index":
+                    import numpy as np
+
+                    namespace[bound_name] = np.array(value, dtype=np.intp)
+                else:
+                    op = OPS[value]
+                    namespace[bound_name] = op.forward if kind == "F" else op.local
             filename = f"<replay {self.name} {target}.{name} {id(self):x}>"
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             # exec runs source generated from the op table only (engine.replay.codegen): names
