@@ -44,7 +44,7 @@ def _torch() -> Any:
 
 def _modules() -> dict[str, Any]:
     """Small torch modules for the activations torch.nn has no exact twin of."""
-    torch = _torch()
+    torch: Any = _torch()
 
     class Softplus(torch.nn.Module):
         """ln(1 + e^x) computed as logaddexp(x, 0): exact for every x, gradient σ(x)."""

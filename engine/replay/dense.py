@@ -112,7 +112,7 @@ def find_dense(layout: Layout, varying: list[bool]) -> list[Dense]:
     by_inputs: dict[tuple[int, ...], list[int]] = {}
     for z in sorted(chains, key=position.__getitem__):
         by_inputs.setdefault(tuple(r for _, r in chains[z][1]), []).append(z)
-    layers = []
+    layers: list[Dense] = []
     for rs, zs in by_inputs.items():
         params = [w for z in zs for w, _ in chains[z][1]] + [chains[z][0] for z in zs]
         if len(zs) * len(rs) < 4 or not all(varying[r] for r in rs):
@@ -144,10 +144,16 @@ def _link(layout: Layout, layers: list[Dense], position: dict[int, int]) -> list
     for i, layer in enumerate(layers):
         layer.index = i
         for earlier in layers[:i]:
-            for kind, rows in (("A", earlier.us), ("Z", earlier.zs)):
-                if rows is not None and tuple(rows) == layer.rs and (kind == "A" or not earlier.us):
+            for kind, block in (("A", earlier.us), ("Z", earlier.zs)):
+                if (
+                    block is not None
+                    and tuple(block) == layer.rs
+                    and (kind == "A" or not earlier.us)
+                ):
                     layer.source = (earlier, kind)
-    inside = set()  # (row slot, consumer slot) pairs a later layer's matrix product covers
+    inside: set[tuple[int, int]] = (
+        set()
+    )  # (row slot, consumer slot) pairs a later layer's matrix product covers
     for layer in layers:
         if layer.source is not None:
             products = [s for s in layer.absorbed if _is_product(layout, s)]
