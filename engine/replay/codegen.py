@@ -21,25 +21,13 @@ from engine.replay.dense import backward_lines, find_dense, forward_lines
 from engine.replay.interpret import reachable
 from engine.replay.layout import Instruction, Layout
 from engine.replay.symbolic import fill, forward_expr, literal, placeholder, rule_exprs
+from engine.replay.symbolic import unbracket as _strip
 
 __all__ = ["generate"]
 
 _CHECK_CHUNK = 40
 _CAN_FAIL = ("/", "**", "m.", "math.")  # what in a local derivative can raise
 _UNIT = {"1.0": 1, "1": 1, "(-1.0)": -1, "(-1)": -1}
-
-
-def _strip(code: str) -> str:
-    """``(a * b)`` -> ``a * b`` when the outer brackets enclose the whole expression."""
-    if not (code.startswith("(") and code.endswith(")")):
-        return code
-    depth = 0
-    for i, ch in enumerate(code):
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0 and i < len(code) - 1:
-            return code
-    return code[1:-1]
 
 
 def _atom(code: str) -> str:
@@ -178,6 +166,9 @@ class _Writer:
         for slot, seed in zip(layout.outputs, seeds):
             if type(slot) is not int or not needs[slot]:
                 continue
+            if seed == self.bars[slot]:  # the seed is the output's gradient itself
+                ready.add(slot)
+                continue
             if self.numpy and not self.varying[slot]:
                 seed = f"_sum({seed})"
             bar = self.bars[slot]
@@ -211,6 +202,19 @@ class _Writer:
                 why = f"∂{names['out']}/∂(input {i}) is unused, but eager computes it"
                 out.append(f"_ = {code}  # {why}")
         return out
+
+    def seed_name(self, j: int) -> str:
+        """The name of output j's seed: ``<output>_bar`` for a node output (its gradient
+        starts as the seed), else ``_s<j>``."""
+        slot = self.layout.outputs[j]
+        if (
+            type(slot) is int
+            and self.layout.kind(slot) == "node"
+            and self.layout.outputs.count(slot) == 1
+            and (self.varying[slot] or not self.numpy)
+        ):
+            return self.bars[slot]
+        return f"_s{j}"
 
     def _locals(self, ins: Instruction, wanted: list[int], names: dict) -> tuple[dict, list[str]]:
         """Code for ∂out/∂(input i), i in `wanted`: from the rule on symbols, or a call."""
@@ -310,7 +314,7 @@ def generate(
     """
     w = _Writer(layout, target)
     inputs = [layout.names[s] for s in range(layout.n_inputs)]
-    seeds = [f"_s{j}" for j in range(len(layout.outputs))]
+    seeds = [w.seed_name(j) for j in range(len(layout.outputs))]
     outs = [w.refs[o] if type(o) is int else literal(o) for o in layout.outputs]
     returned = "(" + ", ".join(outs) + ",)"
     loads, nodes = w.loads(), w.nodes()

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from engine.ops import FLOAT_MATH, OPS
 
-__all__ = ["Sym", "NotSymbolic", "Expr", "forward_expr", "rule_exprs", "placeholder"]
+__all__ = ["Sym", "NotSymbolic", "Expr", "forward_expr", "rule_exprs", "placeholder", "unbracket"]
 
 _MAX_PATHS = 16
 _state = threading.local()
@@ -72,6 +72,15 @@ def _binary(a: object, op: str, b: object) -> Sym:
     return Sym(f"({literal(a)} {op} {literal(b)})", _calls(a, b))
 
 
+def _op(symbol: str, reflected: bool = False):
+    """The operator method ``self <symbol> other`` (or ``other <symbol> self``)."""
+
+    def method(self, other):
+        return _binary(other, symbol, self) if reflected else _binary(self, symbol, other)
+
+    return method
+
+
 class Sym:
     """A number known only by the Python expression that computes it."""
 
@@ -84,35 +93,14 @@ class Sym:
     def __repr__(self) -> str:
         return f"Sym({self.code!r})"
 
-    def __add__(self, o):
-        return _binary(self, "+", o)
-
-    def __radd__(self, o):
-        return _binary(o, "+", self)
-
-    def __sub__(self, o):
-        return _binary(self, "-", o)
-
-    def __rsub__(self, o):
-        return _binary(o, "-", self)
-
-    def __mul__(self, o):
-        return _binary(self, "*", o)
-
-    def __rmul__(self, o):
-        return _binary(o, "*", self)
-
-    def __truediv__(self, o):
-        return _binary(self, "/", o)
-
-    def __rtruediv__(self, o):
-        return _binary(o, "/", self)
-
-    def __pow__(self, o):
-        return _binary(self, "**", o)
-
-    def __rpow__(self, o):
-        return _binary(o, "**", self)
+    __add__, __radd__ = _op("+"), _op("+", True)
+    __sub__, __rsub__ = _op("-"), _op("-", True)
+    __mul__, __rmul__ = _op("*"), _op("*", True)
+    __truediv__, __rtruediv__ = _op("/"), _op("/", True)
+    __pow__, __rpow__ = _op("**"), _op("**", True)
+    __gt__, __ge__, __lt__, __le__ = _op(">"), _op(">="), _op("<"), _op("<=")
+    __eq__, __ne__ = _op("=="), _op("!=")
+    __hash__ = object.__hash__
 
     def __neg__(self):
         return Sym(f"(-{self.code})", self.calls)
@@ -122,26 +110,6 @@ class Sym:
 
     def __abs__(self):
         return Sym(f"abs({self.code})", self.calls)
-
-    def __gt__(self, o):
-        return _binary(self, ">", o)
-
-    def __ge__(self, o):
-        return _binary(self, ">=", o)
-
-    def __lt__(self, o):
-        return _binary(self, "<", o)
-
-    def __le__(self, o):
-        return _binary(self, "<=", o)
-
-    def __eq__(self, o):
-        return _binary(self, "==", o)
-
-    def __ne__(self, o):
-        return _binary(self, "!=", o)
-
-    __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
         explorer = getattr(_state, "explorer", None)
@@ -343,11 +311,11 @@ def _render(tree: tuple, i: int | None, target: str) -> str:
     if a == b:
         return a
     if target == "numpy":
-        return f"_where({_unbracket(code)}, {a}, {b})"
-    return f"({a} if {_unbracket(code)} else {b})"
+        return f"_where({unbracket(code)}, {a}, {b})"
+    return f"({a} if {unbracket(code)} else {b})"
 
 
-def _unbracket(code: str) -> str:
+def unbracket(code: str) -> str:
     """``(x > 0.0)`` -> ``x > 0.0`` when the brackets enclose the whole expression."""
     if not (code.startswith("(") and code.endswith(")")):
         return code

@@ -294,7 +294,7 @@ def test_print_shows_forward_and_backward_with_the_chain_rule_of_each_line():
     text = str(program)
     assert "def forward(a, b):" in text
     assert "mul1 = a * b" in text and "tanh1 = m.tanh(add1)" in text
-    assert "def grad(a, b, _s0):" in text
+    assert "def grad(a, b, tanh1_bar):" in text
     chain = "add1_bar = tanh1_bar * (1.0 - (tanh1 * tanh1))  # ∂tanh1/∂add1 = 1 - tanh(add1)²"
     assert chain in text
     assert "a_bar = mul1_bar * b  # ∂mul1/∂a = b" in text
@@ -306,7 +306,7 @@ def test_print_of_a_model_program_shows_backward_into_parameters():
     program = trace(lambda x: (w * x).relu(), 1.0)
     text = str(program)
     assert "L0N0_w0 = _P[0].data" in text
-    assert "def backward(x, _s0):" in text
+    assert "def backward(x, relu1_bar):" in text
     assert "mul1_bar = relu1_bar * (1.0 if mul1 > 0.0 else 0.0)" in text
     assert "L0N0_w0_bar += mul1_bar * x  # ∂mul1/∂L0N0_w0 = x" in text
     assert "_P[0].grad = L0N0_w0_bar" in text
