@@ -20,7 +20,14 @@ from engine.ops import OPS
 from engine.replay.dense import backward_lines, find_dense, forward_lines
 from engine.replay.interpret import reachable
 from engine.replay.layout import Instruction, Layout
-from engine.replay.symbolic import fill, forward_expr, literal, placeholder, rule_exprs
+from engine.replay.symbolic import (
+    NotSymbolic,
+    fill,
+    forward_expr,
+    literal,
+    placeholder,
+    rule_exprs,
+)
 from engine.replay.symbolic import unbracket as _strip
 
 __all__ = ["generate"]
@@ -222,7 +229,7 @@ class _Writer:
         if rule is not None and not rule.raises:
             try:
                 return {i: rule.component(i, self.target) for i in wanted}, []
-            except Exception:  # a branch raises, or the rule returns something else
+            except NotSymbolic:  # a branch raises, or the rule returns something else
                 pass
         op = OPS[ins.op]
         fn = self._table_function("R", ins)

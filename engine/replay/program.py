@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import linecache
 import math
+import weakref
 from typing import Any, Sequence
 
 from engine.ops import FLOAT_MATH, OPS
@@ -38,7 +39,16 @@ class Program(Calling):
     ``trace_seconds`` (how long tracing took).
     """
 
-    __slots__ = ("_layout", "name", "arg_names", "shapes", "many", "trace_seconds", "_modules")
+    __slots__ = (
+        "_layout",
+        "name",
+        "arg_names",
+        "shapes",
+        "many",
+        "trace_seconds",
+        "_modules",
+        "__weakref__",
+    )
 
     def __init__(
         self,
@@ -116,6 +126,7 @@ class Program(Calling):
                     namespace[bound_name] = op.forward if kind == "F" else op.local
             filename = f"<replay {self.name} {target}.{name} {id(self):x}>"
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            weakref.finalize(self, linecache.cache.pop, filename, None)  # tracebacks show it
             # exec runs source generated from the op table only (engine.replay.codegen): names
             # are sanitised identifiers, numbers float literals; nothing comes from user text.
             exec(compile(source, filename, "exec"), namespace)
