@@ -4,8 +4,9 @@ The objective of a batch is ``(1/N) Σ_i ℓ_i + α·Σ p²``. For the built-in 
 depends on one example only, so one traced program of "model, then loss term" serves every
 example: it is replayed on each example's numbers (``program.backward_rows`` on floats, or one
 numpy call for the whole batch), seeded with ∂objective/∂ℓ_i = 1/N. The L2 term is a program of
-its own, with no inputs. Where a loss term's *ops* depend on the target (cross-entropy picks the
-logit of the target class; BCE drops ``- z·y`` when y = 0) there is one program per such target.
+its own, with no inputs. The target is an input of the program, except where the loss term's
+*ops* depend on it: cross-entropy picks the logit of the target class (one program per class),
+and BCE drops ``- z·y`` when y = 0 (one program per pattern of zero targets).
 
 Floats reproduce the eager run bit for bit: the terms are summed in the same order, and the
 examples are differentiated in the order ``backward()`` visits them (the L2 term first, then the
@@ -13,7 +14,9 @@ examples from last to first), so every ``p.grad`` gets the same additions in the
 numpy agrees to rounding (its exp and log may differ from ``math``'s in the last bit).
 
 A custom loss function cannot be split per example: with full batches its whole objective is
-traced once; with mini-batches `fit` refuses ``compile=True``.
+traced once; with mini-batches `fit` refuses ``compile=True``. A model whose forward branches on
+``.data`` is traced with guards (`engine.replay.probe`): if an example would take another branch,
+training stops with a `GuardError` naming the line; train such a model with ``compile=False``.
 """
 
 from __future__ import annotations
