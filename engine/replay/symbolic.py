@@ -345,9 +345,9 @@ _rule_cache: dict[tuple, Expr | None] = {}
 
 def forward_expr(op_name: str, arg: object, k: int) -> Expr | None:
     """The forward of `op_name` (with constant `arg`, `k` inputs) as symbols, or None."""
-    key = (op_name, arg, k)
+    op = OPS[op_name]
+    key = (op, arg, k)  # the row itself: a replaced row gets new code
     if key not in _forward_cache:
-        op = OPS[op_name]
         args = _operands(op.arity, k)
         if op.arity == 1:
             args.append(arg)
@@ -360,9 +360,9 @@ def forward_expr(op_name: str, arg: object, k: int) -> Expr | None:
 
 def rule_exprs(op_name: str, arg: object, k: int) -> Expr | None:
     """The local-derivative rule of `op_name` as symbols (a tuple per leaf), or None."""
-    key = (op_name, arg, k)
+    op = OPS[op_name]
+    key = (op, arg, k)
     if key not in _rule_cache:
-        op = OPS[op_name]
         out = Sym(placeholder("out"))
         if op.arity == 1:
             args = [SYM_M, Sym(placeholder("x")), out, arg]

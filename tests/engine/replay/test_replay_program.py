@@ -344,3 +344,30 @@ def test_importing_replay_does_not_import_numpy():
     code = "import engine.replay, sys; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_op_registered_later_replays_from_its_row():
+    from engine.ops import OPS, Op, register
+    from engine.value import _apply
+
+    def softsign(x, _):
+        return float(x) / (1.0 + abs(x))  # float() needs a number: replay calls this function
+
+    def softsign_rule(m, x, out, arg):
+        return (1.0 / ((1.0 + abs(x)) * (1.0 + abs(x))),)
+
+    register(Op("softsign", 1, softsign, softsign_rule, "x/(1+|x|)", ("1/(1+|x|)²",), "ss"))
+    try:
+        f = lambda x: _apply(OPS["softsign"], (x * 2.0,))
+        program = trace(f, 0.5)
+        for x in (0.5, -3.0):
+            v = Value(x)
+            out = f(v)
+            out.backward()
+            assert program(x) == out.data and program.grad(x) == (v.grad,)
+        assert "the table's forward" in program.source()
+        np = pytest.importorskip("numpy")
+        batch = program.grad(np.array([0.5, -3.0]))[0]
+        assert list(batch) == pytest.approx([program.grad(0.5)[0], program.grad(-3.0)[0]])
+    finally:
+        del OPS["softsign"]
