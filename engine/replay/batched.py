@@ -29,8 +29,10 @@ _cache: dict[str, Any] = {}
 
 
 def _np():
-    import numpy
-
+    try:
+        import numpy
+    except ImportError:
+        raise ImportError("replay on batches needs numpy (pip install numpy)") from None
     return numpy
 
 
