@@ -13,6 +13,12 @@ into a Value (``Value(v.data)``, ``x + v.data``) would freeze a number that depe
 into a constant, so the trace refuses it with a `TraceError` naming the line. Not caught: numbers
 passed through C functions first (``math.exp(v.data)``) lose their record.
 
+The engine's own reads are plain floats: its ops read ``.data`` to compute, not to decide. One
+engine function reads a number into the graph: `engine.log_softmax` (and `softmax`) subtracts
+the constant max(x) for accuracy. A program keeps the max of the traced inputs; the results are
+the same function of the inputs, but differ from eager by rounding (about 1e-13 relative when
+the inputs move far from the traced ones) instead of being bit for bit equal.
+
 Why this design: a float cannot be intercepted once read, so the read itself is the only place to
 observe. For the length of a trace, `Value.data` is swapped for a property on the class (a lock
 and a count make concurrent traces safe; other threads see plain floats, only slower). The same

@@ -371,3 +371,18 @@ def test_an_op_registered_later_replays_from_its_row():
         assert list(batch) == pytest.approx([program.grad(0.5)[0], program.grad(-3.0)[0]])
     finally:
         del OPS["softsign"]
+
+
+def test_softmax_replays_to_rounding_with_the_traced_shift():
+    from engine import log_softmax, softmax
+
+    def f(a, b, c):
+        return log_softmax([a, b, c])[0] + softmax([a, b, c])[1] * 2.0
+
+    program = trace(f, 0.1, 0.5, -0.3)
+    for xs in [(0.1, 0.5, -0.3), (3.0, -2.0, 1.0), (100.0, 99.0, 98.0)]:
+        vs = [Value(x) for x in xs]
+        out = f(*vs)
+        out.backward()
+        assert program(*xs) == pytest.approx(out.data, rel=1e-12)
+        assert program.grad(*xs) == pytest.approx(tuple(v.grad for v in vs), rel=1e-11)
