@@ -19,7 +19,7 @@ the same step on the same data with its own code:
 The garbage collector stays on. A step's graph is dropped when the step returns, inside the timed
 region, for every engine (freeing the graph is part of the cost of a step).
 
-    python tests/benchmark_training.py     # prints the four figures
+    python tests/benchmark_training.py     # prints one figure per engine
 """
 
 from __future__ import annotations
