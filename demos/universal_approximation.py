@@ -11,7 +11,10 @@ shrinks like 1/K (the theorem's promise, made concrete). The demo writes those w
 ``nn.MLP(1, [4K, 1])`` and evaluates it with the engine.
 
 Then gradient descent finds such weights by itself: ``MLP(1, [H, 1])`` trained with the mean
-squared error (Adam, mini-batches of 8) on 40 samples of f, for growing widths H.
+squared error (Adam, mini-batches of 8) on 40 samples of f, for growing widths H. Training runs
+through replay (``fit(..., compile=True)``): the model and loss of one sample are traced once and
+replayed on every sample; the widest net is also trained eagerly for a few epochs, to show the
+speed-up and that the losses agree.
 Target: f(x) = sin(πx) on [-1, 1]. Pictures: both approximations, and the error vs the width.
 A narrow net can end flat, every ReLU off on the whole interval ("dead": it passes no gradient),
 and two widths can find the same curve; the legend says so instead of listing a line that cannot
@@ -24,9 +27,11 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from pathlib import Path
 
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
+from demos._replay import compare_with_eager
 from engine import no_grad
 
 LOW, HIGH = -1.0, 1.0
@@ -104,7 +109,7 @@ def rms_error(model, xs: list[float]) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def trained_network(width: int, epochs: int, seed: int):
+def trained_network(width: int, epochs: int, seed: int, compile: bool = True):
     """MLP(1, [H, 1]) fitted by Adam to f on SAMPLES points; kinks start spread over [-1, 1].
 
     A hidden unit relu(w·x + b) bends at x = -b/w; with the default bias 0 every unit would bend
@@ -128,6 +133,7 @@ def trained_network(width: int, epochs: int, seed: int):
         batch_size=BATCH,
         seed=seed,
         progress=False,
+        compile=compile,
     )
     return model, history
 
@@ -267,10 +273,13 @@ def plot_errors(rects: dict, trained: dict, out: Path, dpi: int) -> Path | None:
 
 
 def run(
-    out: str | Path = "out/universal_approximation", seed: int = 0, quick: bool = False
+    out: str | Path = "out/universal_approximation",
+    seed: int = 0,
+    quick: bool = False,
+    compile: bool = True,
 ) -> dict:
     """Claims: the rectangle error falls with every doubling of K (and like 1/K overall), and
-    the widest trained net fits better than the narrowest."""
+    the widest trained net fits better than the narrowest. `compile`: train through replay."""
     out = prepare_out(out)
     cfg = _config(quick)
     xs = _grid(cfg["points"])
@@ -293,15 +302,26 @@ def run(
     rule(f"By gradient descent: MLP(1, [H, 1]), mse, Adam lr {LR}, {cfg['epochs']} epochs")
     trained = {}
     for h in cfg["widths"]:
-        model, history = trained_network(h, cfg["epochs"], seed)
+        started = time.perf_counter()
+        model, history = trained_network(h, cfg["epochs"], seed, compile)
+        seconds = time.perf_counter() - started
         trained[h] = {"model": model, "rms": rms_error(model, xs), "loss": history["loss"][-1]}
         dead = dead_units(model, xs)
         note = f" ({dead} of {h} ReLUs are off on all of [-1, 1]: dead, they learn nothing)"
         print(
             f"  H = {h:3d}: training mse {history['loss'][-1]:.5f}, rms error on the grid "
-            f"{trained[h]['rms']:.4f}" + (note if dead else "")
+            f"{trained[h]['rms']:.4f} ({seconds:.2f} s)" + (note if dead else "")
         )
     widest, narrowest = trained[cfg["widths"][-1]]["rms"], trained[cfg["widths"][0]]["rms"]
+    replay = None
+    if compile:
+        h = cfg["widths"][-1]
+        rule(f"Replay against the eager engine (H = {h})")
+
+        def eagerly(epochs: int) -> dict:
+            return trained_network(h, epochs, seed, compile=False)[1]
+
+        replay = compare_with_eager(eagerly, history, seconds, 10 if quick else 20, unit="epoch")
 
     rule("Pictures")
     files = [
@@ -318,6 +338,8 @@ def run(
         "files": files,
         "rectangle_max_errors": dict(zip(cfg["pieces"], maxima)),
         "trained_rms": {h: r["rms"] for h, r in trained.items()},
+        "trained_loss": {h: r["loss"] for h, r in trained.items()},
+        "replay": replay,
     }
 
 

@@ -6,9 +6,9 @@
     c.backward()          # a.grad = ∂c/∂a, b.grad = ∂c/∂b
     (g,) = grad(c, a, create_graph=True)   # ∂c/∂a as a graph: differentiate it again
 
-Drawing (`draw_dot`), stepping (`backward_steps`, `Stepper`), your own ops (`define_op`) and the
-number format (`set_printoptions`, `printoptions`) are loaded on first use, so ``import engine``
-stays fast and never imports graphviz.
+Drawing (`draw_dot`), stepping (`backward_steps`, `Stepper`), replay (`trace`, `Program`), your own
+ops (`define_op`) and the number format (`set_printoptions`, `printoptions`) are loaded on first
+use, so ``import engine`` stays fast and never imports graphviz.
 """
 
 import importlib
@@ -33,6 +33,10 @@ _LAZY = {
     "define_op": "engine.custom",
     "set_printoptions": "engine.numfmt",
     "printoptions": "engine.numfmt",
+    "trace": "engine.replay",
+    "Program": "engine.replay",
+    "GuardError": "engine.replay",
+    "TraceError": "engine.replay",
 }
 
 __all__ = [

@@ -298,6 +298,21 @@ class MLP(Module):
         sizes = [_positive_int(config["nin"], "MLP(nin)")] + _widths(config["nouts"])
         return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
 
+    def to_torch(self):
+        """This model as a ``torch.nn.Sequential`` (float64) with the same weights (needs torch);
+        see `nn.torch_bridge`."""
+        from nn.torch_bridge import to_torch
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module) -> MLP:
+        """An MLP with the weights of a ``torch.nn.Sequential`` of Linear layers and
+        activations (the reverse of `to_torch`)."""
+        from nn.torch_bridge import from_torch
+
+        return from_torch(module)
+
     def config(self) -> dict:
         return {
             "nin": self.nin,

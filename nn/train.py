@@ -163,6 +163,7 @@ def fit(
     progress: bool | None = None,
     callbacks: Union[Callback, Iterable[Callback], None] = None,
     detect_anomaly: bool = False,
+    compile: bool | str = False,
 ) -> dict[str, list]:
     """Train `model` on ``(X, y)`` and return the history: a dict of per-epoch lists.
 
@@ -180,6 +181,11 @@ def fit(
     detect_anomaly  train in `engine.detect_anomaly()`: the first NaN or ±inf (a forward value, a
                 gradient, a parameter after an update) or overflow stops training with an
                 `engine.AnomalyError` naming the epoch, the op, its inputs and the line.
+    compile     train through replay (`engine.trace`): the model and loss of one example are
+                traced once and replayed on every example, instead of building a graph per step.
+                True picks numpy for batches of 16 or more when numpy is installed, floats
+                otherwise; "float" or "numpy" forces one. Floats give the eager run's numbers
+                bit for bit, numpy to rounding. See `nn.compiled`.
 
     history keys: ``"epoch"``, ``"loss"`` (mean objective over the epoch's batches, weighted by
     batch size, including the L2 term), ``"accuracy"`` (a float, or None when not recorded) and
@@ -202,6 +208,17 @@ def fit(
     hooks = _callbacks(callbacks)
     rng = random.Random(seed)
     full = batch_size is None or batch_size >= n  # one batch of everything: order is irrelevant
+    compiled = None
+    if compile and detect_anomaly:
+        raise ValueError(
+            "fit: detect_anomaly=True needs the eager engine (compile=False): anomaly mode names "
+            "the line that made a node, and replay makes no nodes"
+        )
+    if compile:
+        from nn.compiled import CompiledObjective
+
+        compiled = CompiledObjective(model, loss_fn, loss_name, alpha, params, compile, full)
+        compiled.validate(X, y)
     history: dict[str, list] = {"epoch": [], "loss": [], "accuracy": [], "lr": []}
     bar = _progress_bar(epochs, progress)
     guard = _anomaly.detect_anomaly() if detect_anomaly else None
@@ -212,6 +229,14 @@ def fit(
         for epoch in range(epochs):
             total, correct = 0.0, 0
             for Xb, yb in _batches(X, y, batch_size, shuffle=shuffle and not full, rng=rng):
+                if compiled is not None:  # replay: no graph is built
+                    optimizer.zero_grad()
+                    value, scores = compiled.run(Xb, yb)
+                    optimizer.step()
+                    total += value * len(Xb)
+                    if record_accuracy:
+                        correct += sum(_correct(s, t) for s, t in zip(scores, yb))
+                    continue
                 scores = [model(x) for x in Xb]
                 objective = loss_fn(scores, yb)
                 if alpha:

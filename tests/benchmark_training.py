@@ -5,15 +5,21 @@ hinge loss max(0, 1 - y·s) plus 1e-4·Σ p², zero_grad, backward, one SGD upda
 the same step on the same data with its own code:
 
 * ``chainrule``  `nn.MLP`, `nn.losses`, `nn.optim.SGD`, as a user would write it;
+* ``replay``     the same model, loss and optimiser trained through replay as ``fit(...,
+                 compile="float")`` does it: one traced program per example, replayed on floats;
+* ``replay_numpy`` the same through replay on a numpy batch (``compile="numpy"``; None without
+                 numpy);
 * ``micrograd``  its own ``micrograd.nn.MLP`` and the demo's loss code (None if not installed);
 * ``pytorch``    a port with one 0-d float64 tensor per scalar, the same structure (None without
                  torch);
+* ``pytorch_batched`` PyTorch as people use it: float64 tensors of the whole batch, weight
+                 matrices, one matmul per layer (None without torch);
 * ``floats``     plain Python floats with a hand-written backward: the speed limit of Python.
 
 The garbage collector stays on. A step's graph is dropped when the step returns, inside the timed
 region, for every engine (freeing the graph is part of the cost of a step).
 
-    python tests/benchmark_training.py     # prints the four figures
+    python tests/benchmark_training.py     # prints one figure per engine
 """
 
 from __future__ import annotations
@@ -60,6 +66,38 @@ def chainrule_step() -> Callable[[], float]:
         return loss.data
 
     return step
+
+
+# --------------------------------------------------------------------------------------------
+# chainrule through replay (nn.fit(compile=...)'s objective)
+# --------------------------------------------------------------------------------------------
+
+
+def replay_step(mode: str = "float") -> Callable[[], float] | None:
+    """One step as ``fit(..., compile=mode)`` takes it; the first call traces and compiles."""
+    if mode == "numpy":
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            return None
+    from nn.compiled import CompiledObjective
+
+    X, y = _moons()
+    model = MLP(2, SIZES[1:], activation="relu", seed=0)
+    opt = optim.SGD(model.parameters(), lr=LR)
+    objective = CompiledObjective(model, losses.hinge, "hinge", ALPHA, model.parameters(), mode)
+
+    def step() -> float:
+        opt.zero_grad()
+        value, _ = objective.run(X, y)
+        opt.step()
+        return value
+
+    return step
+
+
+def replay_numpy_step() -> Callable[[], float] | None:
+    return replay_step("numpy")
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +191,46 @@ def pytorch_step() -> Callable[[], float] | None:
     return step
 
 
+def pytorch_batched_step() -> Callable[[], float] | None:
+    """The MLP step with batched float64 tensors: (100, 2) inputs, weight matrices, matmuls."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    X, y = _moons()
+    rng = random.Random(0)
+    inputs = torch.tensor(X, dtype=torch.float64)
+    targets = torch.tensor(y, dtype=torch.float64)
+    weights = [
+        torch.tensor(
+            [[rng.uniform(-1, 1) for _ in range(nin)] for _ in range(nout)],
+            dtype=torch.float64,
+            requires_grad=True,
+        )
+        for nin, nout in zip(SIZES, SIZES[1:])
+    ]
+    biases = [torch.zeros(n, dtype=torch.float64, requires_grad=True) for n in SIZES[1:]]
+    params = weights + biases
+
+    def step() -> float:
+        h = inputs
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            h = h @ w.T + b
+            if i < len(weights) - 1:
+                h = h.relu()
+        hinge = (1 - targets * h[:, 0]).relu().mean()
+        total = hinge + ALPHA * sum((p * p).sum() for p in params)
+        for p in params:
+            p.grad = None
+        total.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+        return total.item()
+
+    return step
+
+
 # --------------------------------------------------------------------------------------------
 # Plain floats with a hand-written backward pass
 # --------------------------------------------------------------------------------------------
@@ -219,8 +297,11 @@ def floats_step() -> Callable[[], float]:
 
 ENGINES: dict[str, Callable[[], Callable[[], float] | None]] = {
     "chainrule": chainrule_step,
+    "replay": replay_step,
+    "replay_numpy": replay_numpy_step,
     "micrograd": micrograd_step,
     "pytorch": pytorch_step,
+    "pytorch_batched": pytorch_batched_step,
     "floats": floats_step,
 }
 
@@ -251,10 +332,11 @@ def step_ms(engine_name: str, repeats: int) -> float | None:
 def main() -> int:
     results = {name: step_ms(name, 5) for name in ENGINES}
     for name, ms in results.items():
-        print(f"{name:<10} {'n/a' if ms is None else f'{ms:8.1f} ms'}")
+        print(f"{name:<16} {'n/a' if ms is None else f'{ms:8.1f} ms'}")
     ours, theirs = results["chainrule"], results["micrograd"]
     if ours and theirs:
         print(f"chainrule is {theirs / ours:.1f}x faster than micrograd")
+    print("(python tests/benchmark_replay.py adds trace time, memory and the replay ratios)")
     return 0
 
 

@@ -90,3 +90,11 @@ def test_detect_anomaly_false_changes_nothing():
     a = fit(MLP(2, [4, 1], seed=0), X, y, epochs=3, progress=False)
     b = fit(MLP(2, [4, 1], seed=0), X, y, epochs=3, progress=False, detect_anomaly=True)
     assert a["loss"] == b["loss"]
+
+
+def test_anomaly_mode_and_replay_are_refused_together():
+    from nn import MLP, data, fit
+
+    X, y = data.make_moons(8, noise=0.1, seed=0)
+    with pytest.raises(ValueError, match="detect_anomaly=True needs the eager engine"):
+        fit(MLP(2, [2, 1], seed=0), X, y, epochs=1, detect_anomaly=True, compile=True)

@@ -1,0 +1,98 @@
+"""What a traced program is made of: slots, instructions, guards.
+
+Every number a program handles lives in a numbered *slot*: first the inputs (flattened), then the
+parameters (Values held by reference), then the constants (numbers baked in at trace time), then
+one slot per recorded node, in the order the forward pass computed them. An `Instruction` says
+"slot `out` = op(slots `inputs`, constant `arg`)"; its op is a row of the op table.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from engine.value import Value
+
+__all__ = ["Instruction", "Guard", "Layout"]
+
+
+class Instruction(NamedTuple):
+    """``out = op(*inputs)``: op name (a row of `engine.ops.OPS`), argument slots, the op's
+    constant parameter (α of leaky_relu, the exponent of ``x ** 3``) or None, result slot."""
+
+    op: str
+    inputs: tuple[int, ...]
+    arg: float | None
+    out: int
+
+
+class Guard(NamedTuple):
+    """A comparison Python code made on ``.data`` at trace time, re-checked on every replay.
+
+    ``fn(*values of slots)`` recomputes it; `expected` is what it gave at trace time; `code`
+    shows it with slot placeholders ``{0}``, ``{1}``...; `where` is ``file:line: source``.
+    """
+
+    slots: tuple[int, ...]
+    fn: Callable
+    expected: object
+    code: str
+    where: str
+
+
+class Layout:
+    """The flat program: slot counts, names, instructions, outputs and guards."""
+
+    __slots__ = (
+        "n_inputs",
+        "params",
+        "constants",
+        "instructions",
+        "outputs",
+        "names",
+        "guards",
+        "n_slots",
+    )
+
+    def __init__(
+        self,
+        n_inputs: int,
+        params: list[Value],
+        constants: list[float],
+        instructions: list[Instruction],
+        outputs: list[int | float],
+        names: list[str],
+        guards: list[Guard],
+    ) -> None:
+        self.n_inputs = n_inputs
+        self.params = params
+        self.constants = constants
+        self.instructions = instructions
+        self.outputs = outputs  # a slot number, or a float for an output that is a plain number
+        self.names = names
+        self.guards = guards
+        self.n_slots = len(names)
+
+    @property
+    def first_param(self) -> int:
+        return self.n_inputs
+
+    @property
+    def first_constant(self) -> int:
+        return self.n_inputs + len(self.params)
+
+    @property
+    def first_node(self) -> int:
+        return self.n_inputs + len(self.params) + len(self.constants)
+
+    def kind(self, slot: int) -> str:
+        """ "input", "parameter", "constant" or "node"."""
+        if slot < self.first_param:
+            return "input"
+        if slot < self.first_constant:
+            return "parameter"
+        if slot < self.first_node:
+            return "constant"
+        return "node"
+
+    def output_slots(self) -> list[int]:
+        return [o for o in self.outputs if type(o) is int]

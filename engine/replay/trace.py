@@ -1,0 +1,212 @@
+"""`trace`: run a function once on Values and record what it computed as a `Program`.
+
+The function runs eagerly on fresh input Values. Then the graph it built is walked from its
+outputs (iteratively) and flattened into instructions in the order the forward pass computed
+them. Each leaf becomes a slot of one of three kinds:
+
+* an **input**: one of the Values made from the example inputs;
+* a **parameter**: a `Parameter`, or any other leaf that existed before the trace started (a
+  model's weights, a Value the function closes over). The program holds it by reference: every
+  replay reads its current ``.data``, and ``program.backward`` adds to its ``.grad``;
+* a **constant**: a number the function wrote into the computation (``x * 2``, ``1.0 - y``),
+  baked into the program.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import numbers
+import re
+import time
+from typing import Any, Callable
+
+from engine.ops import OPS
+from engine.replay.errors import TraceError
+from engine.replay.layout import Guard, Instruction, Layout
+from engine.replay.probe import recording
+from engine.replay.program import Program
+from engine.value import Parameter, Value, is_grad_enabled, sequence_mark
+
+__all__ = ["trace"]
+
+_RESERVED = {"m", "math", "abs", "float"}
+
+
+class _Namer:
+    """Unique Python identifiers for slots: never starting with ``_`` (the generated code's own
+    names do), never a keyword, and never clashing with another slot's ``<name>_bar``."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def __call__(self, wanted: str) -> str:
+        base = re.sub(r"\W", "_", wanted, flags=re.ASCII).lstrip("_") or "v"
+        if base[0].isdigit():
+            base = "v" + base
+        if keyword.iskeyword(base) or base in _RESERVED or base.endswith("_bar"):
+            base += "_"
+        name, k = base, 1
+        while name in self.used or f"{name}_bar" in self.used:
+            k += 1
+            name = f"{base}_{k}"
+        self.used.update((name, f"{name}_bar"))
+        return name
+
+
+def _real(x: object) -> bool:
+    return type(x) is not bool and isinstance(x, numbers.Real)
+
+
+def _example(x: object, name: str) -> float | list[float]:
+    """An example input as a float or a flat list of floats (a Value gives its number)."""
+    if isinstance(x, Value):
+        return x.data
+    if _real(x):
+        return float(x)  # type: ignore[arg-type]
+    if isinstance(x, (list, tuple)) and x:
+        return [_example(item, f"{name}[{i}]") for i, item in enumerate(x)]  # type: ignore[misc]
+    raise TypeError(
+        f"trace: example input {name} must be a number or a non-empty flat list of numbers, "
+        f"got {type(x).__name__} {x!r}"
+    )
+
+
+def _argument_names(f: Callable, count: int) -> list[str]:
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            break
+    names = names[:count]
+    return names + [f"x{i}" for i in range(len(names), count)]
+
+
+def _outputs(result: object) -> tuple[list, bool]:
+    """The function's result as a flat list of Values/floats, and whether it was a list."""
+    items = list(result) if isinstance(result, (list, tuple)) else [result]
+    for i, item in enumerate(items):
+        if not isinstance(item, Value) and not _real(item):
+            what = f"output {i}" if isinstance(result, (list, tuple)) else "the result"
+            raise TraceError(
+                f"trace: {what} must be a Value or a number (or a flat list of them), "
+                f"got {type(item).__name__} {item!r}"
+            )
+    return items, isinstance(result, (list, tuple))
+
+
+def _walk(roots: list[Value]) -> list[Value]:
+    """Every node the roots depend on, in creation order (a topological order); iterative."""
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        for parent in stack.pop().parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return sorted(seen, key=lambda node: node._seq)
+
+
+def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) -> Program:
+    """Record what `f` does to Values, on these example inputs, as a replayable `Program`.
+
+    Each example input is a number or a flat list of numbers; `f` receives Values in their place
+    and must return a Value, a number, or a flat list of them. The program then runs the same
+    computation on new numbers (``program(*inputs)``), differentiates it (``program.grad``,
+    ``program.backward``), over numpy batches too, and prints as Python source.
+
+    Leaves `f` did not receive and did not make (an ``nn`` model's parameters) are held by
+    reference. Comparisons `f` makes on ``.data`` become guards (see `engine.replay.probe`).
+    """
+    if not callable(f):
+        raise TypeError(f"trace needs a function, got {type(f).__name__} {f!r}")
+    if not is_grad_enabled():
+        raise TraceError("trace records a graph: call it outside no_grad()")
+    started = time.perf_counter()
+    arg_names = _argument_names(f, len(example_inputs))
+    examples = [_example(x, arg_names[i]) for i, x in enumerate(example_inputs)]
+    namer = _Namer()
+    flat_names: list[str] = []
+    shapes: list[int | None] = []
+    mark = sequence_mark()
+    args: list[Any] = []
+    inputs: list[Value] = []
+    for arg_name, example in zip(arg_names, examples):
+        if isinstance(example, list):
+            names = [namer(f"{arg_name}{j}") for j in range(len(example))]
+            values = [Value(x, label=n) for x, n in zip(example, names)]
+            args.append(values)
+            shapes.append(len(example))
+        else:
+            names = [namer(arg_name)]
+            values = [Value(example, label=names[0])]
+            args.append(values[0])
+            shapes.append(None)
+        flat_names += names
+        inputs += values
+    with recording() as recorder:
+        result = f(*args)
+    outputs, many = _outputs(result)
+    guard_roots = [v for deps, *_ in recorder.guards for v in deps]
+    unused = [v for v in recorder.created if v.parents and v._seq > mark]  # eager computed them
+    roots = [o for o in outputs if isinstance(o, Value)] + guard_roots + unused
+    nodes = _walk(roots)
+    input_slot = {id(v): i for i, v in enumerate(inputs)}
+    params, constants, interior = [], [], []
+    for node in nodes:
+        if id(node) in input_slot and node is inputs[input_slot[id(node)]]:
+            continue
+        if node.parents:
+            interior.append(node)
+        elif isinstance(node, Parameter) or node._seq < mark:
+            params.append(node)
+        else:
+            constants.append(node)
+    slot: dict[int, int] = {id(v): i for i, v in enumerate(inputs)}
+    names = list(flat_names)
+    for p in params:
+        slot[id(p)] = len(names)
+        names.append(namer(p.label or "p"))
+    for c in constants:
+        slot[id(c)] = len(names)
+        names.append(namer("c"))
+    counts: dict[str, int] = {}
+    for node in interior:
+        slot[id(node)] = len(names)
+        counts[node.op] = counts.get(node.op, 0) + 1
+        names.append(namer(node.label or f"{node.op}{counts[node.op]}"))
+    instructions = []
+    for node in interior:
+        if node.op not in OPS:
+            raise TraceError(f"trace: node {node!r} has op {node.op!r}, which is not in the table")
+        parents = tuple(slot[id(p)] for p in node.parents)
+        instructions.append(Instruction(node.op, parents, node.arg, slot[id(node)]))
+    guards = []
+    first_constant = len(inputs) + len(params)
+    for deps, fn, expected, code, where in recorder.guards:
+        slots = tuple(slot[id(d)] for d in deps)
+        if all(first_constant <= s < first_constant + len(constants) for s in slots):
+            continue  # a comparison of constants comes out the same on every replay
+        guards.append(Guard(slots, fn, expected, code, where))
+    layout = Layout(
+        len(inputs),
+        params,
+        [c.data for c in constants],
+        instructions,
+        [slot[id(o)] if isinstance(o, Value) else float(o) for o in outputs],
+        names,
+        guards,
+    )
+    return Program(
+        layout,
+        name=str(name or getattr(f, "__name__", "f")),
+        arg_names=arg_names,
+        shapes=shapes,
+        many=many,
+        trace_seconds=time.perf_counter() - started,
+    )
