@@ -31,6 +31,7 @@ from demos._common import (
     save_figure,
 )
 from engine import no_grad
+from engine.numfmt import fmt
 
 ALPHA = 1e-4
 SIZES = [16, 16, 1]
@@ -112,8 +113,8 @@ def _reporter(every: int, total: int):
     def report(epoch: int, history: dict) -> bool:
         if show and (epoch % every == 0 or epoch == total - 1):
             print(
-                f"  step {epoch + 1:3d}: loss {history['loss'][-1]:.4f}, "
-                f"accuracy {history['accuracy'][-1]:.0%}, lr {history['lr'][-1]:.3f}"
+                f"  step {epoch + 1:3d}: loss {fmt(history['loss'][-1])}, "
+                f"accuracy {history['accuracy'][-1]:.0%}, lr {fmt(history['lr'][-1])}"
             )
         return False
 
@@ -153,7 +154,7 @@ def run(out: str | Path = "out/moons", seed: int = 0, quick: bool = False) -> di
     first_perfect = next((e + 1 for e, a in enumerate(history["accuracy"]) if a == 1.0), None)
     print(f"  trained in {seconds:.1f} s ({1000 * seconds / cfg['epochs']:.0f} ms per step)")
     print(
-        f"  final loss {history['loss'][-1]:.4f}; training accuracy of the trained model: "
+        f"  final loss {fmt(history['loss'][-1])}; training accuracy of the trained model: "
         f"{final:.0%}" + (f" (first 100% at step {first_perfect})" if first_perfect else "")
     )
 
