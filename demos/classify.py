@@ -32,6 +32,7 @@ from demos._common import (
 )
 from demos._replay import compare_with_eager
 from engine import no_grad
+from engine.numfmt import fmt
 
 CLASSES = 3
 SIZES = [16, 16, CLASSES]
@@ -143,7 +144,7 @@ def run(
     def report(epoch: int, history: dict) -> bool:
         if show and (epoch % 10 == 0 or epoch == cfg["epochs"] - 1):
             print(
-                f"  step {epoch + 1:3d}: loss {history['loss'][-1]:.4f}, "
+                f"  step {epoch + 1:3d}: loss {fmt(history['loss'][-1])}, "
                 f"accuracy {history['accuracy'][-1]:.0%}"
             )
         return False

@@ -34,6 +34,7 @@ from demos._common import (
 )
 from demos._replay import compare_with_eager
 from engine import no_grad
+from engine.numfmt import fmt
 
 ALPHA = 1e-4
 SIZES = [16, 16, 1]
@@ -115,8 +116,8 @@ def _reporter(every: int, total: int):
     def report(epoch: int, history: dict) -> bool:
         if show and (epoch % every == 0 or epoch == total - 1):
             print(
-                f"  step {epoch + 1:3d}: loss {history['loss'][-1]:.4f}, "
-                f"accuracy {history['accuracy'][-1]:.0%}, lr {history['lr'][-1]:.3f}"
+                f"  step {epoch + 1:3d}: loss {fmt(history['loss'][-1])}, "
+                f"accuracy {history['accuracy'][-1]:.0%}, lr {fmt(history['lr'][-1])}"
             )
         return False
 
@@ -166,7 +167,7 @@ def run(
     first_perfect = next((e + 1 for e, a in enumerate(history["accuracy"]) if a == 1.0), None)
     print(f"  trained in {seconds:.1f} s ({1000 * seconds / cfg['epochs']:.0f} ms per step)")
     print(
-        f"  final loss {history['loss'][-1]:.4f}; training accuracy of the trained model: "
+        f"  final loss {fmt(history['loss'][-1])}; training accuracy of the trained model: "
         f"{final:.0%}" + (f" (first 100% at step {first_perfect})" if first_perfect else "")
     )
     replay = None

@@ -22,6 +22,7 @@ from pathlib import Path
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
 from demos.two_points import B0, W0, X, Y, engine_loss
 from engine import Parameter
+from engine.numfmt import fmt
 
 THRESHOLD = 1e-3
 
@@ -107,7 +108,7 @@ def run(out: str | Path = "out/optimizers", seed: int = 0, quick: bool = False) 
         r = runs[name] = descend(name, steps)
         reached = r["steps_to_threshold"]
         print(
-            f"  {name:26} L: {r['losses'][0]:.4f} → {r['losses'][-1]:.2e} after {steps} steps;"
+            f"  {name:26} L: {fmt(r['losses'][0])} → {fmt(r['losses'][-1])} after {steps} steps;"
             f" L < 1e-3 after {reached if reached is not None else f'more than {steps}'} steps"
         )
     sgd, momentum, adam = (r["steps_to_threshold"] for r in runs.values())

@@ -28,6 +28,7 @@ from demos._common import (
     signed,
 )
 from engine import no_grad
+from engine.numfmt import fmt
 
 LR = 0.1
 PLAIN_CEILING = 0.85  # a line gets about 3/4 of XOR right at best (it cuts off one quadrant)
@@ -154,7 +155,7 @@ def run(out: str | Path = "out/random_projection", seed: int = 0, quick: bool = 
         print(f"  plain logistic regression on x:        training accuracy {plain_acc:.0%}")
         print(
             f"  logistic output on {cfg['m']:3d} random signs z: training accuracy "
-            f"{proj_acc:.0%} (loss {history['loss'][-1]:.3f})"
+            f"{proj_acc:.0%} (loss {fmt(history['loss'][-1])})"
         )
         ok = ok and proj_acc >= cfg["target"] and plain_acc <= PLAIN_CEILING
         results[name] = {

@@ -44,6 +44,7 @@ from demos._common import (
 from engine import Parameter, Value, derivation, softmax
 from engine.gradcheck import numerical_gradient
 from engine.graph import topological_order
+from engine.numfmt import fmt
 from nn import MLP, draw_network
 
 N_IN, N_HIDDEN, N_CLASSES = 3, 4, 3
@@ -211,7 +212,7 @@ def save_network(p: dict, out: Path) -> tuple[Path | None, float]:
         model,
         loss=loss,
         highlight=[weight],
-        title=f"∂L/∂w{I},{J}(1) = {weight.grad:+.4f}: the orange weight reaches L through a{J}(1)"
+        title=f"∂L/∂w{I},{J}(1) = {fmt(weight.grad)}: the orange weight reaches L through a{J}(1)"
         ", then every output (softmax, cross-entropy)",
     )
     return _render(graph, out / "network.png"), loss.data
@@ -255,7 +256,7 @@ def plot_prediction(f: dict, out: Path, dpi: int) -> Path | None:
     bar.bar(classes, f["t"], fill=False, edgecolor="black", linewidth=1.5, label="target t")
     bar.set_ylim(0, 1.1)
     bar.set_ylabel("probability")
-    bar.set_title(f"Prediction vs target, L = {f['L']:.3f}", fontsize=11)
+    bar.set_title(f"Prediction vs target, L = {fmt(f['L'])}", fontsize=11)
     bar.legend(fontsize=8, loc="upper left")
     return save_figure(fig, out / "prediction.png", dpi=dpi)
 

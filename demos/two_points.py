@@ -165,7 +165,7 @@ def plot_surface(path: list[tuple[float, float]], out: Path, dpi: int, steps: in
         color="gold",
         markeredgecolor="black",
         markersize=14,
-        label=f"end ({pw[-1]:.2f}, {pb[-1]:.2f})",
+        label=f"end ({fmt(pw[-1], 3)}, {fmt(pb[-1], 3)})",
     )
     ax.set_xlabel("w")
     ax.set_ylabel("b")
@@ -195,8 +195,9 @@ def run(out: str | Path = "out/two_points", seed: int = 0, quick: bool = False) 
     hand_dw, hand_db = hand_gradients(W0, B0)
     for x, y in zip(X, Y):
         fx = f(W0, B0, x)
-        print(f"  x = {x}: f(x) = {fx:.6f}, (f - y)·f·(1 - f) = {signed((fx - y) * fx * (1 - fx))}")
-    print(f"  L = {loss:.6f}")
+        term = signed((fx - y) * fx * (1 - fx))
+        print(f"  x = {x}: f(x) = {fmt(fx, 6)}, (f - y)·f·(1 - f) = {term}")
+    print(f"  L = {fmt(loss, 6)}")
     print(f"  ∂L/∂w: engine {dw:+.12f}   hand Σ (f-y)f(1-f)x {hand_dw:+.12f}")
     print(f"  ∂L/∂b: engine {db:+.12f}   hand Σ (f-y)f(1-f)  {hand_db:+.12f}")
 
@@ -207,7 +208,7 @@ def run(out: str | Path = "out/two_points", seed: int = 0, quick: bool = False) 
         w, b = path[epoch + 1]
         print(
             f"  after epoch {epoch + 1:4d}: w = {signed(w, 5)}, b = {signed(b, 5)}, "
-            f"L = {losses[epoch + 1]:.3e}"
+            f"L = {fmt(losses[epoch + 1])}"
         )
     w, b = path[-1]
     hw, hb = result["lecture_final"]
@@ -216,7 +217,7 @@ def run(out: str | Path = "out/two_points", seed: int = 0, quick: bool = False) 
         f"w = {fmt(hw, 7)}, b = {fmt(hb, 7)}"
     )
     for x, y in zip(X, Y):
-        print(f"  f({x}) = {f(w, b, x):.4f}  (target {y})")
+        print(f"  f({x}) = {fmt(f(w, b, x))}  (target {y})")
     print(
         f"  largest |engine - hand| / max(1, |hand|) over all {EPOCHS} epochs: "
         f"{result['worst']:.2e}"

@@ -33,6 +33,7 @@ from pathlib import Path
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
 from demos._replay import compare_with_eager
 from engine import no_grad
+from engine.numfmt import fmt
 
 LOW, HIGH = -1.0, 1.0
 SAMPLES = 40
@@ -168,7 +169,7 @@ def dead_units(model, xs: list[float]) -> int:
 def trained_label(h: int, result: dict, curves: dict, xs: list[float]) -> tuple[str, bool]:
     """The legend entry of the width-`h` fit, and whether its curve is drawn: a curve that a
     wider fit covers is not drawn but named ("under H = 8"); a flat one says why it is flat."""
-    label = f"H = {h} units, rms error {result['rms']:.3f}"
+    label = f"H = {h} units, rms error {fmt(result['rms'], 3)}"
     curve = curves[h]
     for wider, other in curves.items():
         if wider > h and max(abs(a - b) for a, b in zip(curve, other)) < SAME_CURVE:
@@ -201,7 +202,7 @@ def plot_fits(xs: list[float], rects: dict, trained: dict, out: Path, dpi: int) 
             _curve(rects[k]["model"], xs),
             color=colour,
             linewidth=1.4,
-            label=f"K = {k} rectangles ({4 * k} ReLUs), max error {rects[k]['max']:.3f}",
+            label=f"K = {k} rectangles ({4 * k} ReLUs), max error {fmt(rects[k]['max'], 3)}",
         )
     left.set_title("By hand: sums of ReLU rectangles")
     left.set_ylabel("value")
@@ -290,8 +291,8 @@ def run(
         model = rectangle_network(k)
         rects[k] = {"model": model, "max": max_error(model, xs), "rms": rms_error(model, xs)}
         print(
-            f"  K = {k:3d} ({4 * k:3d} hidden units): max |g - f| = {rects[k]['max']:.4f}, "
-            f"rms {rects[k]['rms']:.4f}"
+            f"  K = {k:3d} ({4 * k:3d} hidden units): max |g - f| = {fmt(rects[k]['max'])}, "
+            f"rms {fmt(rects[k]['rms'])}"
         )
     maxima = [r["max"] for r in rects.values()]
     falling = all(b < a for a, b in zip(maxima, maxima[1:]))
@@ -309,8 +310,8 @@ def run(
         dead = dead_units(model, xs)
         note = f" ({dead} of {h} ReLUs are off on all of [-1, 1]: dead, they learn nothing)"
         print(
-            f"  H = {h:3d}: training mse {history['loss'][-1]:.5f}, rms error on the grid "
-            f"{trained[h]['rms']:.4f} ({seconds:.2f} s)" + (note if dead else "")
+            f"  H = {h:3d}: training mse {fmt(history['loss'][-1])}, rms error on the grid "
+            f"{fmt(trained[h]['rms'])} ({seconds:.2f} s)" + (note if dead else "")
         )
     widest, narrowest = trained[cfg["widths"][-1]]["rms"], trained[cfg["widths"][0]]["rms"]
     replay = None

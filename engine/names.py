@@ -18,8 +18,8 @@ from functools import lru_cache
 from typing import Mapping
 
 from engine.graph import topological_order
-from engine.numfmt import fmt
-from engine.ops import OPS
+from engine.numfmt import equation, fmt, get_digits, holds
+from engine.ops import FLOAT_MATH, OPS
 from engine.value import Value, leaf_kind
 
 __all__ = ["node_names", "weight_name", "bias_name"]
@@ -156,6 +156,52 @@ def _derivative_formula(node: Value, index: int, names: Mapping[Value, str]) -> 
     slots = dict(zip(("x", "y"), (names[p] for p in parents)))
     slots["out"] = names[node]
     return _fill(op.derivatives[index], slots)
+
+
+def _derivative_numbers(node: Value, index: int, local: float, digits: int | None = None) -> str:
+    """The op table's formula for ∂node/∂(parent `index`) with the numbers filled in
+    (``1 - tanh(0.8814)²``), each with the digits it needs for the formula, worked out from
+    the printed numbers, to give `local` (the local derivative) as printed with `digits`
+    significant digits (`engine.numfmt.equation`)."""
+    op, parents = OPS[node.op], node.parents
+    if op.arity == -1:
+        template = op.derivatives[0]
+        values = {"x_i": parents[index].data, "out": node.data}
+    else:
+        template = op.derivatives[index]
+        values = dict(zip(("x", "y"), (p.data for p in parents)))
+        values["out"] = node.data
+    slots = [key for key in dict.fromkeys(_PLACEHOLDER.findall(template)) if key in values]
+
+    def compute(*printed: float) -> float:
+        """The op's own rule at the printed numbers; an input the formula does not show keeps
+        its value, and ``out`` is recomputed from the inputs unless the formula shows it."""
+        given = dict(zip(slots, printed))
+        if op.arity == -1:
+            xs = [p.data for p in parents]
+            xs[index] = given.get("x_i", xs[index])
+            out = given["out"] if "out" in given else op.forward(tuple(xs))
+            return float(op.local(FLOAT_MATH, tuple(xs), out)[index])
+        xs = [given.get(k, values[k]) for k in ("x", "y")[: op.arity]]
+        if "out" in given:
+            out = given["out"]
+        else:
+            out = op.forward(xs[0], node.arg) if op.arity == 1 else op.forward(xs[0], xs[1])
+        if op.arity == 1:
+            return float(op.local(FLOAT_MATH, xs[0], out, node.arg)[0])
+        return float(op.local(FLOAT_MATH, xs[0], xs[1], out)[index])
+
+    d = get_digits() if digits is None else digits
+    shown = [fmt(values[k], d) for k in slots]
+    try:
+        wider, result = equation(compute, [values[k] for k in slots], local, d)
+        if holds(compute(*map(float, wider)), result, d):
+            shown = wider  # else no digits helped (the rule fails at the printed numbers)
+    except (ArithmeticError, ValueError, TypeError, IndexError):
+        pass  # a user-defined rule that fails away from its own inputs: the plain digits
+    if len(slots) == 1 and template.strip() == slots[0]:
+        return shown[0]  # ∂(x·y)/∂x = y: "-3", not "(-3)"
+    return _fill(template, dict(zip(slots, shown)))
 
 
 @lru_cache(maxsize=4096)

@@ -172,6 +172,12 @@ def _cell(text: str, colour: str = "#212529", bold: bool = False) -> str:
     return f'<TD ALIGN="RIGHT"><FONT COLOR="{colour}">{text}</FONT></TD>'
 
 
+def _exact(x: float) -> str:
+    """`x` at full precision for a tooltip (the shortest repr that reads back exactly), never a
+    negative zero."""
+    return repr(x) if x != 0.0 else "0.0"
+
+
 def _row(name: str, value: str, grad: str | None = None, grad_colour: str = "#495057") -> str:
     cells = f'<TD ALIGN="LEFT">{name}</TD>{_cell(value)}'
     if grad is not None:
@@ -202,12 +208,12 @@ def _neuron_rows(
         rows.append(_row(s_name, _fmt(n.pre.data), delta, "#2b8a3e"))
         if n.activation != "linear":
             rows.append(_row(a_name, _fmt(n.out.data), grad(n.out.grad)))
-        tips += [f"s = {n.pre.data!r}", f"a = {n.out.data!r}"]
+        tips += [f"s = {_exact(n.pre.data)}", f"a = {_exact(n.out.data)}"]
         if show_grad and known:
-            tips += [f"δ = {n.pre.grad!r}", f"a.grad = {n.out.grad!r}"]
+            tips += [f"δ = {_exact(n.pre.grad)}", f"a.grad = {_exact(n.out.grad)}"]
     b = n.bias
     rows.append(_row(lecture_name("b", j, layer=l), _fmt(b.data), grad(b.grad)))
-    tips += [f"b = {b.data!r}", f"b.grad = {b.grad!r}"]
+    tips += [f"b = {_exact(b.data)}", f"b.grad = {_exact(b.grad)}"]
     if weight_rows:
         for i, w in enumerate(n.weights, start=1):
             rows.append(_row(lecture_name("w", i, j, layer=l), _fmt(w.data), grad(w.grad)))
@@ -296,7 +302,7 @@ def draw_network(
             if show_grad and node.grad != 0.0:
                 grad = _fmt(node.grad) if inputs_known else "?"
             rows.append(_row(lecture_name("x", i), _fmt(node.data), grad))
-            tip += f"; x = {node.data!r}; x.grad = {node.grad!r}"
+            tip += f"; x = {_exact(node.data)}; x.grad = {_exact(node.grad)}"
         cells.append((f"n{i}", _neuron_box(rows, FILLS["input"], tip)))
     g.node("L0", _column("inputs", cells))
     last = len(state.layers)
@@ -312,7 +318,7 @@ def draw_network(
         g.node(f"L{l}", _column(f"layer {l} ({layer[0].activation})", cells))
         for n in layer:
             for i, w in enumerate(n.weights, start=1):
-                tip = f"w{i},{n.j}({l}) = {w.data!r}; grad = {w.grad!r}"
+                tip = f"w{i},{n.j}({l}) = {_exact(w.data)}; grad = {_exact(w.grad)}"
                 attrs = _edge_style(w.data, biggest)
                 if any(w is h for h in highlight):
                     attrs.update(
@@ -330,11 +336,11 @@ def draw_network(
     if state.loss is not None:
         loss_node = state.loss
         box = _neuron_box([f"<TR><TD>L = {_fmt(loss_node.data)}</TD></TR>"], FILLS["loss"], "")
-        g.node("loss", _column("loss", [("L", box)]), tooltip=f"L = {loss_node.data!r}")
+        g.node("loss", _column("loss", [("L", box)]), tooltip=f"L = {_exact(loss_node.data)}")
         for n in state.layers[-1] if state.layers else []:
             if n.out is None:
                 continue
             label = f"∂L/∂a = {_fmt(n.out.grad)}" if show_grad and known_layers is None else ""
             g.edge(f"L{last}:n{n.j}:e", "loss:L:w", label=label, style="dashed", color="#868e96",
-                   tooltip=f"a.grad = {n.out.grad!r}")  # fmt: skip
+                   tooltip=f"a.grad = {_exact(n.out.grad)}")  # fmt: skip
     return g

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 
 from engine import Value, no_grad
 from engine import anomaly as _anomaly
+from engine.numfmt import fmt
 from nn import losses as _losses
 from nn import optim as _optim
 from nn.data import batches as _batches
@@ -271,7 +272,7 @@ def fit(
 
 
 def _update_bar(bar: Any, history: dict) -> None:
-    shown = {"loss": f"{history['loss'][-1]:.4g}"}
+    shown = {"loss": fmt(history["loss"][-1])}
     if history["accuracy"][-1] is not None:
         shown["acc"] = f"{history['accuracy'][-1]:.1%}"
     bar.set_postfix(shown, refresh=False)

@@ -25,6 +25,8 @@ def test_readme_python_blocks_run():
         for block in python_blocks():
             exec(compile(block, str(README), "exec"), namespace)
     printed = output.getvalue()
-    assert "Value(data=0.7071, grad=1.0000, op='tanh', label='o')" in printed
-    assert "0.5000\n[-1.5, 1.0, 0.5, 0.0]" in printed
+    # print(o), then the README's own f"{n.grad:.4f}", then the rounded gradients
+    assert printed.startswith(
+        "Value(data=0.7071, grad=1, op='tanh', label='o')\n0.5000\n[-1.5, 1.0, 0.5, 0.0]\n"
+    )
     assert "∂out/∂add₁ = 1 - tanh(add₁)² = 1.816e-4" in printed  # the README quotes this line

@@ -3,18 +3,23 @@
 Each equation ``∂out/∂v = Σ Π factors`` is written on four lines: the factors as partial
 derivatives, as the op table's formulas in node names, as numbers, and the sum. Long sums and long
 products are shortened in the middle (``⋯ 12 more ⋯``); the numbers are always computed in full.
+
+The row of numbers recomputes to the sum printed below it (`engine.numfmt`): the sum gets the
+usual significant digits, the factors as many more as the sum needs to check out from them, so
+a learner who multiplies and adds the printed numbers gets the printed sum.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
 from engine.names import _fill, _partial
+from engine.numfmt import MAX_DIGITS, fmt, get_digits, holds
 from engine.ops import OPS
 from engine.step.latex import fill, latex_formula, latex_name, latex_number
-from engine.value import _fmt
 
 if TYPE_CHECKING:
     from engine.step.derivation import Derivation, Equation, Term
@@ -31,11 +36,50 @@ _ATOM = re.compile(r"-?[\w.,₀-₉⁰-⁹⁽⁾]+")
 _ARG_SYMBOLS = {"alpha": "α", "beta": "β", "c": "c"}
 
 
-def number(x: float) -> str:
-    """An integer as an integer (``1``, ``-3``), anything else as the narration prints it."""
+def number(x: float, digits: int | None = None) -> str:
+    """An integer as an integer (``1``, ``-3``), anything else as the narration prints it (with
+    `digits` significant digits; default `engine.numfmt.get_digits()`)."""
     if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
-    return _fmt(x)
+    return fmt(x, digits)
+
+
+def _printed(f, digits: int) -> Fraction:
+    """A factor's value as printed with `digits` significant digits (a group: its sum)."""
+    from engine.step.derivation import Group
+
+    if isinstance(f, Group):
+        return _printed_sum(f.terms, digits)
+    return Fraction(number(f.value, digits))
+
+
+def _printed_sum(terms: list[Term], digits: int) -> Fraction:
+    """Σ Π factors recomputed, exactly, from the factors as printed with `digits` digits."""
+    total = Fraction(0)
+    for term in terms:
+        product = Fraction(1)
+        for f in term:
+            product *= _printed(f, digits)
+        total += product
+    return total
+
+
+def _factor_digits(eq: Equation) -> int:
+    """The fewest significant digits (at least the default) with which the factors of `eq`,
+    as printed, multiply and add up to its printed sum (`engine.numfmt.holds`), by exact
+    arithmetic on the printed decimals, as by hand (at `MAX_DIGITS` the printed factors are
+    the floats themselves)."""
+    d = get_digits()
+    shown = number(eq.value, d)
+    if not math.isfinite(eq.value):
+        return d
+    for k in range(d, MAX_DIGITS):
+        try:
+            if holds(float(_printed_sum(eq.terms, k)), shown, d):
+                return k
+        except (ArithmeticError, ValueError):  # a factor is inf or nan: no digits help
+            return d
+    return MAX_DIGITS
 
 
 def _enclosed(text: str) -> bool:
@@ -89,6 +133,7 @@ class _Text:
 
     def __init__(self, d: Derivation) -> None:
         self.d, self.names = d, d.names
+        self.digits: int | None = None  # the factors' digits in the current row of numbers
 
     def partial(self, top, bottom) -> str:
         return _partial(self.names[top], self.names[bottom])
@@ -120,7 +165,7 @@ class _Text:
 
         if isinstance(f, Group):
             return "(" + self.sum([self.product(t, self.number, self.times) for t in f.terms]) + ")"
-        text = number(f.value)
+        text = number(f.value, self.digits)
         return f"({text})" if text.startswith("-") else text
 
     def value(self, x: float) -> str:
@@ -182,7 +227,7 @@ class _Latex(_Text):
         if isinstance(f, Group):
             inner = self.sum([self.product(t, self.number, self.times) for t in f.terms])
             return rf"\left({inner}\right)"
-        text = latex_number(f.value, number(f.value))
+        text = latex_number(f.value, number(f.value, self.digits))
         return f"({text})" if text.startswith("-") else text
 
     def value(self, x: float) -> str:
@@ -195,8 +240,10 @@ def _lines(r: _Text, eq: Equation) -> list[str]:
     formulas = r.sum([r.product(t, r.formula, r.dot) for t in eq.terms])
     if formulas != rows[0]:
         rows.append(formulas)
+    r.digits = _factor_digits(eq)
     numbers = r.sum([r.product(t, r.number, r.times) for t in eq.terms])
-    if numbers != r.value(eq.value):
+    r.digits = None
+    if numbers not in (rows[-1], r.value(eq.value)):  # "1 + 1" as formulas is the numbers row
         rows.append(numbers)
     rows.append(r.value(eq.value))
     return rows
@@ -246,8 +293,8 @@ def _verdict(d: Derivation) -> str:
     partial = _partial(d.names[d.out], d.names[d.wrt])
     found = f"backward() found {partial} = {number(d.backward_value)}"
     if d.agrees:
-        return f"{found}: the two agree (difference {d.difference:.1e})."
-    return f"{found}: the two DISAGREE by {d.difference:.3e}."
+        return f"{found}: the two agree (difference {fmt(d.difference, 2)})."
+    return f"{found}: the two DISAGREE by {fmt(d.difference)}."
 
 
 def text(d: Derivation) -> str:

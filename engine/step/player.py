@@ -15,7 +15,7 @@ What the page shows and does:
   rankdir LR and TB;
 * a gradient that is still a partial sum (some of the edges out of its node have not passed their
   contribution back yet) is drawn orange with a badge ``partial 1/3``, and listed as
-  ``a 1.0000 (partial: 1 of 3 edges)``; it becomes plain when its last edge has contributed;
+  ``a 1  (partial: 1 of 3 edges)``; it becomes plain when its last edge has contributed;
 * a practice toggle: at each step the page asks for each local derivative, then the new grad,
   before revealing the step. Answers are numbers or simple fractions (``-3``, ``0.5``, ``1/2``,
   ``2e-3``), parsed, never evaluated, and accepted within relative 1e-3 or absolute 1e-6. A wrong
@@ -33,15 +33,16 @@ layout is also bounded by `draw_dot`'s own limit and timeout, to which ``max_nod
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from engine.graph import topological_order
+from engine.names import _derivative_numbers, _grad_of, _partial
+from engine.numfmt import equation, fmt
 from engine.step.player_page import Frame, render_page
 from engine.step.player_svg import annotate_svg, inline_svg
-from engine.value import _fmt
+from engine.step.practice import _step_sum
 
 if TYPE_CHECKING:
     from engine.step.narration import Step
@@ -85,26 +86,19 @@ def _number(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _filled(formula: str, values: dict[str, float]) -> str:
-    """`formula` (in node names) with each name replaced by its value: ``1 - tanh(0.8814)²``."""
-    if not values:
-        return formula
-    names = sorted(values, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(n) for n in names) + r")(?![\w.])")
-    return pattern.sub(lambda m: _fmt(values[m.group(1)]), formula)
-
-
-def _questions(step: Step, names: dict[Value, str]) -> list[dict[str, Any]]:
-    """What practice mode asks at `step`: per parent, the local derivative, then the new grad."""
-    values = {step.name: step.node.data}
-    values.update({names[p]: p.data for p in step.node.parents})
+def _questions(step: Step) -> list[dict[str, Any]]:
+    """What practice mode asks at `step`: per parent, the local derivative, then the new grad.
+    The hints' numbers have the digits they need to give the answer as printed."""
     asked = []
-    for term in step.terms:
+    for index, term in enumerate(step.terms):
         local, grad = _number(term.local), _number(term.grad_after)
         if local is None or grad is None or not math.isfinite(step.upstream):
             continue  # nothing a learner can type
-        partial = f"∂{step.name}/∂{term.name}"
-        filled = _filled(term.formula, values)
+        partial = _partial(step.name, term.name)  # ∂mul₁/∂(2e-4) for a constant
+        filled = _derivative_numbers(step.node, index, term.local, step.digits)
+        (before, upstream, times), _ = equation(
+            _step_sum, (term.grad_before, step.upstream, term.local), term.grad_after, step.digits
+        )
         hint = f"the op table says {partial} = {term.formula}"
         if filled != term.formula:
             hint += f"; with the numbers: {filled}"
@@ -112,20 +106,19 @@ def _questions(step: Step, names: dict[Value, str]) -> list[dict[str, Any]]:
             {
                 "ask": f"{partial} = ?",
                 "want": local,
-                "text": _fmt(term.local),
+                "text": fmt(term.local, step.digits),
                 "hint": hint,
                 "name": f"the local derivative {partial}",
             }
         )
         asked.append(
             {
-                "ask": f"{term.name}.grad is {_fmt(term.grad_before)}; what is it after this "
-                f"step adds its share?",
+                "ask": f"{_grad_of(term.name)} is {fmt(term.grad_before, step.digits)}; what is "
+                f"it after this step adds its share?",
                 "want": grad,
-                "text": _fmt(term.grad_after),
-                "hint": f"new grad = old grad + upstream × local = {_fmt(term.grad_before)} + "
-                f"{_fmt(step.upstream)} × {_fmt(term.local)}",
-                "name": f"{term.name}.grad",
+                "text": fmt(term.grad_after, step.digits),
+                "hint": f"new grad = old grad + upstream × local = {before} + {upstream} × {times}",
+                "name": _grad_of(term.name),
             }
         )
     return asked
@@ -133,13 +126,13 @@ def _questions(step: Step, names: dict[Value, str]) -> list[dict[str, Any]]:
 
 def _prompt(step: Step) -> str:
     """The question's lead-in: the node and its (complete) upstream gradient."""
-    upstream = f"∂{step.root_name}/∂{step.name} = {_fmt(step.upstream)}"
+    upstream = f"{_partial(step.root_name, step.name)} = {fmt(step.upstream, step.digits)}"
     if step.formula:
         return (
-            f"{step.name} = {step.formula} = {_fmt(step.node.data)}; its gradient "
+            f"{step.name} = {step.formula} = {fmt(step.node.data, step.digits)}; its gradient "
             f"{upstream} is complete. Pass it on to its inputs:"
         )
-    return f"{step.name} = {_fmt(step.node.data)}: {upstream}"
+    return f"{step.name} = {fmt(step.node.data, step.digits)}: {upstream}"
 
 
 def _consumers(order: Sequence[Value], index: dict[int, int]) -> list[int]:
@@ -162,12 +155,12 @@ def _step_data(
     for position, step in enumerate(steps, start=1):
         k = index[id(step.node)]
         changes: dict[int, list[Any]] = {}
-        if position == 1:
-            changes[k] = [k, _fmt(step.upstream), 0]  # the seed: the root's gradient is final
+        if position == 1:  # the seed: the root's gradient is final
+            changes[k] = [k, fmt(step.upstream, step.digits), 0]
         for term in step.terms:
             j = index[id(term.parent)]
             received[j] += 1
-            changes[j] = [j, _fmt(term.grad_after), received[j]]
+            changes[j] = [j, fmt(term.grad_after, step.digits), received[j]]
         data.append(
             {
                 "k": k,
@@ -175,7 +168,7 @@ def _step_data(
                 "text": str(step),
                 "set": list(changes.values()),
                 "prompt": _prompt(step),
-                "ask": _questions(step, names),
+                "ask": _questions(step),
             }
         )
     return {

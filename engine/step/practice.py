@@ -3,7 +3,7 @@
     from engine.step import Practice
     p = Practice(o)          # or Stepper(o, practice=True)
     print(p)                 # step 1/10: o = tanh(n) = 0.7071 ... ∂o/∂n = ?
-    p.answer("1/2")          # right: ∂o/∂n = 0.5000
+    p.answer("1/2")          # right: ∂o/∂n = 0.5
     p.answer(0.5)            # n.grad = ? -> right
     ...
     print(p.summary())       # score: 8/8 right first time
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.names import _arg_note, _fill, _grad_of, _partial
+from engine.names import _arg_note, _derivative_numbers, _grad_of, _partial
+from engine.numfmt import equation
 from engine.ops import FLOAT_MATH, OPS
 from engine.step.check import DEFAULT_ABS, DEFAULT_REL, Check, check
 from engine.value import Value, _fmt
@@ -113,37 +114,28 @@ class Score:
 # --------------------------------------------------------------------------------------------
 
 
-def _slots(node: Value, term: ParentTerm, fmt=_fmt) -> dict[str, str]:
-    """The op table's placeholders (x, y, out, x_i) with `fmt` applied to the numbers."""
-    if OPS[node.op].arity == -1:
-        return {"x_i": fmt(term.parent.data), "out": fmt(node.data)}
-    slots = dict(zip(("x", "y"), (fmt(p.data) for p in node.parents)))
-    slots["out"] = fmt(node.data)
-    return slots
-
-
-def _template(node: Value, term: ParentTerm, step: Step) -> str:
-    op = OPS[node.op]
-    index = step.terms.index(term)
-    return op.derivatives[0] if op.arity == -1 else op.derivatives[index]
-
-
 def _local_hint(step: Step, term: ParentTerm) -> str:
+    """The op table's formula, then with the numbers (digits enough to give the answer)."""
     node = step.node
     partial = _partial(step.name, term.name)
-    template = _template(node, term, step)
     hint = f"hint: {step.name} = {step.formula}, so {partial} = {term.formula}"
-    with_numbers = _fill(template, _slots(node, term))
+    with_numbers = _derivative_numbers(node, step.terms.index(term), term.local, step.digits)
     if with_numbers != term.formula:
         hint += f" = {with_numbers}"
     return hint + _arg_note(node)
 
 
 def _grad_hint(step: Step, term: ParentTerm) -> str:
-    return (
-        f"hint: {_grad_of(term.name)} += upstream × local = {_fmt(term.grad_before)} + "
-        f"{_fmt(step.upstream)} × {_fmt(term.local)}"
+    """``before + upstream × local``, with digits enough to give the new grad as printed."""
+    (before, upstream, local), _ = equation(
+        _step_sum, (term.grad_before, step.upstream, term.local), term.grad_after, step.digits
     )
+    return f"hint: {_grad_of(term.name)} += upstream × local = {before} + {upstream} × {local}"
+
+
+def _step_sum(before: float, upstream: float, local: float) -> float:
+    """A gradient after one step of the chain rule: before + upstream · local."""
+    return before + upstream * local
 
 
 def _swapped_local(node: Value, term: ParentTerm, step: Step, use_output: bool) -> float | None:
@@ -339,7 +331,8 @@ class Practice:
         if self._misses == 1:
             text = f"{result.message}\n{question.hint}\ntry again"
             return Feedback(result, "retry", text, False)
-        text = f"{result.message}. The answer: {question.label} = {_fmt(question.value)}"
+        stop = "" if result.message.endswith(("?", ".")) else "."  # no "(+=)?." at the end
+        text = f"{result.message}{stop} The answer: {question.label} = {_fmt(question.value)}"
         return self._move_on(question, result, "shown", "shown", text)
 
     def reveal(self) -> Feedback:
@@ -392,7 +385,7 @@ def _headline(step: Step) -> str:
 
 
 def _inputs_line(step: Step) -> str:
-    """``  where x1 = 2.0000, w1 = -3.0000`` for the inputs that are not plain numbers."""
+    """``  where x1 = 2, w1 = -3`` for the inputs that are not plain numbers."""
     seen: list[str] = []
     for term in step.terms:
         if term.name[:1].isdigit() or term.name[:1] in "-.":

@@ -104,4 +104,4 @@ def test_universal_approximation_legend_names_hidden_and_flat_curves():
     label8, drawn8 = ua.trained_label(8, results[8], curves, xs)
     assert drawn2 and "flat" in label2 and "2 of 2 ReLUs are off" in label2
     assert not drawn4 and "the same curve as H = 8" in label4
-    assert drawn8 and label8 == "H = 8 units, rms error 0.500"
+    assert drawn8 and label8 == "H = 8 units, rms error 0.5"

@@ -15,6 +15,7 @@ from engine.step.terminal import interactive
 from engine.value import _fmt
 from nn import MLP, DeltaStepper, draw_network
 from nn.network_view import network_state
+from tests.equations import equations, wrong_equations
 
 graphviz = pytest.importorskip("graphviz")
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="no system Graphviz `dot`")
@@ -103,7 +104,7 @@ def test_the_labels_use_the_lecture_names_and_show_the_numbers():
     assert '"#c92a2a"' in source and '"#1864ab"' in source  # red positive, blue negative
     assert "L = " in source and "∂L/∂a = " in source
     for neuron in model.layers[0].neurons:
-        assert f"{neuron.w[0].data:.4f}" in source
+        assert f'<FONT COLOR="#212529">{_fmt(neuron.w[0].data)}</FONT>' in source
 
 
 def test_edge_colour_and_width_follow_the_weight():
@@ -123,7 +124,9 @@ def test_forward_only_and_weights_only_views():
     model = MLP(2, [3, 1], activation="relu", seed=1)
     forward = draw_network(model, [1.0, 2.0]).source
     assert "δ" not in forward.split("edges:")[0] and "s<SUB>1</SUB><SUP>(1)</SUP>" in forward
-    assert "x<SUB>2</SUB>" in forward and "2.0000" in forward
+    assert '>x<SUB>2</SUB></TD><TD ALIGN="RIGHT"><FONT COLOR="#212529">2</FONT>' in forward
+    signed_zero = draw_network(model, [-0.0, 2.0]).source  # no "-0" in the cells or tooltips
+    assert "x = 0.0;" in signed_zero and not re.search(r"-0(\.0*)?(?![\d.])", signed_zero)
     bare = draw_network(MLP(2, [3, 1], seed=2)).source
     assert "a<SUB>1</SUB><SUP>(1)</SUP>" in bare and "∂L/∂" not in bare
     assert draw_network(model.layers[0]).source.count("L1:n") == 6  # a Layer alone
@@ -194,18 +197,17 @@ def test_the_delta_mode_goes_output_first_with_numbers_that_match_the_engine():
 
 
 def test_the_numbers_on_each_line_recompute():
+    """Every δ line and example recomputes from its printed numbers (`tests.equations`: exact
+    arithmetic on the printed decimals, to the printed precision), here and for other seeds."""
     model, loss = lecture_network()
-    for step in DeltaStepper(model, loss).run():
-        for line in str(step).splitlines()[1:-1]:
-            _, product, result_text = line.rsplit(" = ", 2)
-            result = float(result_text)
-            parts = re.findall(r"\(?(-?\d+\.\d+)\)?", product)
-            if "[" in line:  # slope × [w·δ + ...]
-                slope, rest = float(parts[0]), [float(p) for p in parts[1:]]
-                value = slope * sum(a * b for a, b in zip(rest[::2], rest[1::2]))
-            else:
-                value = float(parts[0]) * (float(parts[1]) if len(parts) > 1 else 1.0)
-            assert value == pytest.approx(result, abs=2e-4), line
+    text = "\n".join(str(step) for step in DeltaStepper(model, loss).run())
+    assert len(equations(text)) == 14 and not wrong_equations(text)  # 10 δ lines, 4 examples
+    for seed in range(5):
+        model = MLP(3, [4, 3, 1], activation="tanh", seed=seed)
+        loss = (model([0.5, -1.0, 0.3]) - 1.0) ** 2
+        loss.backward()
+        text = "\n".join(str(step) for step in DeltaStepper(model, loss).run())
+        assert len(equations(text)) == 10 and not wrong_equations(text), text  # 7 δ, 3 e.g.
 
 
 def test_moving_back_and_drawing_the_layers_known_so_far():

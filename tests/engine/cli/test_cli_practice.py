@@ -42,7 +42,7 @@ def test_a_scripted_session_answers_every_step_of_the_neuron():
     assert "forward pass (inputs first):" in out
     assert out.count("right: ") == 18 and "off by" not in out
     assert "step 1/10: out = tanh(add₂) = 0.7071" in out
-    assert "right: x1.grad = -1.5000" in out and "right: w1.grad = 1.0000" in out
+    assert "  right: x1.grad = -1.5\n" in out and "  right: w1.grad = 1\n" in out
     assert "score: 18/18 right first time, 0 after a hint, 0 shown (100%)" in out
 
 
@@ -54,9 +54,9 @@ def test_wrong_answers_get_hints_then_the_answer_and_bad_input_a_message():
     assert "could not read 'what?' as a number" in out
     assert "'1/0' divides by zero" in out
     assert "off by 41%: that is the value of out, not its derivative" in out
-    assert "hint: out = tanh(add₂), so ∂out/∂add₂ = 1 - tanh(add₂)² = 1 - tanh(0.8814)²" in out
-    assert "The answer: ∂out/∂add₂ = 0.5000" in out
-    assert "the answer: add₂.grad = 0.5000" in out  # 's' shows it
+    assert "hint: out = tanh(add₂), so ∂out/∂add₂ = 1 - tanh(add₂)² = 1 - tanh(0.8814)²\n" in out
+    assert "(+=)? The answer: ∂out/∂add₂ = 0.5\n" in out
+    assert "  the answer: add₂.grad = 0.5\n" in out  # 's' shows it
     assert "score: 0/2 right first time, 0 after a hint, 2 shown (0%); 16 questions" in out
 
 
@@ -110,8 +110,8 @@ def test_derive_prints_the_chain_rule_for_one_variable(capsys):
     out = capsys.readouterr().out
     assert "path 1: x1 → mul₁ → add₁ → add₂ → out" in out
     assert "= (1 - tanh(add₂)²) · 1 · 1 · w1" in out
-    assert "= 0.5000 × 1 × 1 × (-3)" in out
-    assert "backward() found ∂out/∂x1 = -1.5000: the two agree" in out
+    assert "\n         = 0.5 × 1 × 1 × (-3)\n         = -1.5\n" in out
+    assert out.endswith("\nbackward() found ∂out/∂x1 = -1.5: the two agree (difference 0).\n")
 
 
 def test_derive_every_variable_as_latex_and_markdown(capsys):

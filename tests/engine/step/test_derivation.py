@@ -14,6 +14,7 @@ from engine import OPS, Parameter, Value, derivation, logsumexp, softmax
 from engine.graph import topological_order
 from engine.step import Derivation
 from engine.step.latex import latex_formula, latex_name
+from tests.equations import equations, wrong_equations
 
 EXACT_B = 6.881373587019543
 
@@ -90,9 +91,8 @@ def test_the_neurons_derivation_reads_like_the_lecture():
     assert "path 1: x1 → mul₁ → add₁ → n → o" in text
     assert "∂o/∂x1 = ∂o/∂n · ∂n/∂add₁ · ∂add₁/∂mul₁ · ∂mul₁/∂x1" in text
     assert "= (1 - tanh(n)²) · 1 · 1 · w1" in text
-    assert "= 0.5000 × 1 × 1 × (-3)" in text
-    assert "= -1.5000" in text
-    assert "backward() found ∂o/∂x1 = -1.5000: the two agree" in text
+    assert "\n       = 0.5 × 1 × 1 × (-3)\n       = -1.5\n" in text
+    assert text.endswith("\n\nbackward() found ∂o/∂x1 = -1.5: the two agree (difference 0).")
     assert d.value == pytest.approx(-1.5, abs=1e-12) and d.agrees
     assert d.value == d.backward_value
 
@@ -137,16 +137,41 @@ def test_a_value_used_twice_has_two_paths_and_names_the_input():
     valid_math(d.latex())
 
 
+def rows_joined(d: Derivation) -> str:
+    """Each equation's last two rows on one line, ``numbers = sum``, so that `tests.equations`
+    recomputes the row of numbers against the sum printed under it."""
+    lines = []
+    for block in str(d).split("\n\n"):
+        rows = [row.split(" = ", 1)[1] for row in block.splitlines() if " = " in row]
+        if block.lstrip().startswith("∂") and len(rows) >= 2:
+            lines.append(f"{rows[-2]} = {rows[-1]}")
+    return "\n".join(lines)
+
+
+def test_the_row_of_numbers_recomputes_to_the_printed_sum():
+    """Four significant digits each would give 1.235³ = 1.884, not the sum 1.882: the factors
+    get the digits the sum needs, in text and LaTeX alike."""
+    a, b, c, e = (Value(x, label=n) for x, n in ((2.0, "a"), (1.23456, "b"), (1.23456, "c"),
+                                                 (1.23456, "e")))  # fmt: skip
+    o = a * b * c * e
+    o.label = "o"
+    d = derivation(o, a)
+    assert "\n      = 1.2346 × 1.2346 × 1.2346\n      = 1.882\n" in str(d)
+    assert "&= 1.2346 \\times 1.2346 \\times 1.2346 \\\\\n&= 1.882 \\quad" in d.latex()
+    assert [eq.shown for eq in equations(rows_joined(d))] == ["1.882"]
+    assert not wrong_equations(rows_joined(d))
+
+
 def test_the_three_formats_carry_the_same_numbers():
     o, v = neuron()
     d = derivation(o, v["b"])
     latex = d.latex()
     valid_math(latex)
     assert latex.startswith("\\begin{aligned}") and latex.endswith("\\end{aligned}")
-    assert r"\tanh({n})^{2}" in latex and "0.5000" in latex
+    assert r"\tanh({n})^{2}" in latex and "\\\\\n&= 0.5 \\times 1 \\\\\n&= 0.5 \\quad" in latex
     assert d._repr_latex_() == f"$${latex}$$"
     md = d.markdown()
-    assert "$$\n" + latex + "\n$$" in md and "`backward()` found ∂o/∂b = 0.5000" in md
+    assert "$$\n" + latex + "\n$$" in md and "`backward()` found ∂o/∂b = 0.5: the two" in md
     assert "- path 1: b → n → o" in md
 
 
@@ -319,3 +344,4 @@ def test_random_graphs_derivation_equals_backward(leaves, program):
         assert x.grad == expected[x]
         valid_math(d.latex())
         assert str(d) and d.markdown()
+        assert not wrong_equations(rows_joined(d)), str(d)  # the numbers add up as printed

@@ -33,6 +33,7 @@ from engine.step.player import (
 )
 from engine.step.player_svg import PLACEHOLDER, annotate_svg, inline_svg
 from engine.value import _fmt
+from tests.equations import equations, wrong_equations
 
 draw = pytest.importorskip("engine.draw")
 RENDERERS = [name for name in ("dot", "graphviz-pure") if shutil.which(name)]
@@ -97,15 +98,15 @@ def test_page_data_replays_to_the_gradients_of_backward():
     fresh.backward()
     expected = [_fmt(v.grad) for v in topological_order(fresh)]
     texts, got = replay(data, stepper.total)
-    assert texts == expected  # x1 -1.5000, w1 1.0000, ...
-    assert dict(zip(data["names"], texts))["x1"] == "-1.5000"
+    assert texts == expected  # x1 -1.5, w1 1, ...
+    assert dict(zip(data["names"], texts))["x1"] == "-1.5"
     assert got == data["consumers"]  # every edge has contributed: nothing partial at the end
 
     first = data["steps"][0]  # the root's step: seeds o, passes 0.5 to n
     assert first["k"] == order.index(o) and first["caption"] == "step 1 of 10: o"
     assert "∂o/∂n = 1 - tanh(n)² = 0.5;" in first["text"]
     assert sorted(first["set"]) == sorted(
-        [[order.index(o), "1.0000", 0], [order.index(o) - 1, "0.5000", 1]]
+        [[order.index(o), "1", 0], [order.index(o) - 1, "0.5", 1]]
     )
     assert texts.count(None) == 0 and replay(data, 0)[0].count(None) == len(order)
 
@@ -127,7 +128,7 @@ def test_partial_sums_are_counted_from_the_graph():
     ia = names.index("a")
     assert data["consumers"][ia] == 3  # a*a uses a twice, + once
     texts, got = replay(data, 1)  # o passed 1 to a: the first of a's three edges
-    assert (texts[ia], got[ia]) == ("1.0000", 1)
+    assert (texts[ia], got[ia]) == ("1", 1)
     texts, got = replay(data, 2)  # a*a passed a = 2 along each of its two edges: 1 + 2 + 2
     assert got[ia] == 3 == data["consumers"][ia]
     assert texts[ia] == _fmt(2 * 2.0 + 1)  # ∂o/∂a = 2a + 1 = 5, final
@@ -175,19 +176,33 @@ def test_practice_asks_the_local_derivative_then_the_new_grad_with_hints():
     data = page_data(stepper)
     by_caption = {s["caption"].split(": ")[1]: s for s in data["steps"]}
     mul = by_caption["mul₁"]  # mul₁ = x1 * w1, upstream 0.5
-    assert mul["prompt"].startswith("mul₁ = ") and "-6.0000" in mul["prompt"]
-    assert "∂o/∂mul₁ = 0.5000" in mul["prompt"]
+    assert mul["prompt"] == (
+        "mul₁ = x1 · w1 = -6; its gradient ∂o/∂mul₁ = 0.5 is complete. Pass it on to its inputs:"
+    )
     local_x1, grad_x1, local_w1, grad_w1 = mul["ask"]
     assert local_x1["ask"] == "∂mul₁/∂x1 = ?" and local_x1["want"] == -3.0
-    assert "-3.0000" in local_x1["hint"] and "w1" in local_x1["hint"]  # formula, numbers filled
-    assert grad_x1["want"] == pytest.approx(-1.5) and grad_x1["text"] == "-1.5000"
-    assert "0.0000 + 0.5000 × -3.0000" in grad_x1["hint"]
+    assert local_x1["hint"] == "the op table says ∂mul₁/∂x1 = w1; with the numbers: -3"
+    assert grad_x1["want"] == pytest.approx(-1.5) and grad_x1["text"] == "-1.5"
+    assert grad_x1["hint"] == "new grad = old grad + upstream × local = 0 + 0.5 × -3"
     assert (local_w1["want"], grad_w1["want"]) == pytest.approx((2.0, 1.0))
     tanh = by_caption["o"]["ask"][0]
     assert tanh["want"] == pytest.approx(0.5) and "1 - tanh(n)²" in tanh["hint"]
-    assert "0.8814" in tanh["hint"]  # n's value filled into the formula
+    assert tanh["hint"].endswith("; with the numbers: 1 - tanh(0.8814)²")  # n's value filled in
     leaf = by_caption["x1"]
     assert leaf["ask"] == []  # a leaf passes nothing on: nothing to ask
+
+
+def test_practice_hints_give_the_answer_from_their_printed_numbers():
+    """1.269e-4 + 1.586e-4 × -0.9877 = -2.975e-5 is not a's gradient -2.977e-5, and e^9.877 is
+    19477, not 19468: the hints' numbers get the digits the answer as printed needs."""
+    a, b, c = Value(1.23456, label="a"), Value(-0.98765, label="b"), Value(0.80001, label="c")
+    out = (a * b + c * a).exp() * 2e-4 + Value(9.87654, label="x").exp()
+    asked = [q for step in page_data(Stepper(out))["steps"] for q in step["ask"]]
+    lines = [f"{q['hint'].split(' = ')[-1]} = {q['text']}" for q in asked if "grad" in q["name"]]
+    assert "1.26917e-4 + 1.58644e-4 × -0.98765 = -2.977e-5" in lines  # a.grad, second edge
+    assert len(equations("\n".join(lines))) == 12 and not wrong_equations("\n".join(lines))
+    e_x = [q["hint"] for q in asked if q["text"] == "19468" and "local" in q["name"]]
+    assert e_x == ["the op table says ∂exp₂/∂x = e^x; with the numbers: e^9.87654"]
 
 
 def test_practice_skips_numbers_a_learner_cannot_type():

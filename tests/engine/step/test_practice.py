@@ -3,15 +3,19 @@ exercises (engine/step/exercises.py), driven through the Python face."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value, check
 from engine.graph import topological_order
+from engine.numfmt import fmt
 from engine.step import Practice, Stepper
 from engine.step.check import AnswerError, parse_answer
 from engine.step.exercises import LEVELS, exercise
+from tests.equations import equations, wrong_equations
 
 EXACT_B = 6.881373587019543
 
@@ -84,7 +88,8 @@ def test_check_prints_right_or_how_far_off_and_why():
     assert str(check(0.75, -1.5)) == "off by 150%"
     half = check(1.0, 2.0)
     assert "half the value" in str(half) and "+=" in str(half)
-    assert str(check(0.5, 0.0)) == "off by 0.5000 (the answer is 0)"
+    assert str(check(0.5, 0.0)) == "off by 0.5 (the answer is 0)"
+    assert str(check(-0.0, 0.25)) == "off by 100%" and str(check(0.25, -0.0)).endswith("is 0)")
     forgot = check(0.5, 0.25, mistakes={"did you forget the upstream gradient?": 0.5})
     assert str(forgot) == "off by 100%: did you forget the upstream gradient?"
     assert str(check(0.2, 0.25)) == "off by 20%"
@@ -110,8 +115,11 @@ def test_a_perfect_round_on_the_neuron_ends_with_backwards_gradients():
     p = Practice(o)
     assert p.total == 18  # two questions per input of every interior node
     first = p.prompt
-    assert first.startswith("step 1/10: o = tanh(n) = 0.7071;  ∂o/∂o = 1.0000 (the seed)")
-    assert "where n = 0.8814" in first and first.endswith("∂o/∂n = ?   (the local derivative)")
+    assert first == (
+        "step 1/10: o = tanh(n) = 0.7071;  ∂o/∂o = 1 (the seed)\n"
+        "  where n = 0.8814\n"
+        "  ∂o/∂n = ?   (the local derivative)"
+    )
     asked = []
     while not p.done:
         asked.append(p.question.label)
@@ -132,10 +140,13 @@ def test_a_wrong_answer_gets_a_hint_from_the_op_table_then_the_answer():
     first = p.answer(0.7071)  # the value of o, not its derivative
     assert first.outcome == "retry" and not first.right
     assert "that is the value of o, not its derivative" in str(first)
-    assert "hint: o = tanh(n), so ∂o/∂n = 1 - tanh(n)² = 1 - tanh(0.8814)²" in str(first)
+    assert "\nhint: o = tanh(n), so ∂o/∂n = 1 - tanh(n)² = 1 - tanh(0.8814)²\n" in str(first)
     assert p.question.label == "∂o/∂n"  # the same question again
     second = p.answer("1/4")
-    assert second.outcome == "shown" and "The answer: ∂o/∂n = 0.5000" in str(second)
+    assert second.outcome == "shown" and str(second) == (
+        "off by 50%: that is half the value: does a node used twice add both of its gradients "
+        "(+=)? The answer: ∂o/∂n = 0.5"
+    )
     assert p.question.label == "n.grad"
     assert p.answer(0.5).right  # the whole step is shown when its last question is done
     assert p.score.shown == 1 and p.score.first_try == 1
@@ -148,8 +159,8 @@ def test_the_mistakes_practice_recognises():
     p.answer(0.5)  # step 1 done; step 2: n = add₁ + b with upstream 0.5
     assert "did you forget the upstream gradient" not in str(p.answer(1))  # ∂n/∂add₁ = 1: right
     grad = p.answer(1.0)  # add₁.grad = 0.5 × 1; 1 is local without the upstream
-    assert "did you forget the upstream gradient (∂o/∂n = 0.5000)?" in str(grad)
-    assert "hint: add₁.grad += upstream × local = 0.0000 + 0.5000 × 1.0000" in str(grad)
+    assert "did you forget the upstream gradient (∂o/∂n = 0.5)?" in str(grad)
+    assert "\nhint: add₁.grad += upstream × local = 0 + 0.5 × 1\n" in str(grad)
     assert "is the sign right?" in str(p.answer(-0.5))
 
 
@@ -159,7 +170,32 @@ def test_tanh_input_for_output_is_named():
     y.label = "y"
     p = Practice(y)
     feedback = p.answer(1 - 0.5**2)  # 1 - x² instead of 1 - tanh(x)²
-    assert "did you use the input x = 0.5000 where the formula needs the output y" in str(feedback)
+    assert "did you use the input x = 0.5 where the formula needs the output y = 0.4621?" in str(
+        feedback
+    )
+
+
+def test_hints_give_the_answer_from_their_printed_numbers():
+    """A hint's numbers get the digits the answer needs: e^9.877 is 19477, not y's 19468, and
+    0.8 + 1 × -0.9877 = -0.1877 is not a's gradient -0.1876."""
+    x = Value(9.87654, label="x")
+    y = x.exp()
+    y.label = "y"
+    p = Practice(y)
+    assert "\nhint: y = e^x, so ∂y/∂x = e^x = e^9.87654\n" in str(p.answer(3))
+    assert fmt(y.data) == "19468" and fmt(math.exp(9.877)) == "19477"
+    a, b, c = Value(1.23456, label="a"), Value(-0.98765, label="b"), Value(0.80001, label="c")
+    out = a * b + c * a
+    out.label = "out"
+    p = Practice(out)
+    hints = []
+    while not p.done:
+        question = p.question
+        hint = str(p.answer(question.value + 10.0)).split("\nhint: ")[1].split("\n")[0]
+        hints.append(f"{hint} = {fmt(question.value)}")  # the hint, then the answer as shown
+        p.answer(question.value)
+    assert "a.grad += upstream × local = 0.80001 + 1 × -0.98765 = -0.1876" in hints
+    assert len(equations("\n".join(hints))) == 6 and not wrong_equations("\n".join(hints))
 
 
 def test_accumulating_gradients_are_practised_on_a_shared_value():
@@ -188,7 +224,7 @@ def test_reveal_and_bad_input_and_tolerance():
         p.answer("half")
     assert p.question.label == "n.grad" and p.score.asked == 1  # a bad answer costs nothing
     shown = p.reveal()
-    assert shown.outcome == "shown" and "the answer: n.grad = 0.5000" in str(shown)
+    assert shown.outcome == "shown" and "the answer: n.grad = 0.5\nthe whole step:" in str(shown)
     assert "the whole step:\n[1/10] o = tanh(n)" in str(shown)
     with pytest.raises(ValueError, match="rel"):
         Practice(o, rel=-1)
