@@ -65,8 +65,12 @@ def test_fmt_is_within_half_a_unit_and_never_negative_zero(x, digits):
     assert (value == 0.0) == (x == 0.0)
     if x != 0.0:
         assert math.copysign(1.0, value) == math.copysign(1.0, x)
-        mantissa = f"{x:.{digits - 1}e}"
-        assert value == float(mantissa)  # the same number as correct rounding to `digits`
+        mantissa, _, exponent = f"{x:.{digits - 1}e}".partition("e")
+        if -3 <= int(exponent) < 6:  # fixed notation keeps every digit of the integer part
+            expected = float(f"{x:.{max(0, digits - 1 - int(exponent))}f}")
+        else:
+            expected = float(mantissa + "e" + exponent)  # correct rounding to `digits`
+        assert value == expected
 
 
 @settings(max_examples=300)
