@@ -15,7 +15,15 @@ from engine.functional import log_softmax, logsumexp, softmax
 from engine.gradcheck import GradcheckError, gradcheck
 from engine.graph import leaves, topological_order
 from engine.ops import OPS, Op
-from engine.value import Parameter, Value, is_grad_enabled, no_grad, sequence_mark
+from engine.value import (
+    Parameter,
+    Value,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    sequence_mark,
+    set_grad_enabled,
+)
 
 _LAZY = {
     "draw_dot": "engine.draw",
@@ -28,6 +36,8 @@ __all__ = [
     "Value",
     "Parameter",
     "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
     "is_grad_enabled",
     "gradcheck",
     "GradcheckError",
