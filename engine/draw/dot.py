@@ -253,11 +253,16 @@ def _module_clusters(modules: Any) -> tuple[list[_Cluster], dict[int, _Cluster]]
 def _assign_clusters(
     order: list[Value], clusters: list[_Cluster], owners: dict[int, _Cluster]
 ) -> list[_Cluster | None]:
-    """The innermost cluster whose span holds each node's ``_seq`` (nodes are in `_seq` order)."""
-    result: list[_Cluster | None] = []
+    """The innermost cluster whose span holds each node's ``_seq``, for each node of `order`.
+
+    Spans are creation-number ranges, so the sweep visits the nodes by ``_seq`` (drawing only:
+    the graph's order itself never depends on creation numbers).
+    """
+    result: list[_Cluster | None] = [None] * len(order)
     stack: list[_Cluster] = []
     i, n = 0, len(clusters)
-    for node in order:
+    for index in sorted(range(len(order)), key=lambda k: order[k]._seq):
+        node = order[index]
         seq = node._seq
         while i < n and clusters[i].start < seq:
             while stack and stack[-1].end <= clusters[i].start:
@@ -267,7 +272,7 @@ def _assign_clusters(
         while stack and stack[-1].end <= seq:
             stack.pop()
         owner = owners.get(id(node))
-        result.append(owner if owner is not None else (stack[-1] if stack else None))
+        result[index] = owner if owner is not None else (stack[-1] if stack else None)
     return result
 
 

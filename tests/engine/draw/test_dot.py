@@ -110,9 +110,10 @@ def test_edges_are_ordered_and_repeated():
     s = a + a
     d = b / s  # order matters: b is x, s is y
     source = draw_dot(d).source
-    assert source.count("  v0 -> o2;") == 2  # a + a: two edges from a
+    # leaves first, as the walk from d meets them (b, then a), then a + a and d
+    assert source.count("  v1 -> o2;") == 2  # a + a: two edges from a
     into_div = re.findall(r"^  (v\d+) -> o3", source, re.M)
-    assert into_div == ["v1", "v2"]  # b first, then a + a
+    assert into_div == ["v0", "v2"]  # b first, then a + a
     assert "ordering=in" in node_lines(source)["o3"]
 
 
@@ -127,17 +128,17 @@ def test_colours_tell_parameters_inputs_constants_and_output_apart():
         for i, line in lines.items()
         if i.startswith("v")
     }
-    # creation order: x, w, u, x·w, the constant 3, x·w + 3, out
+    # leaves as the walk from out meets them (x, w, the constant 3, u), then x·w, x·w + 3, out
     assert fill == {
         "v0": COLOURS["input"],
         "v1": COLOURS["parameter"],
-        "v2": COLOURS["parameter"],
-        "v3": COLOURS["intermediate"],
-        "v4": COLOURS["constant"],
+        "v2": COLOURS["constant"],
+        "v3": COLOURS["parameter"],
+        "v4": COLOURS["intermediate"],
         "v5": COLOURS["intermediate"],
         "v6": COLOURS["output"],
     }
-    assert COLOURS["input"] in node_lines(draw_dot(out).source)["v2"]  # u without params=
+    assert COLOURS["input"] in node_lines(draw_dot(out).source)["v3"]  # u without params=
     assert len(set(COLOURS[k] for k in ("parameter", "input", "constant", "output"))) == 4
 
 
@@ -202,8 +203,8 @@ def test_show_local_labels_edges_with_local_derivatives():
     assert f"v8 -> o9 [label=<{draw._number(d_tanh)}>];" in source
     mul = n.parents[0].parents[0]  # x1·w1: ∂/∂x1 = w1 = -3, ∂/∂w1 = x1 = 2
     assert mul.op == "mul"
-    # x1 is v0, w1 is v2, x1·w1 is v5
-    assert "v0 -> o5 [label=<-3.0000>];" in source and "v2 -> o5 [label=<2.0000>];" in source
+    # x1 is v0, w1 is v1, x1·w1 is v5
+    assert "v0 -> o5 [label=<-3.0000>];" in source and "v1 -> o5 [label=<2.0000>];" in source
     assert "local derivative" in source
 
 
