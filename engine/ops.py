@@ -12,9 +12,10 @@ op is one row here plus one row in ``tests/engine/test_ops.py``.
 
 Each local-derivative rule is a small named function of the op's inputs and its output. Rules use
 plain arithmetic plus the functions of a *maths namespace* ``m`` (``m.exp``, ``m.sigmoid``, ...).
-The engine passes `FLOAT_MATH`, which works on Python floats; because Values support the same
-arithmetic and the same functions, the very same rules can later run on Values (higher-order
-gradients) or on arrays (replaying a graph over a batch) by passing another namespace.
+The engine passes `FLOAT_MATH` (`engine.maths`), which works on Python floats; because Values
+support the same arithmetic and the same functions, the very same rules can later run on Values
+(higher-order gradients) or on arrays (replaying a graph over a batch) by passing another
+namespace.
 
 Rule signatures, by arity:
 
@@ -22,15 +23,41 @@ Rule signatures, by arity:
 * binary  ``rule(m, x, y, out)``
 * n-ary   ``rule(m, xs, out)``      (``xs`` is a tuple)
 
-Each returns a tuple with one local derivative per input.
+Each returns a tuple with one local derivative per input. Rules are written in the form that
+keeps every digit: from the inputs rather than from a rounded output where the output has lost
+them (tanh, sigmoid and elu near saturation), with erfc, expm1 and log1p where 1 ± something
+cancels.
+
+Infinity, NaN and errors (the policy; tests/engine/test_fuzz_torch.py checks it against PyTorch):
+
+* Domain errors raise where the bad value enters, naming the op and the value: ``log(0)``,
+  ``log(-1)``, ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, a negative base with a non-integer exponent,
+  ``sin(inf)``, and a finite input whose result overflows (``exp(1000)``). PyTorch returns
+  inf or NaN there instead.
+* NaN in gives NaN out, for every op (``relu(nan)`` is nan, not 0; ``binary_step(nan)`` is nan,
+  where ``torch.sign`` gives 0). The IEEE exceptions stay: ``nan ** 0 = 1`` and ``1 ** nan = 1``.
+  An infinite input propagates as IEEE arithmetic says (``exp(-inf) = 0``, ``inf - inf = nan``).
+* Backward follows PyTorch float64 exactly where its gradients are finite. A local derivative
+  that is a selected 0 (relu for x ≤ 0, binary_step, ``x ** 0``, the base of ``x ** y`` at
+  y = 0) wins over an infinite upstream gradient, as PyTorch's ``where`` does: rows with such a
+  choice have a ``vjp``, the chain-rule step written as PyTorch writes it, which `backward()`
+  uses whenever an upstream gradient or a local derivative is not finite. So
+  ``relu(x).sqrt()`` at x < 0 gives x.grad = 0.
+* Where a gradient really is not finite — a leaf's gradient becomes inf or NaN although every
+  value in the graph is finite — `backward()` raises (ZeroDivisionError for an infinite local
+  derivative such as √x at 0, OverflowError for an overflow, ValueError for an undefined one
+  such as ∂(x^y)/∂y at x < 0) naming the op where it first went non-finite. NaN or inf values
+  already in the graph give NaN or inf gradients without an error, as in PyTorch.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Callable
+
+from engine.maths import FLOAT_MATH, _step, stable_sigmoid, stable_softplus
 
 __all__ = [
     "Op",
@@ -45,60 +72,6 @@ __all__ = [
 SQRT_2 = math.sqrt(2.0)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-
-# --------------------------------------------------------------------------------------------
-# Numerically stable scalar helpers
-# --------------------------------------------------------------------------------------------
-
-
-def stable_sigmoid(x: float) -> float:
-    """σ(x) = 1 / (1 + e^(-x)), evaluated so that e^(...) never overflows.
-
-    For x ≥ 0 use 1 / (1 + e^(-x)); for x < 0 use e^x / (1 + e^x). Both only ever exponentiate a
-    non-positive number, so σ(-1000) = 0.0 and σ(1000) = 1.0 without an OverflowError.
-    """
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def stable_softplus(x: float) -> float:
-    """softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^(-|x|)), which never overflows."""
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _sign(x: float) -> float:
-    """sign(x) ∈ {-1, 0, 1}; sign(0) = 0 as in PyTorch."""
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
-
-
-def _xlogy(x: float, y: float) -> float:
-    """x·ln(y), taken as 0 where x = 0 (the limit of x·ln(x) at 0; scipy's and PyTorch's choice)."""
-    return 0.0 if x == 0.0 else x * math.log(y)
-
-
-def _if_pos(x: float, then: float, otherwise: float) -> float:
-    """`then` where x > 0, else `otherwise` (the selection is not differentiated)."""
-    return then if x > 0.0 else otherwise
-
-
-FLOAT_MATH = SimpleNamespace(
-    exp=math.exp,
-    log=math.log,
-    sqrt=math.sqrt,
-    sin=math.sin,
-    cos=math.cos,
-    tanh=math.tanh,
-    erf=math.erf,
-    sigmoid=stable_sigmoid,
-    softplus=stable_softplus,
-    sign=_sign,
-    if_pos=_if_pos,
-    xlogy=_xlogy,
-)
-"""The maths namespace for rules evaluated on Python floats (what `backward()` uses)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,6 +93,11 @@ class Op:
     symbol:    a short label for drawings ("+", "×", "tanh").
     domain:    the inputs the forward accepts, in words, for error messages ("x > 0").
     arg_name:  the name of the constant parameter of a unary op ("alpha", "beta", "c"), if any.
+    vjp:       optional: the chain-rule step written as PyTorch writes it, ``vjp(m, g, x, out,
+               arg)`` (binary ``vjp(m, g, x, y, out)``) -> the contribution to each input for an
+               upstream gradient g. `backward()` uses it, instead of ``g · local``, only where g
+               or a local derivative is not finite; rows that choose a 0 (relu, ``x ** 0``)
+               need it so that the chosen 0 wins over an infinite g, as in PyTorch.
     """
 
     name: str
@@ -131,6 +109,7 @@ class Op:
     symbol: str
     domain: str = "any real x"
     arg_name: str | None = None
+    vjp: Callable | None = None
 
 
 OPS: dict[str, Op] = {}
@@ -170,8 +149,8 @@ def _pow_forward(x: float, c: float) -> float:
 
 
 def _pow_value_forward(x: float, y: float) -> float:
-    """x ** y with both sides Values; a negative base needs an integer exponent."""
-    if x < 0.0 and not y.is_integer():
+    """x ** y with both sides Values; a negative base needs an integer (or infinite) exponent."""
+    if x < 0.0 and not y.is_integer() and y - y == 0.0:
         raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {y!r}")
     return x**y
 
@@ -181,9 +160,14 @@ def _logsumexp_forward(xs: tuple[float, ...]) -> float:
     if not xs:
         raise ValueError("logsumexp needs at least one value, got an empty list")
     x_max = max(xs)
-    if math.isinf(x_max):
-        return x_max
+    if math.isinf(x_max):  # ±inf wins, unless a NaN is there too
+        return math.nan if any(x != x for x in xs) else x_max
     return x_max + math.log(math.fsum(math.exp(x - x_max) for x in xs))
+
+
+def _gelu_forward(x: float, _: object) -> float:
+    """x·Φ(x) = ½x·erfc(-x/√2): erfc keeps the tiny Φ(x) of a negative x (1 + erf loses it)."""
+    return 0.5 * x * math.erfc(-x / SQRT_2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,8 +192,13 @@ def mul_rule(m, x, y, out):
 
 
 def div_rule(m, x, y, out):
-    """∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = -x/y²."""
-    return 1.0 / y, -x / (y * y)
+    """∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = -x/y² = -out/y (y² itself would underflow for tiny y)."""
+    return 1.0 / y, -out / y
+
+
+def div_vjp(m, g, x, y, out):
+    """PyTorch's division backward: g/y and -g·(out/y), finite even where 1/y overflows."""
+    return g / y, -g * (out / y)
 
 
 def neg_rule(m, x, out, arg):
@@ -218,13 +207,31 @@ def neg_rule(m, x, out, arg):
 
 
 def pow_rule(m, x, out, c):
-    """∂(x^c)/∂x = c·x^(c-1) for a constant exponent c."""
+    """∂(x^c)/∂x = c·x^(c-1), and 0 for c = 0 (x^0 = 1 is a constant, even at x = 0)."""
+    if c == 0.0:
+        return (0.0,)
     return (c * x ** (c - 1),)
 
 
+def pow_vjp(m, g, x, out, c):
+    """PyTorch's pow_backward: a chosen 0 for c = 0 (whatever g is), else g·(c·x^(c-1))."""
+    return (0.0 if c == 0.0 else g * (c * x ** (c - 1)),)
+
+
 def pow_value_rule(m, x, y, out):
-    """∂(x^y)/∂x = y·x^(y-1), ∂(x^y)/∂y = x^y·ln(x) (0 where x^y = 0, as PyTorch; x < 0 fails)."""
-    return y * x ** (y - 1), m.xlogy(out, x)
+    """∂(x^y)/∂x = y·x^(y-1), 0 where y = 0; ∂(x^y)/∂y = x^y·ln(x), 0 where x = 0 (as PyTorch)
+    and undefined (NaN) for x < 0, even where x^y underflows to 0."""
+    return (
+        m.if_nonpos(abs(y), 0.0, y * x ** (y - 1)),
+        m.if_nonpos(abs(x), 0.0, out * m.log(x)),
+    )
+
+
+def pow_value_vjp(m, g, x, y, out):
+    """PyTorch's pow backward: the base's 0 at y = 0 is chosen (it wins over an infinite g); the
+    exponent's 0 at x = 0 is multiplied by g."""
+    dx = 0.0 if y == 0.0 else g * (y * x ** (y - 1))
+    return dx, g * (0.0 if x == 0.0 else out * m.log(x))
 
 
 # Elementary functions
@@ -269,28 +276,37 @@ def erf_rule(m, x, out, arg):
 
 
 def tanh_rule(m, x, out, arg):
-    """∂tanh(x)/∂x = 1 - tanh(x)² = 1 - out²."""
-    return (1.0 - out * out,)
+    """∂tanh(x)/∂x = 1 - tanh(x)² = 1/cosh²(x), from x: 1 - out² loses the digits of a small
+    answer (all of them once tanh(x) rounds to ±1)."""
+    c = m.cosh(x)
+    return (1.0 / (c * c),)
 
 
 def sigmoid_rule(m, x, out, arg):
-    """∂σ(x)/∂x = σ(x)(1 - σ(x)) = out(1 - out)."""
-    return (out * (1.0 - out),)
+    """∂σ(x)/∂x = σ(x)(1 - σ(x)) = 1/(4·cosh²(x/2)), from x: 1 - out loses the digits of a
+    small answer (all of them once σ(x) rounds to 1)."""
+    c = m.cosh(0.5 * x)
+    return (0.25 / (c * c),)
 
 
 def relu_rule(m, x, out, arg):
-    """∂max(0, x)/∂x = 1 if x > 0 else 0; at the kink x = 0 we take 0, as PyTorch does."""
-    return (m.if_pos(x, 1.0, 0.0),)
+    """∂max(0, x)/∂x = 1 if x > 0 else 0; 0 at the kink x = 0 and 1 at NaN, as PyTorch."""
+    return (m.if_nonpos(x, 0.0, 1.0),)
+
+
+def relu_vjp(m, g, x, out, arg):
+    """PyTorch's threshold_backward: a chosen 0 where x ≤ 0 (it wins over an infinite g), else g."""
+    return (0.0 if x <= 0.0 else g,)
 
 
 def leaky_relu_rule(m, x, out, alpha):
-    """∂leaky_relu(x)/∂x = 1 if x > 0 else α; at x = 0 we take α, as PyTorch does."""
+    """∂leaky_relu(x)/∂x = 1 if x > 0 else α; α at x = 0 and at NaN, as PyTorch."""
     return (m.if_pos(x, 1.0, alpha),)
 
 
 def elu_rule(m, x, out, alpha):
-    """∂elu(x)/∂x = 1 if x > 0 else α·e^x = out + α (α at x = 0, as PyTorch)."""
-    return (m.if_pos(x, 1.0, out + alpha),)
+    """∂elu(x)/∂x = 1 if x > 0 else α·e^x, from x (out + α cancels); α at x = 0, 1 at NaN."""
+    return (m.if_nonpos(x, alpha * m.exp(x), 1.0),)
 
 
 def softplus_rule(m, x, out, arg):
@@ -305,12 +321,17 @@ def swish_rule(m, x, out, beta):
 
 
 def gelu_rule(m, x, out, arg):
-    """∂(x·Φ(x))/∂x = Φ(x) + x·φ(x), Φ(x) = ½(1 + erf(x/√2)), φ(x) = e^(-x²/2)/√(2π)."""
-    return (0.5 * (1.0 + m.erf(x / SQRT_2)) + x * m.exp(-0.5 * x * x) / SQRT_2PI,)
+    """∂(x·Φ(x))/∂x = Φ(x) + x·φ(x), Φ(x) = ½erfc(-x/√2), φ(x) = e^(-x²/2)/√(2π)."""
+    return (0.5 * m.erfc(-x / SQRT_2) + x * m.exp(-0.5 * x * x) / SQRT_2PI,)
 
 
 def binary_step_rule(m, x, out, arg):
     """∂sign(x)/∂x = 0 for x ≠ 0; undefined at 0, where we take 0 (PyTorch's sign' = 0)."""
+    return (0.0,)
+
+
+def binary_step_vjp(m, g, x, out, arg):
+    """PyTorch's sign backward: 0 whatever g is, even an infinite or NaN one."""
     return (0.0,)
 
 
@@ -329,20 +350,20 @@ def logsumexp_rule(m, xs, out):
 # fmt: off
 for _row in (
     #  name          arity forward                                   local rule
-    Op("add",          2, lambda x, y: x + y,                        add_rule,
+    Op("add",          2, operator.add,                              add_rule,
        "x + y", ("1", "1"), "+"),
-    Op("sub",          2, lambda x, y: x - y,                        sub_rule,
+    Op("sub",          2, operator.sub,                              sub_rule,
        "x - y", ("1", "-1"), "-"),
-    Op("mul",          2, lambda x, y: x * y,                        mul_rule,
+    Op("mul",          2, operator.mul,                              mul_rule,
        "x · y", ("y", "x"), "×"),
-    Op("div",          2, lambda x, y: x / y,                        div_rule,
-       "x / y", ("1/y", "-x/y²"), "÷", "y ≠ 0"),
+    Op("div",          2, operator.truediv,                          div_rule,
+       "x / y", ("1/y", "-x/y²"), "÷", "y ≠ 0", vjp=div_vjp),
     Op("neg",          1, lambda x, _: -x,                           neg_rule,
        "-x", ("-1",), "neg"),
     Op("pow",          1, _pow_forward,                              pow_rule,
-       "x^c", ("c·x^(c-1)",), "^", "x ≥ 0, or an integer c; x ≠ 0 if c < 0", "c"),
+       "x^c", ("c·x^(c-1)",), "^", "x ≥ 0, or an integer c; x ≠ 0 if c < 0", "c", pow_vjp),
     Op("pow_value",    2, _pow_value_forward,                        pow_value_rule,
-       "x^y", ("y·x^(y-1)", "x^y·ln(x)"), "^", "x > 0 (or an integer y)"),
+       "x^y", ("y·x^(y-1)", "x^y·ln(x)"), "^", "x > 0 (or an integer y)", vjp=pow_value_vjp),
     Op("exp",          1, lambda x, _: math.exp(x),                  exp_rule,
        "e^x", ("e^x",), "exp", "x ≤ 709.78"),
     Op("log",          1, lambda x, _: math.log(x),                  log_rule,
@@ -361,8 +382,8 @@ for _row in (
        "tanh(x)", ("1 - tanh(x)²",), "tanh"),
     Op("sigmoid",      1, lambda x, _: stable_sigmoid(x),            sigmoid_rule,
        "σ(x) = 1/(1 + e^-x)", ("σ(x)·(1 - σ(x))",), "σ"),
-    Op("relu",         1, lambda x, _: x if x > 0.0 else 0.0,        relu_rule,
-       "max(0, x)", ("1 if x > 0 else 0",), "relu"),
+    Op("relu",         1, lambda x, _: 0.0 if x < 0.0 else x,        relu_rule,
+       "max(0, x)", ("1 if x > 0 else 0",), "relu", vjp=relu_vjp),
     Op("leaky_relu",   1, lambda x, a: x if x > 0.0 else a * x,      leaky_relu_rule,
        "x if x > 0 else α·x", ("1 if x > 0 else α",), "leaky_relu", arg_name="alpha"),
     Op("elu",          1, lambda x, a: x if x > 0.0 else a * math.expm1(x), elu_rule,
@@ -371,10 +392,10 @@ for _row in (
        "ln(1 + e^x)", ("σ(x)",), "softplus"),
     Op("swish",        1, lambda x, b: x * stable_sigmoid(b * x),    swish_rule,
        "x·σ(βx)", ("σ(βx) + βx·σ(βx)·(1 - σ(βx))",), "swish", arg_name="beta"),
-    Op("gelu",         1, lambda x, _: 0.5 * x * (1.0 + math.erf(x / SQRT_2)), gelu_rule,
+    Op("gelu",         1, _gelu_forward,                             gelu_rule,
        "x·Φ(x) = ½x(1 + erf(x/√2))", ("Φ(x) + x·φ(x)",), "gelu"),
-    Op("binary_step",  1, lambda x, _: _sign(x),                     binary_step_rule,
-       "sign(x)", ("0",), "step"),
+    Op("binary_step",  1, lambda x, _: _step(x),                     binary_step_rule,
+       "sign(x)", ("0",), "step", vjp=binary_step_vjp),
     Op("logsumexp",   -1, _logsumexp_forward,                        logsumexp_rule,
        "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list"),
 ):

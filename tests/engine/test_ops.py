@@ -209,12 +209,18 @@ VALUE_MATH = SimpleNamespace(
     cos=Value.cos,
     tanh=Value.tanh,
     erf=Value.erf,
+    erfc=lambda x: 1.0 - x.erf(),
+    cosh=lambda x: (x.exp() + (-x).exp()) * 0.5,
     sigmoid=Value.sigmoid,
     softplus=Value.softplus,
     sign=Value.binary_step,
     if_pos=lambda x, then, otherwise: then if x.data > 0 else otherwise,
-    xlogy=lambda x, y: 0.0 if x.data == 0 else x * y.log(),
+    if_nonpos=lambda x, then, otherwise: then if x.data <= 0 else otherwise,
 )
+
+
+def test_value_math_has_every_name_float_math_has():
+    assert set(vars(VALUE_MATH)) == set(vars(FLOAT_MATH))
 
 
 @pytest.mark.parametrize("name", OP_NAMES)
