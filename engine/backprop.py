@@ -208,6 +208,8 @@ def _careful_step(
         local = op.local(IEEE_MATH, xs[0], xs[1], out)
     if op.vjp is None:
         contributions = tuple(float(g * d) for d in local)
+    elif op.arity == -1:
+        contributions = tuple(float(c) for c in op.vjp(IEEE_MATH, g, xs, out))
     elif op.arity == 1:
         contributions = tuple(float(c) for c in op.vjp(IEEE_MATH, g, xs[0], out, node.arg))
     else:

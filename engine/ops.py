@@ -94,8 +94,8 @@ class Op:
     domain:    the inputs the forward accepts, in words, for error messages ("x > 0").
     arg_name:  the name of the constant parameter of a unary op ("alpha", "beta", "c"), if any.
     vjp:       optional: the chain-rule step written as PyTorch writes it, ``vjp(m, g, x, out,
-               arg)`` (binary ``vjp(m, g, x, y, out)``) -> the contribution to each input for an
-               upstream gradient g. `backward()` uses it, instead of ``g · local``, only where g
+               arg)`` (binary ``vjp(m, g, x, y, out)``, n-ary ``vjp(m, g, xs, out)``) -> the
+               contribution to each input for an upstream gradient g. `backward()` uses it, instead of ``g · local``, only where g
                or a local derivative is not finite; rows that choose a 0 (relu, ``x ** 0``)
                need it so that the chosen 0 wins over an infinite g, as in PyTorch.
     """
@@ -142,14 +142,15 @@ def describe_call(op: Op, inputs: tuple, arg: object) -> str:
 
 
 def _pow_forward(x: float, c: float) -> float:
-    """x ** c for a constant exponent c; a negative base needs an integer exponent."""
+    """x ** c for a constant exponent c; a negative base (-inf too) needs an integer exponent."""
     if x < 0.0 and not float(c).is_integer():
         raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {c!r}")
     return x**c
 
 
 def _pow_value_forward(x: float, y: float) -> float:
-    """x ** y with both sides Values; a negative base needs an integer (or infinite) exponent."""
+    """x ** y with both sides Values; a negative base (-inf too) needs an integer (or infinite)
+    exponent (a NaN exponent gives NaN)."""
     if x < 0.0 and not y.is_integer() and y - y == 0.0:
         raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {y!r}")
     return x**y
@@ -229,9 +230,9 @@ def pow_value_rule(m, x, y, out):
 
 def pow_value_vjp(m, g, x, y, out):
     """PyTorch's pow backward: the base's 0 at y = 0 is chosen (it wins over an infinite g); the
-    exponent's 0 at x = 0 is multiplied by g."""
+    exponent's 0 at x = 0 (for y ≥ 0; 0 ** -inf is inf) is multiplied by g."""
     dx = 0.0 if y == 0.0 else g * (y * x ** (y - 1))
-    return dx, g * (0.0 if x == 0.0 else out * m.log(x))
+    return dx, g * (0.0 if x == 0.0 and y >= 0.0 else out * m.log(x))
 
 
 # Elementary functions
@@ -245,6 +246,11 @@ def exp_rule(m, x, out, arg):
 def log_rule(m, x, out, arg):
     """∂ln(x)/∂x = 1/x."""
     return (1.0 / x,)
+
+
+def log_vjp(m, g, x, out, arg):
+    """PyTorch's form g/x: finite even where 1/x overflows (a tiny x, a tiny g)."""
+    return (g / x,)
 
 
 def sqrt_rule(m, x, out, arg):
@@ -339,8 +345,18 @@ def binary_step_vjp(m, g, x, out, arg):
 
 
 def logsumexp_rule(m, xs, out):
-    """∂/∂x_i log Σ_j e^(x_j) = e^(x_i - out) = softmax(x)_i."""
-    return tuple(m.exp(x - out) for x in xs)
+    """∂/∂x_i log Σ_j e^(x_j) = e^(x_i - out) = softmax(x)_i, divided by the sum of those terms:
+    mathematically 1, it removes the rounding of out (logsumexp(x, x, x) = x + ln 3 rounds to x
+    when x is large, and e^(x - out) would be 1 instead of 1/3)."""
+    terms = [m.exp(x - out) for x in xs]
+    total = sum(terms)
+    return tuple(t / total for t in terms)
+
+
+def logsumexp_vjp(m, g, xs, out):
+    """PyTorch's form g·e^(x_i - out), used where something is not finite: with an infinite
+    x_j, the other x_i still get 0 (the rule's sum would spread a NaN)."""
+    return tuple(g * m.exp(x - out) for x in xs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,7 +383,7 @@ for _row in (
     Op("exp",          1, lambda x, _: math.exp(x),                  exp_rule,
        "e^x", ("e^x",), "exp", "x ≤ 709.78"),
     Op("log",          1, lambda x, _: math.log(x),                  log_rule,
-       "ln(x)", ("1/x",), "log", "x > 0"),
+       "ln(x)", ("1/x",), "log", "x > 0", vjp=log_vjp),
     Op("sqrt",         1, lambda x, _: math.sqrt(x),                 sqrt_rule,
        "√x", ("1/(2√x)",), "sqrt", "x ≥ 0"),
     Op("abs",          1, lambda x, _: abs(x),                       abs_rule,
@@ -397,7 +413,7 @@ for _row in (
     Op("binary_step",  1, lambda x, _: _step(x),                     binary_step_rule,
        "sign(x)", ("0",), "step", vjp=binary_step_vjp),
     Op("logsumexp",   -1, _logsumexp_forward,                        logsumexp_rule,
-       "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list"),
+       "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list", vjp=logsumexp_vjp),
 ):
     register(_row)
 # fmt: on
