@@ -153,6 +153,9 @@ def _backpropagate(root: Value, seed: float, narrate: bool = True):
 # --------------------------------------------------------------------------------------------
 
 
+_SUM_OVERFLOWED = OverflowError("the sum of the gradients reaching the node overflowed")
+
+
 class _Careful:
     """What the careful steps of one backward pass saw.
 
@@ -176,8 +179,12 @@ class _Careful:
                 self.check_leaf(leaf)
 
     def check_leaf(self, leaf: Value) -> None:
-        """Raise if `leaf`'s final gradient is inf or NaN and `origin` made a gradient so."""
-        if self.origin is not None and not _isfinite(leaf.grad):
+        """Raise if `leaf`'s final gradient is inf or NaN and `origin` made a gradient so.
+
+        Only leaves whose gradient is asked for count: inputs and parameters, not the numbers
+        written into an expression nor values computed under no_grad (PyTorch differentiates
+        neither)."""
+        if self.origin is not None and leaf._needs_grad and not _isfinite(leaf.grad):
             raise _backward_error(self, leaf)
 
 
@@ -222,7 +229,7 @@ def _careful_step(
         if _isfinite(out_bar) and sent_nonfinite:  # this step made finite numbers non-finite
             careful.origin, careful.cause = node, cause
         elif not _isfinite(out_bar) and not careful.nonfinite_sent:  # a sum overflowed
-            careful.origin, careful.cause = node, OverflowError("the sum of its gradients")
+            careful.origin, careful.cause = node, _SUM_OVERFLOWED
         if careful.origin is node:
             careful.local, careful.out_bar = tuple(float(d) for d in local), out_bar
     careful.nonfinite_sent = careful.nonfinite_sent or sent_nonfinite
@@ -240,7 +247,7 @@ def _backward_error(careful: _Careful, leaf: Value) -> Exception:
     result = f"so the gradient of {which} is {leaf.grad!r}"
     local = careful.local
     cause = careful.cause
-    if isinstance(cause, OverflowError) and str(cause) == "the sum of its gradients":
+    if cause is _SUM_OVERFLOWED:
         return OverflowError(
             f"backward through {call}: the sum of the gradients reaching it overflows a float "
             f"({careful.out_bar!r}), {result}"

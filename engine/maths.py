@@ -20,6 +20,8 @@ from types import SimpleNamespace
 
 __all__ = ["FLOAT_MATH", "IEEE_MATH", "IEEEFloat", "stable_sigmoid", "stable_softplus"]
 
+_SQRT_HALF = math.sqrt(0.5)
+
 
 # --------------------------------------------------------------------------------------------
 # Numerically stable scalar helpers
@@ -80,6 +82,41 @@ FLOAT_MATH = SimpleNamespace(
     if_nonpos=_if_nonpos,
 )
 """The maths namespace for rules evaluated on Python floats (what `backward()` uses)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Forward functions that need a check Python's float arithmetic does not make
+# --------------------------------------------------------------------------------------------
+
+
+def _pow_forward(x: float, c: float) -> float:
+    """x ** c for a constant exponent c; a negative base (-inf too) needs an integer exponent."""
+    if x < 0.0 and not float(c).is_integer():
+        raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {c!r}")
+    return x**c
+
+
+def _pow_value_forward(x: float, y: float) -> float:
+    """x ** y with both sides Values; a negative base (-inf too) needs an integer (or infinite)
+    exponent (a NaN exponent gives NaN)."""
+    if x < 0.0 and not y.is_integer() and y - y == 0.0:
+        raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {y!r}")
+    return x**y
+
+
+def _logsumexp_forward(xs: tuple[float, ...]) -> float:
+    """log Σ e^(x_i) = x_max + log Σ e^(x_i - x_max): no term exceeds e^0 = 1."""
+    if not xs:
+        raise ValueError("logsumexp needs at least one value, got an empty list")
+    x_max = max(xs)
+    if math.isinf(x_max):  # ±inf wins, unless a NaN is there too
+        return math.nan if any(x != x for x in xs) else x_max
+    return x_max + math.log(math.fsum(math.exp(x - x_max) for x in xs))
+
+
+def _gelu_forward(x: float, _: object) -> float:
+    """x·Φ(x) = ½x·erfc(-x/√2): erfc keeps the tiny Φ(x) of a negative x (1 + erf loses it)."""
+    return 0.5 * x * math.erfc(-x * _SQRT_HALF)
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,31 +23,30 @@ Rule signatures, by arity:
 * binary  ``rule(m, x, y, out)``
 * n-ary   ``rule(m, xs, out)``      (``xs`` is a tuple)
 
-Each returns a tuple with one local derivative per input. Rules are written in the form that
-keeps every digit: from the inputs rather than from a rounded output where the output has lost
-them (tanh, sigmoid and elu near saturation), with erfc, expm1 and log1p where 1 ± something
-cancels.
+Each returns a tuple with one local derivative per input, in the form that keeps every digit:
+from the inputs where a rounded output has lost them (tanh, sigmoid, elu near saturation), with
+erfc, expm1, log1p where 1 ± something cancels.
 
 Infinity, NaN and errors (the policy; tests/engine/test_fuzz_torch.py checks it against PyTorch):
 
-* Domain errors raise where the bad value enters, naming the op and the value: ``log(0)``,
-  ``log(-1)``, ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, a negative base with a non-integer exponent,
-  ``sin(inf)``, and a finite input whose result overflows (``exp(1000)``). PyTorch returns
-  inf or NaN there instead.
-* NaN in gives NaN out, for every op (``relu(nan)`` is nan, not 0; ``binary_step(nan)`` is nan,
-  where ``torch.sign`` gives 0). The IEEE exceptions stay: ``nan ** 0 = 1`` and ``1 ** nan = 1``.
-  An infinite input propagates as IEEE arithmetic says (``exp(-inf) = 0``, ``inf - inf = nan``).
-* Backward follows PyTorch float64 exactly where its gradients are finite. A local derivative
-  that is a selected 0 (relu for x ≤ 0, binary_step, ``x ** 0``, the base of ``x ** y`` at
-  y = 0) wins over an infinite upstream gradient, as PyTorch's ``where`` does: rows with such a
-  choice have a ``vjp``, the chain-rule step written as PyTorch writes it, which `backward()`
-  uses whenever an upstream gradient or a local derivative is not finite. So
+* Domain errors raise where the bad value enters, naming op and value: ``log(0)``, ``log(-1)``,
+  ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, a negative base (-inf too) with a non-integer exponent,
+  ``sin(inf)``, a finite input whose result overflows. PyTorch gives inf or NaN there.
+* NaN in gives NaN out for every op (``relu(nan)`` is nan; ``binary_step(nan)`` is nan, where
+  ``torch.sign`` gives 0), but for IEEE's ``nan ** 0 = 1`` and ``1 ** nan = 1``. Infinite
+  inputs follow IEEE arithmetic (``exp(-inf) = 0``, ``inf - inf = nan``).
+* Backward gives PyTorch float64's gradients wherever those are finite. A chosen 0 (relu at
+  x ≤ 0, binary_step, ``x ** 0``, the base of ``x ** y`` at y = 0) wins over an infinite
+  upstream gradient, as PyTorch's ``where`` does: such rows have a ``vjp`` (the step written as
+  PyTorch writes it), used where an upstream gradient or a local derivative is not finite. So
   ``relu(x).sqrt()`` at x < 0 gives x.grad = 0.
-* Where a gradient really is not finite — a leaf's gradient becomes inf or NaN although every
-  value in the graph is finite — `backward()` raises (ZeroDivisionError for an infinite local
-  derivative such as √x at 0, OverflowError for an overflow, ValueError for an undefined one
-  such as ∂(x^y)/∂y at x < 0) naming the op where it first went non-finite. NaN or inf values
-  already in the graph give NaN or inf gradients without an error, as in PyTorch.
+* Where a gradient really is not finite — an input's or a parameter's gradient becomes inf or
+  NaN, starting at an op whose values and upstream gradient were finite — `backward()` raises,
+  naming that op: ZeroDivisionError for an infinite local derivative (√x at 0), OverflowError
+  for an overflow, ValueError for an undefined one (∂(x^y)/∂y at x < 0). NaN or inf already in
+  the values gives NaN or inf gradients without an error, as in PyTorch; so do constants
+  written into an expression (PyTorch does not differentiate them), and a sum of finite
+  contributions that overflows right at a leaf.
 """
 
 from __future__ import annotations
@@ -57,7 +56,16 @@ import operator
 from dataclasses import dataclass
 from typing import Callable
 
-from engine.maths import FLOAT_MATH, _step, stable_sigmoid, stable_softplus
+from engine.maths import (
+    FLOAT_MATH,
+    _gelu_forward,
+    _logsumexp_forward,
+    _pow_forward,
+    _pow_value_forward,
+    _step,
+    stable_sigmoid,
+    stable_softplus,
+)
 
 __all__ = [
     "Op",
@@ -93,11 +101,11 @@ class Op:
     symbol:    a short label for drawings ("+", "×", "tanh").
     domain:    the inputs the forward accepts, in words, for error messages ("x > 0").
     arg_name:  the name of the constant parameter of a unary op ("alpha", "beta", "c"), if any.
-    vjp:       optional: the chain-rule step written as PyTorch writes it, ``vjp(m, g, x, out,
-               arg)`` (binary ``vjp(m, g, x, y, out)``, n-ary ``vjp(m, g, xs, out)``) -> the
-               contribution to each input for an upstream gradient g. `backward()` uses it, instead of ``g · local``, only where g
-               or a local derivative is not finite; rows that choose a 0 (relu, ``x ** 0``)
-               need it so that the chosen 0 wins over an infinite g, as in PyTorch.
+    vjp:       optional: the chain-rule step as PyTorch writes it, ``vjp(m, g, x, out, arg)``
+               (binary ``vjp(m, g, x, y, out)``, n-ary ``vjp(m, g, xs, out)``) -> each input's
+               contribution for an upstream gradient g. `backward()` uses it instead of
+               ``g · local`` only where g or a local derivative is not finite; a row that
+               chooses a 0 (relu, ``x ** 0``) needs one so the chosen 0 wins over g = inf.
     """
 
     name: str
@@ -136,39 +144,31 @@ def describe_call(op: Op, inputs: tuple, arg: object) -> str:
     return f"{op.name}({', '.join(parts)})"
 
 
-# --------------------------------------------------------------------------------------------
-# Forward functions that need a check Python's float arithmetic does not make
-# --------------------------------------------------------------------------------------------
+def _forward_error(op: Op, exc: Exception, inputs: tuple, arg: object) -> Exception:
+    """Re-raise a forward failure as the same exception type, naming the op and the values."""
+    call = describe_call(op, inputs, arg)
+    if isinstance(exc, OverflowError):
+        return OverflowError(f"{call} overflows a float (needs {op.domain})")
+    if isinstance(exc, ZeroDivisionError):
+        return ZeroDivisionError(f"{call}: division by zero (needs {op.domain})")
+    return ValueError(f"{call} is undefined: it needs {op.domain} ({exc})")
 
 
-def _pow_forward(x: float, c: float) -> float:
-    """x ** c for a constant exponent c; a negative base (-inf too) needs an integer exponent."""
-    if x < 0.0 and not float(c).is_integer():
-        raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {c!r}")
-    return x**c
+def _check_overflow(op: Op, data: float, parents: tuple, arg: object) -> None:
+    """Raise OverflowError if `data` is infinite although every input was finite."""
+    inputs = tuple(p.data for p in parents)
+    if all(math.isfinite(x) for x in inputs) and math.isinf(data):
+        raise OverflowError(f"{describe_call(op, inputs, arg)} overflows a float (result {data!r})")
 
 
-def _pow_value_forward(x: float, y: float) -> float:
-    """x ** y with both sides Values; a negative base (-inf too) needs an integer (or infinite)
-    exponent (a NaN exponent gives NaN)."""
-    if x < 0.0 and not y.is_integer() and y - y == 0.0:
-        raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {y!r}")
-    return x**y
-
-
-def _logsumexp_forward(xs: tuple[float, ...]) -> float:
-    """log Σ e^(x_i) = x_max + log Σ e^(x_i - x_max): no term exceeds e^0 = 1."""
-    if not xs:
-        raise ValueError("logsumexp needs at least one value, got an empty list")
-    x_max = max(xs)
-    if math.isinf(x_max):  # ±inf wins, unless a NaN is there too
-        return math.nan if any(x != x for x in xs) else x_max
-    return x_max + math.log(math.fsum(math.exp(x - x_max) for x in xs))
-
-
-def _gelu_forward(x: float, _: object) -> float:
-    """x·Φ(x) = ½x·erfc(-x/√2): erfc keeps the tiny Φ(x) of a negative x (1 + erf loses it)."""
-    return 0.5 * x * math.erfc(-x / SQRT_2)
+def _method_doc(op: Op) -> str:
+    """A method's docstring, read off its op row: the formula, each local derivative, the domain."""
+    inputs = ("x", "y")[: max(op.arity, 1)]
+    parts = ", ".join(f"∂/∂{name} = {formula}" for name, formula in zip(inputs, op.derivatives))
+    doc = f"{op.formula}  (op {op.name!r});  {parts}."
+    if op.domain != "any real x":
+        doc += f" Needs {op.domain}."
+    return doc + "\n\n" + (op.local.__doc__ or "")
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Union
 from engine.backprop import backward_pass, local_derivatives
 from engine.grad_mode import _grad_enabled, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from engine.graph import topological_order
-from engine.ops import OPS, Op, describe_call
+from engine.ops import OPS, Op, _check_overflow, _forward_error, _method_doc
 
 __all__ = [
     "Value",
@@ -101,7 +101,8 @@ def sequence_mark() -> int:
 
 
 def _leaf(data: float, label: str = "") -> Value:
-    node = _new(Value)
+    """A constant leaf: a number written into an expression (``x * 2``)."""
+    node = _new(_Constant)
     node.data = data
     node.grad = 0.0
     node.op = ""
@@ -137,22 +138,6 @@ def _node(op: Op, data: float, parents: tuple, arg: object) -> Value:
     return node
 
 
-def _forward_error(op: Op, exc: Exception, inputs: tuple, arg: object) -> Exception:
-    """Re-raise a forward failure as the same exception type, naming the op and the values."""
-    call = describe_call(op, inputs, arg)
-    if isinstance(exc, OverflowError):
-        return OverflowError(f"{call} overflows a float (needs {op.domain})")
-    if isinstance(exc, ZeroDivisionError):
-        return ZeroDivisionError(f"{call}: division by zero (needs {op.domain})")
-    return ValueError(f"{call} is undefined: it needs {op.domain} ({exc})")
-
-
-def _check_overflow(op: Op, data: float, parents: tuple, arg: object) -> None:
-    inputs = tuple(p.data for p in parents)
-    if all(math.isfinite(x) for x in inputs) and math.isinf(data):
-        raise OverflowError(f"{describe_call(op, inputs, arg)} overflows a float (result {data!r})")
-
-
 def _apply(op: Op, parents: tuple, arg: object = None) -> Value:
     """Run `op`'s forward on the parents' data and record the result node (the general path)."""
     inputs = tuple(p.data for p in parents)
@@ -176,16 +161,6 @@ def _operand(other: object, op_name: str) -> Value:
     if t is float or t is int:
         return _leaf(float(other))  # type: ignore[arg-type]
     return _leaf(_as_float(other, f"the other operand of {op_name}"))
-
-
-def _method_doc(op: Op) -> str:
-    """A method's docstring, read off its op row: the formula, each local derivative, the domain."""
-    inputs = ("x", "y")[: max(op.arity, 1)]
-    parts = ", ".join(f"∂/∂{name} = {formula}" for name, formula in zip(inputs, op.derivatives))
-    doc = f"{op.formula}  (op {op.name!r});  {parts}."
-    if op.domain != "any real x":
-        doc += f" Needs {op.domain}."
-    return doc + "\n\n" + (op.local.__doc__ or "")
 
 
 def _binary_method(name: str, symbol: str, reflected: bool = False):
@@ -278,6 +253,7 @@ class Value:
 
     __slots__ = ("data", "grad", "op", "parents", "arg", "label", "_seq")
     _recorded = True  # False for results computed under no_grad (see `_Unrecorded`)
+    _needs_grad = True  # False for leaves PyTorch would not differentiate (constants, no_grad)
 
     def __init__(self, data: Number, _children=(), _op: str = "", label: str = "") -> None:
         if type(_children) is str and not label:  # Value(2.0, "a"): the label, as before
@@ -409,7 +385,15 @@ class _Unrecorded(Value):
     """A Value computed while recording was off (`no_grad`): a leaf whose backward() raises."""
 
     __slots__ = ()
-    _recorded = False
+    _recorded = _needs_grad = False
+
+
+class _Constant(Value):
+    """A number written into an expression (the 2 of ``x * 2``): a leaf like any other, but an
+    inf or NaN gradient reaching it is no error (PyTorch does not differentiate constants)."""
+
+    __slots__ = ()
+    _needs_grad = False
 
 
 def _refuse_micrograd_node(data: object, children: object, op: object) -> None:

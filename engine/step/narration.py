@@ -19,7 +19,7 @@ walks the backward pass forwards and backwards (undo restores the gradients exac
 the current state.
 
 Nodes are named by their label; unlabelled constants by their value (``2``, ``6.8814``) and other
-unlabelled nodes by their op and a per-op count in creation order (``mul₁``, ``add₂``).
+unlabelled nodes by their op and a per-op count in topological order (``mul₁``, ``add₂``).
 """
 
 from __future__ import annotations
@@ -340,8 +340,8 @@ def _trace(order: list[Value], names: Mapping[Value, str], root: Value) -> Forwa
 def forward_trace(root: Value) -> ForwardTrace:
     """The forward pass of `root`: every node in the order it was computed, with its value.
 
-    The order is creation order (`engine.graph.topological_order`), which is the order the
-    forward pass ran; each entry shows the op table's formula in node names, e.g.
+    The order is `engine.graph.topological_order`: the leaves, then each op in the order the
+    forward pass computed it; each entry shows the op table's formula in node names, e.g.
     ``n = add₂ + b = 0.8814``.
     """
     _check_root(root, "forward_trace")

@@ -85,7 +85,7 @@ class Stepper:
         return nodes
 
     def gradients(self) -> dict[str, float]:
-        """``{name: grad}`` for the nodes in `known()`, in creation order."""
+        """``{name: grad}`` for the nodes in `known()`, in topological order."""
         known = self.known()
         return {self.names[n]: n.grad for n in self._order if n in known}
 
@@ -235,7 +235,7 @@ class Stepper:
         return write_player(self, directory, title=title, **options)
 
     def summary(self) -> str:
-        """The gradients computed so far, one ``name = grad`` per node, creation order."""
+        """The gradients computed so far, one ``name = grad`` per node, topological order."""
         grads = self.gradients()
         if not grads:
             return "gradients: none yet"

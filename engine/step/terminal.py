@@ -22,7 +22,7 @@ _HELP = "Enter/n: next step · b: back (undo) · q: quit"
 
 
 def _final_gradients(stepper: Stepper) -> str:
-    """``∂out/∂x1 = -1.5000`` for every named leaf, in creation order."""
+    """``∂out/∂x1 = -1.5000`` for every named leaf, in topological order."""
     root = stepper.names[stepper.root]
     lines = [
         f"  ∂{root}/∂{entry.name} = {entry.node.grad:.4f}"

@@ -71,13 +71,20 @@ KNOWN = {
     "relu of NaN": Plan([math.nan], [("unary", "relu", (0,), None)]),
     "log of a subnormal": Plan(
         [-4.0586955652153407e-54],
-        [("pow", "pow", (0,), 2.0), ("unary", "sin", (1,), None), ("pow", "pow", (1,), 3.0),
-         ("unary", "log", (3,), None)],
+        [
+            ("pow", "pow", (0,), 2.0),
+            ("unary", "sin", (1,), None),
+            ("pow", "pow", (1,), 3.0),
+            ("unary", "log", (3,), None),
+        ],
     ),
     "logsumexp of equal huge numbers": Plan(
         [4.7996821380776375e61],
-        [("unary", "swish", (0,), 0.709), ("nary", "logsumexp", (1, 1, 0), None),
-         ("unary", "neg", (2,), None)],
+        [
+            ("unary", "swish", (0,), 0.709),
+            ("nary", "logsumexp", (1, 1, 0), None),
+            ("unary", "neg", (2,), None),
+        ],
     ),
     "logsumexp with an infinite input": Plan(
         [math.inf, -1.0, 2.5968158437022613], [("nary", "logsumexp", (0, 2, 2), None)]

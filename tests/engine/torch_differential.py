@@ -72,15 +72,15 @@ def random_plan(rng: random.Random, max_steps: int = 10) -> Plan:
     """A random plan over every op of the table."""
     plan = Plan([random_number(rng) for _ in range(rng.randint(1, 3))])
     names = sorted(OPS)
-    for _ in range(rng.randint(1, max_steps)):
+
+    def pick() -> int:  # mostly one of the latest nodes, so that graphs grow deep
         pool = len(plan.inputs) + len(plan.steps)
+        if rng.random() < 0.7:
+            back = rng.expovariate(0.7)
+            return max(0, pool - 1 - int(back)) if back < pool else 0
+        return rng.randrange(pool)
 
-        def pick() -> int:  # mostly one of the latest nodes, so that graphs grow deep
-            if rng.random() < 0.7:
-                back = rng.expovariate(0.7)
-                return max(0, pool - 1 - int(back)) if back < pool else 0
-            return rng.randrange(pool)
-
+    for _ in range(rng.randint(1, max_steps)):
         name = rng.choice(names)
         op = OPS[name]
         if name == "pow":
@@ -420,7 +420,8 @@ def run_plan(plan: Plan, torch) -> Outcome:
     try:
         root.backward()
     except DOMAIN_ERRORS as exc:
-        if not all(math.isfinite(g) for g in torch_grads.values()):
+        asked = [g for leaf, g in torch_grads.items() if leaf._needs_grad]  # not constants
+        if not all(math.isfinite(g) for g in asked):
             outcome.add("raise_justified")
             return outcome
         # torch is finite: fine only where chainrule's more precise forward values make the
@@ -442,7 +443,8 @@ def run_plan(plan: Plan, torch) -> Outcome:
         elif math.isfinite(theirs):
             outcome.add("grad_wrong", f"{leaf.label or 'const'}: ours {ours!r}, torch {theirs!r}")
         elif math.isfinite(ours):
-            outcome.add("finite_where_torch_not", f"{leaf.label or 'const'}: {ours!r} vs {theirs!r}")
+            name = leaf.label or "const"
+            outcome.add("finite_where_torch_not", f"{name}: {ours!r} vs {theirs!r}")
     return outcome
 
 
