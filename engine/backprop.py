@@ -207,12 +207,15 @@ def _careful_step(
     g = IEEEFloat(out_bar)
     out = IEEEFloat(node.data)
     xs = tuple(IEEEFloat(p.data) for p in parents)
-    if op.arity == -1:
-        local = op.local(IEEE_MATH, xs, out)
-    elif op.arity == 1:
-        local = op.local(IEEE_MATH, xs[0], out, node.arg)
-    else:
-        local = op.local(IEEE_MATH, xs[0], xs[1], out)
+    try:
+        if op.arity == -1:
+            local = op.local(IEEE_MATH, xs, out)
+        elif op.arity == 1:
+            local = op.local(IEEE_MATH, xs[0], out, node.arg)
+        else:
+            local = op.local(IEEE_MATH, xs[0], xs[1], out)
+    except (ArithmeticError, ValueError):  # a rule IEEE arithmetic cannot evaluate: undefined
+        local = (math.nan,) * len(parents)
     if op.vjp is None:
         contributions = tuple(float(g * d) for d in local)
     elif op.arity == -1:

@@ -71,7 +71,6 @@ FLOAT_MATH = SimpleNamespace(
     sqrt=math.sqrt,
     sin=math.sin,
     cos=math.cos,
-    cosh=math.cosh,
     tanh=math.tanh,
     erf=math.erf,
     erfc=math.erfc,
@@ -156,13 +155,6 @@ def _ieee_exp(x: float) -> float:
         return math.inf
 
 
-def _ieee_cosh(x: float) -> float:
-    try:
-        return math.cosh(x)
-    except OverflowError:
-        return math.inf
-
-
 def _ieee_log(x: float) -> float:
     if x > 0.0 or x != x:
         return math.log(x)
@@ -211,16 +203,23 @@ IEEEFloat.__neg__ = lambda a: IEEEFloat(-float(a))  # type: ignore[method-assign
 IEEEFloat.__abs__ = lambda a: IEEEFloat(abs(float(a)))  # type: ignore[method-assign]
 del _name, _fn
 
+def _ieee_result(fn):
+    """`fn` returning an IEEEFloat, so that arithmetic on its result keeps IEEE's answers."""
+    return lambda *args: IEEEFloat(fn(*args))
+
+
 IEEE_MATH = SimpleNamespace(
     **{
-        **vars(FLOAT_MATH),
-        "exp": _ieee_exp,
-        "cosh": _ieee_cosh,
-        "log": _ieee_log,
-        "sqrt": _ieee_sqrt,
-        "sin": _nan_at_inf(math.sin),
-        "cos": _nan_at_inf(math.cos),
+        name: _ieee_result(fn)
+        for name, fn in {
+            **vars(FLOAT_MATH),
+            "exp": _ieee_exp,
+            "log": _ieee_log,
+            "sqrt": _ieee_sqrt,
+            "sin": _nan_at_inf(math.sin),
+            "cos": _nan_at_inf(math.cos),
+        }.items()
     }
 )
 """`FLOAT_MATH` with IEEE 754's answers where `math` raises (exp overflow = inf, log(0) = -inf,
-log(-1) = nan, sqrt(-1) = nan, sin(inf) = nan, cosh(1000) = inf). Use it with `IEEEFloat` inputs."""
+log(-1) = nan, sqrt(-1) = nan, sin(inf) = nan). Use it with `IEEEFloat` inputs."""

@@ -23,9 +23,9 @@ Rule signatures, by arity:
 * binary  ``rule(m, x, y, out)``
 * n-ary   ``rule(m, xs, out)``      (``xs`` is a tuple)
 
-Each returns a tuple with one local derivative per input, in the form that keeps every digit:
-from the inputs where a rounded output has lost them (tanh, sigmoid, elu near saturation), with
-erfc, expm1, log1p where 1 ± something cancels.
+Each returns a tuple with one local derivative per input, in a form that keeps the answer: from
+the inputs where a rounded output has lost it (elu: α·e^x, not out + α), with erfc, expm1, log1p
+where 1 ± something cancels. (tanh and σ use their output as PyTorch does: exact to 1e-16.)
 
 Infinity, NaN and errors (the policy; tests/engine/test_fuzz_torch.py checks it against PyTorch):
 
@@ -282,17 +282,14 @@ def erf_rule(m, x, out, arg):
 
 
 def tanh_rule(m, x, out, arg):
-    """∂tanh(x)/∂x = 1 - tanh(x)² = 1/cosh²(x), from x: 1 - out² loses the digits of a small
-    answer (all of them once tanh(x) rounds to ±1)."""
-    c = m.cosh(x)
-    return (1.0 / (c * c),)
+    """∂tanh(x)/∂x = 1 - tanh(x)² = 1 - out², as PyTorch (exact to 1e-16; once tanh(x) rounds to
+    ±1, for |x| > 19, it is 0 where the true value is below 1e-16)."""
+    return (1.0 - out * out,)
 
 
 def sigmoid_rule(m, x, out, arg):
-    """∂σ(x)/∂x = σ(x)(1 - σ(x)) = 1/(4·cosh²(x/2)), from x: 1 - out loses the digits of a
-    small answer (all of them once σ(x) rounds to 1)."""
-    c = m.cosh(0.5 * x)
-    return (0.25 / (c * c),)
+    """∂σ(x)/∂x = σ(x)(1 - σ(x)) = out(1 - out), as PyTorch (exact to 1e-16)."""
+    return (out * (1.0 - out),)
 
 
 def relu_rule(m, x, out, arg):

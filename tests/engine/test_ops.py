@@ -211,7 +211,6 @@ VALUE_MATH = SimpleNamespace(
     tanh=Value.tanh,
     erf=Value.erf,
     erfc=lambda x: 1.0 - x.erf(),
-    cosh=lambda x: (x.exp() + (-x).exp()) * 0.5,
     sigmoid=Value.sigmoid,
     softplus=Value.softplus,
     sign=Value.binary_step,
