@@ -203,6 +203,7 @@ IEEEFloat.__neg__ = lambda a: IEEEFloat(-float(a))  # type: ignore[method-assign
 IEEEFloat.__abs__ = lambda a: IEEEFloat(abs(float(a)))  # type: ignore[method-assign]
 del _name, _fn
 
+
 def _ieee_result(fn):
     """`fn` returning an IEEEFloat, so that arithmetic on its result keeps IEEE's answers."""
     return lambda *args: IEEEFloat(fn(*args))
