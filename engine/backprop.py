@@ -13,9 +13,9 @@ node used twice (``a + a``) receives two contributions. `backward_pass` is the w
 Infinity and NaN: while every upstream gradient, local derivative and contribution is finite, a
 step is exactly ``x_bar += out_bar · ∂out/∂x``. Where one is not (or a rule raises, such as
 1/(2√x) at x = 0), that node's step is redone in IEEE 754 arithmetic with the op's PyTorch form
-(`Op.vjp`), so a chosen 0 wins over an infinite gradient as in PyTorch. If a leaf ends up with an
-inf or NaN gradient that no inf or NaN value caused, backward raises, naming the op where it
-started (`engine.ops` states the policy).
+(`Op.vjp`), so a chosen 0 wins over an infinite gradient as in PyTorch. If an input or a parameter
+ends up with an inf or NaN gradient that no inf or NaN value caused, backward raises, naming the
+op where it started (`engine.ops` states the policy).
 """
 
 from __future__ import annotations
@@ -240,35 +240,30 @@ def _careful_step(
 
 
 def _backward_error(careful: _Careful, leaf: Value) -> Exception:
-    """The exception for a non-finite leaf gradient, naming the op where it started."""
+    """The exception for a non-finite gradient of `leaf`, naming the op where it started."""
     node = careful.origin
     assert node is not None
     op = OPS[node.op]
     call = describe_call(op, tuple(p.data for p in node.parents), node.arg)
-    formulas = ", ".join(op.derivatives)
     which = f"{leaf.label!r}" if leaf.label else repr(leaf)
     result = f"so the gradient of {which} is {leaf.grad!r}"
-    local = careful.local
+    shown = ", ".join(repr(d) for d in careful.local)
+    local = f"the local derivative ({', '.join(op.derivatives)})"
     cause = careful.cause
     if cause is _SUM_OVERFLOWED:
         return OverflowError(
             f"backward through {call}: the sum of the gradients reaching it overflows a float "
             f"({careful.out_bar!r}), {result}"
         )
-    if isinstance(cause, ZeroDivisionError) or (
-        cause is None and any(math.isinf(d) for d in local)
-    ):
-        kind: type[Exception] = ZeroDivisionError if cause is not None else OverflowError
-        detail = f"it is {', '.join(repr(d) for d in local)}"
-    elif any(d != d for d in local) or isinstance(cause, ValueError):
-        kind, detail = ValueError, f"it is undefined: {', '.join(repr(d) for d in local)}"
-    else:
-        return OverflowError(
-            f"backward through {call}: upstream gradient {careful.out_bar!r} times the local "
-            f"derivative ({formulas}) = {', '.join(repr(d) for d in local)} overflows a float, "
-            f"{result}"
+    if isinstance(cause, ZeroDivisionError):  # the rule divides by zero: √x at 0
+        return ZeroDivisionError(f"backward through {call}: {local} is infinite there, {result}")
+    if isinstance(cause, ValueError) or any(d != d for d in careful.local):
+        return ValueError(
+            f"backward through {call}: {local} is undefined there ({shown}), {result}"
         )
-    return kind(
-        f"backward through {call}: the local derivative ({formulas}) is not finite there "
-        f"({detail}), {result}"
+    if any(math.isinf(d) for d in careful.local):
+        return OverflowError(f"backward through {call}: {local} overflows a float there, {result}")
+    return OverflowError(
+        f"backward through {call}: the upstream gradient {careful.out_bar!r} times {local} = "
+        f"{shown} overflows a float, {result}"
     )

@@ -232,16 +232,24 @@ VALUE_POINTS = [
 ]
 
 
-@pytest.mark.parametrize("name", OP_NAMES)
-@pytest.mark.parametrize("point", VALUE_POINTS)
-def test_rules_are_written_with_operations_values_also_have(name, point):
+def _defined_points():
+    """(op name, inputs) for every point of VALUE_POINTS where the op and its rule are defined."""
+    for name in OP_NAMES:
+        arity = OPS[name].arity
+        for point in VALUE_POINTS:
+            xs = list(point[: (3 if arity == -1 else arity)])
+            try:
+                local_derivatives(CASES[name].fn(*[Value(x) for x in xs]))
+            except (ValueError, ZeroDivisionError, OverflowError):
+                continue  # log(-0.7), √0's infinite slope, 0 ** 0's rule on floats: not here
+            yield name, xs
+
+
+@pytest.mark.parametrize("name, xs", list(_defined_points()))
+def test_rules_are_written_with_operations_values_also_have(name, xs):
     op = OPS[name]
-    xs = list(point[: (3 if op.arity == -1 else op.arity)])
-    try:
-        node = CASES[name].fn(*[Value(x) for x in xs])
-        floats = local_derivatives(node)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        pytest.skip(f"{name} is not defined or not differentiable at {xs}")
+    node = CASES[name].fn(*[Value(x) for x in xs])
+    floats = local_derivatives(node)
     as_values = [Value(x) for x in xs]
     out = Value(node.data)
     if op.arity == 1:
