@@ -21,7 +21,15 @@ from engine.gradcheck import GradcheckError, gradcheck
 from engine.gradgradcheck import gradgradcheck
 from engine.graph import leaves, topological_order
 from engine.ops import OPS, Op
-from engine.value import Parameter, Value, is_grad_enabled, no_grad, sequence_mark
+from engine.value import (
+    Parameter,
+    Value,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    sequence_mark,
+    set_grad_enabled,
+)
 
 _LAZY = {
     "draw_dot": "engine.draw",
@@ -43,6 +51,8 @@ __all__ = [
     "Value",
     "Parameter",
     "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
     "is_grad_enabled",
     "gradcheck",
     "GradcheckError",

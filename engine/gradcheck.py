@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from engine.value import Value, _as_float, no_grad
+from engine.value import Value, _as_float, enable_grad, no_grad
 
 __all__ = ["gradcheck", "GradcheckError", "numerical_gradient"]
 
@@ -72,7 +72,8 @@ def gradcheck(
             )
     labels = [f"x{i}" for i in range(len(xs))]
     leaves = [Value(x, label=label) for x, label in zip(xs, labels)]
-    out = fn(*leaves)
+    with enable_grad():  # the analytic side records its graph even when called inside no_grad
+        out = fn(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: fn must return a Value, got {type(out).__name__} {out!r}")
     out.backward()

@@ -1,7 +1,7 @@
 """Names for the nodes of a graph, and the op table's formulas written with those names.
 
 Nodes are named by their label; unlabelled constants by their value (``2``, ``6.881``) and other
-unlabelled nodes by their op and a per-op count in creation order (``mul₁``, ``add₂``). The
+unlabelled nodes by their op and a per-op count in topological order (``mul₁``, ``add₂``). The
 narration, the Stepper and the drawings all use these names, so a box in a picture and a line of
 narration always call a node the same thing.
 
@@ -76,7 +76,8 @@ def node_names(root: Value) -> dict[Value, str]:
 
     The label when there is one; an unlabelled constant leaf reads as its value (``2``); an
     unlabelled Parameter as ``p₁, p₂, ...``; any other unlabelled node as its op name with a
-    per-op counter in creation order (``mul₁``, ``add₂``). Deterministic for a given graph.
+    per-op counter in topological order (``mul₁``, ``add₂``; `engine.graph.topological_order`:
+    the order Python computed an expression). Deterministic: it depends only on the graph.
     """
     if not isinstance(root, Value):
         raise TypeError(f"node_names needs a Value, got {type(root).__name__} {root!r}")

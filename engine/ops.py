@@ -12,9 +12,10 @@ op is one row here plus one row in ``tests/engine/test_ops.py``.
 
 Each local-derivative rule is a small named function of the op's inputs and its output. Rules use
 plain arithmetic plus the functions of a *maths namespace* ``m`` (``m.exp``, ``m.sigmoid``, ...).
-The engine passes `FLOAT_MATH`, which works on Python floats; because Values support the same
-arithmetic and the same functions, the very same rules can later run on Values (higher-order
-gradients) or on arrays (replaying a graph over a batch) by passing another namespace.
+The engine passes `FLOAT_MATH` (`engine.maths`), which works on Python floats; because Values
+support the same arithmetic and the same functions, the very same rules can later run on Values
+(higher-order gradients) or on arrays (replaying a graph over a batch) by passing another
+namespace.
 
 Rule signatures, by arity:
 
@@ -22,15 +23,49 @@ Rule signatures, by arity:
 * binary  ``rule(m, x, y, out)``
 * n-ary   ``rule(m, xs, out)``      (``xs`` is a tuple)
 
-Each returns a tuple with one local derivative per input.
+Each returns a tuple with one local derivative per input, in a form that keeps the answer: from
+the inputs where a rounded output has lost it (elu: α·e^x, not out + α), with erfc, expm1, log1p
+where 1 ± something cancels. (tanh and σ use their output as PyTorch does: exact to 1e-16.)
+
+Infinity, NaN and errors (the policy; tests/engine/test_fuzz_torch.py checks it against PyTorch):
+
+* Domain errors raise where the bad value enters, naming op and value: ``log(0)``, ``log(-1)``,
+  ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, a negative base (-inf too) with a non-integer exponent,
+  ``sin(inf)``, a finite input whose result overflows. PyTorch gives inf or NaN there.
+* NaN in gives NaN out for every op (``relu(nan)`` is nan; ``binary_step(nan)`` is nan, where
+  ``torch.sign`` gives 0), but for IEEE's ``nan ** 0 = 1`` and ``1 ** nan = 1``. Infinite
+  inputs follow IEEE arithmetic (``exp(-inf) = 0``, ``inf - inf = nan``).
+* Backward gives PyTorch float64's gradients wherever those are finite. A chosen 0 (relu at
+  x ≤ 0, binary_step, ``x ** 0``, the base of ``x ** y`` at y = 0) wins over an infinite
+  upstream gradient, as PyTorch's ``where`` does: such rows have a ``vjp`` (the step written as
+  PyTorch writes it), used where an upstream gradient or a local derivative is not finite. So
+  ``relu(x).sqrt()`` at x < 0 gives x.grad = 0.
+* Where a gradient really is not finite — an input's or a parameter's gradient becomes inf or
+  NaN, starting at an op whose values and upstream gradient were finite — `backward()` raises,
+  naming that op: ZeroDivisionError for an infinite local derivative (√x at 0), OverflowError
+  for an overflow, ValueError for an undefined one (∂(x^y)/∂y at x < 0). NaN or inf already in
+  the values gives NaN or inf gradients without an error, as in PyTorch; so do constants
+  written into an expression (PyTorch does not differentiate them), and a sum of finite
+  contributions that overflows right at a leaf.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Callable
+
+from engine.maths import (
+    FLOAT_MATH,
+    _gelu_forward,
+    _logsumexp_forward,
+    _pow_forward,
+    _pow_value_forward,
+    _step,
+    stable_sigmoid,
+    stable_softplus,
+)
 
 __all__ = [
     "Op",
@@ -45,60 +80,6 @@ __all__ = [
 SQRT_2 = math.sqrt(2.0)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-
-# --------------------------------------------------------------------------------------------
-# Numerically stable scalar helpers
-# --------------------------------------------------------------------------------------------
-
-
-def stable_sigmoid(x: float) -> float:
-    """σ(x) = 1 / (1 + e^(-x)), evaluated so that e^(...) never overflows.
-
-    For x ≥ 0 use 1 / (1 + e^(-x)); for x < 0 use e^x / (1 + e^x). Both only ever exponentiate a
-    non-positive number, so σ(-1000) = 0.0 and σ(1000) = 1.0 without an OverflowError.
-    """
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def stable_softplus(x: float) -> float:
-    """softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^(-|x|)), which never overflows."""
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _sign(x: float) -> float:
-    """sign(x) ∈ {-1, 0, 1}; sign(0) = 0 as in PyTorch."""
-    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
-
-
-def _xlogy(x: float, y: float) -> float:
-    """x·ln(y), taken as 0 where x = 0 (the limit of x·ln(x) at 0; scipy's and PyTorch's choice)."""
-    return 0.0 if x == 0.0 else x * math.log(y)
-
-
-def _if_pos(x: float, then: float, otherwise: float) -> float:
-    """`then` where x > 0, else `otherwise` (the selection is not differentiated)."""
-    return then if x > 0.0 else otherwise
-
-
-FLOAT_MATH = SimpleNamespace(
-    exp=math.exp,
-    log=math.log,
-    sqrt=math.sqrt,
-    sin=math.sin,
-    cos=math.cos,
-    tanh=math.tanh,
-    erf=math.erf,
-    sigmoid=stable_sigmoid,
-    softplus=stable_softplus,
-    sign=_sign,
-    if_pos=_if_pos,
-    xlogy=_xlogy,
-)
-"""The maths namespace for rules evaluated on Python floats (what `backward()` uses)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,6 +101,11 @@ class Op:
     symbol:    a short label for drawings ("+", "×", "tanh").
     domain:    the inputs the forward accepts, in words, for error messages ("x > 0").
     arg_name:  the name of the constant parameter of a unary op ("alpha", "beta", "c"), if any.
+    vjp:       optional: the chain-rule step as PyTorch writes it, ``vjp(m, g, x, out, arg)``
+               (binary ``vjp(m, g, x, y, out)``, n-ary ``vjp(m, g, xs, out)``) -> each input's
+               contribution for an upstream gradient g. `backward()` uses it instead of
+               ``g · local`` only where g or a local derivative is not finite; a row that
+               chooses a 0 (relu, ``x ** 0``) needs one so the chosen 0 wins over g = inf.
     """
 
     name: str
@@ -131,6 +117,7 @@ class Op:
     symbol: str
     domain: str = "any real x"
     arg_name: str | None = None
+    vjp: Callable | None = None
 
 
 OPS: dict[str, Op] = {}
@@ -157,33 +144,31 @@ def describe_call(op: Op, inputs: tuple, arg: object) -> str:
     return f"{op.name}({', '.join(parts)})"
 
 
-# --------------------------------------------------------------------------------------------
-# Forward functions that need a check Python's float arithmetic does not make
-# --------------------------------------------------------------------------------------------
+def _forward_error(op: Op, exc: Exception, inputs: tuple, arg: object) -> Exception:
+    """Re-raise a forward failure as the same exception type, naming the op and the values."""
+    call = describe_call(op, inputs, arg)
+    if isinstance(exc, OverflowError):
+        return OverflowError(f"{call} overflows a float (needs {op.domain})")
+    if isinstance(exc, ZeroDivisionError):
+        return ZeroDivisionError(f"{call}: division by zero (needs {op.domain})")
+    return ValueError(f"{call} is undefined: it needs {op.domain} ({exc})")
 
 
-def _pow_forward(x: float, c: float) -> float:
-    """x ** c for a constant exponent c; a negative base needs an integer exponent."""
-    if x < 0.0 and not float(c).is_integer():
-        raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {c!r}")
-    return x**c
+def _check_overflow(op: Op, data: float, parents: tuple, arg: object) -> None:
+    """Raise OverflowError if `data` is infinite although every input was finite."""
+    inputs = tuple(p.data for p in parents)
+    if all(math.isfinite(x) for x in inputs) and math.isinf(data):
+        raise OverflowError(f"{describe_call(op, inputs, arg)} overflows a float (result {data!r})")
 
 
-def _pow_value_forward(x: float, y: float) -> float:
-    """x ** y with both sides Values; a negative base needs an integer exponent."""
-    if x < 0.0 and not y.is_integer():
-        raise ValueError(f"a negative base needs an integer exponent, got {x!r} ** {y!r}")
-    return x**y
-
-
-def _logsumexp_forward(xs: tuple[float, ...]) -> float:
-    """log Σ e^(x_i) = x_max + log Σ e^(x_i - x_max): no term exceeds e^0 = 1."""
-    if not xs:
-        raise ValueError("logsumexp needs at least one value, got an empty list")
-    x_max = max(xs)
-    if math.isinf(x_max):
-        return x_max
-    return x_max + math.log(math.fsum(math.exp(x - x_max) for x in xs))
+def _method_doc(op: Op) -> str:
+    """A method's docstring, read off its op row: the formula, each local derivative, the domain."""
+    inputs = ("x", "y")[: max(op.arity, 1)]
+    parts = ", ".join(f"∂/∂{name} = {formula}" for name, formula in zip(inputs, op.derivatives))
+    doc = f"{op.formula}  (op {op.name!r});  {parts}."
+    if op.domain != "any real x":
+        doc += f" Needs {op.domain}."
+    return doc + "\n\n" + (op.local.__doc__ or "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,8 +193,13 @@ def mul_rule(m, x, y, out):
 
 
 def div_rule(m, x, y, out):
-    """∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = -x/y²."""
-    return 1.0 / y, -x / (y * y)
+    """∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = -x/y² = -out/y (y² itself would underflow for tiny y)."""
+    return 1.0 / y, -out / y
+
+
+def div_vjp(m, g, x, y, out):
+    """PyTorch's division backward: g/y and -g·(out/y), finite even where 1/y overflows."""
+    return g / y, -g * (out / y)
 
 
 def neg_rule(m, x, out, arg):
@@ -218,13 +208,31 @@ def neg_rule(m, x, out, arg):
 
 
 def pow_rule(m, x, out, c):
-    """∂(x^c)/∂x = c·x^(c-1) for a constant exponent c."""
+    """∂(x^c)/∂x = c·x^(c-1), and 0 for c = 0 (x^0 = 1 is a constant, even at x = 0)."""
+    if c == 0.0:
+        return (0.0,)
     return (c * x ** (c - 1),)
 
 
+def pow_vjp(m, g, x, out, c):
+    """PyTorch's pow_backward: a chosen 0 for c = 0 (whatever g is), else g·(c·x^(c-1))."""
+    return (0.0 if c == 0.0 else g * (c * x ** (c - 1)),)
+
+
 def pow_value_rule(m, x, y, out):
-    """∂(x^y)/∂x = y·x^(y-1), ∂(x^y)/∂y = x^y·ln(x) (0 where x^y = 0, as PyTorch; x < 0 fails)."""
-    return y * x ** (y - 1), m.xlogy(out, x)
+    """∂(x^y)/∂x = y·x^(y-1), 0 where y = 0; ∂(x^y)/∂y = x^y·ln(x), 0 where x = 0 (as PyTorch)
+    and undefined (NaN) for x < 0, even where x^y underflows to 0."""
+    return (
+        m.if_nonpos(abs(y), 0.0, y * x ** (y - 1)),
+        m.if_nonpos(abs(x), 0.0, out * m.log(x)),
+    )
+
+
+def pow_value_vjp(m, g, x, y, out):
+    """PyTorch's pow backward: the base's 0 at y = 0 is chosen (it wins over an infinite g); the
+    exponent's 0 at x = 0 (for y ≥ 0; 0 ** -inf is inf) is multiplied by g."""
+    dx = 0.0 if y == 0.0 else g * (y * x ** (y - 1))
+    return dx, g * (0.0 if x == 0.0 and y >= 0.0 else out * m.log(x))
 
 
 # Elementary functions
@@ -238,6 +246,11 @@ def exp_rule(m, x, out, arg):
 def log_rule(m, x, out, arg):
     """∂ln(x)/∂x = 1/x."""
     return (1.0 / x,)
+
+
+def log_vjp(m, g, x, out, arg):
+    """PyTorch's form g/x: finite even where 1/x overflows (a tiny x, a tiny g)."""
+    return (g / x,)
 
 
 def sqrt_rule(m, x, out, arg):
@@ -269,28 +282,34 @@ def erf_rule(m, x, out, arg):
 
 
 def tanh_rule(m, x, out, arg):
-    """∂tanh(x)/∂x = 1 - tanh(x)² = 1 - out²."""
+    """∂tanh(x)/∂x = 1 - tanh(x)² = 1 - out², as PyTorch (exact to 1e-16; once tanh(x) rounds to
+    ±1, for |x| > 19, it is 0 where the true value is below 1e-16)."""
     return (1.0 - out * out,)
 
 
 def sigmoid_rule(m, x, out, arg):
-    """∂σ(x)/∂x = σ(x)(1 - σ(x)) = out(1 - out)."""
+    """∂σ(x)/∂x = σ(x)(1 - σ(x)) = out(1 - out), as PyTorch (exact to 1e-16)."""
     return (out * (1.0 - out),)
 
 
 def relu_rule(m, x, out, arg):
-    """∂max(0, x)/∂x = 1 if x > 0 else 0; at the kink x = 0 we take 0, as PyTorch does."""
-    return (m.if_pos(x, 1.0, 0.0),)
+    """∂max(0, x)/∂x = 1 if x > 0 else 0; 0 at the kink x = 0 and 1 at NaN, as PyTorch."""
+    return (m.if_nonpos(x, 0.0, 1.0),)
+
+
+def relu_vjp(m, g, x, out, arg):
+    """PyTorch's threshold_backward: a chosen 0 where x ≤ 0 (it wins over an infinite g), else g."""
+    return (0.0 if x <= 0.0 else g,)
 
 
 def leaky_relu_rule(m, x, out, alpha):
-    """∂leaky_relu(x)/∂x = 1 if x > 0 else α; at x = 0 we take α, as PyTorch does."""
+    """∂leaky_relu(x)/∂x = 1 if x > 0 else α; α at x = 0 and at NaN, as PyTorch."""
     return (m.if_pos(x, 1.0, alpha),)
 
 
 def elu_rule(m, x, out, alpha):
-    """∂elu(x)/∂x = 1 if x > 0 else α·e^x = out + α (α at x = 0, as PyTorch)."""
-    return (m.if_pos(x, 1.0, out + alpha),)
+    """∂elu(x)/∂x = 1 if x > 0 else α·e^x, from x (out + α cancels); α at x = 0, 1 at NaN."""
+    return (m.if_nonpos(x, alpha * m.exp(x), 1.0),)
 
 
 def softplus_rule(m, x, out, arg):
@@ -305,8 +324,8 @@ def swish_rule(m, x, out, beta):
 
 
 def gelu_rule(m, x, out, arg):
-    """∂(x·Φ(x))/∂x = Φ(x) + x·φ(x), Φ(x) = ½(1 + erf(x/√2)), φ(x) = e^(-x²/2)/√(2π)."""
-    return (0.5 * (1.0 + m.erf(x / SQRT_2)) + x * m.exp(-0.5 * x * x) / SQRT_2PI,)
+    """∂(x·Φ(x))/∂x = Φ(x) + x·φ(x), Φ(x) = ½erfc(-x/√2), φ(x) = e^(-x²/2)/√(2π)."""
+    return (0.5 * m.erfc(-x / SQRT_2) + x * m.exp(-0.5 * x * x) / SQRT_2PI,)
 
 
 def binary_step_rule(m, x, out, arg):
@@ -314,12 +333,27 @@ def binary_step_rule(m, x, out, arg):
     return (0.0,)
 
 
+def binary_step_vjp(m, g, x, out, arg):
+    """PyTorch's sign backward: 0 whatever g is, even an infinite or NaN one."""
+    return (0.0,)
+
+
 # Reductions
 
 
 def logsumexp_rule(m, xs, out):
-    """∂/∂x_i log Σ_j e^(x_j) = e^(x_i - out) = softmax(x)_i."""
-    return tuple(m.exp(x - out) for x in xs)
+    """∂/∂x_i log Σ_j e^(x_j) = e^(x_i - out) = softmax(x)_i, divided by the sum of those terms:
+    mathematically 1, it removes the rounding of out (logsumexp(x, x, x) = x + ln 3 rounds to x
+    when x is large, and e^(x - out) would be 1 instead of 1/3)."""
+    terms = [m.exp(x - out) for x in xs]
+    total = sum(terms)
+    return tuple(t / total for t in terms)
+
+
+def logsumexp_vjp(m, g, xs, out):
+    """PyTorch's form g·e^(x_i - out), used where something is not finite: with an infinite
+    x_j, the other x_i still get 0 (the rule's sum would spread a NaN)."""
+    return tuple(g * m.exp(x - out) for x in xs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,24 +363,24 @@ def logsumexp_rule(m, xs, out):
 # fmt: off
 for _row in (
     #  name          arity forward                                   local rule
-    Op("add",          2, lambda x, y: x + y,                        add_rule,
+    Op("add",          2, operator.add,                              add_rule,
        "x + y", ("1", "1"), "+"),
-    Op("sub",          2, lambda x, y: x - y,                        sub_rule,
+    Op("sub",          2, operator.sub,                              sub_rule,
        "x - y", ("1", "-1"), "-"),
-    Op("mul",          2, lambda x, y: x * y,                        mul_rule,
+    Op("mul",          2, operator.mul,                              mul_rule,
        "x · y", ("y", "x"), "×"),
-    Op("div",          2, lambda x, y: x / y,                        div_rule,
-       "x / y", ("1/y", "-x/y²"), "÷", "y ≠ 0"),
+    Op("div",          2, operator.truediv,                          div_rule,
+       "x / y", ("1/y", "-x/y²"), "÷", "y ≠ 0", vjp=div_vjp),
     Op("neg",          1, lambda x, _: -x,                           neg_rule,
        "-x", ("-1",), "neg"),
     Op("pow",          1, _pow_forward,                              pow_rule,
-       "x^c", ("c·x^(c-1)",), "^", "x ≥ 0, or an integer c; x ≠ 0 if c < 0", "c"),
+       "x^c", ("c·x^(c-1)",), "^", "x ≥ 0, or an integer c; x ≠ 0 if c < 0", "c", pow_vjp),
     Op("pow_value",    2, _pow_value_forward,                        pow_value_rule,
-       "x^y", ("y·x^(y-1)", "x^y·ln(x)"), "^", "x > 0 (or an integer y)"),
+       "x^y", ("y·x^(y-1)", "x^y·ln(x)"), "^", "x > 0 (or an integer y)", vjp=pow_value_vjp),
     Op("exp",          1, lambda x, _: math.exp(x),                  exp_rule,
        "e^x", ("e^x",), "exp", "x ≤ 709.78"),
     Op("log",          1, lambda x, _: math.log(x),                  log_rule,
-       "ln(x)", ("1/x",), "log", "x > 0"),
+       "ln(x)", ("1/x",), "log", "x > 0", vjp=log_vjp),
     Op("sqrt",         1, lambda x, _: math.sqrt(x),                 sqrt_rule,
        "√x", ("1/(2√x)",), "sqrt", "x ≥ 0"),
     Op("abs",          1, lambda x, _: abs(x),                       abs_rule,
@@ -361,8 +395,8 @@ for _row in (
        "tanh(x)", ("1 - tanh(x)²",), "tanh"),
     Op("sigmoid",      1, lambda x, _: stable_sigmoid(x),            sigmoid_rule,
        "σ(x) = 1/(1 + e^-x)", ("σ(x)·(1 - σ(x))",), "σ"),
-    Op("relu",         1, lambda x, _: x if x > 0.0 else 0.0,        relu_rule,
-       "max(0, x)", ("1 if x > 0 else 0",), "relu"),
+    Op("relu",         1, lambda x, _: 0.0 if x < 0.0 else x,        relu_rule,
+       "max(0, x)", ("1 if x > 0 else 0",), "relu", vjp=relu_vjp),
     Op("leaky_relu",   1, lambda x, a: x if x > 0.0 else a * x,      leaky_relu_rule,
        "x if x > 0 else α·x", ("1 if x > 0 else α",), "leaky_relu", arg_name="alpha"),
     Op("elu",          1, lambda x, a: x if x > 0.0 else a * math.expm1(x), elu_rule,
@@ -371,12 +405,12 @@ for _row in (
        "ln(1 + e^x)", ("σ(x)",), "softplus"),
     Op("swish",        1, lambda x, b: x * stable_sigmoid(b * x),    swish_rule,
        "x·σ(βx)", ("σ(βx) + βx·σ(βx)·(1 - σ(βx))",), "swish", arg_name="beta"),
-    Op("gelu",         1, lambda x, _: 0.5 * x * (1.0 + math.erf(x / SQRT_2)), gelu_rule,
+    Op("gelu",         1, _gelu_forward,                             gelu_rule,
        "x·Φ(x) = ½x(1 + erf(x/√2))", ("Φ(x) + x·φ(x)",), "gelu"),
-    Op("binary_step",  1, lambda x, _: _sign(x),                     binary_step_rule,
-       "sign(x)", ("0",), "step"),
+    Op("binary_step",  1, lambda x, _: _step(x),                     binary_step_rule,
+       "sign(x)", ("0",), "step", vjp=binary_step_vjp),
     Op("logsumexp",   -1, _logsumexp_forward,                        logsumexp_rule,
-       "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list"),
+       "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list", vjp=logsumexp_vjp),
 ):
     register(_row)
 # fmt: on

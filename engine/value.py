@@ -10,7 +10,8 @@ uses it came earlier. The chain rule sends it on to each parent ``x``:
     x_bar += out_bar · ∂out/∂x
 
 where ``∂out/∂x`` is the local derivative from the op table. Gradients add up, so a node used twice
-(``a + a``) receives two contributions. That loop, `_backpropagate`, is the whole algorithm.
+(``a + a``) receives two contributions. That loop, `engine.backprop.backward_pass`, is the whole
+algorithm.
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-from contextlib import contextmanager
-from typing import Callable, Iterator, Union
+from typing import Callable, Union
 
-from engine.backprop import _backpropagate, local_derivatives
+from engine.backprop import backward_pass, local_derivatives
+from engine.grad_mode import _grad_enabled, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from engine.graph import topological_order
 from engine.numfmt import fmt
-from engine.ops import OPS, Op, describe_call
+from engine.ops import OPS, Op, _check_overflow, _forward_error, _method_doc
 
 __all__ = [
     "Value",
     "Parameter",
     "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
     "is_grad_enabled",
     "local_derivatives",
     "as_value",
@@ -94,31 +97,10 @@ def sequence_mark() -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Gradient recording on and off
+# Anomaly mode's hook
 # --------------------------------------------------------------------------------------------
 
-_grad_enabled = True
 _anomaly_hook: Callable[..., None] | None = None  # set by engine.anomaly in anomaly mode
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside a `no_grad()` block."""
-    return _grad_enabled
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block ops compute values but record no graph: every result is a leaf.
-
-    Use it for evaluation and for updating parameters. Like PyTorch's, it nests; unlike PyTorch's,
-    the switch is process-wide, not per thread.
-    """
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,7 +109,8 @@ def no_grad() -> Iterator[None]:
 
 
 def _leaf(data: float, label: str = "") -> Value:
-    node = _new(Value)
+    """A constant leaf: a number written into an expression (``x * 2``)."""
+    node = _new(_Constant)
     node.data = data
     node.grad = 0.0
     node.op = ""
@@ -146,38 +129,23 @@ def _node(op: Op, data: float, parents: tuple, arg: object) -> Value:
     """
     if data - data != 0.0:  # inf or nan: fine if an input already was, an overflow if not
         _check_overflow(op, data, parents, arg)
-    node = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    if _grad_enabled:
+    if _grad_enabled():
+        node = _new(Value)
         node.op = op.name
         node.parents = parents
         node.arg = arg
-    else:
+    else:  # a leaf that remembers it has no graph: backward() on it raises
+        node = _new(_Unrecorded)
         node.op = ""
         node.parents = ()
         node.arg = None
+    node.data = data
+    node.grad = 0.0
     node.label = ""
     node._seq = _next_seq()
     if _anomaly_hook is not None:  # anomaly mode (engine.anomaly): check, note where it was made
         _anomaly_hook(node, op, parents, arg)
     return node
-
-
-def _forward_error(op: Op, exc: Exception, inputs: tuple, arg: object) -> Exception:
-    """Re-raise a forward failure as the same exception type, naming the op and the values."""
-    call = describe_call(op, inputs, arg)
-    if isinstance(exc, OverflowError):
-        return OverflowError(f"{call} overflows a float (needs {op.domain})")
-    if isinstance(exc, ZeroDivisionError):
-        return ZeroDivisionError(f"{call}: division by zero (needs {op.domain})")
-    return ValueError(f"{call} is undefined: it needs {op.domain} ({exc})")
-
-
-def _check_overflow(op: Op, data: float, parents: tuple, arg: object) -> None:
-    inputs = tuple(p.data for p in parents)
-    if all(math.isfinite(x) for x in inputs) and math.isinf(data):
-        raise OverflowError(f"{describe_call(op, inputs, arg)} overflows a float (result {data!r})")
 
 
 def _apply(op: Op, parents: tuple, arg: object = None) -> Value:
@@ -201,18 +169,8 @@ def _operand(other: object, op_name: str) -> Value:
         return other
     t = type(other)
     if t is float or t is int:
-        return _leaf(float(other))
+        return _leaf(float(other))  # type: ignore[arg-type]
     return _leaf(_as_float(other, f"the other operand of {op_name}"))
-
-
-def _method_doc(op: Op) -> str:
-    """A method's docstring, read off its op row: the formula, each local derivative, the domain."""
-    inputs = ("x", "y")[: max(op.arity, 1)]
-    parts = ", ".join(f"∂/∂{name} = {formula}" for name, formula in zip(inputs, op.derivatives))
-    doc = f"{op.formula}  (op {op.name!r});  {parts}."
-    if op.domain != "any real x":
-        doc += f" Needs {op.domain}."
-    return doc + "\n\n" + (op.local.__doc__ or "")
 
 
 def _binary_method(name: str, symbol: str, reflected: bool = False):
@@ -223,45 +181,50 @@ def _binary_method(name: str, symbol: str, reflected: bool = False):
     """
     op = OPS[name]
     forward = op.forward
+    recording = _grad_enabled  # a local name: one ContextVar read per op
 
     def method(self, other):
         if type(other) is not Value:
             other = _operand(other, symbol)
-        x, y = (other, self) if reflected else (self, other)
         try:
-            data = forward(x.data, y.data)
+            data = forward(self.data, other.data)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise _forward_error(op, exc, (x.data, y.data), None) from None
-        if data - data != 0.0 or not _grad_enabled:  # inf/nan or no_grad: the careful path
-            return _node(op, data, (x, y), None)
+            raise _forward_error(op, exc, (self.data, other.data), None) from None
+        if data - data != 0.0 or not recording():  # inf/nan or no_grad: the careful path
+            return _node(op, data, (self, other), None)
         node = _new(Value)
         node.data = data
         node.grad = 0.0
         node.op = name
-        node.parents = (x, y)
+        node.parents = (self, other)
         node.arg = None
         node.label = ""
         node._seq = _next_seq()
         return node
 
+    def reflected_method(self, other):  # a number on the left: ``2 * x`` is mul(2, x)
+        return method(_operand(other, symbol), self)
+
     python_name = "truediv" if name == "div" else name
-    method.__name__ = method.__qualname__ = f"__{'r' if reflected else ''}{python_name}__"
-    method.__doc__ = _method_doc(op)
-    method.__annotations__ = {"other": "Value | float", "return": "Value"}
-    return method
+    made = reflected_method if reflected else method
+    made.__name__ = made.__qualname__ = f"__{'r' if reflected else ''}{python_name}__"
+    made.__doc__ = _method_doc(op)
+    made.__annotations__ = {"other": "Value | float", "return": "Value"}
+    return made
 
 
 def _unary_method(name: str):
     """The method for one-input op `name` (``x.tanh()``), inlined like `_binary_method`."""
     op = OPS[name]
     forward = op.forward
+    recording = _grad_enabled
 
     def method(self):
         try:
             data = forward(self.data, None)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
             raise _forward_error(op, exc, (self.data,), None) from None
-        if data - data != 0.0 or not _grad_enabled:
+        if data - data != 0.0 or not recording():
             return _node(op, data, (self,), None)
         node = _new(Value)
         node.data = data
@@ -293,18 +256,27 @@ class Value:
     ``parents`` the Values it was computed from, in order (``a + a`` stores ``a`` twice).
     ``arg``     the op's constant parameter (α of leaky_relu, the exponent of ``x ** 3``), or None.
     ``label``   a name for printing and drawing.
+
+    ``Value(data, _children=(), _op="", label="")`` accepts micrograd's signature for a leaf; a
+    string in second place is the label (``Value(2.0, "a")``, the older signature).
     """
 
     __slots__ = ("data", "grad", "op", "parents", "arg", "label", "_seq")
+    _recorded = True  # False for results computed under no_grad (see `_Unrecorded`)
+    _needs_grad = True  # False for leaves PyTorch would not differentiate (constants, no_grad)
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(self, data: Number, _children=(), _op: str = "", label: str = "") -> None:
+        if type(_children) is str and not label:  # Value(2.0, "a"): the label, as before
+            _children, label = (), _children
+        if _children != () or _op != "":
+            _refuse_micrograd_node(data, _children, _op)
         if type(label) is not str:
             raise TypeError(f"Value(label) must be a str, got {type(label).__name__} {label!r}")
         self.data = _as_float(data, "Value(data)")
         self.grad = 0.0
         self.op = ""
         self.parents: tuple[Value, ...] = ()
-        self.arg = None
+        self.arg: object = None
         self.label = label
         self._seq = _next_seq()
 
@@ -376,6 +348,22 @@ class Value:
         """x·σ(βx);  ∂/∂x = σ(βx) + βx·σ(βx)(1 - σ(βx))."""
         return _apply(OPS["swish"], (self,), _as_arg(beta, "swish(beta)"))
 
+    # -- micrograd's and PyTorch's names (no cost to the ops) --------------------------------
+
+    _prev = property(lambda self: set(self.parents), doc="micrograd's name: the parents, as a set")
+    _op = property(lambda self: self.op, doc="micrograd's name for `op`")
+
+    def item(self) -> float:
+        """The number, as PyTorch's ``tensor.item()``: the same as ``.data``."""
+        return self.data
+
+    def __float__(self) -> float:
+        raise TypeError(
+            f"float() of {self!r}: a Value is never turned into a float implicitly, because "
+            "math.exp(v) and friends would then silently drop the graph. For the number write "
+            "v.item() or v.data; for maths on a Value use its methods (v.exp(), v.tanh(), ...)"
+        )
+
     # -- backpropagation --------------------------------------------------------------------
 
     def backward(self, grad: Number | Value = 1.0, *, create_graph: bool = False) -> None:
@@ -393,9 +381,7 @@ class Value:
             from engine.autograd import backward
 
             return backward(self, grad, create_graph=create_graph)
-        seed = _as_float(grad, "backward(grad)")
-        for _ in _backpropagate(self, seed, narrate=False):
-            pass
+        backward_pass(self, _as_float(grad, "backward(grad)"))
 
     def zero_grad(self) -> None:
         """Set ``.grad = 0.0`` on this Value and every node it depends on."""
@@ -410,6 +396,29 @@ class Parameter(Value):
     """
 
     __slots__ = ()
+
+
+class _Unrecorded(Value):
+    """A Value computed while recording was off (`no_grad`): a leaf whose backward() raises."""
+
+    __slots__ = ()
+    _recorded = _needs_grad = False
+
+
+class _Constant(Value):
+    """A number written into an expression (the 2 of ``x * 2``): a leaf like any other, but an
+    inf or NaN gradient reaching it is no error (PyTorch does not differentiate constants)."""
+
+    __slots__ = ()
+    _needs_grad = False
+
+
+def _refuse_micrograd_node(data: object, children: object, op: object) -> None:
+    raise TypeError(
+        f"Value({data!r}, {children!r}, {op!r}): a Value you create is a leaf, so its children "
+        "must be () and its op ''. Ops record their own nodes: write the operation instead "
+        "(a + b, a * b, a.tanh()); a new op is one row of engine/ops.py"
+    )
 
 
 def leaf_kind(node: Value) -> str:

@@ -129,7 +129,7 @@ class Stepper:
         return {node for node, (got, of) in self.received().items() if got < of}
 
     def gradients(self) -> dict[str, float]:
-        """``{name: ∂root/∂node}`` of this pass for the nodes in `known()`, creation order."""
+        """``{name: ∂root/∂node}`` of this pass for the nodes in `known()`, topological order."""
         grads = self.grads()
         return {self.names[n]: grads[n] for n in self._order if n in grads}
 
@@ -305,7 +305,7 @@ class Stepper:
         return player_html(self)
 
     def summary(self) -> str:
-        """This pass's gradients so far, ``name value`` per node in creation order:
+        """This pass's gradients so far, ``name value`` per node in topological order:
         ``gradients so far (∂o/∂x): x1 -1.5, ...``; a partial sum is marked
         ``(partial: 1 of 3 edges)``."""
         grads = self.grads()

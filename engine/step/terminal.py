@@ -94,7 +94,7 @@ def _split(text: str, width: int, indent: str, level: int) -> list[str]:
 
 
 def _final_gradients(stepper: Stepper) -> str:
-    """``∂out/∂x1 = -1.5`` for every named leaf, in creation order: this pass's derivatives."""
+    """``∂out/∂x1 = -1.5`` for every named leaf, in topological order: this pass's derivatives."""
     root = stepper.names[stepper.root]
     grads = stepper.grads()
     lines = [

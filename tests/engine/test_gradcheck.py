@@ -70,3 +70,10 @@ def test_bad_inputs_and_functions():
         gradcheck(lambda x: x, ["a"])
     with pytest.raises(TypeError, match="must return a Value"):
         gradcheck(lambda x: 3.0, [1.0])
+
+
+def test_gradcheck_works_inside_no_grad():
+    from engine import no_grad
+
+    with no_grad():
+        assert gradcheck(lambda x, y: (x * y).tanh(), [0.3, -1.2])

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Value, gradcheck, logsumexp
+from engine.backprop import local_derivatives
 from engine.gradcheck import numerical_gradient
 from engine.ops import FLOAT_MATH
 
@@ -209,29 +210,135 @@ VALUE_MATH = SimpleNamespace(
     cos=Value.cos,
     tanh=Value.tanh,
     erf=Value.erf,
+    erfc=lambda x: 1.0 - x.erf(),
     sigmoid=Value.sigmoid,
     softplus=Value.softplus,
     sign=Value.binary_step,
     if_pos=lambda x, then, otherwise: then if x.data > 0 else otherwise,
-    xlogy=lambda x, y: 0.0 if x.data == 0 else x * y.log(),
+    if_nonpos=lambda x, then, otherwise: then if x.data <= 0 else otherwise,
 )
 
 
-@pytest.mark.parametrize("name", OP_NAMES)
-def test_rules_are_written_with_operations_values_also_have(name):
+def test_value_math_has_every_name_float_math_has():
+    assert set(vars(VALUE_MATH)) == set(vars(FLOAT_MATH))
+
+
+# Points where every branch of every rule is taken (kinks, both signs, a zero exponent).
+VALUE_POINTS = [
+    (0.7, 1.3, -0.4),
+    (-0.7, 2.0, 0.5),
+    (0.0, 0.0, 3.0),
+    (2.5, -1.5, 2.5),
+]
+
+
+def _defined_points():
+    """(op name, inputs) for every point of VALUE_POINTS where the op and its rule are defined."""
+    for name in OP_NAMES:
+        arity = OPS[name].arity
+        for point in VALUE_POINTS:
+            xs = list(point[: (3 if arity == -1 else arity)])
+            try:
+                local_derivatives(CASES[name].fn(*[Value(x) for x in xs]))
+            except (ValueError, ZeroDivisionError, OverflowError):
+                continue  # log(-0.7), √0's infinite slope, 0 ** 0's rule on floats: not here
+            yield name, xs
+
+
+@pytest.mark.parametrize("name, xs", list(_defined_points()))
+def test_rules_are_written_with_operations_values_also_have(name, xs):
     op = OPS[name]
-    xs = [0.7, 1.3, -0.4][: (3 if op.arity == -1 else op.arity)]
     node = CASES[name].fn(*[Value(x) for x in xs])
+    floats = local_derivatives(node)
     as_values = [Value(x) for x in xs]
     out = Value(node.data)
     if op.arity == 1:
-        floats = op.local(FLOAT_MATH, xs[0], node.data, node.arg)
         values = op.local(VALUE_MATH, as_values[0], out, node.arg)
     elif op.arity == 2:
-        floats = op.local(FLOAT_MATH, xs[0], xs[1], node.data)
         values = op.local(VALUE_MATH, as_values[0], as_values[1], out)
     else:
-        floats = op.local(FLOAT_MATH, tuple(xs), node.data)
         values = op.local(VALUE_MATH, tuple(as_values), out)
     got = [v.data if isinstance(v, Value) else v for v in values]
     assert got == pytest.approx(list(floats), rel=1e-12, abs=1e-15)
+
+
+# --------------------------------------------------------------------------------------------
+# NaN in, NaN out: every row, forward and backward
+# --------------------------------------------------------------------------------------------
+
+NAN_POINT = (0.7, 1.3, -0.4)
+
+
+def _nan_cases():
+    for name in OP_NAMES:
+        arity = OPS[name].arity
+        for i in range(3 if arity == -1 else arity):
+            yield name, i
+
+
+@pytest.mark.parametrize("name, position", list(_nan_cases()))
+def test_nan_in_gives_nan_out_for_every_op(name, position):
+    xs = list(NAN_POINT[: (3 if OPS[name].arity == -1 else OPS[name].arity)])
+    xs[position] = math.nan
+    leaves = [Value(x) for x in xs]
+    out = CASES[name].fn(*leaves)
+    assert math.isnan(out.data), f"{name} hides a NaN: {out!r}"
+    out.backward()  # NaN that came in is not an error: it propagates
+    grads = [leaf.grad for leaf in leaves]
+    torch = pytest.importorskip("torch")
+    ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    t_out = _torch_case(name)(*ts)
+    if name != "binary_step":  # torch.sign(nan) is 0: chainrule keeps the NaN (its policy)
+        assert math.isnan(t_out.item())
+    t_out.backward()
+    expected = [t.grad.item() for t in ts]
+    assert [g if g == g else "nan" for g in grads] == [e if e == e else "nan" for e in expected], (
+        f"{name}: gradients {grads}, PyTorch {expected}"
+    )
+
+
+def test_nan_to_the_power_zero_is_one_as_ieee_and_pytorch_say():
+    for out in (Value(math.nan) ** 0, Value(math.nan) ** Value(0.0), Value(1.0) ** Value(math.nan)):
+        assert out.data == 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Selected zeros win over an infinite upstream gradient (PyTorch's where), products do not
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("relu at x < 0", lambda x: x.relu()),  # relu(-2) = 0
+        ("binary_step", lambda x: x.binary_step() + 1.0),  # sign(-2) + 1 = 0
+        ("x ** 0", lambda x: x**0 - 1.0),  # 1 - 1 = 0
+    ],
+)
+def test_a_chosen_zero_derivative_stops_an_infinite_gradient(name, make):
+    """√0 sends an infinite gradient back; relu's, sign's and x⁰'s chosen 0 stop it (PyTorch)."""
+    x = Value(-2.0, label="x")
+    make(x).sqrt().backward()
+    assert x.grad == 0.0
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(-2.0, dtype=torch.float64, requires_grad=True)
+    t_make = {
+        "relu at x < 0": torch.relu,
+        "binary_step": lambda v: torch.sign(v) + 1.0,
+        "x ** 0": lambda v: v**0 - 1.0,
+    }[name]
+    t_make(t).sqrt().backward()
+    assert t.grad.item() == 0.0
+
+
+def test_the_base_of_x_to_a_zero_value_gets_a_chosen_zero_too():
+    x, y = Value(2.0, label="x"), Value(0.0, label="y")
+    with pytest.raises(ZeroDivisionError, match=r"backward through sqrt.*'y'"):
+        (x**y - 1.0).sqrt().backward()  # ∂/∂y = x^y·ln(x) times inf: y's gradient is inf
+    assert x.grad == 0.0 and y.grad == math.inf
+
+
+def test_a_zero_from_a_product_does_not_stop_it_and_the_error_names_the_op():
+    x = Value(1.0, label="x")
+    with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(x=0\.0\).*'x'"):
+        (x * 0.0).sqrt().backward()  # PyTorch: x.grad = inf · 0 = nan

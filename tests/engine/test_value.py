@@ -262,6 +262,41 @@ def test_parameter_is_a_value():
 
 
 # --------------------------------------------------------------------------------------------
+# What micrograd and PyTorch users type
+# --------------------------------------------------------------------------------------------
+
+
+def test_micrograds_constructor_makes_a_leaf():
+    for v in (Value(2.0, ()), Value(2.0, (), ""), Value(2.0, _children=(), _op="", label="a")):
+        assert (v.data, v.op, v.parents, v._prev, v._op) == (2.0, "", (), set(), "")
+    assert Value(2.0, "a").label == "a"  # the older signature: the label in second place
+
+
+@pytest.mark.parametrize(
+    "children, op", [((Value(1.0), Value(2.0)), "+"), ((), "+"), ([Value(1.0)], ""), (5, "")]
+)
+def test_a_hand_made_node_is_refused_with_what_to_write_instead(children, op):
+    with pytest.raises(TypeError, match=r"write the operation instead \(a \+ b"):
+        Value(2.0, children, op)
+
+
+def test_micrograds_prev_and_op_read_the_graph():
+    a, b = Value(2.0), Value(3.0)
+    c = a * b + a
+    assert c._op == "add" and c._prev == {c.parents[0], a}
+    assert c.parents[0]._prev == {a, b}
+
+
+def test_item_is_the_number_and_float_says_to_use_it():
+    v = Value(2.5) * 2
+    assert v.item() == 5.0 and type(v.item()) is float
+    with pytest.raises(TypeError, match=r"v\.item\(\) or v\.data"):
+        float(v)
+    with pytest.raises(TypeError, match=r"v\.exp\(\)"):
+        math.exp(v)  # would silently drop the graph if Values turned into floats
+
+
+# --------------------------------------------------------------------------------------------
 # Errors, raised where the bad value enters, naming op and value
 # --------------------------------------------------------------------------------------------
 
@@ -325,6 +360,117 @@ def test_saturating_functions_are_stable(fn, x, value, grad):
     assert out.data == pytest.approx(value, abs=1e-300) and v.grad == pytest.approx(
         grad, abs=1e-300
     )
+
+
+# The issue's examples: finite gradients that raised, rules that lost the answer, NaN hidden.
+
+
+def test_division_of_tiny_equal_numbers_has_huge_finite_gradients():
+    x, y = Value(1e-170), Value(1e-170)
+    (x / y).backward()
+    assert (x.grad, y.grad) == (1e170, -1e170)  # -x/y² underflowed y² to 0 and raised
+
+
+def test_zero_to_the_power_zero_has_zero_gradients_as_in_pytorch():
+    x = Value(0.0)
+    (x**0).backward()
+    assert x.grad == 0.0
+    x, y = Value(0.0), Value(0.0)
+    out = x**y
+    out.backward()
+    assert (out.data, x.grad, y.grad) == (1.0, 0.0, 0.0)
+
+
+def test_relu_then_sqrt_below_zero_gives_relus_zero_not_an_error():
+    x = Value(-3.0)
+    x.relu().sqrt().backward()  # √0's infinite derivative meets relu's chosen 0
+    assert x.grad == 0.0
+
+
+@pytest.mark.parametrize("tiny", [1e-14, 1e-90, 1e-300])
+def test_elu_keeps_its_derivative_where_out_plus_alpha_cancelled(tiny):
+    x = Value(tiny)
+    x.log().elu().backward()  # elu'(ln t) = e^(ln t) = t, times (ln t)' = 1/t: exactly 1
+    assert x.grad == pytest.approx(1.0, rel=1e-13)
+
+
+def test_gelu_keeps_the_digits_of_a_small_derivative():
+    """½(1 + erf(x/√2)) loses every digit of Φ(x) for x ≪ 0; ½·erfc(-x/√2) keeps them."""
+    for x in (-10.0, -30.0):
+        v = Value(x)
+        v.gelu().backward()
+        exact = 0.5 * math.erfc(-x / math.sqrt(2)) + x * math.exp(-x * x / 2) / math.sqrt(
+            2 * math.pi
+        )
+        assert v.grad == pytest.approx(exact, rel=1e-13, abs=0)
+        assert Value(x).gelu().data == pytest.approx(
+            x * 0.5 * math.erfc(-x / math.sqrt(2)), rel=1e-14
+        )
+
+
+def test_logsumexp_of_equal_huge_numbers_splits_the_gradient_in_three():
+    from engine import logsumexp
+
+    x = Value(4.8e61)
+    logsumexp([x, x, x]).backward()  # x + ln 3 rounds to x; e^(x - out) would give 1 each
+    assert x.grad == pytest.approx(1.0, rel=1e-15)
+
+
+def test_a_negative_base_whose_power_underflows_has_an_undefined_exponent_gradient():
+    x = Value(-1e40, label="x")
+    out = x**x  # an even integer power: (-1e40)^(-1e40) underflows to 0
+    assert out.data == 0.0
+    with pytest.raises(ValueError, match=r"backward through pow_value.*undefined.*'x'"):
+        out.backward()  # ∂/∂y x^y = x^y·ln(x) is NaN for x < 0, not the 0 it used to be
+    assert math.isnan(x.grad)
+
+
+def test_binary_steps_zero_derivative_wins_at_infinity():
+    x = Value(math.inf)
+    (x ** x.binary_step()).backward()  # ∞^1: ∂/∂x = 1; the exponent's ∞ meets sign's 0
+    assert x.grad == 1.0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda v: v.relu(),
+        lambda v: v.leaky_relu(),
+        lambda v: v.elu(),
+        lambda v: v.binary_step(),
+        lambda v: v.abs(),
+        lambda v: v.tanh() * 0.0,
+        lambda v: (v - v) * 2,
+    ],
+)
+def test_nan_is_never_hidden(make):
+    out = make(Value(math.nan))
+    assert math.isnan(out.data)
+
+
+def test_a_non_finite_gradient_from_finite_values_names_the_op_and_the_leaf():
+    x = Value(1e-300, label="x")
+    with pytest.raises(OverflowError, match=r"backward through log\(x=1e-300\).*'x'"):
+        x.log().backward(1e10)  # 1e10 / 1e-300 overflows
+    w = Value(2.0, label="w")
+    (w * 0.0).sqrt().tanh()  # forward is fine; only backward meets √'s infinity
+    with pytest.raises(ZeroDivisionError, match=r"sqrt\(x=0\.0\).*'w'"):
+        (w * 0.0).sqrt().backward()
+
+
+def test_inf_and_nan_that_came_in_give_inf_and_nan_gradients_without_an_error():
+    x = Value(math.inf)
+    x.exp().backward()
+    assert x.grad == math.inf
+    y = Value(math.nan)
+    (y * 2).tanh().backward()
+    assert math.isnan(y.grad)
+
+
+def test_constants_may_get_an_infinite_gradient_without_an_error():
+    x = Value(-2.0)
+    (x.binary_step() + 1.0).sqrt().backward()  # the constant 1.0 gets inf, as nobody asked
+    assert x.grad == 0.0
 
 
 def test_softplus_keeps_tiny_answers():
