@@ -25,8 +25,30 @@ def test_readme_python_blocks_run():
         for block in python_blocks():
             exec(compile(block, str(README), "exec"), namespace)
     printed = output.getvalue()
-    # print(o), then the README's own f"{n.grad:.4f}", then the rounded gradients
-    assert printed.startswith(
-        "Value(data=0.7071, grad=1, op='tanh', label='o')\n0.5000\n[-1.5, 1.0, 0.5, 0.0]\n"
+    assert "Value(data=0.7071, grad=1, op='tanh', label='o')" in printed
+    assert "0.5\n[-1.5, 1.0, 0.5, 0.0]" in printed
+    # the README quotes this line of the narration
+    assert (
+        "∂out/∂add₁ = 1 - tanh(add₁)² = 1.816e-4;  ∂out/∂add₁ += ∂out/∂out · ∂out/∂add₁ = "
+        "1 × 1.816e-4 = 1.816e-4" in printed
     )
-    assert "∂out/∂add₁ = 1 - tanh(add₁)² = 1.816e-4" in printed  # the README quotes this line
+    assert "((4.0, 2.0), (2.0, 0.0))" in printed
+
+
+def test_readme_quotes_what_the_code_prints():
+    text = README.read_text(encoding="utf-8")
+    quoted = re.search(r"```text\n(.*?)```", text, flags=re.S).group(1)
+    namespace: dict = {}
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        for block in python_blocks():
+            exec(compile(block, str(README), "exec"), namespace)
+    for line in quoted.strip().splitlines():
+        assert line in output.getvalue(), line
+
+
+def test_readme_points_nowhere_outside_the_repository():
+    text = README.read_text(encoding="utf-8")
+    assert "../shared" not in text and "DESIGN.md" not in text
+    for target in re.findall(r"\]\(([^)#]+)", text):
+        assert (README.parent / target).exists(), target
