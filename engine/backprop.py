@@ -56,6 +56,20 @@ def _check_root(root: Value) -> None:
         )
 
 
+_RULES: tuple[int, dict, dict] = (-1, {}, {})
+
+
+def _rules_by_arity() -> tuple[dict, dict]:
+    """{op name: local rule} for the binary and the unary rows, rebuilt when the table changes
+    (a backward pass of a small graph should not pay for reading the whole table)."""
+    global _RULES
+    if _RULES[0] != OPS.version:
+        binary = {name: op.local for name, op in OPS.items() if op.arity == 2}
+        unary = {name: op.local for name, op in OPS.items() if op.arity == 1}
+        _RULES = (OPS.version, binary, unary)
+    return _RULES[1], _RULES[2]
+
+
 def backward_pass(root: Value, seed: float) -> None:
     """Seed ``root.grad`` with `seed` and apply the chain rule to every node `root` depends on.
 
@@ -68,8 +82,7 @@ def backward_pass(root: Value, seed: float) -> None:
         return
     order = _interior_order_reset(root)  # interior gradients start again from 0
     root.grad += seed
-    binary = {name: op.local for name, op in OPS.items() if op.arity == 2}
-    unary = {name: op.local for name, op in OPS.items() if op.arity == 1}
+    binary, unary = _rules_by_arity()
     m = FLOAT_MATH
     careful = None
     for node in reversed(order):

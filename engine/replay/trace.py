@@ -19,7 +19,7 @@ import keyword
 import numbers
 import re
 import time
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from engine.ops import OPS
 from engine.replay.errors import TraceError
@@ -185,7 +185,8 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
         if node.op not in OPS:
             raise TraceError(f"trace: node {node!r} has op {node.op!r}, which is not in the table")
         parents = tuple(slot[id(p)] for p in node.parents)
-        instructions.append(Instruction(node.op, parents, node.arg, slot[id(node)]))
+        arg = cast("float | None", node.arg)  # an op's constant parameter (α, β, c) or None
+        instructions.append(Instruction(node.op, parents, arg, slot[id(node)]))
     guards = []
     first_constant = len(inputs) + len(params)
     for deps, fn, expected, code, where in recorder.guards:

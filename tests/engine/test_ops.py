@@ -342,3 +342,19 @@ def test_a_zero_from_a_product_does_not_stop_it_and_the_error_names_the_op():
     x = Value(1.0, label="x")
     with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(x=0\.0\).*'x'"):
         (x * 0.0).sqrt().backward()  # PyTorch: x.grad = inf · 0 = nan
+
+
+def test_the_op_table_counts_its_changes_so_cached_rules_follow_it():
+    from engine.backprop import _rules_by_arity
+
+    before = OPS.version
+    row = OPS["tanh"]
+    binary, unary = _rules_by_arity()
+    assert unary["tanh"] is row.local and _rules_by_arity()[1] is unary  # cached
+    OPS["tanh_copy"] = row
+    assert OPS.version == before + 1 and "tanh_copy" in _rules_by_arity()[1]
+    del OPS["tanh_copy"]
+    saved = dict(OPS)
+    OPS.clear()
+    OPS.update(saved)
+    assert OPS.version == before + 4 and "tanh_copy" not in _rules_by_arity()[1]
