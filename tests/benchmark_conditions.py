@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import Value  # noqa: E402
+from engine import Value
 
 try:
     import micrograd.engine as _mg

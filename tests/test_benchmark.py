@@ -25,3 +25,16 @@ def test_benchmark_quick_run_reports_every_engine():
     assert "chainrule" in rows and "floats" in rows
     build_ns, backward_ns, size = (float(x) for x in rows["chainrule"][1:4])
     assert 0 < build_ns and 0 < backward_ns and 50 < size < 1000
+
+
+def test_conditions_benchmark_quick_run_compares_every_condition():
+    script = SCRIPT.parent / "benchmark_conditions.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    rows = [line for line in out.stdout.splitlines() if line.startswith(("gc on", "gc off"))]
+    if "not installed" in out.stdout:
+        assert rows == []
+        return
+    assert len(rows) == 6 and all("ns/op" in row and "ns/node" in row for row in rows)
