@@ -14,73 +14,40 @@ another backward pass. The op table stays the single source of every derivative,
 
 `grad` returns the gradients and touches no ``.grad``; `backward` (what
 ``Value.backward(create_graph=True)`` and anomaly mode run) writes them into ``.grad``.
+
+Infinity and NaN. Gradients as numbers follow `engine.backprop`: a step whose numbers are not
+finite is redone by its careful step (IEEE arithmetic, the op's PyTorch form), and an input's
+gradient that becomes inf or NaN from finite numbers raises, naming the op. Gradients as graphs
+cannot hold such numbers, so with ``create_graph=True`` a local derivative or a step that is not
+finite raises at once, naming the op (even where the number version gives a finite answer, such as
+relu's chosen 0 after an infinite gradient). Anomaly mode raises AnomalyError at the first
+non-finite gradient sent to a node that needs one.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from types import SimpleNamespace
 from typing import Any, Sequence, Union
 
 from engine import anomaly
-from engine.backprop import _backward_error
+from engine.backprop import (
+    _backward_error,
+    _Careful,
+    _careful_contributions,
+    _check_root,
+    local_derivatives,
+)
+from engine.grad_mode import is_grad_enabled
 from engine.graph import topological_order
-from engine.ops import FLOAT_MATH, OPS
-from engine.value import Value, _as_float, is_grad_enabled
+from engine.ops import OPS, describe_call
+from engine.value import Value, _as_float
+from engine.value_math import VALUE_MATH, Undefined, value_local
 
 __all__ = ["grad", "backward", "VALUE_MATH"]
 
 Number = Union[int, float]
 Grad = Union[float, Value]  # a gradient while it is being summed: a number or a graph
-
-
-# --------------------------------------------------------------------------------------------
-# The maths namespace on Values
-# --------------------------------------------------------------------------------------------
-
-
-def _on_values(name: str):
-    """``m.name(x)``: the Value method `name` on a Value, the `FLOAT_MATH` function on a number.
-
-    The method is looked up on every call, so anomaly mode's checked methods are the ones used.
-    """
-    number = getattr(FLOAT_MATH, name)
-
-    def function(x):
-        return getattr(x, name)() if isinstance(x, Value) else number(x)
-
-    function.__name__ = name
-    return function
-
-
-def _sign(x):
-    """sign(x) as a node (op binary_step, whose derivative is 0), so the graph stays connected."""
-    return x.binary_step() if isinstance(x, Value) else FLOAT_MATH.sign(x)
-
-
-def _if_pos(x, then, otherwise):
-    """`then` where x > 0 else `otherwise` (the choice reads x.data; it is not differentiated)."""
-    return then if (x.data if isinstance(x, Value) else x) > 0.0 else otherwise
-
-
-def _xlogy(x, y):
-    """x·ln(y) as a graph, and the constant 0 where x = 0 (the rule's limit, as PyTorch)."""
-    if (x.data if isinstance(x, Value) else x) == 0.0:
-        return 0.0
-    return x * (y.log() if isinstance(y, Value) else math.log(y))
-
-
-VALUE_MATH = SimpleNamespace(
-    **{
-        name: _on_values(name)
-        for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "erf", "sigmoid", "softplus")
-    },
-    sign=_sign,
-    if_pos=_if_pos,
-    xlogy=_xlogy,
-)
-"""The maths namespace that makes the op table's rules build graphs (``create_graph=True``)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,69 +108,138 @@ def _order(outputs: Sequence[Value]) -> list[Value]:
     return order
 
 
-def _local(node: Value, create_graph: bool) -> tuple:
-    """∂node/∂parent for each parent: numbers (`FLOAT_MATH`) or graphs (`VALUE_MATH`)."""
-    op = OPS[node.op]
-    parents = node.parents
-    if create_graph:  # the rule runs on the nodes themselves, so its result hangs off the graph
-        if op.arity == 1:
-            return op.local(VALUE_MATH, parents[0], node, node.arg)
-        if op.arity == 2:
-            return op.local(VALUE_MATH, parents[0], parents[1], node)
-        return op.local(VALUE_MATH, parents, node)
-    if op.arity == 1:
-        return op.local(FLOAT_MATH, parents[0].data, node.data, node.arg)
-    if op.arity == 2:
-        return op.local(FLOAT_MATH, parents[0].data, parents[1].data, node.data)
-    return op.local(FLOAT_MATH, tuple(p.data for p in parents), node.data)
+def _checking() -> bool:
+    return anomaly.is_anomaly_enabled() and anomaly.is_anomaly_check_nan_enabled()
 
 
-def _gradients(
+def _seeded(
+    outputs: Sequence[Value],
+    seeds: Sequence[Grad],
+    needed: set[Value] | None,
+    start: dict[Value, Grad],
+) -> dict[Value, Grad]:
+    """`start` (leaves' ``.grad`` when accumulating) plus each output's seed."""
+    grads = dict(start)
+    for root, seed in zip(outputs, seeds):
+        if needed is None or root in needed:
+            if _checking() and not _is_finite(seed):
+                raise anomaly.AnomalyError(f"backward: the seed gradient of {root!r} is {seed!r}")
+            grads[root] = _plus(grads[root], seed) if root in grads else seed
+    return grads
+
+
+def _number_gradients(
+    order: list[Value],
+    outputs: Sequence[Value],
+    seeds: Sequence[float],
+    needed: set[Value] | None,
+    start: dict[Value, Grad],
+    asked: Sequence[Value],
+) -> dict[Value, Grad]:
+    """∂(Σ seed_k · output_k)/∂node as numbers, for every node in `needed` (None: all of `order`).
+
+    The chain rule of `engine.backprop.backward_pass`, summed into a dictionary: a step whose
+    numbers are not finite is redone by backprop's careful step (IEEE arithmetic, the op's
+    PyTorch form), and a non-finite gradient of a node in `asked` raises as backward() does. In
+    anomaly mode the first non-finite gradient sent to a node that needs one raises AnomalyError.
+    """
+    check = _checking()
+    grads: dict[Value, Any] = _seeded(outputs, seeds, needed, start)  # numbers only, here
+    first_seed = next((s for s in seeds if not math.isfinite(s)), 1.0)
+    careful: _Careful | None = None
+    for node in reversed(order):
+        parents = node.parents
+        if not parents or (needed is not None and node not in needed) or node not in grads:
+            continue
+        out_bar = grads[node]
+        try:
+            local = local_derivatives(node)
+            terms = tuple(out_bar * d for d in local)
+            finite = all(t - t == 0.0 for t in terms)
+        except (ArithmeticError, ValueError):
+            finite = False
+        if not finite:
+            careful, local, terms = _careful_contributions(node, out_bar, careful, first_seed)
+        for i, (parent, d, term) in enumerate(zip(parents, local, terms)):
+            if needed is not None and parent not in needed:
+                continue
+            before = grads.get(parent)
+            total = term if before is None else before + term
+            grads[parent] = total
+            if check and parent._needs_grad and not (term - term == 0.0 == total - total):
+                raise anomaly.backward_anomaly(node, i, out_bar, d, term, before, total)
+    if careful is not None and careful.origin is not None:
+        for node in asked:
+            g = grads.get(node, 0.0)
+            if node._needs_grad and g - g != 0.0:
+                error = _backward_error(careful, node, g)
+                if anomaly.is_anomaly_enabled():
+                    error = type(error)(f"{error}\n{anomaly.where_created(careful.origin)}")
+                raise error
+    return grads
+
+
+def _graph_gradients(
     order: list[Value],
     outputs: Sequence[Value],
     seeds: Sequence[Grad],
     needed: set[Value] | None,
-    create_graph: bool,
     start: dict[Value, Grad],
 ) -> dict[Value, Grad]:
-    """∂(Σ seed_k · output_k)/∂node for every node in `needed` (None: every node of `order`).
+    """∂(Σ seed_k · output_k)/∂node as graphs (``create_graph=True``), for the nodes `needed`.
 
-    `start` holds gradients to add to (leaves' ``.grad`` when accumulating). Nodes are visited
-    outputs-first; each sends ``out_bar · ∂out/∂parent`` to the parents that are needed.
+    Nodes are visited outputs-first; each sends ``out_bar · ∂out/∂parent`` to the parents that
+    are needed, every term a Value. A graph's nodes hold finite numbers (made from finite ones),
+    so a local derivative or a step that is not finite raises, naming the op (`_graph_error`).
     """
-    check = anomaly.is_anomaly_enabled() and anomaly.is_anomaly_check_nan_enabled()
-    grads = dict(start)
-    for root, seed in zip(outputs, seeds):
-        if needed is None or root in needed:
-            if check and not _is_finite(seed):
-                raise anomaly.AnomalyError(f"backward: the seed gradient of {root!r} is {seed!r}")
-            grads[root] = _plus(grads[root], seed) if root in grads else seed
-    node = order[-1]
-    try:
-        for node in reversed(order):
-            parents = node.parents
-            if not parents or (needed is not None and node not in needed) or node not in grads:
-                continue
-            out_bar = grads[node]
-            local = _local(node, create_graph)
+    check = _checking()
+    grads = _seeded(outputs, seeds, needed, start)
+    for node in reversed(order):
+        parents = node.parents
+        if not parents or (needed is not None and node not in needed) or node not in grads:
+            continue
+        out_bar = grads[node]
+        stage = "local"
+        try:
+            local = value_local(node)
             for i, (parent, d) in enumerate(zip(parents, local)):
                 if needed is not None and parent not in needed:
                     continue
-                term = _times(out_bar, d) if create_graph else out_bar * d
+                if isinstance(d, Undefined):
+                    raise d.error
+                stage = "step"
+                term = _times(out_bar, d)
                 before = grads.get(parent)
-                if before is None:
-                    total = term
-                else:
-                    total = _plus(before, term) if create_graph else before + term
+                total = term if before is None else _plus(before, term)
                 grads[parent] = total
-                if check and not (_is_finite(term) and _is_finite(total)):
+                if check and parent._needs_grad and not (_is_finite(term) and _is_finite(total)):
                     raise anomaly.backward_anomaly(node, i, out_bar, d, term, before, total)
-    except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        error = _backward_error(node, exc)
-        if anomaly.is_anomaly_enabled():
-            error = type(error)(f"{error}\n{anomaly.where_created(node)}")
-        raise error from None
+                stage = "local"
+        except anomaly.AnomalyError:
+            raise
+        except (ArithmeticError, ValueError) as exc:
+            raise _graph_error(node, stage, exc) from None
     return grads
+
+
+def _graph_error(node: Value, stage: str, exc: BaseException) -> Exception:
+    """The error for a create_graph step that cannot be built, naming the op (and, in anomaly
+    mode, where the node was made)."""
+    op = OPS[node.op]
+    call = describe_call(op, tuple(p.data for p in node.parents), node.arg)
+    if stage == "local":
+        what = f"its local derivative ({', '.join(op.derivatives)}) is not finite there"
+    else:
+        what = "the chain-rule step out_bar · ∂out/∂x overflows a float"
+    text = (
+        f"backward through {call} with create_graph=True: {what} ({exc}). A gradient built as a "
+        "graph holds finite numbers only; without create_graph, backward() and grad() give "
+        "PyTorch's number here, or name the input whose gradient is not finite"
+    )
+    if anomaly.is_anomaly_enabled():
+        text += "\n" + anomaly.where_created(node)
+    kind = type(exc) if isinstance(exc, (ZeroDivisionError, OverflowError)) else ValueError
+    return kind(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,7 +344,10 @@ def grad(
     unused = [i for i, x in enumerate(ins) if x not in needed]
     if unused and not allow:
         raise ValueError(_unused_message(outs, ins, unused[0]))
-    grads = _gradients(order, outs, seeds, needed, create_graph, {})
+    if create_graph:
+        grads = _graph_gradients(order, outs, seeds, needed, {})
+    else:
+        grads = _number_gradients(order, outs, seeds, needed, {}, ins)  # type: ignore[arg-type]
     results: list[Value | None] = []
     for x in ins:
         if x in needed:
@@ -354,6 +393,7 @@ def backward(root: Value, grad: Number | Value = 1.0, *, create_graph: bool = Fa
         seed: Grad = grad if isinstance(grad, Value) else _as_float(grad, "backward(grad)")
     else:
         seed = _as_float(grad, "backward(grad)")
+    _check_root(root)
     order = topological_order(root)
     start: dict[Value, Grad] = {}
     for node in order:  # leaves accumulate: start from what they hold (a graph adds no "0 +")
@@ -361,7 +401,11 @@ def backward(root: Value, grad: Number | Value = 1.0, *, create_graph: bool = Fa
             held = node.grad
             if not create_graph or isinstance(held, Value) or held != 0.0:
                 start[node] = held
-    grads = _gradients(order, (root,), (seed,), None, create_graph, start)
+    if create_graph:
+        grads = _graph_gradients(order, (root,), (seed,), None, start)
+    else:
+        leaves = [node for node in order if not node.parents]
+        grads = _number_gradients(order, (root,), (seed,), None, start, leaves)  # type: ignore[arg-type]
     for node in order:
         g = grads.get(node, 0.0) if node.parents else grads.get(node, node.grad)
         node.grad = _as_value(g) if create_graph else g  # type: ignore[assignment]

@@ -208,6 +208,17 @@ def _careful_step(
 
     Returns the (possibly new) record of careful steps and the local derivatives (for narration).
     """
+    careful, local, contributions = _careful_contributions(node, out_bar, careful, seed)
+    for parent, c in zip(node.parents, contributions):
+        parent.grad += c
+    return careful, local
+
+
+def _careful_contributions(
+    node: Value, out_bar: float, careful: _Careful | None, seed: float
+) -> tuple[_Careful, tuple, tuple]:
+    """`_careful_step` without touching ``.grad``: (the record, the local derivatives, what each
+    parent receives). `engine.autograd` sums the contributions into a dictionary instead."""
     if careful is None:
         careful = _Careful(seed)
     op = OPS[node.op]
@@ -237,8 +248,6 @@ def _careful_step(
         contributions = tuple(float(c) for c in op.vjp(IEEE_MATH, g, xs[0], out, node.arg))
     else:
         contributions = tuple(float(c) for c in op.vjp(IEEE_MATH, g, xs[0], xs[1], out))
-    for parent, c in zip(parents, contributions):
-        parent.grad += c
     sent_nonfinite = not all(_isfinite(c) for c in contributions)
     values_finite = _isfinite(node.data) and all(_isfinite(x) for x in xs)
     if careful.origin is None and values_finite:
@@ -249,17 +258,18 @@ def _careful_step(
         if careful.origin is node:
             careful.local, careful.out_bar = tuple(float(d) for d in local), out_bar
     careful.nonfinite_sent = careful.nonfinite_sent or sent_nonfinite
-    return careful, tuple(float(d) for d in local)
+    return careful, tuple(float(d) for d in local), contributions
 
 
-def _backward_error(careful: _Careful, leaf: Value) -> Exception:
-    """The exception for a non-finite gradient of `leaf`, naming the op where it started."""
+def _backward_error(careful: _Careful, leaf: Value, grad: float | None = None) -> Exception:
+    """The exception for a non-finite gradient of `leaf` (`grad`, default ``leaf.grad``), naming
+    the op where it started."""
     node = careful.origin
     assert node is not None
     op = OPS[node.op]
     call = describe_call(op, tuple(p.data for p in node.parents), node.arg)
     which = f"{leaf.label!r}" if leaf.label else repr(leaf)
-    result = f"so the gradient of {which} is {leaf.grad!r}"
+    result = f"so the gradient of {which} is {leaf.grad if grad is None else grad!r}"
     shown = ", ".join(repr(d) for d in careful.local)
     local = f"the local derivative ({', '.join(op.derivatives)})"
     cause = careful.cause

@@ -108,9 +108,13 @@ def test_inf_in_backward_names_the_op_the_product_and_the_line():
     assert "made by mul at" in text  # the log's input, and where it came from
 
 
-def test_without_anomaly_mode_the_same_graph_gives_inf_silently():
+def test_without_anomaly_mode_the_same_graph_raises_without_the_line():
+    """backward() itself refuses an input's inf gradient made from finite numbers (naming the
+    op); anomaly mode adds where the node was made and stops at the first non-finite step."""
     x = Value(1e-10)
-    tiny_log(x).backward()
+    with pytest.raises(OverflowError, match=r"backward through log\(x=1e-310\)") as caught:
+        tiny_log(x).backward()
+    assert HERE not in str(caught.value)
     assert x.grad == math.inf
 
 

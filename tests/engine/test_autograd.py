@@ -204,13 +204,26 @@ def test_first_derivative_as_a_graph_has_the_numbers_of_backward(name):
 def test_value_math_mirrors_float_math():
     assert set(vars(VALUE_MATH)) == set(vars(FLOAT_MATH))
     for name in vars(FLOAT_MATH):
-        if name in ("if_pos", "xlogy"):
+        if name in ("if_pos", "if_nonpos"):
             continue
-        assert getattr(VALUE_MATH, name)(Value(0.3)).data == getattr(FLOAT_MATH, name)(0.3)
-        assert getattr(VALUE_MATH, name)(0.3) == getattr(FLOAT_MATH, name)(0.3)
+        for x in (0.3, 2.5, 6.0):  # erfc(6) = 2e-17: the graph 1 - erf(x) has erfc's number
+            assert getattr(VALUE_MATH, name)(Value(x)).data == getattr(FLOAT_MATH, name)(x)
+            assert getattr(VALUE_MATH, name)(x) == getattr(FLOAT_MATH, name)(x)
     assert VALUE_MATH.if_pos(Value(-1.0), "a", "b") == "b"
-    assert VALUE_MATH.xlogy(Value(0.0), Value(2.0)) == 0.0
-    assert VALUE_MATH.xlogy(Value(3.0), Value(2.0)).data == pytest.approx(3 * math.log(2))
+    assert VALUE_MATH.if_nonpos(Value(-1.0), "a", "b") == "a"
+    assert VALUE_MATH.if_nonpos(Value(math.nan), "a", "b") == "b"
+
+
+def test_a_number_chosen_where_the_graph_branch_has_that_number_keeps_the_graph():
+    """At the boundary 0 a chosen number equal to the other branch's graph states that graph's
+    value: the graph is kept, so its derivatives are the formula's (x^y's ∂/∂x at y = 0)."""
+    y = Value(0.0)
+    graph = y * 3.0
+    assert VALUE_MATH.if_nonpos(y, 0.0, graph) is graph
+    assert VALUE_MATH.if_nonpos(y, 1.0, graph) == 1.0  # another number: the choice stands
+    assert VALUE_MATH.if_nonpos(Value(-1.0), 0.0, Value(-1.0) * 0.0) == 0.0  # not at 0
+    kink = Value(0.0).exp()  # elu's α·e^x at 0 is a graph: chosen, whatever the other side
+    assert VALUE_MATH.if_nonpos(Value(0.0), kink, 1.0) is kink
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,3 +290,40 @@ def test_draw_dot_draws_the_double_backward_graph():
     assert "tanh" in source
     for number in ("0.5", "0.4621", "0.2136", "0.7864"):  # x, tanh x, tanh² x, 1 - tanh² x
         assert f"data {number}" in source
+
+
+# --------------------------------------------------------------------------------------------
+# Infinity and NaN: numbers follow backward(), graphs raise
+# --------------------------------------------------------------------------------------------
+
+
+def test_grad_as_numbers_lets_a_chosen_zero_win_as_backward_does():
+    x = Value(-2.0, label="x")
+    (g,) = grad(x.relu().sqrt(), x)  # √0 sends inf, relu's chosen 0 stops it (PyTorch)
+    assert g.data == 0.0
+    x.relu().sqrt().backward()
+    assert x.grad == 0.0
+    with pytest.raises(ZeroDivisionError, match=r"sqrt\(x=0.0\) with create_graph=True"):
+        grad(x.relu().sqrt(), x, create_graph=True)
+
+
+def test_grad_as_numbers_raises_for_an_input_whose_gradient_is_inf():
+    x = Value(1e-10, label="x")
+    with pytest.raises(OverflowError, match=r"backward through log\(x=1e-310\).*'x' is inf"):
+        grad((x * 1e-300).log(), x)
+    assert x.grad == 0.0  # grad() writes no .grad
+
+
+def test_an_unchosen_branch_that_fails_on_values_is_dropped():
+    """x^y at x = 0: the rule's x^(y-1) and ln(x) fail on Values, but the rule chooses 0 for
+    ∂/∂y there (and for ∂/∂x at y = 0), as backward() does."""
+    x, y = Value(0.0), Value(2.0)
+    gx, gy = grad(x**y, [x, y], create_graph=True)
+    assert (gx.data, gy.data) == (0.0, 0.0)
+    (gyy,) = grad(gy, y, allow_unused=True, materialize_grads=True)
+    assert gyy.data == 0.0
+    x0, y0 = Value(0.0), Value(0.0)
+    assert [g.data for g in grad(x0**y0, [x0, y0], create_graph=True)] == [0.0, 0.0]
+    z = Value(0.0)  # 0^0.5: ∂/∂x = 0.5·0^(-0.5) is chosen, and infinite
+    with pytest.raises(ZeroDivisionError, match=r"pow_value\(x=0.0, y=0.5\) with create_graph"):
+        grad(z ** Value(0.5), z, create_graph=True)
