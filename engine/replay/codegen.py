@@ -307,6 +307,19 @@ def _block(lines: list[str], depth: int = 1) -> list[str]:
 FUNCTIONS = ("forward", "grad", "backward", "backward_rows")
 
 
+def _finite_check(w: _Writer, bars: list[str]) -> list[str]:
+    """Lines that hand the call to the interpreter if a gradient came out inf or NaN: there
+    ``backward()`` redoes steps carefully (PyTorch's form) and may raise, naming the op.
+    (numpy: ERRSTATE makes an overflow or a NaN raise, which hands the batch over already.)"""
+    if w.numpy or not bars:
+        return []
+    return [
+        f"_chk = {' + '.join(['0.0', *bars])}",
+        "if _chk - _chk != 0.0:  # an inf or nan gradient: redo it as eager",
+        "    raise _Careful",
+    ]
+
+
 def generate(
     layout: Layout, target: str, functions: tuple[str, ...] = FUNCTIONS
 ) -> tuple[str, dict[str, tuple]]:
@@ -351,12 +364,16 @@ def generate(
                 if s not in ready
             ]
             grads = "(" + ", ".join(w.bars[s] for s in range(layout.n_inputs)) + ",)"
+            check = _finite_check(w, [w.bars[s] for s in range(layout.n_inputs)])
             text += [f"def grad({signature}):"]
-            text += _block(loads + nodes + chain + [f"return {returned}, {grads}"])
+            text += _block(loads + nodes + chain + check + [f"return {returned}, {grads}"])
         elif name == "backward":
             chain = w.chain_rule("parameters", seeds, set(params))
             text += [f"def backward({signature}):"]
-            text += _block(loads + bars_in + nodes + chain + bars_out + [f"return {returned}"])
+            check = _finite_check(w, [w.bars[s] for s in w.own if reached[s]])
+            text += _block(
+                loads + bars_in + nodes + chain + check + bars_out + [f"return {returned}"]
+            )
         elif name == "backward_rows" and not w.numpy:
             chain = w.chain_rule("parameters", seeds, set(params))
             row = "(" + ", ".join(inputs) + ",)" if inputs else "()"
@@ -364,7 +381,8 @@ def generate(
             text += ["def backward_rows(_rows, _seeds):"]
             text += _block(loads + bars_in + ["_outs = []"])
             text += _block([f"for {row}, {seed_row} in zip(_rows, _seeds):"])
-            text += _block(nodes + chain + [f"_outs.append({returned})"], 2)
+            check = _finite_check(w, [w.bars[s] for s in w.own if reached[s]])
+            text += _block(nodes + chain + check + [f"_outs.append({returned})"], 2)
             text += _block(bars_out + ["return _outs"])
         else:
             raise ValueError(f"no function {name!r} for target {target!r}")

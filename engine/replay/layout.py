@@ -51,6 +51,7 @@ class Layout:
         "names",
         "guards",
         "n_slots",
+        "constant_needs_grad",
     )
 
     def __init__(
@@ -62,6 +63,7 @@ class Layout:
         outputs: list[int | float],
         names: list[str],
         guards: list[Guard],
+        constant_needs_grad: list[bool] | None = None,
     ) -> None:
         self.n_inputs = n_inputs
         self.params = params
@@ -71,6 +73,9 @@ class Layout:
         self.names = names
         self.guards = guards
         self.n_slots = len(names)
+        # per constant: does backward() want its gradient? (a Value(c) made inside the function
+        # does, so an inf gradient there raises; the 2 of ``x * 2`` does not, as in PyTorch)
+        self.constant_needs_grad = constant_needs_grad or [False] * len(constants)
 
     @property
     def first_param(self) -> int:

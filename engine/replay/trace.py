@@ -201,6 +201,7 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
         [slot[id(o)] if isinstance(o, Value) else float(o) for o in outputs],
         names,
         guards,
+        [c._needs_grad for c in constants],
     )
     return Program(
         layout,
