@@ -10,10 +10,14 @@ the call to this interpreter, which raises what the eager engine would raise.
 Infinity in backward follows the engine (`engine.backprop`): a step whose local derivative raises
 (1/(2√x) at 0) or gives an inf/nan contribution is redone by the engine's own careful step, and
 the call raises only if a leaf that wants a gradient (an input, a parameter, a ``Value(c)`` made
-inside the function; not the 2 of ``x * 2``) ends up with an inf or NaN one. One difference:
-generated code checks only the gradients it computes (``grad``: the inputs', ``backward``: the
-parameters'), so a gradient that overflows to inf *without* any error only in a leaf it does not
-compute is not reported there, where eager ``backward()`` (and this interpreter) would raise.
+inside the function; not the 2 of ``x * 2``) ends up with an inf or NaN one. Gradients add up
+in ``backward()``'s order (`Layout.backward_order`), so they are its numbers to the last bit.
+
+One difference: generated code checks only the gradients it computes (``grad``: the inputs',
+``backward``: the parameters', both: the constants' that want one), so a gradient that overflows
+to inf *without* any error, only in a leaf it does not compute (a parameter's in ``grad``, an
+input's in ``backward``), is not reported there, where eager ``backward()`` and this
+interpreter raise. (Computing those too would cost ``backward`` the inputs' gradients.)
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ def _careful_step(layout, k, ins, values, bars, out_bar, careful):
 
 
 def run_backward(layout: Layout, values: list[float], seeds: list[float], params: bool) -> list:
-    """The chain rule in reverse instruction order; returns every slot's gradient.
+    """The chain rule in ``backward()``'s order (`Layout.backward_order`); every slot's gradient.
 
     With `params`, the parameters' gradients start from their ``.grad`` and are written back,
     as ``backward()`` accumulates them. Exactly `engine.backprop.backward_pass`: a step whose
@@ -137,8 +141,8 @@ def run_backward(layout: Layout, values: list[float], seeds: list[float], params
     reach = reachable(layout)
     ops, m = OPS, FLOAT_MATH
     careful = None
-    count = len(layout.instructions)
-    for k, ins in enumerate(reversed(layout.instructions)):
+    for k in layout.backward_order:
+        ins = layout.instructions[k]
         if not reach[ins.out]:
             continue
         op = ops[ins.op]
@@ -162,7 +166,7 @@ def run_backward(layout: Layout, values: list[float], seeds: list[float], params
             if careful is None:
                 careful = _Careful(0.0)
                 careful.nonfinite_sent = not all(math.isfinite(s) for s in seeds)
-            careful = _careful_step(layout, count - 1 - k, ins, values, bars, out_bar, careful)
+            careful = _careful_step(layout, k, ins, values, bars, out_bar, careful)
     if careful is not None and careful.origin is not None:
         _check_leaves(layout, bars, reach, careful)
     if params:

@@ -52,6 +52,7 @@ class Layout:
         "guards",
         "n_slots",
         "constant_needs_grad",
+        "backward_order",
     )
 
     def __init__(
@@ -64,6 +65,7 @@ class Layout:
         names: list[str],
         guards: list[Guard],
         constant_needs_grad: list[bool] | None = None,
+        backward_order: list[int] | None = None,
     ) -> None:
         self.n_inputs = n_inputs
         self.params = params
@@ -76,6 +78,11 @@ class Layout:
         # per constant: does backward() want its gradient? (a Value(c) made inside the function
         # does, so an inf gradient there raises; the 2 of ``x * 2`` does not, as in PyTorch)
         self.constant_needs_grad = constant_needs_grad or [False] * len(constants)
+        # the instructions' indices in the order backward() visits their nodes (outputs first;
+        # not always reverse creation order, and gradients add up in this order)
+        self.backward_order = (
+            list(range(len(instructions) - 1, -1, -1)) if backward_order is None else backward_order
+        )
 
     @property
     def first_param(self) -> int:
