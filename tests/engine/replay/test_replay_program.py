@@ -263,6 +263,22 @@ def test_backward_follows_the_engines_careful_step(f, x):
             assert "(instruction " in str(replayed.value)
 
 
+def test_gradients_add_up_in_the_order_backward_adds_them():
+    """x feeds four products; backward() visits them outputs first along the post-order walk,
+    not in reverse creation order, and float addition is not associative."""
+
+    def f(x):
+        c1, c2, c3, c4 = x * 0.1, x * 0.7, x * 1e-17, x * 0.3
+        return ((c4 + c3) + c2) + c1
+
+    v = Value(1.0)
+    f(v).backward()
+    assert v.grad == 1.0999999999999999  # (0.1 + 0.7 + 1e-17) + 0.3 rounds differently
+    program = trace(f, 1.0)
+    for via in ("codegen", "interpreter"):
+        assert program.grad(1.0, via=via) == (v.grad,)
+
+
 def test_infinite_inputs_propagate_as_in_eager():
     f = lambda x: (x * 2.0).tanh() + x
     program = trace(f, 1.0)
