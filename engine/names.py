@@ -182,6 +182,8 @@ def _derivative_numbers(node: Value, index: int, local: float, digits: int | Non
             xs = [p.data for p in parents]
             xs[index] = given.get("x_i", xs[index])
             out = given["out"] if "out" in given else op.forward(tuple(xs))
+            if op.vjp is not None:  # the formula as printed: logsumexp's rule also divides by
+                return float(op.vjp(FLOAT_MATH, 1.0, tuple(xs), out)[index])  # Σ e^(x_j - out)
             return float(op.local(FLOAT_MATH, tuple(xs), out)[index])
         xs = [given.get(k, values[k]) for k in ("x", "y")[: op.arity]]
         if "out" in given:

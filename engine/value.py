@@ -16,16 +16,25 @@ algorithm.
 
 from __future__ import annotations
 
-import itertools
-import math
-import numbers
 from typing import Callable, Union
 
+from engine import nodes as _nodes
 from engine.backprop import backward_pass, local_derivatives
 from engine.grad_mode import _grad_enabled, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from engine.graph import topological_order
+from engine.nodes import (  # node making lives there; these names stay importable from here
+    _as_arg,
+    _as_float,
+    _binary_method,
+    _leaf,
+    _new,
+    _next_seq,
+    _operand,
+    _unary_method,
+    sequence_mark,
+)
 from engine.numfmt import fmt
-from engine.ops import OPS, Op, _check_overflow, _forward_error, _method_doc
+from engine.ops import OPS, Op, _check_overflow, _forward_error
 
 __all__ = [
     "Value",
@@ -41,43 +50,6 @@ __all__ = [
 ]
 
 Number = Union[int, float]
-_new = object.__new__
-_next_seq = itertools.count().__next__  # creation order: parents are always numbered first
-
-
-# --------------------------------------------------------------------------------------------
-# Checking what comes in
-# --------------------------------------------------------------------------------------------
-
-
-def _as_float(x: object, where: str) -> float:
-    """`x` as a float if it is a real number (int, float, numpy scalar); TypeError otherwise.
-
-    bool is rejected on purpose: ``Value(True)`` is almost always a bug.
-    """
-    t = type(x)
-    if t is float:
-        return x  # type: ignore[return-value]
-    if t is int:
-        try:
-            return float(x)  # type: ignore[arg-type]
-        except OverflowError:
-            raise OverflowError(f"{where}: the integer {x} is too large for a float") from None
-    if isinstance(x, Value):
-        raise TypeError(
-            f"{where} needs a number, got a Value ({x!r}); use its .data for the number"
-        )
-    if t is bool or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where} needs a real number (int or float), got {t.__name__} {x!r}")
-    return float(x)  # numpy and other numbers.Real scalars
-
-
-def _as_arg(x: object, where: str) -> float:
-    """An op's constant parameter (α, β, an exponent): a real number that is finite."""
-    value = _as_float(x, where)
-    if not math.isfinite(value):
-        raise ValueError(f"{where} must be finite, got {value!r}")
-    return value
 
 
 def as_value(x: object, where: str = "operand") -> Value:
@@ -85,15 +57,6 @@ def as_value(x: object, where: str = "operand") -> Value:
     if isinstance(x, Value):
         return x
     return _leaf(_as_float(x, where))
-
-
-def sequence_mark() -> int:
-    """A number above every existing Value's creation number and below every later one's.
-
-    Call it before and after some work: the nodes the work created are exactly those whose
-    ``_seq`` lies between the two marks (`nn` modules use this to tell drawings what they made).
-    """
-    return _next_seq()
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,28 +67,15 @@ _anomaly_hook: Callable[..., None] | None = None  # set by engine.anomaly in ano
 
 
 # --------------------------------------------------------------------------------------------
-# Making nodes
+# The careful path (the operator methods' build hot path is in engine.nodes)
 # --------------------------------------------------------------------------------------------
-
-
-def _leaf(data: float, label: str = "") -> Value:
-    """A constant leaf: a number written into an expression (``x * 2``)."""
-    node = _new(_Constant)
-    node.data = data
-    node.grad = 0.0
-    node.op = ""
-    node.parents = ()
-    node.arg = None
-    node.label = label
-    node._seq = _next_seq()
-    return node
 
 
 def _node(op: Op, data: float, parents: tuple, arg: object) -> Value:
     """The result node of `op`; a plain leaf when gradients are off.
 
-    (`_binary_method` and `_unary_method` repeat these lines inline: they are the build hot
-    path, and this is their careful path for inf/nan results and `no_grad`.)
+    (`engine.nodes._binary_method` and `_unary_method` repeat these lines inline: they are the
+    build hot path, and this is their careful path for inf/nan results and `no_grad`.)
     """
     if data - data != 0.0:  # inf or nan: fine if an input already was, an overflow if not
         _check_overflow(op, data, parents, arg)
@@ -161,85 +111,6 @@ def _apply(op: Op, parents: tuple, arg: object = None) -> Value:
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _forward_error(op, exc, inputs, arg) from None
     return _node(op, data, parents, arg)
-
-
-def _operand(other: object, op_name: str) -> Value:
-    """The other side of a binary operator as a Value (numbers become constant leaves)."""
-    if isinstance(other, Value):
-        return other
-    t = type(other)
-    if t is float or t is int:
-        return _leaf(float(other))  # type: ignore[arg-type]
-    return _leaf(_as_float(other, f"the other operand of {op_name}"))
-
-
-def _binary_method(name: str, symbol: str, reflected: bool = False):
-    """The operator method for binary op `name` (``x + y``, or ``y + x`` when `reflected`).
-
-    This is the build hot path, so `_apply` and `_node` are written out inline: one Python call
-    per op instead of three (measured 15% faster to build a graph).
-    """
-    op = OPS[name]
-    forward = op.forward
-    recording = _grad_enabled  # a local name: one ContextVar read per op
-
-    def method(self, other):
-        if type(other) is not Value:
-            other = _operand(other, symbol)
-        try:
-            data = forward(self.data, other.data)
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise _forward_error(op, exc, (self.data, other.data), None) from None
-        if data - data != 0.0 or not recording():  # inf/nan or no_grad: the careful path
-            return _node(op, data, (self, other), None)
-        node = _new(Value)
-        node.data = data
-        node.grad = 0.0
-        node.op = name
-        node.parents = (self, other)
-        node.arg = None
-        node.label = ""
-        node._seq = _next_seq()
-        return node
-
-    def reflected_method(self, other):  # a number on the left: ``2 * x`` is mul(2, x)
-        return method(_operand(other, symbol), self)
-
-    python_name = "truediv" if name == "div" else name
-    made = reflected_method if reflected else method
-    made.__name__ = made.__qualname__ = f"__{'r' if reflected else ''}{python_name}__"
-    made.__doc__ = _method_doc(op)
-    made.__annotations__ = {"other": "Value | float", "return": "Value"}
-    return made
-
-
-def _unary_method(name: str):
-    """The method for one-input op `name` (``x.tanh()``), inlined like `_binary_method`."""
-    op = OPS[name]
-    forward = op.forward
-    recording = _grad_enabled
-
-    def method(self):
-        try:
-            data = forward(self.data, None)
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise _forward_error(op, exc, (self.data,), None) from None
-        if data - data != 0.0 or not recording():
-            return _node(op, data, (self,), None)
-        node = _new(Value)
-        node.data = data
-        node.grad = 0.0
-        node.op = name
-        node.parents = (self,)
-        node.arg = None
-        node.label = ""
-        node._seq = _next_seq()
-        return node
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = _method_doc(op)
-    method.__annotations__ = {"return": "Value"}
-    return method
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,3 +307,6 @@ def _fmt(x: float) -> str:
     if isinstance(x, Value):
         x = x.data
     return fmt(x)
+
+
+_nodes._bind(Value, _Constant, _node)  # the operator methods build these (engine.nodes)

@@ -64,11 +64,17 @@ def module_clusters(modules: Any) -> tuple[list[Cluster], dict[int, Cluster]]:
 def assign_clusters(
     order: list[Value], clusters: list[Cluster], owners: dict[int, Cluster]
 ) -> list[Cluster | None]:
-    """The innermost cluster whose span holds each node's ``_seq`` (nodes are in `_seq` order)."""
-    result: list[Cluster | None] = []
+    """The innermost cluster whose span holds each node's ``_seq``, for each node of `order`.
+
+    Spans are creation-number ranges, so the sweep visits the nodes by ``_seq``, whatever order
+    `order` is in (the topological order is a post-order walk, not creation order); the result
+    lines up with `order`.
+    """
+    result: list[Cluster | None] = [None] * len(order)
     stack: list[Cluster] = []
     i, n = 0, len(clusters)
-    for node in order:
+    for index in sorted(range(len(order)), key=lambda k: order[k]._seq):
+        node = order[index]
         seq = node._seq
         while i < n and clusters[i].start < seq:
             while stack and stack[-1].end <= clusters[i].start:
@@ -78,5 +84,5 @@ def assign_clusters(
         while stack and stack[-1].end <= seq:
             stack.pop()
         owner = owners.get(id(node))
-        result.append(owner if owner is not None else (stack[-1] if stack else None))
+        result[index] = owner if owner is not None else (stack[-1] if stack else None)
     return result

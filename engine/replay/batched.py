@@ -69,8 +69,9 @@ class _Fallback(SimpleNamespace):
 
 
 def numpy_math() -> Any:
-    """The maths namespace for numpy arrays: exp, log, sqrt, sin, cos, tanh, erf, sigmoid,
-    softplus, sign, if_pos, xlogy (and, elementwise, anything else FLOAT_MATH has)."""
+    """The maths namespace for numpy arrays: `engine.maths.FLOAT_MATH`'s functions (exp, log,
+    sqrt, sin, cos, tanh, erf, erfc, sigmoid, softplus, sign, if_pos, if_nonpos) elementwise,
+    and anything else FLOAT_MATH has, one element at a time."""
     if "m" in _cache:
         return _cache["m"]
     np = _np()
@@ -89,16 +90,12 @@ def numpy_math() -> Any:
         return np.where(x > 0.0, 1.0, np.where(x < 0.0, -1.0, 0.0))
 
     def if_pos(x, then, otherwise):
-        """`then` where x > 0, else `otherwise`."""
+        """`then` where x > 0, else `otherwise` (NaN included)."""
         return np.where(x > 0.0, then, otherwise)
 
-    def xlogy(x, y):
-        """x·ln(y), 0 where x = 0 (ln(y) is only evaluated where it is used)."""
-        x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        out = np.zeros(x.shape)
-        used = x != 0.0
-        out[used] = x[used] * np.log(y[used])
-        return out
+    def if_nonpos(x, then, otherwise):
+        """`then` where x ≤ 0, else `otherwise` (NaN included)."""
+        return np.where(x <= 0.0, then, otherwise)
 
     m = _Fallback(
         FLOAT_MATH,
@@ -108,12 +105,13 @@ def numpy_math() -> Any:
         sin=np.sin,
         cos=np.cos,
         tanh=np.tanh,
-        erf=elementwise(math.erf),  # numpy has no erf
+        erf=elementwise(math.erf),  # numpy has no erf nor erfc
+        erfc=elementwise(math.erfc),
         sigmoid=sigmoid,
         softplus=softplus,
         sign=sign,
         if_pos=if_pos,
-        xlogy=xlogy,
+        if_nonpos=if_nonpos,
     )
     _cache["m"] = m
     return m

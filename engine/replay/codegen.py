@@ -80,10 +80,14 @@ class _Writer:
         self.in_layers = sorted(s for s in self.params if s in in_layers)
 
     def needs(self, wrt: str) -> list[bool]:
-        """Slots whose gradient is wanted: the inputs or the parameters, and what uses them."""
+        """Slots whose gradient is wanted: the inputs or the parameters, and what uses them.
+        Constants that want a gradient (a ``Value(c)`` made inside the function) too, so that
+        an inf there is seen as ``backward()`` sees it (`_finite_check`)."""
         layout = self.layout
         lo, hi = (0, layout.n_inputs) if wrt == "inputs" else (self.params.start, self.params.stop)
         needs = [lo <= slot < hi for slot in range(layout.n_slots)]
+        for i, wanted in enumerate(layout.constant_needs_grad):
+            needs[layout.first_constant + i] = wanted
         for ins in layout.instructions:
             needs[ins.out] = any(needs[s] for s in ins.inputs)
         return needs
@@ -183,7 +187,10 @@ class _Writer:
             ready.add(slot)
         reach = reachable(layout)
         blocks: set[str] = set()
-        for k in range(len(layout.instructions) - 1, -1, -1):
+        # backward()'s order, so gradients add up as there; fused layers keep creation order
+        # (their blocks need every row's gradient at once)
+        ks = range(len(layout.instructions) - 1, -1, -1) if self.layer_at else layout.backward_order
+        for k in ks:
             ins = layout.instructions[k]
             if k in self.layer_at:
                 lines.extend(backward_lines(self, self.layer_at[k], needs, ready, blocks))
@@ -307,6 +314,26 @@ def _block(lines: list[str], depth: int = 1) -> list[str]:
 FUNCTIONS = ("forward", "grad", "backward", "backward_rows")
 
 
+def _finite_check(w: _Writer, bars: list[str], ready: set[int]) -> list[str]:
+    """Lines that hand the call to the interpreter if a gradient came out inf or NaN (`bars`,
+    and those of the constants that want one, computed when in `ready`): there ``backward()``
+    redoes steps carefully (PyTorch's form) and may raise, naming the op.
+    (numpy: ERRSTATE makes an overflow or a NaN raise, which hands the batch over already.)"""
+    layout = w.layout
+    bars = bars + [
+        w.bars[layout.first_constant + i]
+        for i, wanted in enumerate(layout.constant_needs_grad)
+        if wanted and layout.first_constant + i in ready
+    ]
+    if w.numpy or not bars:
+        return []
+    return [
+        f"_chk = {' + '.join(['0.0', *bars])}",
+        "if _chk - _chk != 0.0:  # an inf or nan gradient: redo it as eager",
+        "    raise _Careful",
+    ]
+
+
 def generate(
     layout: Layout, target: str, functions: tuple[str, ...] = FUNCTIONS
 ) -> tuple[str, dict[str, tuple]]:
@@ -351,20 +378,27 @@ def generate(
                 if s not in ready
             ]
             grads = "(" + ", ".join(w.bars[s] for s in range(layout.n_inputs)) + ",)"
+            check = _finite_check(w, [w.bars[s] for s in range(layout.n_inputs)], ready)
             text += [f"def grad({signature}):"]
-            text += _block(loads + nodes + chain + [f"return {returned}, {grads}"])
+            text += _block(loads + nodes + chain + check + [f"return {returned}, {grads}"])
         elif name == "backward":
-            chain = w.chain_rule("parameters", seeds, set(params))
+            ready = set(params)
+            chain = w.chain_rule("parameters", seeds, ready)
             text += [f"def backward({signature}):"]
-            text += _block(loads + bars_in + nodes + chain + bars_out + [f"return {returned}"])
+            check = _finite_check(w, [w.bars[s] for s in w.own if reached[s]], ready)
+            text += _block(
+                loads + bars_in + nodes + chain + check + bars_out + [f"return {returned}"]
+            )
         elif name == "backward_rows" and not w.numpy:
-            chain = w.chain_rule("parameters", seeds, set(params))
+            ready = set(params)
+            chain = w.chain_rule("parameters", seeds, ready)
             row = "(" + ", ".join(inputs) + ",)" if inputs else "()"
             seed_row = "(" + ", ".join(seeds) + ",)" if seeds else "()"
             text += ["def backward_rows(_rows, _seeds):"]
             text += _block(loads + bars_in + ["_outs = []"])
             text += _block([f"for {row}, {seed_row} in zip(_rows, _seeds):"])
-            text += _block(nodes + chain + [f"_outs.append({returned})"], 2)
+            check = _finite_check(w, [w.bars[s] for s in w.own if reached[s]], ready)
+            text += _block(nodes + chain + check + [f"_outs.append({returned})"], 2)
             text += _block(bars_out + ["return _outs"])
         else:
             raise ValueError(f"no function {name!r} for target {target!r}")

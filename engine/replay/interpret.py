@@ -6,12 +6,26 @@ and its inputs; a finite input giving an infinite result is an OverflowError), a
 gradients in the order `backward()` does, so its numbers are the eager engine's to the last bit.
 Generated code (`engine.replay.codegen`) is faster; when it meets an error or an inf/nan it hands
 the call to this interpreter, which raises what the eager engine would raise.
+
+Infinity in backward follows the engine (`engine.backprop`): a step whose local derivative raises
+(1/(2√x) at 0) or gives an inf/nan contribution is redone by the engine's own careful step, and
+the call raises only if a leaf that wants a gradient (an input, a parameter, a ``Value(c)`` made
+inside the function; not the 2 of ``x * 2``) ends up with an inf or NaN one. Gradients add up
+in ``backward()``'s order (`Layout.backward_order`), so they are its numbers to the last bit.
+
+One difference: generated code checks only the gradients it computes (``grad``: the inputs',
+``backward``: the parameters', both: the constants' that want one), so a gradient that overflows
+to inf *without* any error, only in a leaf it does not compute (a parameter's in ``grad``, an
+input's in ``backward``), is not reported there, where eager ``backward()`` and this
+interpreter raise. (Computing those too would cost ``backward`` the inputs' gradients.)
 """
 
 from __future__ import annotations
 
 import math
 
+from engine.backprop import _Careful
+from engine.backprop import _careful_step as _engine_careful_step
 from engine.ops import FLOAT_MATH, OPS, describe_call
 from engine.replay.layout import Instruction, Layout
 
@@ -72,11 +86,50 @@ def reachable(layout: Layout) -> list[bool]:
     return reach
 
 
+class _Leaf:
+    """A slot standing in for a leaf Value in the engine's careful step and its leaf check."""
+
+    __slots__ = ("data", "grad", "label", "_needs_grad")
+
+    def __init__(self, data: float, grad: float, label: str, needs_grad: bool = True) -> None:
+        self.data, self.grad, self.label, self._needs_grad = data, grad, label, needs_grad
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+class _Node:
+    """An instruction standing in for its node Value in the engine's careful step."""
+
+    __slots__ = ("op", "parents", "data", "arg", "k")
+
+    def __init__(self, op: str, parents: tuple, data: float, arg: object, k: int) -> None:
+        self.op, self.parents, self.data, self.arg, self.k = op, parents, data, arg, k
+
+
+def _careful_step(layout, k, ins, values, bars, out_bar, careful):
+    """The engine's own careful step (`engine.backprop._careful_step`: IEEE arithmetic, the op's
+    PyTorch form, who made a gradient non-finite) on this instruction's slots."""
+    slots: dict[int, _Leaf] = {}
+    for s in ins.inputs:  # one stand-in per slot: ``a + a`` adds to the same gradient twice
+        if s not in slots:
+            slots[s] = _Leaf(values[s], bars[s], layout.names[s])
+    node = _Node(ins.op, tuple(slots[s] for s in ins.inputs), values[ins.out], ins.arg, k)
+    careful = _engine_careful_step(node, out_bar, careful, 0.0)[0]  # type: ignore[arg-type]
+    for s, leaf in slots.items():
+        bars[s] = leaf.grad
+    return careful
+
+
 def run_backward(layout: Layout, values: list[float], seeds: list[float], params: bool) -> list:
-    """The chain rule in reverse instruction order; returns every slot's gradient.
+    """The chain rule in ``backward()``'s order (`Layout.backward_order`); every slot's gradient.
 
     With `params`, the parameters' gradients start from their ``.grad`` and are written back,
-    as ``backward()`` accumulates them.
+    as ``backward()`` accumulates them. Exactly `engine.backprop.backward_pass`: a step whose
+    local derivative raises or whose contributions are not finite is redone by the engine's
+    careful step, and if an input's, a parameter's or a differentiable constant's gradient ends
+    up inf or NaN because of such a step, this raises what ``backward()`` raises, naming the
+    instruction where it started.
     """
     bars = [0.0] * layout.n_slots
     if params:
@@ -87,7 +140,9 @@ def run_backward(layout: Layout, values: list[float], seeds: list[float], params
             bars[slot] += seed
     reach = reachable(layout)
     ops, m = OPS, FLOAT_MATH
-    for k, ins in enumerate(reversed(layout.instructions)):
+    careful = None
+    for k in layout.backward_order:
+        ins = layout.instructions[k]
         if not reach[ins.out]:
             continue
         op = ops[ins.op]
@@ -100,19 +155,37 @@ def run_backward(layout: Layout, values: list[float], seeds: list[float], params
                 local = op.local(m, values[parents[0]], values[parents[1]], values[ins.out])
             else:
                 local = op.local(m, tuple(values[s] for s in parents), values[ins.out])
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            args = tuple(values[s] for s in parents)
-            call = describe_call(op, args, ins.arg)
-            where = _where(layout, len(layout.instructions) - 1 - k, ins)
-            kind = ValueError if isinstance(exc, ValueError) else type(exc)
-            formulas = ", ".join(op.derivatives)
-            raise kind(
-                f"backward through {call}{where}: the local derivative ({formulas}) is not "
-                f"finite there ({exc})"
-            ) from None
-        for s, d in zip(parents, local):
-            bars[s] += out_bar * d  # x_bar += out_bar · ∂out/∂x
+            contributions = [out_bar * d for d in local]  # x_bar += out_bar · ∂out/∂x
+            finite = all(c - c == 0.0 for c in contributions)
+        except (ArithmeticError, ValueError):
+            finite = False
+        if finite:
+            for s, c in zip(parents, contributions):
+                bars[s] += c
+        else:
+            if careful is None:
+                careful = _Careful(0.0)
+                careful.nonfinite_sent = not all(math.isfinite(s) for s in seeds)
+            careful = _careful_step(layout, k, ins, values, bars, out_bar, careful)
+    if careful is not None and careful.origin is not None:
+        _check_leaves(layout, bars, reach, careful)
     if params:
         for i, p in enumerate(layout.params):
             p.grad = bars[layout.first_param + i]
     return bars
+
+
+def _check_leaves(layout: Layout, bars: list, reach: list[bool], careful: _Careful) -> None:
+    """Raise as ``backward()`` does if a leaf that wants a gradient got an inf or NaN one."""
+    needs = layout.constant_needs_grad
+    for s in range(layout.first_node):
+        if not reach[s] or math.isfinite(bars[s]):
+            continue
+        if s >= layout.first_constant and not needs[s - layout.first_constant]:
+            continue  # a number written into the expression: PyTorch does not differentiate it
+        try:
+            careful.check_leaf(_Leaf(0.0, bars[s], layout.names[s]))  # type: ignore[arg-type]
+        except (ArithmeticError, ValueError) as exc:
+            origin = careful.origin
+            ins = layout.instructions[origin.k]  # type: ignore[union-attr]
+            raise type(exc)(f"{exc}{_where(layout, origin.k, ins)}") from None  # type: ignore[union-attr]

@@ -51,6 +51,8 @@ class Layout:
         "names",
         "guards",
         "n_slots",
+        "constant_needs_grad",
+        "backward_order",
     )
 
     def __init__(
@@ -62,6 +64,8 @@ class Layout:
         outputs: list[int | float],
         names: list[str],
         guards: list[Guard],
+        constant_needs_grad: list[bool] | None = None,
+        backward_order: list[int] | None = None,
     ) -> None:
         self.n_inputs = n_inputs
         self.params = params
@@ -71,6 +75,14 @@ class Layout:
         self.names = names
         self.guards = guards
         self.n_slots = len(names)
+        # per constant: does backward() want its gradient? (a Value(c) made inside the function
+        # does, so an inf gradient there raises; the 2 of ``x * 2`` does not, as in PyTorch)
+        self.constant_needs_grad = constant_needs_grad or [False] * len(constants)
+        # the instructions' indices in the order backward() visits their nodes (outputs first;
+        # not always reverse creation order, and gradients add up in this order)
+        self.backward_order = (
+            list(range(len(instructions) - 1, -1, -1)) if backward_order is None else backward_order
+        )
 
     @property
     def first_param(self) -> int:

@@ -102,14 +102,44 @@ def _outputs(result: object) -> tuple[list, bool]:
 
 def _walk(roots: list[Value]) -> list[Value]:
     """Every node the roots depend on, in creation order (a topological order); iterative."""
-    seen = set(roots)
-    stack = list(roots)
-    while stack:
-        for parent in stack.pop().parents:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return sorted(seen, key=lambda node: node._seq)
+    return sorted(_post_order(roots), key=lambda node: node._seq)
+
+
+def _post_order(roots: list[Value]) -> list[Value]:
+    """Every node the roots depend on, each after its parents; iterative.
+
+    A depth-first walk from each root in turn, parents in order, each node listed once all of
+    its parents are (post-order), as `engine.graph.topological_order`: for one output the nodes
+    with parents come in the very order ``backward()`` visits (reversed), so a replay that runs
+    its chain rule in this order adds gradients up in the same order, to the last bit.
+    """
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack: list[tuple[Value, int]] = [(root, 0)]
+        while stack:
+            node, i = stack[-1]
+            parents = node.parents
+            if i < len(parents):
+                stack[-1] = (node, i + 1)
+                parent = parents[i]
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, 0))
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _backward_order(walked: list[Value], interior: list[Value]) -> list[int]:
+    """The instructions (indices into `interior`, creation order) in the order the chain rule
+    visits them in ``backward()``: outputs first, the reverse of the post-order walk."""
+    index = {id(node): k for k, node in enumerate(interior)}
+    return [index[id(node)] for node in reversed(walked) if id(node) in index]
 
 
 def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) -> Program:
@@ -155,7 +185,8 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
     guard_roots = [v for deps, *_ in recorder.guards for v in deps]
     unused = [v for v in recorder.created if v.parents and v._seq > mark]  # eager computed them
     roots = [o for o in outputs if isinstance(o, Value)] + guard_roots + unused
-    nodes = _walk(roots)
+    walked = _post_order(roots)
+    nodes = sorted(walked, key=lambda node: node._seq)  # the forward runs in creation order
     input_slot = {id(v): i for i, v in enumerate(inputs)}
     params, constants, interior = [], [], []
     for node in nodes:
@@ -202,6 +233,8 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
         [slot[id(o)] if isinstance(o, Value) else float(o) for o in outputs],
         names,
         guards,
+        [c._needs_grad for c in constants],
+        _backward_order(walked, interior),
     )
     return Program(
         layout,

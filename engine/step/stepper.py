@@ -160,7 +160,7 @@ class Stepper:
             self._stream = _steps(self.root, self.seed, self._order, self.names, self.digits)
             touched = list(self._order)  # the first step zeroes interior grads and seeds the root
         else:
-            node = self._order[-1 - len(self._steps)]  # steps run in reverse creation order
+            node = self._order[-1 - len(self._steps)]  # steps run in reverse topological order
             touched = list(dict.fromkeys(node.parents))
         before = [(node, node.grad) for node in touched]
         try:

@@ -124,12 +124,13 @@ def _check_root(root: object, where: str) -> Value:
 
 
 def forward_trace(root: Value, *, digits: int | None = None) -> ForwardTrace:
-    """The forward pass of `root`: every node in the order it was computed, with its value.
+    """The forward pass of `root`: every node, each after its inputs, with its value.
 
-    The order is creation order (`engine.graph.topological_order`), which is the order the
-    forward pass ran; each entry shows the op table's formula in node names, e.g.
-    ``n = add₂ + b = 0.8814``, with `digits` significant digits (default
-    `engine.numfmt.get_digits()`).
+    The order is the topological order (`engine.graph.topological_order`): the leaves as the
+    walk from `root` meets them, then each op once its inputs are listed (for an expression
+    whose inputs were made first, the order Python computed it). Each entry shows the op
+    table's formula in node names, e.g. ``n = add₂ + b = 0.8814``, with `digits` significant
+    digits (default `engine.numfmt.get_digits()`).
     """
     _check_root(root, "forward_trace")
     order = topological_order(root)

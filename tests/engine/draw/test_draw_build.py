@@ -130,17 +130,18 @@ def test_colours_tell_parameters_inputs_constants_and_output_apart():
         for i, line in statements(draw_dot(out, params=[extra]).source).items()
         if i.startswith("v")
     }
-    # creation order: x, w, u, x·w, the constant 3, x·w + 3, out
+    # topological order: the leaves as the walk meets them (x, w, the constant 3, u), then
+    # x·w, x·w + 3, out
     assert fill == {
         "v0": COLOURS["input"],
         "v1": COLOURS["parameter"],
-        "v2": COLOURS["parameter"],
-        "v3": COLOURS["intermediate"],
-        "v4": COLOURS["constant"],
+        "v2": COLOURS["constant"],
+        "v3": COLOURS["parameter"],
+        "v4": COLOURS["intermediate"],
         "v5": COLOURS["intermediate"],
         "v6": COLOURS["output"],
     }
-    assert COLOURS["input"] in statements(draw_dot(out).source)["v2"]  # u without params=
+    assert COLOURS["input"] in statements(draw_dot(out).source)["v3"]  # u without params=
 
 
 def test_legend_lists_the_kinds_present():
@@ -205,8 +206,9 @@ def test_edges_are_ordered_and_repeated():
     d = b / s  # order matters: b is x, s is y
     source = draw_dot(d).source
     edges = edge_lines(source)
-    assert edges.count("v0 -> o2") == 2  # a + a: two edges from a
-    assert [e.split()[0] for e in edges if e.endswith("-> o3")] == ["v1", "v2"]
+    # topological order: the leaves as the walk from d meets them (b, a), then s, d
+    assert edges.count("v1 -> o2") == 2  # a + a: two edges from a
+    assert [e.split()[0] for e in edges if e.endswith("-> o3")] == ["v0", "v2"]
     assert "ordering=in" in statements(source)["o3"]
 
 
@@ -216,8 +218,9 @@ def test_show_local_labels_edges_with_local_derivatives(neuron):
     (d_tanh,) = local_derivatives(o)
     assert d_tanh == pytest.approx(1 - o.data**2)
     assert f"v8 -> o9 [label={format_number(d_tanh)}]" in edges
-    # x1 is v0, w1 is v2, x1·w1 is v5: ∂/∂x1 = w1 = -3, ∂/∂w1 = x1 = 2
-    assert "v0 -> o5 [label=-3]" in edges and "v2 -> o5 [label=2]" in edges
+    # leaves first (x1, w1, x2, w2, b), so x1 is v0, w1 is v1 and x1·w1 is v5:
+    # ∂/∂x1 = w1 = -3, ∂/∂w1 = x1 = 2
+    assert "v0 -> o5 [label=-3]" in edges and "v1 -> o5 [label=2]" in edges
     assert "local derivative" in draw_dot(o, show_local=True).source
     assert not any("label" in e for e in edge_lines(draw_dot(o).source))
 

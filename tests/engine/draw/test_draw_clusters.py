@@ -142,3 +142,38 @@ def test_golden_frame_with_clusters_highlight_and_unknown_grads():
     if os.environ.get("CHAINRULE_UPDATE_GOLDEN"):
         golden.write_text(source, encoding="utf-8")
     assert source == golden.read_text(encoding="utf-8")
+
+
+def test_clusters_hold_their_nodes_when_topological_order_is_not_creation_order():
+    """Spans are creation numbers; the drawing's order is the walk's. p is made (in m1) before
+    q (in m2), but ``q * p`` lists q first: each still lands in the module that made it."""
+    from engine.draw.clusters import assign_clusters, module_clusters
+    from engine.graph import topological_order
+
+    m1, m2 = FakeModule(), FakeModule()
+    model = FakeModule(children={"m1": m1, "m2": m2})
+    x = Value(1.0, label="x")
+    start = sequence_mark()
+    p = x * 2.0
+    m1._span = (start, sequence_mark())
+    middle = sequence_mark()
+    q = x + 1.0
+    m2._span = (middle, sequence_mark())
+    out = q * p
+    order = topological_order(out)
+    assert order.index(q) < order.index(p) and q._seq > p._seq  # the case under test
+    clusters, owners = module_clusters(model)
+    homes = assign_clusters(order, clusters, owners)
+    name = {id(node): home.name if home else None for node, home in zip(order, homes)}
+    two, one = p.parents[1], q.parents[1]  # the constants, made inside the spans
+    assert name == {
+        id(x): None,
+        id(one): "m2",
+        id(two): "m1",
+        id(q): "m2",
+        id(p): "m1",
+        id(out): None,
+    }
+    source = draw_dot(out, modules=model).source
+    body = source[source.index("label=m1") :].split("}")[0]  # cluster m1's statements
+    assert f"v{order.index(p)} " in body and f"v{order.index(q)} " not in body

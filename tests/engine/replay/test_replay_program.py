@@ -227,6 +227,58 @@ def test_errors_are_the_eager_engine_errors(f, good, bad, exc):
     assert "instruction" in str(replayed.value)
 
 
+def eager_grad(f, x: float):
+    """(∂f/∂x, None) from eager backward(), or (None, the exception it raised)."""
+    v = Value(x)
+    try:
+        f(v).backward()
+    except (ArithmeticError, ValueError) as exc:
+        return None, exc
+    return v.grad, None
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (lambda x: x.relu().sqrt(), 0.0),  # relu's chosen 0 wins over √'s inf: grad 0
+        (lambda x: x.relu().sqrt(), -1.0),
+        (lambda x: (x * 2.0).sqrt() + x, 0.0),  # the inf reaches x: raises, naming sqrt
+        (lambda x: (x * 0.0).sqrt() * 0.0 + x, 0.0),  # 0·inf: NaN reaches x, raises too
+        (lambda x: x.sqrt() * x, 0.0),
+    ],
+)
+def test_backward_follows_the_engines_careful_step(f, x):
+    """Where a local derivative is infinite, backward() redoes that step in IEEE arithmetic
+    (PyTorch's form) and raises only if an input's gradient ends up inf or NaN; replay too,
+    through generated code and the interpreter alike."""
+    grad, error = eager_grad(f, x)
+    program = trace(f, 1.0)
+    for via in ("codegen", "interpreter"):
+        if error is None:
+            assert program.grad(x, via=via) == (grad,)
+        else:
+            with pytest.raises(type(error)) as replayed:
+                program.grad(x, via=via)
+            assert str(replayed.value).startswith(str(error).split(", so the gradient")[0])
+            assert "(instruction " in str(replayed.value)
+
+
+def test_gradients_add_up_in_the_order_backward_adds_them():
+    """x feeds four products; backward() visits them outputs first along the post-order walk,
+    not in reverse creation order, and float addition is not associative."""
+
+    def f(x):
+        c1, c2, c3, c4 = x * 0.1, x * 0.7, x * 1e-17, x * 0.3
+        return ((c4 + c3) + c2) + c1
+
+    v = Value(1.0)
+    f(v).backward()
+    assert v.grad == 1.0999999999999999  # (0.1 + 0.7 + 1e-17) + 0.3 rounds differently
+    program = trace(f, 1.0)
+    for via in ("codegen", "interpreter"):
+        assert program.grad(1.0, via=via) == (v.grad,)
+
+
 def test_infinite_inputs_propagate_as_in_eager():
     f = lambda x: (x * 2.0).tanh() + x
     program = trace(f, 1.0)
@@ -307,7 +359,8 @@ def test_print_of_a_model_program_shows_backward_into_parameters():
     text = str(program)
     assert "L0N0_w0 = _P[0].data" in text
     assert "def backward(x, relu1_bar):" in text
-    assert "mul1_bar = relu1_bar * (1.0 if mul1 > 0.0 else 0.0)" in text
+    # ∂relu/∂x = if_nonpos(x, 0, 1): 0 at the kink, 1 at NaN (as PyTorch)
+    assert "mul1_bar = relu1_bar * (0.0 if mul1 <= 0.0 else 1.0)" in text
     assert "L0N0_w0_bar += mul1_bar * x  # ∂mul1/∂L0N0_w0 = x" in text
     assert "_P[0].grad = L0N0_w0_bar" in text
 

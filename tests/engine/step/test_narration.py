@@ -234,15 +234,17 @@ def test_unlabelled_nodes_get_readable_names():
     y = (a * 3 + w * a).tanh() - 1.5
     names = node_names(y)
     order = topological_order(y)
+    # topological order: the leaves as the walk meets them, then each op; unlabelled nodes are
+    # numbered per op in that order
     assert [names[n] for n in order] == [
         "a",
-        "p₁",
         "3",
+        "p₁",
+        "1.5",
         "mul₁",
         "mul₂",
         "add₁",
         "tanh₁",
-        "1.5",
         "sub₁",
     ]
     first = next(backward_steps(y))

@@ -9,6 +9,7 @@ asks, the size limit, where the page goes, and that nothing is written when anyt
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -208,10 +209,18 @@ def test_practice_hints_give_the_answer_from_their_printed_numbers():
 def test_practice_skips_numbers_a_learner_cannot_type():
     x = Value(3.0, label="x")
     y = x * x
-    data = page_data(Stepper(y, grad=1e308))  # 1e308 · 3 overflows: x.grad is inf
+    data = page_data(Stepper(y, grad=math.inf))  # an infinite seed: x.grad is inf, no error
     json.dumps(data, allow_nan=False)  # the page's JSON has no NaN/inf
     assert data["steps"][0]["ask"] == []
     assert replay(data, 1)[0][0] == "inf"
+    # 1e308 · 1e300 overflows, but only in the gradient of a constant (no error, as PyTorch):
+    # that one is skipped, x's local derivative and gradient are asked
+    x = Value(1e300, label="x")
+    data = page_data(Stepper(x * 1e-300, grad=1e308))
+    json.dumps(data, allow_nan=False)
+    asked = data["steps"][0]["ask"]
+    assert [q["name"] for q in asked] == ["the local derivative ∂mul₁/∂x", "x.grad"]
+    assert replay(data, 1)[0] == ["1e8", "inf", "1e308"]  # x, the constant 1e-300, mul₁
 
 
 def test_progress_reports_each_stage():

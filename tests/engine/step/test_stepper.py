@@ -3,6 +3,8 @@ this pass's derivatives, partial sums, and drawing the current state."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,21 +154,28 @@ def test_a_step_that_cannot_be_differentiated_fails_cleanly_and_can_be_undone():
     y.label = "y"
     s = Stepper(y)
     assert s.next().name == "y"
+    # r's step runs in IEEE arithmetic (x.grad = 2 · ∞ = ∞), as backward() does; the pass fails
+    # at x, the leaf whose gradient that made infinite (steps: y, r, the constant 2, x)
     for _ in range(2):  # the same error again on every try, no StopIteration
         with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(x=0.0\)"):
             s.run()
-    assert s.position == 2 and s.current.name == "2"
+    assert s.position == 3 and s.current.name == "2"
+    assert (x.grad, r.grad, y.grad) == (math.inf, 2.0, 1.0)  # the failed step changed nothing
     s.reset()
     assert (x.grad, r.grad, y.grad) == (0.0, 0.0, 0.0)
 
 
-def test_a_root_step_that_fails_leaves_every_gradient_as_it_was():
+def test_a_failing_step_leaves_every_gradient_as_it_was_and_reset_restores_the_rest():
     x = Value(0.0, label="x")
     y = x.sqrt()
     x.grad, y.grad = 0.25, 7.0
     s = Stepper(y)
-    with pytest.raises(ZeroDivisionError, match="sqrt"):
+    assert s.next().name == "sqrt₁"  # the root step: x.grad = 0.25 + 1 · ∞
+    assert (x.grad, y.grad, s.position) == (math.inf, 1.0, 1)
+    with pytest.raises(ZeroDivisionError, match="sqrt"):  # the leaf step: x's gradient is ∞
         s.next()
+    assert (x.grad, y.grad, s.position) == (math.inf, 1.0, 1)
+    s.reset()
     assert (x.grad, y.grad, s.position) == (0.25, 7.0, 0)
 
 
