@@ -54,7 +54,7 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from engine.maths import (
     FLOAT_MATH,
@@ -66,6 +66,7 @@ from engine.maths import (
     stable_sigmoid,
     stable_softplus,
 )
+from engine.op_table import OpTable
 
 __all__ = [
     "Op",
@@ -118,47 +119,6 @@ class Op:
     domain: str = "any real x"
     arg_name: str | None = None
     vjp: Callable | None = None
-
-
-class OpTable(dict):
-    """A dict of op rows that counts its changes (`version`), so readers can cache what they
-    derive from it (the backward pass keeps one table of rules per arity)."""
-
-    version = 0
-
-    def _changed(self) -> None:
-        self.version += 1
-
-    def __setitem__(self, name: str, op: Op) -> None:
-        super().__setitem__(name, op)
-        self._changed()
-
-    def __delitem__(self, name: str) -> None:
-        super().__delitem__(name)
-        self._changed()
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
-
-    def update(self, *args: Any, **kwargs: Op) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def pop(self, *args: Any) -> Any:
-        result = super().pop(*args)
-        self._changed()
-        return result
-
-    def popitem(self) -> tuple[str, Op]:
-        result = super().popitem()
-        self._changed()
-        return result
-
-    def setdefault(self, name: str, op: Op) -> Op:  # type: ignore[override]
-        result = super().setdefault(name, op)
-        self._changed()
-        return result
 
 
 OPS: OpTable = OpTable()

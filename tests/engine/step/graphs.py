@@ -49,8 +49,9 @@ SAFE_UNARY = sorted(n for n, op in OPS.items() if op.arity == 1)
 BINARY = sorted(n for n, op in OPS.items() if op.arity == 2)
 NARY = sorted(n for n, op in OPS.items() if op.arity == -1)
 
+# Normal floats only: a subnormal (~1e-314) has too few digits for a printed equation to recompute.
 recipe_strategy = st.tuples(
-    st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=1, max_size=4),  # leaves
+    st.lists(st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False), min_size=1, max_size=4),
     st.lists(
         st.tuples(
             st.sampled_from(SAFE_UNARY + BINARY + NARY),
@@ -60,7 +61,7 @@ recipe_strategy = st.tuples(
         min_size=1,
         max_size=12,
     ),  # each: op, which earlier nodes feed it, its arg
-    st.floats(-3.0, 3.0, allow_nan=False),  # the seed
+    st.floats(-3.0, 3.0, allow_nan=False, allow_subnormal=False),  # the seed
 )
 
 

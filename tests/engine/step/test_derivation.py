@@ -312,7 +312,10 @@ OP_CHOICE = st.one_of(
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
-    leaves=st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=2, max_size=3),
+    # normal floats: a subnormal (~1e-314) has too few digits for a printed row to recompute
+    leaves=st.lists(
+        st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False), min_size=2, max_size=3
+    ),
     program=st.lists(
         st.tuples(OP_CHOICE, st.integers(0, 50), st.integers(0, 50), st.integers(0, 50)),
         min_size=1,
