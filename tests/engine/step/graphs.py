@@ -32,6 +32,23 @@ def neuron(b: float = EXACT_B):
     return o, dict(x1=x1, w1=w1, x2=x2, w2=w2, b=bias, x1w1=x1w1, x2w2=x2w2, s=s, n=n, o=o)
 
 
+EXACT_B = 6.881373587019543
+"""atanh(1/√2) + 6: the neuron's n is atanh(1/√2), so o = tanh(n) = 1/√2 exactly."""
+
+
+def lecture_neuron():
+    """o = tanh(x1*w1 + x2*w2 + b) with only the lecture's names (x1, w1, x2, w2, b, n, o): the
+    unnamed products are mul₁, mul₂ and the sums add₁, as the narration calls them."""
+    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+    x2, w2 = Value(0.0, label="x2"), Value(1.0, label="w2")
+    b = Value(EXACT_B, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, dict(x1=x1, w1=w1, x2=x2, w2=w2, b=b, n=n)
+
+
 def grads_hex(nodes) -> list[str]:
     """Every gradient bit for bit (float.hex tells 0.0 from -0.0 and keeps nan visible)."""
     return [float(n.grad).hex() for n in nodes]

@@ -14,20 +14,10 @@ from engine import OPS, Parameter, Value, derivation, logsumexp, softmax
 from engine.graph import topological_order
 from engine.step import Derivation
 from engine.step.latex import latex_formula, latex_name
+from tests.engine.step.graphs import lecture_neuron
 from tests.equations import equations, wrong_equations
 
-EXACT_B = 6.881373587019543
-
-
-def neuron():
-    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
-    x2, w2 = Value(0.0, label="x2"), Value(1.0, label="w2")
-    b = Value(EXACT_B, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, dict(x1=x1, w1=w1, x2=x2, w2=w2, b=b, n=n)
+neuron = lecture_neuron
 
 
 # --------------------------------------------------------------------------------------------

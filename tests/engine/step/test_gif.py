@@ -12,6 +12,7 @@ from engine import Value
 from engine.step import Stepper
 from engine.step.gif import MAX_GIF_STEPS, GifTooLargeError, write_gif
 from engine.step.notebook import MAX_NOTEBOOK_STEPS, player_html
+from tests.engine.step.graphs import lecture_neuron
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow is the optional 'gif' extra")
 
@@ -20,18 +21,9 @@ needs_renderer = pytest.mark.skipif(
     reason="no Graphviz renderer (dot or graphviz-pure) to draw the frames",
 )
 
-EXACT_B = 6.881373587019543
-
 
 def neuron():
-    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
-    x2, w2 = Value(0.0, label="x2"), Value(1.0, label="w2")
-    b = Value(EXACT_B, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
+    return lecture_neuron()[0]
 
 
 def chain(length: int) -> Value:
