@@ -146,6 +146,8 @@ def draw_dot(
     modules: Any = None,
     highlight: Value | Iterable[Value] | None = None,
     grad_known: Collection[Value] | None = None,
+    grads: Mapping[Value, float] | None = None,
+    partial: Mapping[Value, tuple[int, int]] | None = None,
     names: Mapping[Value, str] | None = None,
     legend: bool = True,
     font_size: float = DEFAULT_FONT_SIZE,
@@ -165,6 +167,11 @@ def draw_dot(
                 a forward (see `engine.draw.clusters`).
     highlight:  a Value or Values drawn as active: red border, red edges into it.
     grad_known: None shows every grad; else only these Values' grads, the others as ``grad ?``.
+    grads:      the gradient to show for these Values instead of their ``.grad`` (the Stepper
+                passes this pass's derivatives, which ``.grad`` may not hold after an earlier
+                backward()).
+    partial:    ``{node: (edges received, edges in all)}``: a gradient with fewer edges received
+                than in all is a partial sum, shown as ``grad 1 (partial 1/3)``.
     names:      names for unlabelled nodes; default `engine.names.node_names(root)`, the names
                 the narration uses (``mul₁``, ``add₂``). Labels win; constants show only data.
     legend:     draw the colour legend (and notes) as a small box.
@@ -248,7 +255,11 @@ def draw_dot(
         elif known_ids is not None and id(node) not in known_ids:
             grad = "?"
         else:
-            grad = format_number(node.grad, digits)
+            shown = grads[node] if grads is not None and node in grads else node.grad
+            grad = format_number(shown, digits)
+            received = partial.get(node) if partial is not None else None
+            if received is not None and received[0] < received[1]:
+                grad += f" (partial {received[0]}/{received[1]})"
         name = node.label or (names.get(node, "") if kind != "constant" else "")
         data = format_number(node.data, digits)
         target.node(f"v{i}", label=value_label(data, grad, kind, active, name))

@@ -7,7 +7,6 @@ derivative of this pass, counted from zero: an earlier ``backward()`` does not l
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Iterator, Union
 
@@ -242,19 +241,16 @@ class Stepper:
         """The graph in its current state, from `engine.draw.draw_dot`.
 
         The active node (the latest step's) is highlighted with its incoming edges; gradients are
-        shown only for the nodes in `known()`, with this pass's values (``grads=``) and the
-        partial ones marked (``partial=``) where `draw_dot` takes those options. `options` go to
-        `draw_dot` (e.g. ``rankdir="TB"``).
+        shown only for the nodes in `known()`, with this pass's values (``grads=``, even when
+        ``.grad`` holds an earlier pass too) and the partial sums marked (``partial=``).
+        `options` go to `draw_dot` (e.g. ``rankdir="TB"``).
         """
         from engine.draw import draw_dot
 
         current = self.current
         options.setdefault("names", self.names)  # boxes named as the narration names them
-        accepted = _keywords(draw_dot)
-        if "grads" in accepted:
-            options.setdefault("grads", self.grads())
-        if "partial" in accepted:
-            options.setdefault("partial", self.received())
+        options.setdefault("grads", self.grads())
+        options.setdefault("partial", self.received())
         return draw_dot(
             self.root,
             highlight=current.node if current else None,
@@ -337,14 +333,3 @@ class Stepper:
         current = self.current
         at = f" at {current.name}" if current else ""
         return f"<Stepper {self.names[self.root]}: step {self._position}/{self.total}{at}>"
-
-
-def _keywords(function) -> set[str]:
-    """The keyword parameters `function` accepts (all of them if it takes ``**kwargs``)."""
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return set()
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
-        return {"grads", "partial"}
-    return {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}

@@ -327,3 +327,31 @@ def test_the_package_methods_and_attributes_are_untouched(neuron):
     assert g.source.rstrip().endswith("v0 -> v9\n}")
     assert g.renderer is None and g.engine == "dot"  # the package's -T renderer and layout engine
     assert g.edge_count == 14  # the drawing's own count is unchanged
+
+
+def test_grads_and_partial_show_this_passs_numbers_and_mark_partial_sums():
+    a = Value(3.0, label="a")
+    y = a * a + a
+    y.label = "y"
+    y.backward()  # a.grad = 7
+    source = draw_dot(y, grads={a: 1.0}, partial={a: (1, 3)}).source
+    assert "grad 1 (partial 1/3)</td>" in source and "grad 7" not in source
+    complete = draw_dot(y, grads={a: 7.0}, partial={a: (3, 3)}).source
+    assert "grad 7</td>" in complete and "partial" not in complete
+
+
+def test_a_stepper_drawing_shows_this_pass_after_an_earlier_backward():
+    from engine.step import Stepper
+
+    a = Value(3.0, label="a")
+    y = a * a + a
+    y.label = "y"
+    y.backward()  # an earlier pass: a.grad holds 7
+    stepper = Stepper(y)
+    stepper.next()  # y's step: a receives 1 of its 3 contributions
+    source = stepper.draw().source
+    assert "grad 1 (partial 1/3)</td>" in source
+    stepper.run()  # a.grad is now 14, but this pass's derivative is 7
+    assert a.grad == 14.0
+    source = stepper.draw().source
+    assert "grad 7</td>" in source and "grad 14" not in source

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from engine import Value
 from engine.graph import topological_order
 from engine.step import Step, Stepper, backward_steps
-from engine.step import stepper as stepper_module
 from engine.value import _fmt
 from tests.engine.step.graphs import build_recipe, grads_hex, neuron, recipe_strategy, try_build
 
@@ -204,20 +203,6 @@ def test_draw_passes_this_pass_gradients_when_draw_dot_takes_them(monkeypatch):
     assert s.draw() == "drawn"
     assert seen["grads"][a] == 1.0 and seen["partial"][a] == (1, 3)
     assert seen["known"] == s.known() and seen["names"] is s.names
-
-
-def test_draw_without_the_grads_option_still_draws(monkeypatch):
-    draw = pytest.importorskip("engine.draw")
-    seen = {}
-
-    def older_draw_dot(root, *, highlight=None, grad_known=None, names=None):
-        seen["called"] = True
-        return "drawn"
-
-    monkeypatch.setattr(draw, "draw_dot", older_draw_dot)
-    o, _ = neuron()
-    assert Stepper(o).draw() == "drawn" and seen["called"]
-    assert "grads" not in stepper_module._keywords(older_draw_dot)
 
 
 def test_draw_shows_only_computed_gradients_and_highlights_the_active_node():
