@@ -17,6 +17,10 @@ MAX_LENGTH = 10_000
 """Longest expression text accepted (characters)."""
 
 
+POINTER_WIDTH = 72
+"""The most characters of an expression an error shows above its carets."""
+
+
 class ExpressionError(ValueError):
     """A refused expression or assignment: `reason`, the whole `text`, and where in it.
 
@@ -46,8 +50,13 @@ class ExpressionError(ValueError):
         if self.column is None or not self.text:
             return ""
         shown = re.sub(r"\s", " ", self.text)
-        width = min(self.length, max(1, len(shown) - self.column))
-        return f"  {shown}\n  {' ' * self.column}{'^' * width}"
+        # A long expression is shown as a window of POINTER_WIDTH characters around the column.
+        start = max(0, min(self.column - POINTER_WIDTH // 2, len(shown) - POINTER_WIDTH))
+        end = min(len(shown), start + POINTER_WIDTH)
+        before, after = ("…" if start > 0 else ""), ("…" if end < len(shown) else "")
+        width = min(self.length, max(1, end - self.column))
+        offset = len(before) + self.column - start
+        return f"  {before}{shown[start:end]}{after}\n  {' ' * offset}{'^' * width}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -364,3 +364,16 @@ def test_any_text_gives_a_value_or_an_expression_error(text):
         return
     assert isinstance(root, Value)
     assert set(leaves) <= {"x", "y"}
+
+
+def test_the_pointer_under_a_long_expression_stays_short():
+    from engine.cli.expr_syntax import POINTER_WIDTH
+
+    text = "tanh(" * 300 + "x" + ")" * 300
+    with pytest.raises(ExpressionError) as caught:
+        build(text, {"x": 1.0})
+    lines = caught.value.pointer().splitlines()
+    assert len(lines) == 2 and all(len(line) <= POINTER_WIDTH + 4 for line in lines)
+    assert lines[1].strip() and set(lines[1].strip()) == {"^"}
+    short = ExpressionError("bad", "x + $", 4)
+    assert short.pointer() == "  x + $\n      ^"
