@@ -79,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="LR: inputs on the left (default); TB: inputs on top",
     )
     parser.add_argument(
-        "--local", action="store_true", help="write each edge's local derivative ∂out/∂in on it"
+        "--local", action="store_true", help="write each edge's local derivative ∂v/∂x on it"
     )
     parser.add_argument(
         "--no-grad", action="store_true", help="hide the gradients (the graph says why)"

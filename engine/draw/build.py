@@ -161,7 +161,7 @@ def draw_dot(
 
     rankdir:    "LR" (inputs on the left) or "TB" (inputs on top); "RL" and "BT" work too.
     show_grad:  False hides every grad and notes on the graph that before backward() they are 0.
-    show_local: True writes the local derivative ∂out/∂in on every edge input -> op.
+    show_local: True writes the local derivative ∂v/∂x on every edge x -> op of v.
     params:     Values to colour as parameters besides `engine.Parameter` leaves.
     modules:    an nn Module (anything with ``named_modules()``): one cluster per module that ran
                 a forward (see `engine.draw.clusters`).

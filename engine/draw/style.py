@@ -192,7 +192,7 @@ def notes(show_grad: bool, show_local: bool, grad_known: bool, highlight: bool) 
     if grad_known:
         lines.append("grad ?: not computed yet")
     if show_local:
-        lines.append("edge numbers: local derivative ∂out/∂in")
+        lines.append("edge numbers: local derivatives ∂v/∂x")
     if highlight:
         lines.append("red: the active node and its incoming edges")
     return lines
