@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
+from functools import partial
 from pathlib import Path
 
+from engine.cli.common import fail
+
+PROG = "chainrule demo"
+_fail = partial(fail, PROG)
 TOUR_NAME = "tour"
 
 
@@ -33,12 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--quick", action="store_true", help="a smaller, faster run")
-
-
-def _fail(message: object) -> int:
-    text = " ".join(str(message).split()) or "failed"
-    print(f"chainrule demo: error: {text}", file=sys.stderr)
-    return 2
 
 
 def _registry() -> tuple[dict[str, str], tuple[str, ...]]:

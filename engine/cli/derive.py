@@ -14,9 +14,12 @@ being written path by path. The expression is parsed with a whitelist, never eva
 from __future__ import annotations
 
 import argparse
-import sys
+from functools import partial
+
+from engine.cli.common import fail
 
 PROG = "chainrule derive"
+_fail = partial(fail, PROG)
 ROOT_NAME = "out"
 
 
@@ -41,14 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="write at most N paths one by one; group more where they split (default 8)",
     )
-
-
-def _fail(message: object, pointer: str = "") -> int:
-    text = " ".join(str(message).split()) or "failed"
-    print(f"{PROG}: error: {text}", file=sys.stderr)
-    if pointer:
-        print(pointer, file=sys.stderr)
-    return 2
 
 
 def run(args: argparse.Namespace) -> int:

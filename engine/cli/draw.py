@@ -31,9 +31,13 @@ import argparse
 import math
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
+from engine.cli.common import fail, param_names
+
 PROG = "chainrule draw"
+_fail = partial(fail, PROG)
 ROOT_LABEL = "out"  # the name the output gets unless it is a variable itself
 
 
@@ -127,14 +131,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _fail(message: object, status: int = 2, pointer: str = "") -> int:
-    text = " ".join(str(message).split()) or "failed"
-    print(f"{PROG}: error: {text}", file=sys.stderr)
-    if pointer:
-        print(pointer, file=sys.stderr)
-    return status
-
-
 def _output(text: str, renderer: str | None) -> tuple[Path | None, str]:
     """The output path (None for stdout) and its format; ValueError for an unusable path or a
     format no installed renderer writes (a missing renderer is reported when rendering)."""
@@ -169,16 +165,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def _params(text: str, values: dict[str, float]) -> set[str]:
-    names = {name.strip() for name in text.split(",") if name.strip()}
-    for name in sorted(names):
-        if name not in values:
-            raise ValueError(
-                f"--params names {name!r}, which has no value: give one, e.g. {name}=1"
-            )
-    return names
-
-
 def _check_numbers(args: argparse.Namespace) -> None:
     if args.max_nodes < 1:
         raise ValueError(f"--max-nodes must be at least 1, got {args.max_nodes}")
@@ -204,13 +190,13 @@ def run(args: argparse.Namespace) -> int:
         _check_numbers(args)
         path, fmt = _output(args.output, args.renderer)
         values = parse_assignments(list(args.assignments))
-        params = _params(args.params, values)
+        params = param_names(args.params, values)
         root, leaves = build(args.expression, values, params)
         if not root.label:
             root.label = ROOT_LABEL
         root.backward()
     except ExpressionError as exc:
-        return _fail(exc, 2, exc.pointer())
+        return _fail(exc, exc.pointer())
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         return _fail(exc)  # a bad path, format or option, or a backward pass that is not finite
     unused = sorted(set(values) - set(leaves))
@@ -237,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
         save(graph, path)
     except DrawError as exc:
         hint = "" if path is None else f" (or write the DOT text: -o {path.with_suffix('.dot')})"
-        return _fail(f"{exc}{hint}", 1)
+        return _fail(f"{exc}{hint}", status=1)
     except OSError as exc:  # only when writing a file: stdout errors are not caught here
         reason = exc.strerror or str(exc)
         name = path.name if path is not None else "graph.svg"

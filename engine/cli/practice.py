@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from typing import TextIO
 
+from engine.cli.common import fail
+
 PROG = "chainrule practice"
+_fail = partial(fail, PROG)
 ROOT_NAME = "out"
 _QUIT = {"q", "quit", "exit"}
 _SHOW = {"s", "show", "?"}
@@ -43,14 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rel", type=float, default=0.01, help="relative tolerance of a right answer (0.01 = 1%%)"
     )
-
-
-def _fail(message: object, pointer: str = "") -> int:
-    text = " ".join(str(message).split()) or "failed"
-    print(f"{PROG}: error: {text}", file=sys.stderr)
-    if pointer:
-        print(pointer, file=sys.stderr)
-    return 2
 
 
 def _root(args: argparse.Namespace, out: TextIO):

@@ -32,11 +32,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 from typing import Any, TextIO
 
+from engine.cli.common import fail, param_names
 from engine.step.stepper import Stepper
 from engine.step.terminal import MIN_WIDTH, interactive, print_all
 
+PROG = "chainrule step"
+_fail = partial(fail, PROG)
 ROOT_NAME = "out"
 
 
@@ -116,31 +120,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _fail(message: object, pointer: str = "") -> int:
-    text = " ".join(str(message).split()) or "failed"
-    print(f"chainrule step: error: {text}", file=sys.stderr)
-    if pointer:
-        print(pointer, file=sys.stderr)
-    return 2
-
-
-def _params(text: str, values: dict[str, float]) -> set[str]:
-    """The names listed by --params; each must have a value."""
-    names = {name.strip() for name in text.split(",") if name.strip()}
-    for name in sorted(names):
-        if name not in values:
-            raise ValueError(
-                f"--params names {name!r}, which has no value: give one, e.g. {name}=1"
-            )
-    return names
-
-
 def _build(args: argparse.Namespace):
     """The expression's root Value, built by the whitelist parser (never eval)."""
     from engine.cli.expr import build, parse_assignments
 
     values = parse_assignments(list(args.assignments))
-    root, _ = build(args.expression, values, _params(args.params, values))
+    root, _ = build(args.expression, values, param_names(args.params, values))
     if not root.label:
         root.label = ROOT_NAME
     return root

@@ -1,0 +1,28 @@
+"""What every subcommand shares: the one-line error message, and the --params list."""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["fail", "param_names"]
+
+
+def fail(prog: str, message: object, pointer: str = "", status: int = 2) -> int:
+    """Print ``PROG: error: MESSAGE`` (one line) and the `pointer` lines on stderr; return
+    `status` (2: bad input, 1: the work failed)."""
+    text = " ".join(str(message).split()) or "failed"
+    print(f"{prog}: error: {text}", file=sys.stderr)
+    if pointer:
+        print(pointer, file=sys.stderr)
+    return status
+
+
+def param_names(text: str, values: dict[str, float]) -> set[str]:
+    """The names listed by --params (comma-separated); each must have a value."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    for name in sorted(names):
+        if name not in values:
+            raise ValueError(
+                f"--params names {name!r}, which has no value: give one, e.g. {name}=1"
+            )
+    return names
