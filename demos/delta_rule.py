@@ -18,7 +18,8 @@ the engine leaves on each pre-activation node s_j^{(l)}.
 
 Then the δ mode of `nn.DeltaStepper` reads the same recursion off the engine, layer by layer,
 each line with its numbers, and the network view (`nn.draw_network`) draws every x, δ, weight and
-gradient. ``--step`` walks the δ mode in the terminal, one layer per key press.
+gradient. ``--step`` walks the δ mode in the terminal, one layer per key press;
+``chainrule delta --html delta.html`` plays it in a browser, with a practice mode.
 
     python -m demos.delta_rule [--seed N] [--out DIR]
     python -m demos.delta_rule --step [--seed N]

@@ -24,6 +24,7 @@ engine's (they agree unless the loss uses a hidden activation some other way).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from engine.backprop import local_derivatives
@@ -33,7 +34,7 @@ from engine.ops import OPS
 from engine.value import Value, _fmt
 from nn.network_view import NetworkState, NeuronState, draw_network, network_state
 
-__all__ = ["DeltaStepper", "DeltaStep"]
+__all__ = ["DeltaStepper", "DeltaStep", "Question"]
 
 _SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
 _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
@@ -65,11 +66,46 @@ def _slope(n: NeuronState) -> tuple[float, str]:
     return float(local_derivatives(n.out)[0]), formula
 
 
-class DeltaStep:
-    """One layer's δ: `layer` (1-based), `deltas` by the rule, `engine` δ (the engine's), and the
-    narration `lines`. ``str(step)`` prints it; `index` and `name` as in `engine.step.Step`."""
+class Question:
+    """What practice asks for one neuron: `name` (``δ₁⁽³⁾``), the `rule` with its numbers but
+    not the result (the hint), the value `want` and its printed `text`; `given` the numbers it
+    is worked out from, and `mistakes` (what a likely slip gives: description -> number)."""
 
-    __slots__ = ("index", "total", "layer", "name", "deltas", "engine", "lines")
+    __slots__ = ("name", "rule", "want", "text", "given", "mistakes")
+
+    def __init__(
+        self,
+        name: str,
+        rule: str,
+        want: float,
+        text: str,
+        given: str = "",
+        mistakes: dict[str, float] | None = None,
+    ) -> None:
+        self.name = name
+        self.rule = rule
+        self.want = want
+        self.text = text
+        self.given = given
+        self.mistakes = mistakes or {}
+
+
+_NO_SLOPE = "the factor g'(s) is missing"
+
+
+def _own_numbers(n: NeuronState) -> str:
+    """``s₁⁽³⁾ = 0.1647, a₁⁽³⁾ = 0.1632 (tanh)``: the neuron's forward numbers."""
+    assert n.pre is not None and n.out is not None
+    s, a = _name("s", n.j, layer=n.layer), _name("a", n.j, layer=n.layer)
+    return f"{s} = {_fmt(n.pre.data)}, {a} = {_fmt(n.out.data)} ({n.activation})"
+
+
+class DeltaStep:
+    """One layer's δ: `layer` (1-based), `deltas` by the rule, `engine` δ (the engine's), the
+    narration `lines` and one `Question` per neuron. ``str(step)`` prints it; `index` and `name`
+    as in `engine.step.Step`."""
+
+    __slots__ = ("index", "total", "layer", "name", "deltas", "engine", "lines", "questions")
 
     def __init__(
         self,
@@ -79,7 +115,9 @@ class DeltaStep:
         deltas: list[float],
         engine: list[float],
         lines: list[str],
+        questions: list[Question],
     ) -> None:
+        self.questions = questions
         self.index = index
         self.total = total
         self.layer = layer
@@ -107,7 +145,7 @@ def _output_step(state: NetworkState, total: int) -> DeltaStep:
     L = len(state.layers)
     layer = state.layers[-1]
     head = f"[1/{total}] layer {L}, the output layer: δ_j = ∂L/∂a_j · g'(s_j)"
-    lines, deltas, engine = [head], [], []
+    lines, deltas, engine, asked = [head], [], [], []
     for n in layer:
         assert n.out is not None and n.pre is not None
         slope, formula = _slope(n)
@@ -118,11 +156,19 @@ def _output_step(state: NetworkState, total: int) -> DeltaStep:
         d, a = _name("δ", n.j, layer=L), _name("a", n.j, layer=L)
         if formula == "1":  # a linear output: g' = 1, δ is ∂L/∂a itself
             lines.append(f"  {d} = ∂L/∂{a} · 1 = {_fmt(delta)}   (a linear output: g' = 1)")
+        given = f"∂L/∂{a} = {_fmt(upstream)}, {_own_numbers(n)}"
+        if formula == "1":  # a linear output: g' = 1, δ is ∂L/∂a itself
+            lines.append(f"  {d} = ∂L/∂{a} · 1 = {_fmt(delta)}   (a linear output: g' = 1)")
+            hint = f"{d} = ∂L/∂{a} · 1 (a linear output: g' = 1)"
+            asked.append(Question(d, hint, delta, _fmt(delta), given))
             continue
         rule = f"∂L/∂{a} · ({formula})"
         (up_s, slope_s), delta_s = equation(lambda u, g: u * g, (upstream, slope), delta)
-        lines.append(f"  {d} = {rule} = {_paren(up_s)} × {_paren(slope_s)} = {delta_s}")
-    return DeltaStep(1, total, L, deltas, engine, lines)
+        worked = f"{d} = {rule} = {_paren(up_s)} × {_paren(slope_s)}"
+        lines.append(f"  {worked} = {delta_s}")
+        slip = {f"{_NO_SLOPE}: δ = ∂L/∂a · g'(s), not ∂L/∂a alone": upstream}
+        asked.append(Question(d, worked, delta, delta_s, given, slip))
+    return DeltaStep(1, total, L, deltas, engine, lines, asked)
 
 
 def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaStep:
@@ -131,7 +177,7 @@ def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaSt
     layer = state.layers[l - 1]
     up = _sup(l + 1)
     head = f"[{index}/{total}] layer {l}: δ_i = g'(s_i) · Σ_j w_ij{up} δ_j{up}"
-    lines, deltas, engine = [head], [], []
+    lines, deltas, engine, asked = [head], [], [], []
     for n in layer:
         assert n.pre is not None
         slope, formula = _slope(n)
@@ -153,13 +199,22 @@ def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaSt
         )
         pairs = [(shown[k], shown[k + 1]) for k in range(1, len(shown), 2)]
         numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in pairs)
+        slope_text = "" if formula == "1" else f"({formula}) · "
+        slope_num = "" if formula == "1" else f"{_paren(shown[0])} × "
+        # practice's hint has every term; the narration folds more than four into Σ and ⋯
+        given = ", ".join(
+            f"{_name('w', n.j, m.j, layer=l + 1)} = {_fmt(w)}, {_name('δ', m.j, layer=l + 1)} = "
+            f"{_fmt(dd)}"
+            for m, (w, dd) in zip(above, terms)
+        )
+        slip = {} if formula == "1" else {f"{_NO_SLOPE}: δ = g'(s) · Σ w δ": total_in}
+        asked.append(Question(d, f"{d} = {slope_text}[{symbols}] = {slope_num}[{numbers}]",
+                              delta, delta_s, f"{_own_numbers(n)}; {given}", slip))  # fmt: skip
         if len(terms) > 4:
             symbols = f"Σ_j w_{n.j}j{up} δ_j{up}"
             numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in pairs[:3]) + " + ⋯"
-        slope_text = "" if formula == "1" else f"({formula}) · "
-        slope_num = "" if formula == "1" else f"{_paren(shown[0])} × "
         lines.append(f"  {d} = {slope_text}[{symbols}] = {slope_num}[{numbers}] = {delta_s}")
-    return DeltaStep(index, total, l, deltas, engine, lines)
+    return DeltaStep(index, total, l, deltas, engine, lines, asked)
 
 
 def _weights_line(state: NetworkState, l: int) -> str:
@@ -185,10 +240,12 @@ class DeltaStepper:
 
     `model` is the MLP and `loss` a Value built from its latest forward call, after
     ``loss.backward()``. `next()`, `back()`, `run()`, `reset()` move; `current` is the latest
-    step; `draw()` is the network view with δ shown for the layers done so far.
+    step; `draw()` is the network view with δ shown for the layers done so far; `save_html()`
+    writes the player page (in a notebook the stepper shows as that page). With
+    ``practice=True`` the learner gives each δ first: `answer(x)` (see `nn.delta_practice`).
     """
 
-    def __init__(self, model: Any, loss: Value) -> None:
+    def __init__(self, model: Any, loss: Value, *, practice: bool = False) -> None:
         state = network_state(model, loss=loss)
         if not state.layers or any(n.pre is None for layer in state.layers for n in layer):
             raise ValueError(
@@ -209,6 +266,18 @@ class DeltaStepper:
             if extra:
                 step.lines.append(extra)
         self.position = 0
+        self.practice = None  # practice mode (`nn.delta_practice`): answer() drives the steps
+        if practice:
+            from nn.delta_practice import DeltaPractice
+
+            self.practice = DeltaPractice(self)
+
+    def answer(self, value: object):
+        """Practice mode (``DeltaStepper(model, loss, practice=True)``): check `value` for the δ
+        asked; returns the `engine.step.practice.Feedback`."""
+        if self.practice is None:
+            raise RuntimeError("answer() is for practice mode: DeltaStepper(..., practice=True)")
+        return self.practice.answer(value)
 
     @property
     def total(self) -> int:
@@ -259,6 +328,26 @@ class DeltaStepper:
             **options,
         )
 
+    def save_html(self, target: str | Path, **options: Any) -> Path:
+        """Write the δ mode's player page (`nn.delta_page`): the network view with Prev/Next,
+        a slider and practice mode, self-contained. `target` ``x.html`` or a folder."""
+        from nn.delta_page import write_delta_player
+
+        return write_delta_player(self, target, **options)
+
+    def _repr_html_(self) -> str | None:
+        """In a notebook: the δ mode's player page in an iframe (None, so the text shows,
+        when no Graphviz renderer is installed)."""
+        from engine.draw import DrawError
+        from engine.step.notebook import iframe
+        from nn.delta_page import delta_player_html
+
+        try:
+            page = delta_player_html(self)
+        except (DrawError, OSError, ValueError):
+            return None
+        return iframe(page, "the δ rule, layer by layer")
+
     def forward_trace(self) -> str:
         """The forward pass, layer by layer: every activation."""
         lines = ["forward pass (inputs first):"]
@@ -280,6 +369,8 @@ class DeltaStepper:
         return "δ known: " + "; ".join(parts)
 
     def __str__(self) -> str:
+        if self.practice is not None:
+            return str(self.practice)
         current = self.current
         head = str(current) if current else f"δ mode: {self.total} layers, output first (next())"
         return f"{head}\n{self.summary()}"

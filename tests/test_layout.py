@@ -38,7 +38,7 @@ ALLOWED = {
     "draw": {"core", "draw"},
     "step": {"core", "draw", "step"},
     "cli": {"core", "draw", "step", "cli"},
-    "nn": {"core", "draw", "nn"},
+    "nn": {"core", "draw", "step", "cli", "nn"},  # nn -> engine: the δ page and command
     "demos": {"core", "draw", "step", "cli", "nn", "demos"},
 }
 # Optional third-party packages the core may import lazily, inside the function that needs them.

@@ -6,11 +6,13 @@ a demo.
     chainrule demo            # list the demos;  chainrule demo moons  # run one
     chainrule practice --random --level 2     # compute each backward step yourself
     chainrule derive 'x*y + x' x=2 y=3 --wrt x   # ∂out/∂x as the chain rule
+    chainrule delta --html delta.html            # an MLP's backward pass, layer by layer (δ)
 
 Each subcommand lives in its own module, ``engine/cli/<name>.py``, which provides
-``add_arguments(parser)`` and ``run(args) -> int`` (the exit status). Expressions are parsed by
-`engine.cli.expr` with a whitelist, never `eval`. Usage errors exit with status 2 and one line on
-stderr, never a traceback.
+``add_arguments(parser)`` and ``run(args) -> int`` (the exit status). Installed packages add
+more through the ``chainrule.commands`` entry points (`PLUGIN_GROUP`), e.g. nn's ``delta``.
+Expressions are parsed by `engine.cli.expr` with a whitelist, never `eval`. Usage errors exit
+with status 2 and one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from functools import partial
 
 SUBCOMMANDS = {
     "draw": "render an expression's computation graph to SVG (or DOT)",
@@ -26,6 +29,10 @@ SUBCOMMANDS = {
     "practice": "practise backpropagation: compute each step before it is shown",
     "derive": "write a derivative out as the chain rule, with the numbers",
 }
+PLUGIN_GROUP = "chainrule.commands"
+"""Other packages add subcommands under this entry-point group: the name is the command, the
+value a module with ``SUMMARY``, ``add_arguments(parser)`` and ``run(args)`` (nn adds
+``chainrule delta`` this way, so the engine never imports nn)."""
 
 
 def _version() -> str:
@@ -38,18 +45,33 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``chainrule`` parser for the command line `argv` (default: none). A plugin command
+    is imported only when `argv` runs it or asks for the list of commands (-h); otherwise its
+    name stands in the parser without its options, so ``chainrule draw`` never imports nn."""
     parser = argparse.ArgumentParser(
         prog="chainrule", description="See backpropagation happen, one node at a time."
     )
     parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    for name, summary in SUBCOMMANDS.items():
-        module = importlib.import_module(f"engine.cli.{name}")
+    words = list(argv or [])
+    command = next((word for word in words if not word.startswith("-")), None)
+    listing = command is None and bool({"-h", "--help"} & set(words))
+    found = [(name, f"engine.cli.{name}", summary) for name, summary in SUBCOMMANDS.items()]
+    for name, module_name, summary in found + plugins():
+        if summary == "" and not (listing or name == command):
+            commands.add_parser(name, help=f"(a plugin: chainrule {name} --help)")
+            continue  # not run now: left unimported
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:  # a broken plugin must not break the other commands
+            sub = commands.add_parser(name, help=f"(cannot load {module_name}: {exc})")
+            sub.set_defaults(_run=partial(_unloadable, name, module_name, exc))
+            continue
         sub = commands.add_parser(
             name,
-            help=summary,
+            help=summary or getattr(module, "SUMMARY", ""),
             description=module.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -58,9 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def plugins() -> list[tuple[str, str, str]]:
+    """(command, module, summary) for every installed ``chainrule.commands`` entry point not
+    named like a built-in command; the summary is the module's ``SUMMARY`` (read on import)."""
+    from importlib.metadata import entry_points
+
+    found = {}
+    for point in entry_points(group=PLUGIN_GROUP):
+        if point.name not in SUBCOMMANDS:
+            found[point.name] = (point.name, point.value, "")
+    return [found[name] for name in sorted(found)]
+
+
+def _unloadable(name: str, module: str, exc: Exception, args: argparse.Namespace) -> int:
+    print(f"chainrule {name}: error: cannot load {module}: {exc}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``chainrule`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
     try:
         return args._run(args)
     except KeyboardInterrupt:

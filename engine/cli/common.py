@@ -1,10 +1,13 @@
-"""What every subcommand shares: the one-line error message, and the --params list."""
+"""What every subcommand shares: the one-line error message, the --params list, --width."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-__all__ = ["fail", "param_names"]
+from engine.step.terminal import MIN_WIDTH
+
+__all__ = ["fail", "param_names", "columns"]
 
 
 def fail(prog: str, message: object, pointer: str = "", status: int = 2) -> int:
@@ -26,3 +29,14 @@ def param_names(text: str, values: dict[str, float]) -> set[str]:
                 f"--params names {name!r}, which has no value: give one, e.g. {name}=1"
             )
     return names
+
+
+def columns(text: str) -> int:
+    """The --width option: a whole number of columns, at least `MIN_WIDTH`."""
+    try:
+        width = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of columns") from None
+    if width < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(f"--width must be at least {MIN_WIDTH}, got {width}")
+    return width

@@ -35,23 +35,13 @@ import sys
 from functools import partial
 from typing import Any, TextIO
 
-from engine.cli.common import fail, param_names
+from engine.cli.common import columns, fail, param_names
 from engine.step.stepper import Stepper
 from engine.step.terminal import MIN_WIDTH, interactive, print_all
 
 PROG = "chainrule step"
 _fail = partial(fail, PROG)
 ROOT_NAME = "out"
-
-
-def _width(text: str) -> int:
-    try:
-        width = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of columns") from None
-    if width < MIN_WIDTH:
-        raise argparse.ArgumentTypeError(f"--width must be at least {MIN_WIDTH}, got {width}")
-    return width
 
 
 def _digits(text: str) -> int:
@@ -103,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--width",
-        type=_width,
+        type=columns,
         default=None,
         metavar="N",
         help=f"fold every line to N columns (at least {MIN_WIDTH}), e.g. 75 for a projector",

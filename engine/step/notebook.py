@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from engine.step.stepper import Stepper
 
-__all__ = ["player_html", "MAX_NOTEBOOK_STEPS"]
+__all__ = ["player_html", "iframe", "MAX_NOTEBOOK_STEPS"]
 
 MAX_NOTEBOOK_STEPS = 400
 """Most steps the notebook player shows before falling back to the current graph as one SVG."""
@@ -36,6 +36,12 @@ def player_html(stepper: Stepper, *, height: int = 640, **options) -> str | None
         page = player.player_html(stepper, title=title, **options)
     except (DrawError, OSError, ValueError):
         return None  # no renderer, or a failure: the SVG/text displays say why
+    return iframe(page, title, height=height)
+
+
+def iframe(page: str, title: str, *, height: int = 640) -> str:
+    """A whole HTML `page` as an ``<iframe srcdoc>`` that runs its script apart from the
+    notebook's page (sandboxed: scripts only), `height` pixels tall."""
     return (
         f'<iframe srcdoc="{html.escape(page, quote=True)}" title="{html.escape(title)}" '
         f'style="width: 100%; height: {int(height)}px; border: 1px solid #dee2e6; '

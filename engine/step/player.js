@@ -84,6 +84,7 @@
     var state = stateAt(k);
     for (var i = 0; i < names.length; i++) { paintBox(i, state.texts[i], state.got[i]); }
     highlight(k ? (steps[k - 1].k === undefined ? -1 : steps[k - 1].k) : -1);
+    focusOn(k ? steps[k - 1].focus : null);
     caption.textContent = k ? steps[k - 1].caption : data.forwardCaption || "forward pass";
     narration.textContent = k ? steps[k - 1].text : data.forward;
     gradsOut.textContent = data.frames ? (k ? steps[k - 1].grads : data.forwardGrads)
@@ -145,7 +146,9 @@
   function startQuiz(t) {
     show(t - 1);
     quiz = { step: t, q: 0, tries: 0 };
-    highlight(steps[t - 1].k);
+    if (data.quizFrames) { putSvg(data.quizFrames[t - 1]); }  // this layer marked, δ not shown
+    highlight(steps[t - 1].k === undefined ? -1 : steps[t - 1].k);
+    focusOn(steps[t - 1].focus);
     caption.textContent = steps[t - 1].caption + ": your turn";
     narration.textContent = "";
     promptEl.textContent = steps[t - 1].prompt;
@@ -218,7 +221,7 @@
 
   // ---- zoom and pan ---------------------------------------------------------------------
   var svg = canvas.querySelector("svg"), view = { s: 1, x: 0, y: 0, auto: true };
-  var natural = { w: 1, h: 1 }, drag = null;
+  var natural = { w: 1, h: 1 }, drag = null, focused = null;
   function measureNatural() {
     canvas.style.transform = "none";
     var r = svg.getBoundingClientRect();
@@ -255,10 +258,19 @@
     view.y += (v.top + v.height / 2) - (r.top + r.height / 2);
     apply();
   }
-  function swapFrame(k) {  // the old per-frame pages: a whole drawing per step
-    canvas.innerHTML = data.frames[k];
+  function putSvg(markup) {  // pages whose drawing changes as a whole (δ mode, old pages)
+    canvas.innerHTML = markup;
     svg = canvas.querySelector("svg");
     index();
+  }
+  function swapFrame(k) { putSvg(data.frames[k]); }
+  function focusOn(name) { focused = name ? titled(name) : null; follow(focused); }
+  function titled(name) {  // the drawing's node whose Graphviz name (its <title>) is `name`
+    var titles = canvas.querySelectorAll("g.node > title");
+    for (var i = 0; i < titles.length; i++) {
+      if (titles[i].textContent === name) { return titles[i].parentNode; }
+    }
+    return null;
   }
 
   $("zoom-in").addEventListener("click", function () { zoomCentre(1.25); });
@@ -286,7 +298,9 @@
   function endDrag() { drag = null; viewport.classList.remove("dragging"); }
   viewport.addEventListener("pointerup", endDrag);
   viewport.addEventListener("pointercancel", endDrag);
-  window.addEventListener("resize", function () { if (view.auto) { fit(); follow(active[0]); } });
+  window.addEventListener("resize", function () {
+    if (view.auto) { fit(); follow(active[0] || focused); }
+  });
 
   // ---- controls -------------------------------------------------------------------------
   prev.addEventListener("click", function () { move(quiz ? current : current - 1); });

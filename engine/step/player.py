@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_MAX_NODES",
     "TOLERANCE",
     "inline_svg",
+    "page_path",
 ]
 
 DEFAULT_MAX_NODES = 1000
@@ -281,8 +282,9 @@ def collect_frames(stepper: Stepper, **options: Any) -> list[Frame]:
     return frames
 
 
-def _page_path(target: str | Path) -> Path:
-    """``x.html`` (or ``.htm``) is the page itself; any other path is a folder for index.html."""
+def page_path(target: str | Path) -> Path:
+    """Where a player page for `target` goes: ``x.html`` (or ``.htm``) is the page itself; any
+    other path is a folder for index.html. Raises when the target is the wrong kind of thing."""
     path = Path(target)
     if path.suffix.lower() in (".html", ".htm"):
         if path.is_dir():
@@ -318,7 +320,7 @@ def write_player(
     """
     from engine.files import write_atomic
 
-    path = _page_path(target)
+    path = page_path(target)
     page = player_html(stepper, title=title, max_nodes=max_nodes, progress=progress, **options)
     write_atomic(path, page.encode("utf-8"), parents=True)
     return path

@@ -88,12 +88,22 @@ accepted within relative 1e-3 or absolute 1e-6.</p>"""
 
 
 def render_page(
-    data: dict[str, Any] | Sequence[Frame], title: str, *, svg: str | None = None
+    data: dict[str, Any] | Sequence[Frame],
+    title: str,
+    *,
+    svg: str | None = None,
+    tagline: str = "the chain rule, one node at a time",
+    help_html: str = _HELP,
 ) -> str:
     """The whole player as one HTML string (every piece of text escaped).
 
     `data` is what `engine.step.player` computes (the per-step changes) and `svg` the annotated
-    drawing; a list of `Frame` is the deprecated per-frame form.
+    drawing. Pages whose drawing changes as a whole from step to step (the δ mode's network
+    view) put one SVG per position, the forward pass first, in ``data["frames"]`` and may add
+    ``data["quizFrames"]``, the drawing practice mode shows while it asks about step k (k-1 in
+    the list); a step's ``focus`` names a drawing node (its Graphviz name) to pan into view.
+    `tagline` and `help_html` (trusted markup) are the header's line and the help
+    under the controls. A list of `Frame` is the deprecated per-frame form.
     """
     if not isinstance(data, dict):
         data, svg = _from_frames(list(data))
@@ -110,8 +120,7 @@ def render_page(
 <style>{_asset("player.css")}</style>
 </head>
 <body data-step="0">
-<header><h1>{esc(title)}</h1><span class="tagline">chainrule: the chain rule, one node at a
-time</span></header>
+<header><h1>{esc(title)}</h1><span class="tagline">chainrule: {esc(tagline)}</span></header>
 <main>
 <section id="graph-panel" aria-label="the computation graph">
 <div class="toolbar">
@@ -147,7 +156,7 @@ spellcheck="false" aria-describedby="feedback"><button id="check" type="submit">
 <p id="score" hidden></p>
 </section>
 <details id="grads-box" open><summary>gradients so far</summary><pre id="grads"></pre></details>
-{_HELP}
+{help_html}
 </aside>
 </main>
 <script type="application/json" id="player-data">{_json_for_script(data)}</script>

@@ -24,14 +24,15 @@ from typing import TYPE_CHECKING
 from engine.names import _arg_note, _derivative_numbers, _grad_of, _partial
 from engine.numfmt import equation
 from engine.ops import FLOAT_MATH, OPS
-from engine.step.check import DEFAULT_ABS, DEFAULT_REL, Check, check
+from engine.step.check import DEFAULT_ABS, DEFAULT_REL
+from engine.step.practice_round import Feedback, Round, Score
 from engine.value import Value, _fmt
 
 if TYPE_CHECKING:
     from engine.step.narration import ParentTerm, Step
     from engine.step.stepper import Stepper
 
-__all__ = ["Practice", "Question", "Feedback", "Score"]
+__all__ = ["Practice", "Round", "Question", "Feedback", "Score"]
 
 
 class Question:
@@ -52,61 +53,6 @@ class Question:
 
     def __repr__(self) -> str:
         return f"<Question {self.label} = ?>"
-
-
-class Feedback:
-    """What one answer got: the `check`, the `outcome` ("right", "retry" or "shown") and `text`."""
-
-    __slots__ = ("check", "outcome", "text", "step_done")
-
-    def __init__(self, check: Check, outcome: str, text: str, step_done: bool) -> None:
-        self.check = check
-        self.outcome = outcome
-        self.text = text
-        self.step_done = step_done
-
-    @property
-    def right(self) -> bool:
-        return self.outcome == "right"
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return f"<Feedback {self.outcome}: {self.check.message}>"
-
-
-class Score:
-    """How the questions went: right at the first try, right after a hint, shown; out of total."""
-
-    __slots__ = ("first_try", "after_hint", "shown", "asked", "total")
-
-    def __init__(self, first_try: int, after_hint: int, shown: int, asked: int, total: int) -> None:
-        self.first_try = first_try
-        self.after_hint = after_hint
-        self.shown = shown
-        self.asked = asked
-        self.total = total
-
-    @property
-    def points(self) -> float:
-        """One point per answer right at the first try, half a point after a hint."""
-        return self.first_try + 0.5 * self.after_hint
-
-    def __str__(self) -> str:
-        if not self.asked:
-            return f"score: no questions answered yet ({self.total} to go)"
-        percent = 100.0 * self.points / self.asked
-        text = (
-            f"score: {self.first_try}/{self.asked} right first time, {self.after_hint} after a "
-            f"hint, {self.shown} shown ({percent:.0f}%)"
-        )
-        if self.asked < self.total:
-            text += f"; {self.total - self.asked} questions not reached"
-        return text
-
-    def __repr__(self) -> str:
-        return f"<Score {self.first_try}/{self.asked} first try>"
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +145,7 @@ def _grad_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 
 
-class Practice:
+class Practice(Round):
     """A practice round over the backward pass of `root` (see the module docstring).
 
     root:     the output to differentiate (or pass `stepper`, an existing `Stepper`).
@@ -226,16 +172,11 @@ class Practice:
             if root is None:
                 raise TypeError("Practice needs a root Value (or stepper=)")
             stepper = Stepper(root, grad)
-        check(0.0, 0.0, rel=rel, abs_tol=abs_tol)  # validates the tolerances now
+        super().__init__(rel, abs_tol)
         self.stepper = stepper
-        self.rel = rel
-        self.abs_tol = abs_tol
         self._questions: list[Question] = []
         self._index = 0
-        self._misses = 0
         self._started = False
-        self.outcomes: list[tuple[Question, str]] = []
-        """Every question answered, with how: "first try", "after hint" or "shown"."""
 
     # -- where we are -------------------------------------------------------------------------
 
@@ -266,10 +207,6 @@ class Practice:
         return self._questions[self._index] if self._index < len(self._questions) else None
 
     @property
-    def done(self) -> bool:
-        return self.question is None
-
-    @property
     def total(self) -> int:
         """How many questions the whole pass asks: two per input of every interior node."""
         return 2 * sum(len(node.parents) for node in self.stepper._order)
@@ -296,84 +233,15 @@ class Practice:
             )
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.prompt
-
     def __repr__(self) -> str:
         return f"<Practice {self.stepper.names[self.stepper.root]}: {self.score!r}>"
 
-    # -- answering ----------------------------------------------------------------------------
-
-    def answer(self, value: object) -> Feedback:
-        """Check `value` (a number or text like ``"3/4"``) against the current question.
-
-        Right: the next question comes. Wrong the first time: a hint, and the same question.
-        Wrong twice: the answer is shown and the round moves on. Text that is not a number
-        raises `engine.step.check.AnswerError` (and costs nothing).
-        """
-        question = self.question
-        if question is None:
-            raise RuntimeError("the practice round is over; see summary()")
-        result = check(value, question.value, rel=self.rel, abs_tol=self.abs_tol)
-        if not result.ok:
-            result = check(
-                value,
-                question.value,
-                rel=self.rel,
-                abs_tol=self.abs_tol,
-                mistakes=question.mistakes,
-            )
-        if result.ok:
-            outcome = "first try" if self._misses == 0 else "after hint"
-            text = f"right: {question.label} = {_fmt(question.value)}"
-            return self._move_on(question, result, outcome, "right", text)
-        self._misses += 1
-        if self._misses == 1:
-            text = f"{result.message}\n{question.hint}\ntry again"
-            return Feedback(result, "retry", text, False)
-        stop = "" if result.message.endswith(("?", ".")) else "."  # no "(+=)?." at the end
-        text = f"{result.message}{stop} The answer: {question.label} = {_fmt(question.value)}"
-        return self._move_on(question, result, "shown", "shown", text)
-
-    def reveal(self) -> Feedback:
-        """Give up on the current question: show its answer and move on (counts as shown)."""
-        question = self.question
-        if question is None:
-            raise RuntimeError("the practice round is over; see summary()")
-        result = Check(False, float("nan"), question.value, self.rel, self.abs_tol)
-        text = f"the answer: {question.label} = {_fmt(question.value)}"
-        return self._move_on(question, result, "shown", "shown", text)
-
-    def _move_on(
-        self, question: Question, result: Check, outcome: str, kind: str, text: str
-    ) -> Feedback:
-        self.outcomes.append((question, outcome))
+    def _next_question(self) -> bool:
         self._index += 1
-        self._misses = 0
-        step_done = self._index == len(self._questions)
-        if step_done:
-            text += f"\nthe whole step:\n{question.step}"
-            self._advance_step()
-        return Feedback(result, kind, text, step_done)
-
-    # -- the score ----------------------------------------------------------------------------
-
-    @property
-    def score(self) -> Score:
-        counts = {"first try": 0, "after hint": 0, "shown": 0}
-        for _, outcome in self.outcomes:
-            counts[outcome] += 1
-        return Score(
-            counts["first try"],
-            counts["after hint"],
-            counts["shown"],
-            len(self.outcomes),
-            self.total,
-        )
-
-    def summary(self) -> str:
-        """The score, and the gradients the pass has found so far."""
-        return f"{self.score}\n{self.stepper.summary()}"
+        if self._index < len(self._questions):
+            return False
+        self._advance_step()
+        return True
 
 
 def _headline(step: Step) -> str:

@@ -251,3 +251,33 @@ def test_the_delta_mode_needs_a_backward_pass_of_the_models_latest_forward():
 
 def test_nn_exports():
     assert nn.draw_network is draw_network and nn.DeltaStepper is DeltaStepper
+
+
+def test_the_view_is_a_drawing_that_renders_with_chainrules_choice(monkeypatch):
+    from engine.draw import Drawing, renderers
+
+    model, loss = trained_once()
+    monkeypatch.setattr(renderers, "prefer_system_dot", lambda: "dot")
+    view = draw_network(model, loss=loss)
+    assert isinstance(view, Drawing) and isinstance(view, graphviz.Digraph)
+    assert view.layout_renderer == "dot"
+    monkeypatch.setattr(renderers, "prefer_system_dot", lambda: None)
+    assert draw_network(model, loss=loss).layout_renderer is None
+
+
+@pytest.mark.skipif(shutil.which("graphviz-pure") is None, reason="graphviz-pure not installed")
+def test_the_view_renders_without_a_system_dot(monkeypatch, tmp_path):
+    """A pip-only machine: the view still pipes (and displays in a notebook) via graphviz-pure."""
+    from pathlib import Path
+
+    from engine.draw import renderers
+
+    pure = Path(shutil.which("graphviz-pure"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(renderers, "_script_dirs", lambda: [pure.parent])
+    assert [p.name for p in renderers.find_renderers()] == ["graphviz-pure"]
+    model, loss = trained_once()
+    view = draw_network(model, loss=loss)
+    assert view.layout_renderer is None
+    assert view.pipe(format="svg").lstrip().startswith(b"<")
+    assert "image/svg+xml" in view._repr_mimebundle_()

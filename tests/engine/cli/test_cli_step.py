@@ -6,10 +6,8 @@ from __future__ import annotations
 import io
 import os
 import re
-import select
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -17,6 +15,7 @@ from engine.cli import main
 from engine.step import Stepper
 from engine.step.terminal import CLEAR_SCREEN, interactive
 from tests.equations import wrong_equations
+from tests.pseudo_terminal import Terminal
 
 pytest.importorskip("engine.cli.expr")  # the whitelist parser the command is built on
 
@@ -251,49 +250,6 @@ def test_the_key_loop_stops_at_end_of_input_and_says_when_at_the_end():
     assert stepper.done and "end of the backward pass" in text
     assert "(at the end: b goes back, q quits)" in text
     assert_hand_derivation(text)
-
-
-class Terminal:
-    """The parent side of a pseudo-terminal: send keys, wait for text (with a generous limit)."""
-
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid, self.fd = pid, fd
-        self.buffer = ""
-        self.seen = 0  # everything before this offset has been matched already
-
-    def send(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def expect(self, text: str, limit: float = 60.0) -> str:
-        """Wait until `text` appears after the last match; returns the output up to it."""
-
-        deadline = time.monotonic() + limit
-        while text not in self.buffer[self.seen :]:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._read(remaining):
-                raise AssertionError(
-                    f"never saw {text!r}; the terminal shows:\n{self.buffer[self.seen :]}"
-                )
-        end = self.buffer.index(text, self.seen) + len(text)
-        chunk, self.seen = self.buffer[self.seen : end], end
-        return chunk
-
-    def _read(self, timeout: float) -> bool:
-        if not select.select([self.fd], [], [], timeout)[0]:
-            return False
-        try:
-            data = os.read(self.fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            return False
-        self.buffer += data.decode("utf-8", "replace").replace("\r\n", "\n")
-        return bool(data)
-
-    def finish(self) -> int:
-        while self._read(5.0):
-            pass
-        _, status = os.waitpid(self.pid, 0)
-        os.close(self.fd)
-        return os.waitstatus_to_exitcode(status)
 
 
 @pytest.mark.skipif(

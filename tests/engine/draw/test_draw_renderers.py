@@ -136,3 +136,18 @@ def test_configure_graphviz_points_plain_digraphs_at_the_renderer(any_renderer, 
     plain = graphviz.Digraph()
     plain.edge("a", "b")
     assert plain.pipe(format="svg").lstrip().startswith(b"<?xml")
+
+
+def test_port_heavy_graphs_prefer_the_system_dot_only_when_the_choice_is_automatic(
+    pure, system_dot, monkeypatch
+):
+    monkeypatch.delenv(renderers.ENV_VAR, raising=False)
+    assert renderers.prefer_system_dot() == "dot"  # both installed, auto: dot
+    monkeypatch.setenv(renderers.ENV_VAR, "auto")
+    assert renderers.prefer_system_dot() == "dot"
+    monkeypatch.setenv(renderers.ENV_VAR, "graphviz-pure")  # the user's choice stands
+    assert renderers.prefer_system_dot() is None
+
+
+def test_without_the_system_dot_port_heavy_graphs_take_the_usual_choice(only_graphviz_pure):
+    assert renderers.prefer_system_dot() is None

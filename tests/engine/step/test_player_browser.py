@@ -2,16 +2,14 @@
 clicks, keys, slider moves, zooms and practice answers through the page's own handlers (its
 ``#play=`` fragment), and the test reads the resulting DOM (``--dump-dom``).
 
-These tests never install anything: without chromium, chromium-browser or google-chrome on PATH
-they skip (``.ci/run`` installs chromium; on Debian/Ubuntu ``apt-get install chromium``).
+The browser helpers are in tests/browser.py. These tests never install anything: without
+chromium, chromium-browser or google-chrome on PATH they skip (``.ci/run`` installs chromium; on
+Debian/Ubuntu ``apt-get install chromium``).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,34 +19,13 @@ from engine.graph import topological_order
 from engine.step import Stepper
 from engine.step.player import page_data
 from engine.value import _fmt
+from tests.browser import SCREEN, find_browser, load
 
 draw = pytest.importorskip("engine.draw")
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--no-first-run",
-    "--mute-audio",
-]
-SCREEN = (1280, 720)
 pytestmark = pytest.mark.skipif(
     not any(shutil.which(r) for r in ("dot", "graphviz-pure")),
     reason="no Graphviz renderer on PATH (dot or graphviz-pure) to draw the page's graph",
 )
-
-
-def find_browser(path: str | None = None) -> str | None:
-    """The first of `BROWSERS` on PATH (or on `path`), else None; never installs anything."""
-    for name in BROWSERS:
-        found = shutil.which(name, path=path)
-        if found:
-            return found
-    return None
 
 
 def test_no_browser_on_path_means_none_found(tmp_path):
@@ -57,111 +34,6 @@ def test_no_browser_on_path_means_none_found(tmp_path):
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
     assert find_browser(str(tmp_path)) == str(fake)
-
-
-@pytest.fixture(scope="module")
-def browser() -> str:
-    found = find_browser()
-    if found:
-        return found
-    pytest.skip(
-        "no headless browser: none of chromium, chromium-browser, google-chrome is on PATH "
-        "(.ci/run installs chromium; on Debian/Ubuntu: apt-get install chromium)"
-    )
-
-
-@pytest.fixture(scope="module")
-def window(browser, tmp_path_factory) -> tuple[int, int]:
-    """The --window-size that gives a 1280x720 page (headless Chromium keeps some of the window
-    for its own frame, so the page gets less than the window size)."""
-    folder = tmp_path_factory.mktemp("probe")
-    probe = folder / "probe.html"
-    probe.write_text(
-        "<!DOCTYPE html><body><script>document.body.setAttribute('data-size', "
-        "innerWidth + 'x' + innerHeight)</script></body>"
-    )
-    dom = load(browser, probe, "", folder, SCREEN)
-    width, height = map(int, dom.body["data-size"].split("x"))
-    return SCREEN[0] + SCREEN[0] - width, SCREEN[1] + SCREEN[1] - height
-
-
-class Dom(HTMLParser):
-    """Elements by id, elements by (nearest ancestor id, first class), and their text."""
-
-    VOID = {"br", "input", "meta", "img", "link", "hr", "area", "base", "col", "source", "wbr"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[dict] = []
-        self.by_id: dict[str, dict] = {}
-        self.by_class: dict[tuple[str, str], dict] = {}
-        self.body: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = {k: v or "" for k, v in attrs}
-        owner = next((e["attrs"]["id"] for e in reversed(self.stack) if "id" in e["attrs"]), "")
-        element = {"tag": tag, "attrs": attrs, "text": []}
-        if tag == "body":
-            self.body = attrs
-        if "id" in attrs:
-            self.by_id[attrs["id"]] = element
-        if attrs.get("class") and owner:
-            self.by_class.setdefault((owner, attrs["class"].split()[0]), element)
-        if tag not in self.VOID:
-            self.stack.append(element)
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag not in self.VOID:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag):
-        while self.stack:
-            if self.stack.pop()["tag"] == tag:
-                break
-
-    def handle_data(self, data):
-        for element in self.stack:
-            element["text"].append(data)
-
-    def text(self, id_: str) -> str:
-        return "".join(self.by_id[id_]["text"])
-
-    def attrs(self, id_: str) -> dict[str, str]:
-        return self.by_id[id_]["attrs"]
-
-    def grad(self, k: int) -> tuple[str, str, str]:
-        """Box k's grad text, its classes, and its badge's text."""
-        grad = self.by_class[(f"n-v{k}", "grad")]
-        badge = self.by_class[(f"n-v{k}", "badge")]
-        return "".join(grad["text"]), grad["attrs"]["class"], "".join(badge["text"])
-
-    def measures(self) -> list[dict]:
-        return json.loads(self.body.get("data-measure", "[]"))
-
-
-def load(browser: str, page: Path, fragment: str, tmp_path: Path, size=SCREEN) -> Dom:
-    profile = tmp_path / f"profile-{abs(hash((fragment, str(page))))}"
-    profile.mkdir(exist_ok=True)
-    url = page.as_uri() + (f"#{fragment}" if fragment else "")
-    result = subprocess.run(
-        [
-            browser,
-            *FLAGS,
-            f"--user-data-dir={profile}",
-            f"--window-size={size[0]},{size[1]}",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    dom = Dom()
-    dom.feed(result.stdout)
-    assert dom.body, result.stdout[:500]
-    return dom
 
 
 def neuron():

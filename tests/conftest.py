@@ -1,0 +1,33 @@
+"""Fixtures shared across the test folders: a headless browser for the page tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import SCREEN, find_browser, load
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    found = find_browser()
+    if found:
+        return found
+    pytest.skip(
+        "no headless browser: none of chromium, chromium-browser, google-chrome is on PATH "
+        "(.ci/run installs chromium; on Debian/Ubuntu: apt-get install chromium)"
+    )
+
+
+@pytest.fixture(scope="module")
+def window(browser, tmp_path_factory) -> tuple[int, int]:
+    """The --window-size that gives a 1280x720 page (headless Chromium keeps some of the window
+    for its own frame, so the page gets less than the window size)."""
+    folder = tmp_path_factory.mktemp("probe")
+    probe = folder / "probe.html"
+    probe.write_text(
+        "<!DOCTYPE html><body><script>document.body.setAttribute('data-size', "
+        "innerWidth + 'x' + innerHeight)</script></body>"
+    )
+    dom = load(browser, probe, "", folder, SCREEN)
+    width, height = map(int, dom.body["data-size"].split("x"))
+    return SCREEN[0] + SCREEN[0] - width, SCREEN[1] + SCREEN[1] - height
