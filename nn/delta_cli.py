@@ -170,18 +170,12 @@ def print_all(stepper: Any, width: int | None) -> None:
 
 def practise(stepper: Any, rel: float) -> int:
     """A practice round in the terminal: every δ, layer by layer (`nn.delta_practice`)."""
-    from engine.cli.practice import session
+    from engine.cli.practice import read_line, session
     from nn.delta_practice import DeltaPractice
 
     if not 0.0 <= rel < 1.0:
         raise ValueError(f"--rel must be from 0 to 1 (0.01 is 1%), got {rel}")
-    practice = DeltaPractice(stepper, rel=rel)
-
-    def read_line() -> str | None:
-        line = sys.stdin.readline()
-        return None if line == "" else line
-
-    return session(practice, read_line, sys.stdout)
+    return session(DeltaPractice(stepper, rel=rel), read_line, sys.stdout)
 
 
 def run(args: argparse.Namespace) -> int:

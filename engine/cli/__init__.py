@@ -21,6 +21,7 @@ import argparse
 import importlib
 import sys
 from functools import partial
+from typing import Any
 
 SUBCOMMANDS = {
     "draw": "render an expression's computation graph to SVG (or DOT)",
@@ -58,38 +59,41 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     words = list(argv or [])
     command = next((word for word in words if not word.startswith("-")), None)
     listing = command is None and bool({"-h", "--help"} & set(words))
-    found = [(name, f"engine.cli.{name}", summary) for name, summary in SUBCOMMANDS.items()]
-    for name, module_name, summary in found + plugins():
-        if summary == "" and not (listing or name == command):
+    for name, summary in SUBCOMMANDS.items():
+        _add(commands, name, f"engine.cli.{name}", summary)
+    for name, module_name in plugins():
+        if listing or name == command:
+            _add(commands, name, module_name, None)
+        else:  # not run now: its name alone, the module left unimported
             commands.add_parser(name, help=f"(a plugin: chainrule {name} --help)")
-            continue  # not run now: left unimported
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:  # a broken plugin must not break the other commands
-            sub = commands.add_parser(name, help=f"(cannot load {module_name}: {exc})")
-            sub.set_defaults(_run=partial(_unloadable, name, module_name, exc))
-            continue
-        sub = commands.add_parser(
-            name,
-            help=summary or getattr(module, "SUMMARY", ""),
-            description=module.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        module.add_arguments(sub)
-        sub.set_defaults(_run=module.run)
     return parser
 
 
-def plugins() -> list[tuple[str, str, str]]:
-    """(command, module, summary) for every installed ``chainrule.commands`` entry point not
-    named like a built-in command; the summary is the module's ``SUMMARY`` (read on import)."""
+def _add(commands: Any, name: str, module_name: str, summary: str | None) -> None:
+    """Import `module_name` and add its subcommand (a plugin's summary is its ``SUMMARY``)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:  # a broken plugin must not break the other commands
+        sub = commands.add_parser(name, help=f"(cannot load {module_name}: {exc})")
+        sub.set_defaults(_run=partial(_unloadable, name, module_name, exc))
+        return
+    sub = commands.add_parser(
+        name,
+        help=summary if summary is not None else getattr(module, "SUMMARY", ""),
+        description=module.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    module.add_arguments(sub)
+    sub.set_defaults(_run=module.run)
+
+
+def plugins() -> list[tuple[str, str]]:
+    """(command, module) for every installed ``chainrule.commands`` entry point not named like
+    a built-in command, by name."""
     from importlib.metadata import entry_points
 
-    found = {}
-    for point in entry_points(group=PLUGIN_GROUP):
-        if point.name not in SUBCOMMANDS:
-            found[point.name] = (point.name, point.value, "")
-    return [found[name] for name in sorted(found)]
+    found = {p.name: p.value for p in entry_points(group=PLUGIN_GROUP) if p.name not in SUBCOMMANDS}
+    return sorted(found.items())
 
 
 def _unloadable(name: str, module: str, exc: Exception, args: argparse.Namespace) -> int:

@@ -110,7 +110,8 @@ def session(practice, read_line, out: TextIO) -> int:
     return 0
 
 
-def _read_line() -> str | None:
+def read_line() -> str | None:
+    """One line of standard input, None at its end."""
     line = sys.stdin.readline()
     return None if line == "" else line
 
@@ -129,6 +130,6 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
         return _fail(exc)
     try:
-        return session(practice, _read_line, sys.stdout)
+        return session(practice, read_line, sys.stdout)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         return _fail(exc)  # a local derivative that is not finite (sqrt at 0)
