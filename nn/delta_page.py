@@ -112,7 +112,7 @@ def delta_player_html(
                 rankdir=rankdir,
             )
             quiz_frames.append(_svg(asking, renderer, timeout))
-            below = (
+            source = (
                 "the output layer" if position == 1 else f"from the δ of layer {current.layer + 1}"
             )
             steps.append(
@@ -122,7 +122,7 @@ def delta_player_html(
                     "text": str(current),
                     "grads": stepper.summary(),
                     "set": [],
-                    "prompt": f"Layer {current.layer}, {below}: work out each δ "
+                    "prompt": f"Layer {current.layer}, {source}: work out each δ "
                     f"(loss L = {fmt(stepper.loss.data)}).",
                     "ask": _questions(current),
                 }

@@ -15,6 +15,7 @@ from nn import MLP, DeltaStepper
 from nn.delta_page import delta_player_html, write_delta_player
 from tests.browser import load
 from tests.equations import wrong_equations
+from tests.networks import lecture_network
 
 pytest.importorskip("graphviz")
 needs_renderer = pytest.mark.skipif(
@@ -24,11 +25,7 @@ needs_renderer = pytest.mark.skipif(
 
 
 def lecture_stepper(seed: int = 4) -> DeltaStepper:
-    """Seed 004's picture: 3 inputs, three tanh layers of 3, one tanh output; square loss."""
-    model = MLP(3, [3, 3, 3, 1], activation="tanh", output_activation="tanh", seed=seed)
-    loss = (model([0.5, -0.2, 0.1]) - 0.3) ** 2
-    loss.backward()
-    return DeltaStepper(model, loss)
+    return DeltaStepper(*lecture_network(seed))
 
 
 def page_json(page: str) -> dict:

@@ -10,13 +10,11 @@ from engine.step.check import AnswerError
 from nn import MLP, DeltaStepper
 from nn.delta_practice import DeltaPractice
 from nn.network_view import network_state
+from tests.networks import lecture_network
 
 
 def lecture(seed: int = 4, practice: bool = True) -> DeltaStepper:
-    model = MLP(3, [3, 3, 3, 1], activation="tanh", output_activation="tanh", seed=seed)
-    loss = (model([0.5, -0.2, 0.1]) - 0.3) ** 2
-    loss.backward()
-    return DeltaStepper(model, loss, practice=practice)
+    return DeltaStepper(*lecture_network(seed), practice=practice)
 
 
 NUMBER = r"(-?\d+(?:\.\d+)?(?:e-?\d+)?)"

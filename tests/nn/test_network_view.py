@@ -16,6 +16,7 @@ from engine.value import _fmt
 from nn import MLP, DeltaStepper, draw_network
 from nn.network_view import network_state
 from tests.equations import equations, wrong_equations
+from tests.networks import lecture_network
 
 graphviz = pytest.importorskip("graphviz")
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="no system Graphviz `dot`")
@@ -162,14 +163,6 @@ def test_the_view_renders_at_slide_size(tmp_path):
 # --------------------------------------------------------------------------------------------
 # The δ mode
 # --------------------------------------------------------------------------------------------
-
-
-def lecture_network():
-    """Seed 004's picture: 3 inputs, three tanh layers of 3, one tanh output; square loss."""
-    model = MLP(3, [3, 3, 3, 1], activation="tanh", output_activation="tanh", seed=4)
-    loss = (model([0.5, -0.2, 0.1]) - 0.3) ** 2
-    loss.backward()
-    return model, loss
 
 
 def test_the_delta_mode_goes_output_first_with_numbers_that_match_the_engine():
