@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Callable, Iterator, Sequence
 
 __all__ = [
@@ -138,7 +139,9 @@ def resolution(shown: str, digits: int | None = None) -> float:
     value = float(shown)
     if value == 0.0 or not math.isfinite(value):
         return 0.0
-    significant = 10.0 ** (math.floor(math.log10(abs(value))) - d + 1)
+    # the leading digit's place, read off the text: log10 of the float is off by one for some
+    # subnormals ("1e-312" is stored as 9.99...e-313)
+    significant = 10.0 ** (Decimal(shown).adjusted() - d + 1)
     return min(significant, _place(shown))
 
 

@@ -6,7 +6,7 @@ import math
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine import numfmt
@@ -95,6 +95,7 @@ def test_holds():
 
 
 @settings(max_examples=500)
+@example(0.0625, 2.225073858507e-311, 1)  # a subnormal product (see the test below)
 @given(finite, finite, st.integers(1, 8))
 def test_a_printed_product_always_holds(a, b, digits):
     c = a * b
@@ -136,3 +137,12 @@ def test_printoptions_and_set_printoptions():
     for bad in (0, 18, 2.5, "4", None):
         with pytest.raises(ValueError, match="digits"):
             fmt(1.0, bad) if bad is not None else printoptions(digits=bad).__enter__()
+
+
+def test_a_subnormal_result_is_held_to_its_own_digits():
+    """Hypothesis found it: "1e-312" is stored as 9.99...e-313, so log10 put its leading digit
+    one place too low and a right product failed to hold."""
+    assert resolution("1e-312", 1) == pytest.approx(1e-312)
+    assert holds(0.0625 * 2.225073858507e-311, "1e-312", 1)
+    (sa, sb), sc = equation(lambda x, y: x * y, (0.0625, 2.225073858507e-311), 1.39067e-312, 1)
+    assert holds(float(sa) * float(sb), sc, 1)

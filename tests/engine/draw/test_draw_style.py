@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine import Value, draw_dot
@@ -99,11 +99,17 @@ def test_format_number_significant_digits():
     assert format_number(float("inf"), 3) == "inf" and format_number(float("nan"), 3) == "nan"
 
 
+@example(11.0, 1)  # "11": whole units are kept, as the docstring's 123457 at 4 digits
 @given(st.floats(min_value=-1e300, max_value=1e300), st.integers(1, 17))
 def test_format_number_keeps_the_value_and_never_prints_negative_zero(x, digits):
     text = format_number(x, digits)
     assert not text.startswith("-") or x < 0
-    assert float(text) == float(f"{x:.{digits - 1}e}")  # x rounded to `digits` digits, exactly
+    rounded = f"{x:.{digits - 1}e}"  # x rounded to `digits` significant digits
+    exponent = int(rounded.partition("e")[2])
+    if digits - 1 <= exponent < 6:  # fixed notation never drops whole units: 123457, not 1.235e5
+        assert float(text) == float(f"{x:.0f}")
+    else:
+        assert float(text) == float(rounded)  # exactly
 
 
 @settings(max_examples=30, deadline=None)
