@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from engine.files import write_atomic
-from engine.numfmt import fmt
+from engine.core.numfmt import fmt
 
 __all__ = [
     "NO_MATPLOTLIB",
@@ -232,7 +232,7 @@ def save_graph_pictures(root, path: str | os.PathLike[str], **options) -> list[P
 
 def signed(x: float, digits: int = 4) -> str:
     """`x` with a sign and `digits` significant digits, ``+0.5``, ``-1.5``; zero is ``0``, never
-    ``-0.0000`` (`engine.numfmt.fmt`)."""
+    ``-0.0000`` (`engine.core.numfmt.fmt`)."""
     return fmt(x, digits, plus=True)
 
 

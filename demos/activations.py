@@ -20,8 +20,8 @@ a misprint for βg(z) + σ(βz)(1 - βg(z)) (the form checked here); and at a ki
 derivative is a convention, not a fact: the table takes ReLU'(0) = 1, the engine (like PyTorch)
 takes 0. The demo prints each such choice.
 
-A lecturer who wants the table's convention uses ``engine.custom.lecture_relu(x)``: the same
-max(0, x), with relu'(0) = 1. It is an op of its own, written with `engine.custom.define_op`
+A lecturer who wants the table's convention uses ``engine.functional.custom.lecture_relu(x)``: the same
+max(0, x), with relu'(0) = 1. It is an op of its own, written with `engine.functional.custom.define_op`
 (forward and local derivative side by side), so backward(), the narrated steps, the drawings and
 gradcheck all use it; ``x.relu()`` keeps PyTorch's 0.
 
@@ -36,7 +36,7 @@ from typing import Callable
 
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
 from engine import OPS, Value
-from engine.custom import lecture_relu
+from engine.functional.custom import lecture_relu
 
 ALPHA_LEAKY = 0.1  # larger than the engine's default 0.01 so the slope shows on a plot
 ALPHA_ELU = 1.0
@@ -277,7 +277,7 @@ def run(out: str | Path = "out/activations", seed: int = 0, quick: bool = False)
     _, lecture_slope = engine_value_and_slope(lecture_relu, 0.0)
     kinks["lecture ReLU"] = lecture_slope
     print(
-        f"  the table's convention: engine.custom.lecture_relu(x) is max(0, x) with "
+        f"  the table's convention: engine.functional.custom.lecture_relu(x) is max(0, x) with "
         f"g'(0) = {lecture_slope:g}"
     )
 

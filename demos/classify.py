@@ -32,7 +32,7 @@ from demos._common import (
 )
 from demos._replay import compare_with_eager
 from engine import no_grad
-from engine.numfmt import fmt
+from engine.core.numfmt import fmt
 
 CLASSES = 3
 SIZES = [16, 16, CLASSES]

@@ -1,6 +1,6 @@
 """Write your own op: its forward and its local derivative, then let gradcheck judge it.
 
-A lab's classic exercise: implement the backward of a new function. With `engine.custom.define_op`
+A lab's classic exercise: implement the backward of a new function. With `engine.functional.custom.define_op`
 an op is one call, like a row of the engine's op table: the forward rule and the local
 derivative side by side. Here the op is softsign, an activation of the tanh family,
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from demos._common import demo_main, prepare_out, rule, save_graph_pictures
 from engine import GradcheckError, Value, backward_steps, gradcheck
-from engine.custom import define_op
+from engine.functional.custom import define_op
 
 POINTS = (-2.5, -0.7, 0.3, 1.9)
 """Where the derivatives are checked (away from the kink of |x| at 0)."""

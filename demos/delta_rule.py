@@ -34,7 +34,7 @@ from pathlib import Path
 
 from demos._common import demo_main, figure, prepare_out, rule, save_figure, signed, write_atomic
 from engine import Parameter, Value
-from engine.numfmt import equation, fmt
+from engine.core.numfmt import equation, fmt
 from nn import MLP, DeltaStepper, draw_network
 
 SIZES = (3, 3, 3, 3, 1)  # d^{(0)}, ..., d^{(L)}: the lecture's picture, L = 4
@@ -223,7 +223,7 @@ def plot_parity(hand: dict, engine: dict, out: Path, dpi: int) -> Path | None:
 
 
 # --------------------------------------------------------------------------------------------
-# The printed recursion: every line recomputes from its printed numbers (engine.numfmt)
+# The printed recursion: every line recomputes from its printed numbers (engine.core.numfmt)
 # --------------------------------------------------------------------------------------------
 
 

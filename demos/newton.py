@@ -271,7 +271,7 @@ def _vector(v) -> str:
 
 
 def _nodes(root: Value) -> list[Value]:
-    from engine.graph import topological_order
+    from engine.core.graph import topological_order
 
     return topological_order(root)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
 from demos.two_points import B0, W0, X, Y, engine_loss
 from engine import Parameter
-from engine.numfmt import fmt
+from engine.core.numfmt import fmt
 
 THRESHOLD = 1e-3
 

@@ -28,7 +28,7 @@ from demos._common import (
     signed,
 )
 from engine import no_grad
-from engine.numfmt import fmt
+from engine.core.numfmt import fmt
 
 LR = 0.1
 PLAIN_CEILING = 0.85  # a line gets about 3/4 of XOR right at best (it cuts off one quadrant)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from demos._common import demo_main, figure, prepare_out, rule, save_figure, signed
 from engine import Parameter, Value
-from engine.numfmt import fmt
+from engine.core.numfmt import fmt
 
 X = (0.5, 2.5)
 Y = (0.2, 0.9)

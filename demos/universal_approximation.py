@@ -33,7 +33,7 @@ from pathlib import Path
 from demos._common import demo_main, figure, prepare_out, rule, save_figure
 from demos._replay import compare_with_eager
 from engine import no_grad
-from engine.numfmt import fmt
+from engine.core.numfmt import fmt
 
 LOW, HIGH = -1.0, 1.0
 SAMPLES = 40

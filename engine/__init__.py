@@ -13,15 +13,9 @@ use, so ``import engine`` stays fast and never imports graphviz.
 
 import importlib
 
-from engine.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from engine.autograd import grad
-from engine.functional import log_softmax, logsumexp, softmax
-from engine.functional_grad import hessian, hvp, jacobian, vhp
-from engine.gradcheck import GradcheckError, gradcheck
-from engine.gradgradcheck import gradgradcheck
-from engine.graph import leaves, topological_order
-from engine.ops import OPS, Op
-from engine.value import (
+from engine.core.graph import leaves, topological_order
+from engine.core.ops import OPS, Op
+from engine.core.value import (
     Parameter,
     Value,
     enable_grad,
@@ -30,6 +24,18 @@ from engine.value import (
     sequence_mark,
     set_grad_enabled,
 )
+from engine.functional.anomaly import (
+    AnomalyError,
+    detect_anomaly,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
+from engine.functional.gradcheck import GradcheckError, gradcheck
+from engine.functional.gradgradcheck import gradgradcheck
+from engine.functional.gradients import grad
+from engine.functional.jacobians import hessian, hvp, jacobian, vhp
+from engine.functional.jvp import jvp
+from engine.functional.softmax import log_softmax, logsumexp, softmax
 
 _LAZY = {
     "draw_dot": "engine.draw",
@@ -37,10 +43,10 @@ _LAZY = {
     "Stepper": "engine.step",
     "forward_trace": "engine.step",
     "derivation": "engine.step.derivation",
-    "check": "engine.step.check",
-    "define_op": "engine.custom",
-    "set_printoptions": "engine.numfmt",
-    "printoptions": "engine.numfmt",
+    "check": "engine.step.answers",
+    "define_op": "engine.functional.custom",
+    "set_printoptions": "engine.core.numfmt",
+    "printoptions": "engine.core.numfmt",
     "trace": "engine.replay",
     "Program": "engine.replay",
     "GuardError": "engine.replay",
@@ -61,6 +67,7 @@ __all__ = [
     "hessian",
     "hvp",
     "vhp",
+    "jvp",
     "gradgradcheck",
     "detect_anomaly",
     "set_detect_anomaly",

@@ -14,8 +14,8 @@ import random
 from typing import Sequence, Union
 
 from engine import Parameter, Value
-from engine.names import bias_name, weight_name
-from engine.value import as_value
+from engine.core.names import bias_name, weight_name
+from engine.core.value import as_value
 from nn import init as _init
 from nn.activations import ACTIVATIONS, _activation_name, get_activation
 from nn.checkpoint import _short

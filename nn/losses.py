@@ -29,7 +29,7 @@ import numbers
 from typing import Any, Iterable, Sequence, Union
 
 from engine import Value, logsumexp
-from engine.value import as_value
+from engine.core.value import as_value
 
 __all__ = ["mse", "bce_with_logits", "cross_entropy", "hinge", "perceptron", "l2", "LOSSES"]
 

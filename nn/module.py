@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from typing import Any, Callable, Iterator
 
 from engine import Parameter, sequence_mark
@@ -276,20 +275,3 @@ class Module:
             text = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {text}")
         return "\n".join(lines) + "\n)"
-
-
-_MOVED = {"Neuron", "Layer", "MLP", "RandomProjection", "ACTIVATIONS", "get_activation"}
-
-
-def __getattr__(name: str) -> Any:
-    """The layers moved to `nn.layers` in 0.2; ``from nn.module import MLP`` still works."""
-    if name in _MOVED:
-        warnings.warn(
-            f"nn.module.{name} moved to nn.layers.{name} (or import it from nn) in chainrule 0.2",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        from nn import layers
-
-        return getattr(layers, name)
-    raise AttributeError(f"module 'nn.module' has no attribute {name!r}")

@@ -4,7 +4,7 @@
     python tests/benchmark_narration.py --quick    # a small graph, to check the script works
 
 Narrating costs more than stepping: every printed equation is checked to recompute from its
-printed numbers (`engine.numfmt.equation`), which is a few formatting passes per line. The
+printed numbers (`engine.core.numfmt.equation`), which is a few formatting passes per line. The
 figure is the best of several repeats of ``"\\n".join(str(s) for s in backward_steps(loss))``;
 the steps alone (no text) are timed beside it.
 """

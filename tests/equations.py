@@ -3,7 +3,7 @@
 A line is cut into clauses at ``;``; a clause into sides at `` = `` (and `` += ``). Wherever a side
 is pure arithmetic on printed numbers (``0.5 × -3``, ``4 + 3``, ``(1 - (-0.4767)²)·[(-1.716)
 (+0.0058) + ...]``) and the next side starts with a number, that number must be the arithmetic's
-value to its printed precision (`engine.numfmt.holds`). Sides with names in them (``1 -
+value to its printed precision (`engine.core.numfmt.holds`). Sides with names in them (``1 -
 tanh(n)²``, ``x1 · w1``) are not arithmetic and are skipped.
 
 The arithmetic is exact on the printed decimals (fractions; a non-integer power in floats), as a
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from engine.numfmt import holds
+from engine.core.numfmt import holds
 
 NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"
 _TOKEN = re.compile(rf"\s*(?:({NUMBER})|([-+*/()]|\*\*))")

@@ -1,5 +1,6 @@
 """The package layout: the import graph has no circle, every arrow points toward the core, the
-core imports only the standard library, and no module is much over 400 lines.
+core imports only the standard library, and no underscored name crosses a folder. (Files are
+split by concept, never by length, so no line count is checked.)
 
 The graph is read from the source with `ast` (no import is run): an edge ``a -> b`` for every
 ``import b`` / ``from b import ...`` in module ``a``. Module-level imports are the ones that run
@@ -18,28 +19,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("engine", "nn", "demos")
-MAX_LINES = 420  # "about 400"
-
-# Old module paths kept for one release: each re-exports its new home (engine/_moved.py).
-DEPRECATED_ALIASES = {
-    "engine._moved",
-    "engine.steps",
-    "engine.player",
-    "engine.expr",
-    "engine.cli_draw",
-    "engine.cli_step",
-    "engine.cli_demo",
-}
 ENTRY_POINTS = {"engine.__main__", "engine.cli.__main__"}
 
 # Which layer may import which (lazy imports included). The core may import only itself.
 ALLOWED = {
     "core": {"core"},
-    "draw": {"core", "draw"},
-    "step": {"core", "draw", "step"},
-    "cli": {"core", "draw", "step", "cli"},
-    "nn": {"core", "draw", "step", "cli", "nn"},  # nn -> engine: the δ page and command
-    "demos": {"core", "draw", "step", "cli", "nn", "demos"},
+    "functional": {"core", "functional"},
+    "replay": {"core", "functional", "replay"},
+    "engine": {"core", "functional", "replay", "engine"},  # engine/__init__ and shared helpers
+    "draw": {"core", "functional", "engine", "draw"},
+    "step": {"core", "functional", "engine", "draw", "step"},
+    "cli": {"core", "functional", "engine", "replay", "draw", "step", "cli"},
+    "nn": {"core", "functional", "engine", "replay", "draw", "step", "cli", "nn"},
+    "demos": {"core", "functional", "engine", "replay", "draw", "step", "cli", "nn", "demos"},
 }
 # Optional third-party packages the core may import lazily, inside the function that needs them.
 CORE_LAZY_THIRD_PARTY = {"numpy", "torch"}
@@ -64,13 +56,12 @@ MODULES = all_modules()
 
 
 def layer(module: str) -> str:
-    top = module.split(".")[0]
-    if top != "engine":
-        return top
     parts = module.split(".")
-    if len(parts) > 1 and parts[1] in ("draw", "step", "cli"):
+    if parts[0] != "engine":
+        return parts[0]
+    if len(parts) > 1 and parts[1] in ("core", "functional", "replay", "draw", "step", "cli"):
         return parts[1]
-    return "core"
+    return "engine"
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -182,12 +173,10 @@ def test_find_cycle_finds_a_circle():
 def test_every_arrow_points_toward_the_core():
     wrong = []
     for module, targets in graph(module_level_only=False).items():
-        if module in DEPRECATED_ALIASES | ENTRY_POINTS:
+        if module in ENTRY_POINTS:
             continue
         for target in targets:
-            if target in DEPRECATED_ALIASES:
-                wrong.append(f"{module} imports the deprecated alias {target}")
-            elif layer(target) not in ALLOWED[layer(module)]:
+            if layer(target) not in ALLOWED[layer(module)]:
                 wrong.append(f"{module} ({layer(module)}) -> {target} ({layer(target)})")
     assert not wrong, "imports pointing the wrong way:\n" + "\n".join(sorted(wrong))
 
@@ -196,7 +185,7 @@ def test_the_core_imports_only_the_standard_library():
     stdlib = set(sys.stdlib_module_names) | {"__future__"}
     wrong = []
     for module in MODULES:
-        if layer(module) != "core" or module in DEPRECATED_ALIASES | ENTRY_POINTS:
+        if layer(module) != "core":
             continue
         for name, top in imports(module):
             root = name.split(".")[0]
@@ -207,13 +196,32 @@ def test_the_core_imports_only_the_standard_library():
     assert not wrong, "\n".join(wrong)
 
 
-def test_no_module_is_much_over_400_lines():
-    long = {
-        name: n
-        for name, path in MODULES.items()
-        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
-    }
-    assert not long, f"split these by what they hold: {long}"
+def folder(module: str) -> str:
+    """The folder a module lives in (a package's own ``__init__`` counts as inside it)."""
+    path = MODULES[module]
+    return str(path.parent.relative_to(ROOT))
+
+
+def test_no_underscored_name_is_imported_from_another_folder():
+    wrong = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                continue
+            source = first_party(node.module)
+            if source is None:
+                continue
+            for alias in node.names:
+                if alias.name.startswith("_") and folder(source) != folder(module):
+                    wrong.append(f"{module} imports {node.module}.{alias.name}")
+    assert not wrong, "make these public or put the two users together:\n" + "\n".join(wrong)
+
+
+def test_the_core_is_one_folder_that_imports_nothing_of_the_faces():
+    core = [m for m in MODULES if layer(m) == "core"]
+    assert {folder(m) for m in core} == {"engine/core"}
+    assert {"engine.core.value", "engine.core.ops", "engine.core.chain_rule"} <= set(core)
 
 
 @pytest.mark.parametrize("package", ["engine", "nn"])
@@ -226,16 +234,3 @@ def test_importing_the_package_loads_no_drawing_stepping_cli_or_third_party(pack
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-@pytest.mark.parametrize("old", sorted(DEPRECATED_ALIASES - {"engine._moved"}))
-def test_moved_module_paths_still_work_with_a_deprecation_warning(old):
-    code = (
-        "import warnings, importlib; warnings.simplefilter('always'); "
-        "w = warnings.catch_warnings(record=True); caught = w.__enter__(); "
-        f"m = importlib.import_module({old!r}); "
-        "print(any(issubclass(x.category, DeprecationWarning) for x in caught), "
-        "len([k for k in vars(m) if not k.startswith('__')]) > 2)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "True"]

@@ -46,8 +46,8 @@ from engine.cli.expr_syntax import (
     _refuse,
     statements,
 )
-from engine.graph import topological_order
-from engine.value import Parameter, Value
+from engine.core.graph import topological_order
+from engine.core.value import Parameter, Value
 
 __all__ = ["ExpressionError", "parse_assignments", "build", "functions", "MAX_LENGTH"]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from engine import functional
+from engine.functional import softmax as functional
 from engine.cli.expr_syntax import ExpressionError, _Parsed, _refuse
-from engine.ops import OPS
-from engine.value import Value
+from engine.core.ops import OPS
+from engine.core.value import Value
 
 __all__ = ["functions"]
 
@@ -36,7 +36,7 @@ class _Function:
 def functions() -> dict[str, _Function]:
     """The callable functions, derived from the op table: every one-input op that is a Value
     method of the same name (its constant parameter, if any, as an optional second argument),
-    and every n-ary op that `engine.functional` provides."""
+    and every n-ary op that `engine.functional.softmax` provides."""
     table = {}
     for name, op in OPS.items():
         if op.arity == 1 and callable(getattr(Value, name, None)):

@@ -74,7 +74,7 @@ def _root(args: argparse.Namespace, out: TextIO):
 
 def session(practice, read_line, out: TextIO) -> int:
     """Ask every question of `practice`, reading answers with `read_line` (None at the end)."""
-    from engine.step.check import AnswerError
+    from engine.step.answers import AnswerError
 
     print(
         "type each number (e.g. -1.5 or 3/4); s shows the answer, q stops.\n",

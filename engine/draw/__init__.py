@@ -14,7 +14,7 @@
 What a drawing shows
 --------------------
 Every Value is a box ``name | data 2.0000 | grad -0.7864`` in a monospace font; unlabelled nodes
-are named as the narration names them (``mul₁``, `engine.names.node_names`). Every operation is an
+are named as the narration names them (``mul₁``, `engine.core.names.node_names`). Every operation is an
 oval between its inputs and its result, showing the op's symbol from the op table (``×``,
 ``tanh``, ``^2``, ``leaky_relu α=0.01``). Edges go input -> op -> result, one per use of an input.
 
@@ -33,7 +33,7 @@ outside the given collection (the stepper draws a backward pass frame by frame w
 ``modules=`` groups the nodes each `nn` module made into one cluster per module; ``font_size=``
 and ``digits=`` (significant digits) make slides readable.
 
-Modules: `build` (draw_dot), `graph` (the Digraph subclass), `style` (colours, legend, numbers,
+Modules: `build` (draw_dot), `drawing` (the Digraph subclass), `style` (colours, legend, numbers,
 escaping), `clusters` (module clusters), `size` (the layout-size estimate and limit),
 `renderers` (graphviz-pure or dot, formats), `render` (timeouts, save), `errors`.
 
@@ -47,9 +47,8 @@ from typing import Any
 
 _NAMES = {
     "draw_dot": "build",
-    "Drawing": "graph",
-    "Graph": "graph",
-    "RendererFailedError": "graph",
+    "Drawing": "drawing",
+    "RendererFailedError": "drawing",
     "save": "render",
     "render_bytes": "render",
     "format_of": "render",
@@ -89,7 +88,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'engine.draw' has no attribute {name!r}")
     value = getattr(
-        importlib.import_module(f"engine.draw.{module}"), "Drawing" if name == "Graph" else name
+        importlib.import_module(f"engine.draw.{module}"), name
     )
     globals()[name] = value
     return value

@@ -17,7 +17,7 @@ from typing import Any, Collection, Iterable, Mapping
 import graphviz
 
 from engine.draw.clusters import Cluster, assign_clusters, module_clusters
-from engine.draw.graph import Drawing
+from engine.draw.drawing import Drawing
 from engine.draw.render import DEFAULT_TIMEOUT
 from engine.draw.size import DEFAULT_MAX_NODES, layout_size
 from engine.draw.style import (
@@ -32,9 +32,10 @@ from engine.draw.style import (
     plain_label,
     value_label,
 )
-from engine.graph import topological_order
-from engine.names import node_names
-from engine.value import Value, leaf_kind, local_derivatives
+from engine.core.graph import topological_order
+from engine.core.names import node_names
+from engine.core.chain_rule import local_derivatives
+from engine.core.value import Value, leaf_kind
 
 __all__ = ["draw_dot"]
 
@@ -172,7 +173,7 @@ def draw_dot(
                 backward()).
     partial:    ``{node: (edges received, edges in all)}``: a gradient with fewer edges received
                 than in all is a partial sum, shown as ``grad 1 (partial 1/3)``.
-    names:      names for unlabelled nodes; default `engine.names.node_names(root)`, the names
+    names:      names for unlabelled nodes; default `engine.core.names.node_names(root)`, the names
                 the narration uses (``mul₁``, ``add₂``). Labels win; constants show only data.
     legend:     draw the colour legend (and notes) as a small box.
     font_size:  points of the box text (edge numbers and legend 2 pt smaller); 18 for slides.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.value import Value
+from engine.core.value import Value
 
 __all__ = ["Cluster", "module_clusters", "assign_clusters"]
 

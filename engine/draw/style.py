@@ -16,9 +16,9 @@ names) pass through `plain_label` and are then quoted by the graphviz package it
 
 from __future__ import annotations
 
-from engine.numfmt import fmt
-from engine.ops import OPS
-from engine.value import Value
+from engine.core.numfmt import fmt
+from engine.core.ops import OPS
+from engine.core.value import Value
 
 __all__ = [
     "COLOURS",
@@ -128,7 +128,7 @@ def plain_label(text: str) -> str:
 
 
 def format_number(x: float, digits: int | None = None) -> str:
-    """`x` as a drawing shows it: the engine's one number format (`engine.numfmt.fmt`, the one
+    """`x` as a drawing shows it: the engine's one number format (`engine.core.numfmt.fmt`, the one
     ``repr`` and the narration use), with `digits` significant digits (default: the print
     options, 4); trailing zeros dropped, scientific notation for tiny and huge numbers, never
     ``-0``."""

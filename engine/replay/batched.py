@@ -2,7 +2,7 @@
 generated numpy code calls. numpy is imported here, on first use, and nowhere else in the core.
 
 An array of shape (n,) holds one number per example. The op table's rules take a maths namespace
-``m``; `numpy_math()` is the one for arrays (the float one is `engine.ops.FLOAT_MATH`): the same
+``m``; `numpy_math()` is the one for arrays (the float one is `engine.core.ops.FLOAT_MATH`): the same
 functions, elementwise, as numerically careful as the float versions (the stable sigmoid never
 exponentiates a positive number). A function it lacks falls back to the float one, elementwise.
 """
@@ -13,7 +13,7 @@ import math
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from engine.ops import FLOAT_MATH
+from engine.core.ops import FLOAT_MATH
 
 __all__ = ["numpy_math", "numpy_namespace", "elementwise", "ERRSTATE"]
 
@@ -69,7 +69,7 @@ class _Fallback(SimpleNamespace):
 
 
 def numpy_math() -> Any:
-    """The maths namespace for numpy arrays: `engine.maths.FLOAT_MATH`'s functions (exp, log,
+    """The maths namespace for numpy arrays: `engine.core.maths.FLOAT_MATH`'s functions (exp, log,
     sqrt, sin, cos, tanh, erf, erfc, sigmoid, softplus, sign, if_pos, if_nonpos) elementwise,
     and anything else FLOAT_MATH has, one element at a time."""
     if "m" in _cache:

@@ -20,7 +20,7 @@ everything reading a layer's results comes after the layer.
 
 from __future__ import annotations
 
-from engine.ops import OPS
+from engine.core.ops import OPS
 from engine.replay.layout import Layout
 
 __all__ = ["Dense", "find_dense"]

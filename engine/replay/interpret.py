@@ -7,7 +7,7 @@ gradients in the order `backward()` does, so its numbers are the eager engine's 
 Generated code (`engine.replay.codegen`) is faster; when it meets an error or an inf/nan it hands
 the call to this interpreter, which raises what the eager engine would raise.
 
-Infinity in backward follows the engine (`engine.backprop`): a step whose local derivative raises
+Infinity in backward follows the engine (`engine.core.chain_rule`): a step whose local derivative raises
 (1/(2√x) at 0) or gives an inf/nan contribution is redone by the engine's own careful step, and
 the call raises only if a leaf that wants a gradient (an input, a parameter, a ``Value(c)`` made
 inside the function; not the 2 of ``x * 2``) ends up with an inf or NaN one. Gradients add up
@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import math
 
-from engine.backprop import _Careful
-from engine.backprop import _careful_step as _engine_careful_step
-from engine.ops import FLOAT_MATH, OPS, describe_call
+from engine.core.chain_rule import Pass, run_pass
+from engine.core.ops import FLOAT_MATH, OPS, describe_call
 from engine.replay.layout import Instruction, Layout
 
 __all__ = ["run_forward", "run_backward", "reachable"]
@@ -87,105 +86,79 @@ def reachable(layout: Layout) -> list[bool]:
 
 
 class _Leaf:
-    """A slot standing in for a leaf Value in the engine's careful step and its leaf check."""
+    """A slot standing in for a leaf Value, so the chain-rule walker runs over the program."""
 
-    __slots__ = ("data", "grad", "label", "_needs_grad")
+    __slots__ = ("data", "label", "_needs_grad")
+    op = ""
+    parents = ()
+    arg = None
 
-    def __init__(self, data: float, grad: float, label: str, needs_grad: bool = True) -> None:
-        self.data, self.grad, self.label, self._needs_grad = data, grad, label, needs_grad
+    def __init__(self, data: float, label: str, needs_grad: bool = True) -> None:
+        self.data, self.label, self._needs_grad = data, label, needs_grad
 
     def __repr__(self) -> str:
         return self.label
 
 
 class _Node:
-    """An instruction standing in for its node Value in the engine's careful step."""
+    """An instruction standing in for its node Value, so the chain-rule walker runs over it."""
 
     __slots__ = ("op", "parents", "data", "arg", "k")
+    label = ""
+    _needs_grad = True
 
     def __init__(self, op: str, parents: tuple, data: float, arg: object, k: int) -> None:
         self.op, self.parents, self.data, self.arg, self.k = op, parents, data, arg, k
 
 
-def _careful_step(layout, k, ins, values, bars, out_bar, careful):
-    """The engine's own careful step (`engine.backprop._careful_step`: IEEE arithmetic, the op's
-    PyTorch form, who made a gradient non-finite) on this instruction's slots."""
-    slots: dict[int, _Leaf] = {}
-    for s in ins.inputs:  # one stand-in per slot: ``a + a`` adds to the same gradient twice
-        if s not in slots:
-            slots[s] = _Leaf(values[s], bars[s], layout.names[s])
-    node = _Node(ins.op, tuple(slots[s] for s in ins.inputs), values[ins.out], ins.arg, k)
-    careful = _engine_careful_step(node, out_bar, careful, 0.0)[0]  # type: ignore[arg-type]
-    for s, leaf in slots.items():
-        bars[s] = leaf.grad
-    return careful
+def stand_ins(layout: Layout, values: list[float]) -> list:
+    """One stand-in per slot: leaves for the inputs, parameters and constants, nodes for the
+    instructions, holding this call's values: the program as a graph the walker can walk."""
+    needs = layout.constant_needs_grad
+    slots: list = []
+    for s in range(layout.first_node):
+        constant = s >= layout.first_constant
+        wanted = not constant or needs[s - layout.first_constant]
+        slots.append(_Leaf(values[s], layout.names[s], wanted))
+    slots += [None] * (layout.n_slots - layout.first_node)
+    for k, ins in enumerate(layout.instructions):
+        parents = tuple(slots[i] for i in ins.inputs)
+        slots[ins.out] = _Node(ins.op, parents, values[ins.out], ins.arg, k)
+    return slots
 
 
 def run_backward(layout: Layout, values: list[float], seeds: list[float], params: bool) -> list:
-    """The chain rule in ``backward()``'s order (`Layout.backward_order`); every slot's gradient.
+    """The chain rule over the program: every slot's gradient, by the engine's own walker.
 
-    With `params`, the parameters' gradients start from their ``.grad`` and are written back,
-    as ``backward()`` accumulates them. Exactly `engine.backprop.backward_pass`: a step whose
-    local derivative raises or whose contributions are not finite is redone by the engine's
-    careful step, and if an input's, a parameter's or a differentiable constant's gradient ends
-    up inf or NaN because of such a step, this raises what ``backward()`` raises, naming the
-    instruction where it started.
+    The program's slots become stand-in nodes (`stand_ins`) and `engine.core.chain_rule` walks
+    them exactly as it walks the eager graph: the same order, the same careful step for inf,
+    NaN or a rule that raises, the same error when an input's, a parameter's or a
+    differentiable constant's gradient ends up inf or NaN (naming the instruction here). With
+    `params`, the parameters' ``.grad`` get this pass's gradients added, as ``backward()`` does,
+    once the whole pass has succeeded.
     """
-    bars = [0.0] * layout.n_slots
-    if params:
-        for i, p in enumerate(layout.params):
-            bars[layout.first_param + i] = p.grad
+    slots = stand_ins(layout, values)
+    outputs, output_seeds = [], []
     for slot, seed in zip(layout.outputs, seeds):
         if type(slot) is int:
-            bars[slot] += seed
-    reach = reachable(layout)
-    ops, m = OPS, FLOAT_MATH
-    careful = None
-    for k in layout.backward_order:
-        ins = layout.instructions[k]
-        if not reach[ins.out]:
-            continue
-        op = ops[ins.op]
-        out_bar = bars[ins.out]
-        parents = ins.inputs
-        try:
-            if op.arity == 1:
-                local = op.local(m, values[parents[0]], values[ins.out], ins.arg)
-            elif op.arity == 2:
-                local = op.local(m, values[parents[0]], values[parents[1]], values[ins.out])
-            else:
-                local = op.local(m, tuple(values[s] for s in parents), values[ins.out])
-            contributions = [out_bar * d for d in local]  # x_bar += out_bar · ∂out/∂x
-            finite = all(c - c == 0.0 for c in contributions)
-        except (ArithmeticError, ValueError):
-            finite = False
-        if finite:
-            for s, c in zip(parents, contributions):
-                bars[s] += c
-        else:
-            if careful is None:
-                careful = _Careful(0.0)
-                careful.nonfinite_sent = not all(math.isfinite(s) for s in seeds)
-            careful = _careful_step(layout, k, ins, values, bars, out_bar, careful)
-    if careful is not None and careful.origin is not None:
-        _check_leaves(layout, bars, reach, careful)
+            outputs.append(slots[slot])
+            output_seeds.append(seed)
+    bars = [0.0] * layout.n_slots
+    if not outputs:
+        return bars
+    p = Pass(outputs, output_seeds)
+    try:
+        run_pass(p)
+    except (ArithmeticError, ValueError) as exc:
+        origin = p.careful.origin if p.careful is not None else None
+        if origin is None:
+            raise
+        ins = layout.instructions[origin.k]  # type: ignore[attr-defined]
+        raise type(exc)(f"{exc}{_where(layout, origin.k, ins)}") from None  # type: ignore[attr-defined]
+    index = {id(stand_in): s for s, stand_in in enumerate(slots)}
+    for stand_in, bar in p.bars.items():
+        bars[index[id(stand_in)]] = bar
     if params:
-        for i, p in enumerate(layout.params):
-            p.grad = bars[layout.first_param + i]
+        for i, param in enumerate(layout.params):
+            param.grad += bars[layout.first_param + i]
     return bars
-
-
-def _check_leaves(layout: Layout, bars: list, reach: list[bool], careful: _Careful) -> None:
-    """Raise as ``backward()`` does if a leaf that wants a gradient got an inf or NaN one."""
-    needs = layout.constant_needs_grad
-    for s in range(layout.first_node):
-        if not reach[s] or math.isfinite(bars[s]):
-            continue
-        if s >= layout.first_constant and not needs[s - layout.first_constant]:
-            continue  # a number written into the expression: PyTorch does not differentiate it
-        try:
-            careful.check_leaf(_Leaf(0.0, bars[s], layout.names[s]))  # type: ignore[arg-type]
-        except (ArithmeticError, ValueError) as exc:
-            origin = careful.origin
-            ins = layout.instructions[origin.k]  # type: ignore[union-attr]
-            raise type(exc)(f"{exc}{_where(layout, origin.k, ins)}") from None  # type: ignore[union-attr]

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from engine.value import Value
+from engine.core.value import Value
 
 __all__ = ["Instruction", "Guard", "Layout"]
 
 
 class Instruction(NamedTuple):
-    """``out = op(*inputs)``: op name (a row of `engine.ops.OPS`), argument slots, the op's
+    """``out = op(*inputs)``: op name (a row of `engine.core.ops.OPS`), argument slots, the op's
     constant parameter (α of leaky_relu, the exponent of ``x ** 3``) or None, result slot."""
 
     op: str

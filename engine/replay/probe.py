@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator
 
 from engine.replay.errors import TraceError
 from engine.replay.symbolic import literal
-from engine.value import Value
+from engine.core.value import Value
 
 __all__ = ["Probe", "Recorder", "recording", "where"]
 

@@ -16,12 +16,14 @@ floating-point error they are redone example by example, and an error names the 
 
 from __future__ import annotations
 
+import contextlib
+
 import linecache
 import math
 import weakref
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-from engine.ops import FLOAT_MATH, OPS
+from engine.core.ops import FLOAT_MATH, OPS
 from engine.replay.calling import Calling, _Careful, _ndarray
 from engine.replay.codegen import FUNCTIONS, generate
 from engine.replay.errors import GuardError
@@ -212,8 +214,9 @@ class Program(Calling):
             results[k] = self._example(k, "forward", rows[k], [], via)
         if fn != "forward":
             order = range(n - 1, -1, -1) if fn == "backward" else range(n)
-            for k in order:
-                results[k] = self._example(k, fn, rows[k], seed_rows[k], via)
+            with _restoring_on_error(self._layout.params):  # atomic, as backward()
+                for k in order:
+                    results[k] = self._example(k, fn, rows[k], seed_rows[k], via)
         if fn == "grad":
             outs = tuple(np.array([r[0][j] for r in results]) for j in range(len(seeds)))
             bars = tuple(np.array([r[1][i] for r in results]) for i in range(len(flat)))
@@ -271,7 +274,21 @@ class Program(Calling):
                     f"{len(layout.outputs)} seeds, got {len(row)} and {len(seed)}"
                 )
             self._example(k, "forward", list(row), [], "interpreter")
-        return [
-            self._example(k, "backward", list(row), list(seed), "interpreter")
-            for k, (row, seed) in enumerate(zip(rows, seeds))
-        ]
+        with _restoring_on_error(layout.params):  # atomic, as backward()
+            return [
+                self._example(k, "backward", list(row), list(seed), "interpreter")
+                for k, (row, seed) in enumerate(zip(rows, seeds))
+            ]
+
+
+@contextlib.contextmanager
+def _restoring_on_error(params: list) -> Iterator[None]:
+    """Put every parameter's ``.grad`` back as it was if the block raises: a batch whose
+    example k fails adds nothing, not the examples before it."""
+    saved = [p.grad for p in params]
+    try:
+        yield
+    except BaseException:
+        for p, grad in zip(params, saved):
+            p.grad = grad
+        raise

@@ -22,7 +22,7 @@ import threading
 import types
 from typing import Any, Callable
 
-from engine.ops import FLOAT_MATH, OPS
+from engine.core.ops import FLOAT_MATH, OPS
 
 __all__ = ["Sym", "NotSymbolic", "Expr", "forward_expr", "rule_exprs", "placeholder", "unbracket"]
 

@@ -21,12 +21,12 @@ import re
 import time
 from typing import Any, Callable, cast
 
-from engine.ops import OPS
+from engine.core.ops import OPS
 from engine.replay.errors import TraceError
 from engine.replay.layout import Guard, Instruction, Layout
 from engine.replay.probe import recording
 from engine.replay.program import Program
-from engine.value import Parameter, Value, is_grad_enabled, sequence_mark
+from engine.core.value import Parameter, Value, is_grad_enabled, sequence_mark
 
 __all__ = ["trace"]
 
@@ -109,7 +109,7 @@ def _post_order(roots: list[Value]) -> list[Value]:
     """Every node the roots depend on, each after its parents; iterative.
 
     A depth-first walk from each root in turn, parents in order, each node listed once all of
-    its parents are (post-order), as `engine.graph.topological_order`: for one output the nodes
+    its parents are (post-order), as `engine.core.graph.topological_order`: for one output the nodes
     with parents come in the very order ``backward()`` visits (reversed), so a replay that runs
     its chain rule in this order adds gradients up in the same order, to the last bit.
     """

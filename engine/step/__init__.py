@@ -12,13 +12,13 @@ wrong), `exercises` (seeded practice expressions), `derivation` (∂out/∂x wri
 rule), `gif` (the steps as an animated GIF) and `notebook` (the player inside Jupyter).
 """
 
-from engine.names import node_names
-from engine.step.check import check
+from engine.core.names import node_names
+from engine.step.answers import check
 from engine.step.derivation import Derivation, derivation
 from engine.step.narration import ParentTerm, Step, backward_steps
 from engine.step.practice import Practice
 from engine.step.stepper import Stepper
-from engine.step.trace import ForwardTrace, TraceEntry, forward_trace
+from engine.step.forward_trace import ForwardTrace, TraceEntry, forward_trace
 
 __all__ = [
     "backward_steps",

@@ -24,10 +24,10 @@ from __future__ import annotations
 import math
 from typing import Union
 
-from engine.backprop import local_derivatives
-from engine.graph import topological_order
-from engine.names import _names_for
-from engine.value import Value
+from engine.core.chain_rule import local_derivatives
+from engine.core.graph import topological_order
+from engine.core.names import names_for
+from engine.core.value import Value
 
 __all__ = ["derivation", "Derivation", "Local", "Upstream", "Group", "MAX_PATHS"]
 
@@ -249,7 +249,7 @@ def derivation(
         if type(limit) is not int or limit < 1:
             raise ValueError(f"derivation({name}=) must be a positive int, got {limit!r}")
     order = topological_order(out)
-    names = _names_for(order)
+    names = names_for(order)
     node = _find(wrt, order, names)
     in_graph = node in names
     if not in_graph:

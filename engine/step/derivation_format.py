@@ -4,7 +4,7 @@ Each equation ``∂out/∂v = Σ Π factors`` is written on four lines: the fact
 derivatives, as the op table's formulas in node names, as numbers, and the sum. Long sums and long
 products are shortened in the middle (``⋯ 12 more ⋯``); the numbers are always computed in full.
 
-The row of numbers recomputes to the sum printed below it (`engine.numfmt`): the sum gets the
+The row of numbers recomputes to the sum printed below it (`engine.core.numfmt`): the sum gets the
 usual significant digits, the factors as many more as the sum needs to check out from them, so
 a learner who multiplies and adds the printed numbers gets the printed sum.
 """
@@ -16,9 +16,9 @@ import re
 from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
-from engine.names import _fill, _partial
-from engine.numfmt import MAX_DIGITS, fmt, get_digits, holds
-from engine.ops import OPS
+from engine.core.names import fill_in, partial_symbol
+from engine.core.numfmt import MAX_DIGITS, fmt, get_digits, holds
+from engine.core.ops import OPS
 from engine.step.latex import fill, latex_formula, latex_name, latex_number
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ _ARG_SYMBOLS = {"alpha": "α", "beta": "β", "c": "c"}
 
 def number(x: float, digits: int | None = None) -> str:
     """An integer as an integer (``1``, ``-3``), anything else as the narration prints it (with
-    `digits` significant digits; default `engine.numfmt.get_digits()`)."""
+    `digits` significant digits; default `engine.core.numfmt.get_digits()`)."""
     if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     return fmt(x, digits)
@@ -66,7 +66,7 @@ def _printed_sum(terms: list[Term], digits: int) -> Fraction:
 
 def _factor_digits(eq: Equation) -> int:
     """The fewest significant digits (at least the default) with which the factors of `eq`,
-    as printed, multiply and add up to its printed sum (`engine.numfmt.holds`), by exact
+    as printed, multiply and add up to its printed sum (`engine.core.numfmt.holds`), by exact
     arithmetic on the printed decimals, as by hand (at `MAX_DIGITS` the printed factors are
     the floats themselves)."""
     d = get_digits()
@@ -136,7 +136,7 @@ class _Text:
         self.digits: int | None = None  # the factors' digits in the current row of numbers
 
     def partial(self, top, bottom) -> str:
-        return _partial(self.names[top], self.names[bottom])
+        return partial_symbol(self.names[top], self.names[bottom])
 
     def symbol(self, f) -> str:
         from engine.step.derivation import Group, Local
@@ -154,7 +154,7 @@ class _Text:
         from engine.step.derivation import Group, Local
 
         if isinstance(f, Local):
-            text = _fill(_template(f), _slots(f, self.names))
+            text = fill_in(_template(f), _slots(f, self.names))
             return text if _ATOM.fullmatch(text) or _enclosed(text) else f"({text})"
         if isinstance(f, Group):
             return "(" + self.sum([self.product(t, self.formula, self.dot) for t in f.terms]) + ")"
@@ -256,7 +256,7 @@ def _lines(r: _Text, eq: Equation) -> list[str]:
 
 def _intro(d: Derivation) -> list[str]:
     out, wrt = d.names[d.out], d.names[d.wrt]
-    partial = _partial(out, wrt)
+    partial = partial_symbol(out, wrt)
     if d.mode == "self":
         return [f"{partial} = 1: the derivative of a value with respect to itself."]
     if d.mode == "none":
@@ -290,7 +290,7 @@ def _intro(d: Derivation) -> list[str]:
 
 
 def _verdict(d: Derivation) -> str:
-    partial = _partial(d.names[d.out], d.names[d.wrt])
+    partial = partial_symbol(d.names[d.out], d.names[d.wrt])
     found = f"backward() found {partial} = {number(d.backward_value)}"
     if d.agrees:
         return f"{found}: the two agree (difference {fmt(d.difference, 2)})."
@@ -302,7 +302,7 @@ def text(d: Derivation) -> str:
     lines = _intro(d)
     r = _Text(d)
     for eq in d.equations:
-        lhs = _partial(d.names[d.out], d.names[eq.node])
+        lhs = partial_symbol(d.names[d.out], d.names[eq.node])
         rows = _lines(r, eq)
         lines.append("")
         lines.append(f"{lhs} = {rows[0]}")

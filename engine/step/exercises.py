@@ -16,8 +16,8 @@ from __future__ import annotations
 import random
 from typing import Union
 
-from engine.ops import OPS
-from engine.value import Value
+from engine.core.ops import OPS
+from engine.core.value import Value
 
 __all__ = ["exercise", "Exercise", "LEVELS"]
 
@@ -184,7 +184,7 @@ def _build(tree: Tree, leaves: dict[str, Value]) -> Value:
 
 def _kinks(root: Value) -> bool:
     """True if a relu sits exactly at its kink (x = 0), where its derivative is a convention."""
-    from engine.graph import topological_order
+    from engine.core.graph import topological_order
 
     return any(n.op == "relu" and n.parents[0].data == 0.0 for n in topological_order(root))
 

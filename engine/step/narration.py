@@ -17,14 +17,16 @@ A node used by several others collects one contribution per edge; until the last
 gradient is *partial*, and the line says so: ``(partial: 1 of 3 edges)``, then ``∂o/∂a = 4 + 3 = 7
 (all 3 edges: final)``.
 
-Whose gradient. `backward_steps(root)` is ``root.backward()`` paused after every node: it updates
-``.grad`` exactly as ``backward()`` does (interior nodes from zero, leaves *accumulate* across
-passes, as in PyTorch). But every number it reports is the derivative of *this* pass, computed
-from zero in its own bookkeeping: a leaf whose ``.grad`` already held something from an earlier
+Whose gradient. `backward_steps(root)` is ``root.backward()`` paused after every node: the same
+walker (`engine.core.chain_rule.walk`) with the same pass, which keeps this pass's gradients
+counted from zero and writes them into ``.grad`` when its last step is handed out (interior nodes
+from zero, leaves *accumulate* across passes, as in PyTorch). Every number it reports is the
+derivative of *this* pass: a leaf whose ``.grad`` already held something from an earlier
 ``backward()`` is narrated with its true derivative, and its step says what ``.grad`` holds.
+Stopping before the last step leaves every ``.grad`` as it was.
 
-Numbers follow `engine.numfmt`: significant digits, and every printed equation recomputes from
-its printed numbers. The forward trace is in `engine.step.trace`.
+Numbers follow `engine.core.numfmt`: significant digits, and every printed equation recomputes from
+its printed numbers. The forward trace is in `engine.step.forward_trace`.
 """
 
 from __future__ import annotations
@@ -32,20 +34,20 @@ from __future__ import annotations
 import re
 from typing import Iterator, Mapping
 
-from engine.backprop import _backpropagate
-from engine.graph import topological_order
-from engine.names import (
-    _LEAF_KIND_TEXT,
-    _derivative_formula,
-    _fill,
-    _grad_of,
-    _names_for,
-    _partial,
+from engine.core.chain_rule import Pass, commit, leaf_error, walk
+from engine.core.graph import topological_order
+from engine.core.names import (
+    LEAF_KIND_TEXT,
+    derivative_formula,
+    fill_in,
+    grad_of,
+    names_for,
+    partial_symbol,
 )
-from engine.numfmt import equation, fmt, holds
-from engine.ops import OPS
-from engine.step.trace import ForwardTrace, TraceEntry, _check_root, formula_of, forward_trace
-from engine.value import Value, _as_float, leaf_kind
+from engine.core.numfmt import equation, fmt, holds
+from engine.core.ops import OPS
+from engine.step.forward_trace import ForwardTrace, TraceEntry, _check_root, formula_of, forward_trace
+from engine.core.value import Value, as_float, leaf_kind
 
 __all__ = [
     "backward_steps",
@@ -165,7 +167,7 @@ class Step:
     terms:        one `ParentTerm` per input, in order (empty for a leaf).
     grad_earlier: for a leaf, what its ``.grad`` held before this pass (0.0 after zero_grad());
                   ``.grad`` ends as that plus `upstream`, as with ``backward()``.
-    digits:       significant digits for `narrate` (None: `engine.numfmt.get_digits()`).
+    digits:       significant digits for `narrate` (None: `engine.core.numfmt.get_digits()`).
     """
 
     __slots__ = (
@@ -233,24 +235,24 @@ class Step:
     def _headline(self, d: int) -> str:
         where = f"[{self.index}/{self.total}]"
         value = fmt(self.node.data, d)
-        upstream = f"{_partial(self.root_name, self.name)} = {fmt(self.upstream, d)}"
+        upstream = f"{partial_symbol(self.root_name, self.name)} = {fmt(self.upstream, d)}"
         if self.is_seed:
             upstream += " (the seed)"
         if self.is_leaf:
-            kind = _LEAF_KIND_TEXT[leaf_kind(self.node)]
+            kind = LEAF_KIND_TEXT[leaf_kind(self.node)]
             return f"{where} {self.name} = {value} is {kind} (a leaf): nothing to pass on"
         return f"{where} {self.name} = {self.formula} = {value};  upstream {upstream}"
 
     def _term_line(self, term: ParentTerm, d: int) -> str:
         root, v, x = self.root_name, self.name, term.name
-        local = f"{_partial(v, x)} = {term.formula}"
+        local = f"{partial_symbol(v, x)} = {term.formula}"
         if not _NUMBER.fullmatch(term.formula):  # "1" needs no "= 1" after it
             local += f" = {fmt(term.local, d)}"
         (up, loc), contribution = equation(
             _product, (self.upstream, term.local), term.contribution, d
         )
         chain = (
-            f"{_partial(root, x)} += {_partial(root, v)} · {_partial(v, x)} = "
+            f"{partial_symbol(root, x)} += {partial_symbol(root, v)} · {partial_symbol(v, x)} = "
             f"{up} × {loc} = {contribution}"
         )
         line = f"  {local};  {chain}"
@@ -258,18 +260,18 @@ class Step:
             (before, added), after = equation(
                 _sum, (term.grad_before, term.contribution), term.grad_after, d
             )
-            line += f";  {_partial(root, x)} = {before} + {added} = {after}"
+            line += f";  {partial_symbol(root, x)} = {before} + {added} = {after}"
         note = partial_note(term.edge, term.edges)
         return f"{line} {note}" if note else line
 
     def _leaf_lines(self, d: int) -> list[str]:
-        final = f"{_partial(self.root_name, self.name)} = {fmt(self.upstream, d)}"
+        final = f"{partial_symbol(self.root_name, self.name)} = {fmt(self.upstream, d)}"
         lines = [f"  its gradient is final: {final}"]
         if self.grad_earlier != 0.0:
             (earlier, this), held = equation(
                 _sum, (self.grad_earlier, self.upstream), self.grad_held, d
             )
-            grad = _grad_of(self.name)
+            grad = grad_of(self.name)
             if holds(float(earlier) + float(this), held, d):
                 total = f"{grad} = {earlier} + {this} = {held}"
             else:  # the running sum lost digits to rounding (a huge and a tiny contribution)
@@ -282,25 +284,25 @@ class Step:
 
     def _many_inputs(self, d: int) -> list[str]:
         """An n-ary op with many inputs: one formula, then the numbers in two lines."""
-        formula = _fill(OPS[self.op].derivatives[0], {"out": self.name})
+        formula = fill_in(OPS[self.op].derivatives[0], {"out": self.name})
         root = self.root_name
         lines = [
-            f"  {_partial(self.name, 'x_i')} = {formula} for each input x_i;  "
-            f"{_partial(root, 'x_i')} += {fmt(self.upstream, d)} × local"
+            f"  {partial_symbol(self.name, 'x_i')} = {formula} for each input x_i;  "
+            f"{partial_symbol(root, 'x_i')} += {fmt(self.upstream, d)} × local"
         ]
         lines.append("  local: " + ", ".join(f"{t.name} {fmt(t.local, d)}" for t in self.terms))
         now = []
         for t in self.terms:
             note = partial_note(t.edge, t.edges)
             now.append(f"{t.name} {fmt(t.grad_after, d)}" + (f" {note}" if t.partial else ""))
-        lines.append(f"  {_partial(root, 'x_i')} now: " + ", ".join(now))
+        lines.append(f"  {partial_symbol(root, 'x_i')} now: " + ", ".join(now))
         return lines
 
     def narrate(self, digits: int | None = None) -> str:
         """Two to four lines: the node and its upstream gradient, then the chain rule per input."""
         d = digits if digits is not None else self.digits
         if d is None:
-            from engine.numfmt import get_digits
+            from engine.core.numfmt import get_digits
 
             d = get_digits()
         lines = [self._headline(d)]
@@ -333,48 +335,52 @@ def _steps(
     names: Mapping[Value, str],
     digits: int | None = None,
 ) -> Iterator[Step]:
-    """Drive `_backpropagate` (which updates ``.grad`` as backward() does) and narrate this
-    pass's own gradients, kept in `grads` from zero (bitwise the engine's for interior nodes)."""
+    """The chain-rule walker's own pass (`engine.core.chain_rule.walk`), paused after every node
+    and narrated. The pass commits into ``.grad`` just before its last step is handed out, so a
+    pass abandoned earlier leaves every ``.grad`` as it was."""
+    p = Pass((root,), (seed,))
     total = len(order)
     root_name = names[root]
     uses = use_counts(order)
-    earlier = {node: node.grad for node in order if not node.parents}
-    grads: dict[Value, float] = {root: seed}
     received: dict[Value, int] = {}
-    for index, (node, _, local, _) in enumerate(_backpropagate(root, seed, narrate=True), 1):
-        upstream = grads.get(node, 0.0)
+    walked = walk(p, pause=True)
+    for index, (node, upstream, local, contributions, befores) in enumerate(walked, 1):
+        if not node.parents:  # a leaf: its gradient is final; inf or NaN from finite numbers raises
+            error = leaf_error(p, node)
+            if error is not None:
+                raise error
         terms = []
-        for i, (parent, d) in enumerate(zip(node.parents, local)):
-            before = grads.get(parent, 0.0)
-            contribution = upstream * d
-            after = before + contribution
-            grads[parent] = after
+        for i, parent in enumerate(node.parents):
+            before = befores[i]
+            after = before + contributions[i]  # what the walker summed into the parent's bar
             received[parent] = edge = received.get(parent, 0) + 1
             terms.append(
                 ParentTerm(
                     parent,
                     names[parent],
-                    _derivative_formula(node, i, names),
-                    d,
-                    contribution,
+                    derivative_formula(node, i, names),
+                    local[i],
+                    contributions[i],
                     before,
                     after,
                     edge,
                     uses.get(parent, 0),
                 )
             )
-        formula = formula_of(node, names, digits)
+        earlier = node.grad if not node.parents else 0.0
+        if index == total:  # every step taken: the pass is complete, write it into .grad
+            commit(p)
         yield Step(
             index,
             total,
             node,
             names[node],
             root_name,
-            formula,
+            formula_of(node, names, digits),
             upstream,
             tuple(terms),
-            grad_earlier=earlier.get(node, 0.0),
-            grad_held=node.grad if not node.parents else upstream,
+            grad_earlier=earlier,
+            grad_held=earlier + upstream if not node.parents else upstream,
             digits=digits,
         )
 
@@ -387,9 +393,9 @@ def backward_steps(root: Value, grad: float = 1.0, *, digits: int | None = None)
     to what they held, as in PyTorch). Every number a Step reports is the derivative of *this*
     pass, counted from zero, so an earlier ``backward()`` changes nothing that is narrated; a
     leaf's step says when its ``.grad`` holds more. ``print(step)`` narrates it with `digits`
-    significant digits (default `engine.numfmt.get_digits()`).
+    significant digits (default `engine.core.numfmt.get_digits()`).
     """
     _check_root(root, "backward_steps")
-    seed = _as_float(grad, "backward_steps(grad)")
+    seed = as_float(grad, "backward_steps(grad)")
     order = topological_order(root)
-    return _steps(root, seed, order, _names_for(order), digits)
+    return _steps(root, seed, order, names_for(order), digits)

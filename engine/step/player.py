@@ -37,9 +37,9 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from engine.graph import topological_order
-from engine.names import _derivative_numbers, _grad_of, _partial
-from engine.numfmt import equation, fmt
+from engine.core.graph import topological_order
+from engine.core.names import derivative_numbers, grad_of, partial_symbol
+from engine.core.numfmt import equation, fmt
 from engine.step.player_page import Frame, render_page
 from engine.step.player_svg import annotate_svg, inline_svg
 from engine.step.practice import _step_sum
@@ -47,7 +47,7 @@ from engine.step.practice import _step_sum
 if TYPE_CHECKING:
     from engine.step.narration import Step
     from engine.step.stepper import Stepper
-    from engine.value import Value
+    from engine.core.value import Value
 
 __all__ = [
     "write_player",
@@ -95,8 +95,8 @@ def _questions(step: Step) -> list[dict[str, Any]]:
         local, grad = _number(term.local), _number(term.grad_after)
         if local is None or grad is None or not math.isfinite(step.upstream):
             continue  # nothing a learner can type
-        partial = _partial(step.name, term.name)  # ∂mul₁/∂(2e-4) for a constant
-        filled = _derivative_numbers(step.node, index, term.local, step.digits)
+        partial = partial_symbol(step.name, term.name)  # ∂mul₁/∂(2e-4) for a constant
+        filled = derivative_numbers(step.node, index, term.local, step.digits)
         (before, upstream, times), _ = equation(
             _step_sum, (term.grad_before, step.upstream, term.local), term.grad_after, step.digits
         )
@@ -114,12 +114,12 @@ def _questions(step: Step) -> list[dict[str, Any]]:
         )
         asked.append(
             {
-                "ask": f"{_grad_of(term.name)} is {fmt(term.grad_before, step.digits)}; what is "
+                "ask": f"{grad_of(term.name)} is {fmt(term.grad_before, step.digits)}; what is "
                 f"it after this step adds its share?",
                 "want": grad,
                 "text": fmt(term.grad_after, step.digits),
                 "hint": f"new grad = old grad + upstream × local = {before} + {upstream} × {times}",
-                "name": _grad_of(term.name),
+                "name": grad_of(term.name),
             }
         )
     return asked
@@ -127,7 +127,7 @@ def _questions(step: Step) -> list[dict[str, Any]]:
 
 def _prompt(step: Step) -> str:
     """The question's lead-in: the node and its (complete) upstream gradient."""
-    upstream = f"{_partial(step.root_name, step.name)} = {fmt(step.upstream, step.digits)}"
+    upstream = f"{partial_symbol(step.root_name, step.name)} = {fmt(step.upstream, step.digits)}"
     if step.formula:
         return (
             f"{step.name} = {step.formula} = {fmt(step.node.data, step.digits)}; its gradient "

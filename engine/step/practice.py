@@ -10,7 +10,7 @@
 
 At every step of the backward pass (`engine.step.Stepper`) and for each input x of the visited
 node, the learner gives two numbers: the local derivative ∂node/∂x, then x's gradient after the
-step, ``x.grad + upstream · ∂node/∂x``. Answers are checked with `engine.step.check.check` (within
+step, ``x.grad + upstream · ∂node/∂x``. Answers are checked with `engine.step.answers.check` (within
 1% by default). A wrong answer gets a hint: the op table's formula with the numbers filled in,
 and, where the numbers tell, the likely mistake (the upstream gradient forgotten, the sign
 flipped, the output used where the formula needs the input...). A second miss shows the answer.
@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.names import _arg_note, _derivative_numbers, _grad_of, _partial
-from engine.numfmt import equation
-from engine.ops import FLOAT_MATH, OPS
-from engine.step.check import DEFAULT_ABS, DEFAULT_REL
+from engine.core.names import arg_note, derivative_numbers, grad_of, partial_symbol
+from engine.core.numfmt import equation
+from engine.core.ops import FLOAT_MATH, OPS
+from engine.step.answers import DEFAULT_ABS, DEFAULT_REL
 from engine.step.practice_round import Feedback, Round, Score
-from engine.value import Value, _fmt
+from engine.core.value import Value, fmt_number
 
 if TYPE_CHECKING:
     from engine.step.narration import ParentTerm, Step
@@ -63,12 +63,12 @@ class Question:
 def _local_hint(step: Step, term: ParentTerm) -> str:
     """The op table's formula, then with the numbers (digits enough to give the answer)."""
     node = step.node
-    partial = _partial(step.name, term.name)
+    partial = partial_symbol(step.name, term.name)
     hint = f"hint: {step.name} = {step.formula}, so {partial} = {term.formula}"
-    with_numbers = _derivative_numbers(node, step.terms.index(term), term.local, step.digits)
+    with_numbers = derivative_numbers(node, step.terms.index(term), term.local, step.digits)
     if with_numbers != term.formula:
         hint += f" = {with_numbers}"
-    return hint + _arg_note(node)
+    return hint + arg_note(node)
 
 
 def _grad_hint(step: Step, term: ParentTerm) -> str:
@@ -76,7 +76,7 @@ def _grad_hint(step: Step, term: ParentTerm) -> str:
     (before, upstream, local), _ = equation(
         _step_sum, (term.grad_before, step.upstream, term.local), term.grad_after, step.digits
     )
-    return f"hint: {_grad_of(term.name)} += upstream × local = {before} + {upstream} × {local}"
+    return f"hint: {grad_of(term.name)} += upstream × local = {before} + {upstream} × {local}"
 
 
 def _step_sum(before: float, upstream: float, local: float) -> float:
@@ -108,18 +108,18 @@ def _local_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
     swapped = _swapped_local(node, term, step, use_output=False)
     if swapped is not None:
         mistakes[
-            f"did you use the input {term.name} = {_fmt(term.parent.data)} where the formula "
-            f"needs the output {step.name} = {_fmt(node.data)}?"
+            f"did you use the input {term.name} = {fmt_number(term.parent.data)} where the formula "
+            f"needs the output {step.name} = {fmt_number(node.data)}?"
         ] = swapped
     swapped = _swapped_local(node, term, step, use_output=True)
     if swapped is not None:
         mistakes[
-            f"did you use the output {step.name} = {_fmt(node.data)} where the formula needs "
+            f"did you use the output {step.name} = {fmt_number(node.data)} where the formula needs "
             f"the input {term.name}?"
         ] = swapped
     others = [t for t in step.terms if t.parent is not term.parent]
     for other in others[:2]:
-        mistakes[f"that is {_partial(step.name, other.name)}, the derivative for another input"] = (
+        mistakes[f"that is {partial_symbol(step.name, other.name)}, the derivative for another input"] = (
             other.local
         )
     mistakes[f"that is the value of {step.name}, not its derivative"] = node.data
@@ -128,11 +128,11 @@ def _local_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
 
 def _grad_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
     before, upstream, local = term.grad_before, step.upstream, term.local
-    partial = _partial(step.root_name, step.name)
+    partial = partial_symbol(step.root_name, step.name)
     mistakes = {
-        f"did you forget the upstream gradient ({partial} = {_fmt(upstream)})?": before + local,
+        f"did you forget the upstream gradient ({partial} = {fmt_number(upstream)})?": before + local,
         "is the sign right?": before - upstream * local,
-        f"did you forget to add what {_grad_of(term.name)} already held ({_fmt(before)})? "
+        f"did you forget to add what {grad_of(term.name)} already held ({fmt_number(before)})? "
         f"gradients accumulate (+=)": upstream * local,
         f"did you multiply by the value of {step.name} instead of its gradient?": before
         + step.node.data * local,
@@ -188,9 +188,9 @@ class Practice(Round):
             if step is None:
                 break
             for term in step.terms:
-                partial = _partial(step.name, term.name)
+                partial = partial_symbol(step.name, term.name)
                 self._questions.append(Question("local", step, term, partial, term.local))
-                label = _grad_of(term.name)
+                label = grad_of(term.name)
                 self._questions.append(Question("grad", step, term, label, term.grad_after))
             if self._questions:
                 return
@@ -223,12 +223,12 @@ class Practice(Round):
         if inputs:
             lines.append(inputs)
         for earlier in self._questions[: self._index]:
-            lines.append(f"  {earlier.label} = {_fmt(earlier.value)}")
+            lines.append(f"  {earlier.label} = {fmt_number(earlier.value)}")
         if question.kind == "local":
             lines.append(f"  {question.label} = ?   (the local derivative)")
         else:
             lines.append(
-                f"  {question.label} = ?   (it held {_fmt(question.term.grad_before)} before "
+                f"  {question.label} = ?   (it held {fmt_number(question.term.grad_before)} before "
                 f"this step)"
             )
         return "\n".join(lines)
@@ -245,10 +245,10 @@ class Practice(Round):
 
 
 def _headline(step: Step) -> str:
-    upstream = f"{_partial(step.root_name, step.name)} = {_fmt(step.upstream)}"
+    upstream = f"{partial_symbol(step.root_name, step.name)} = {fmt_number(step.upstream)}"
     if step.is_seed:
         upstream += " (the seed)"
-    value = _fmt(step.node.data)
+    value = fmt_number(step.node.data)
     return f"step {step.index}/{step.total}: {step.name} = {step.formula} = {value};  {upstream}"
 
 
@@ -258,7 +258,7 @@ def _inputs_line(step: Step) -> str:
     for term in step.terms:
         if term.name[:1].isdigit() or term.name[:1] in "-.":
             continue  # a constant's name is its value already
-        text = f"{term.name} = {_fmt(term.parent.data)}"
+        text = f"{term.name} = {fmt_number(term.parent.data)}"
         if text not in seen:
             seen.append(text)
     return f"  where {', '.join(seen)}" if seen else ""

@@ -2,15 +2,15 @@
 answer after the second, giving up on a question, and the score.
 
 `engine.step.practice.Practice` (node by node: each local derivative and gradient) and
-`nn.delta_practice.DeltaPractice` (layer by layer: each δ) are `Round`s.
+`nn.teaching.delta_practice.DeltaPractice` (layer by layer: each δ) are `Round`s.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.step.check import Check, check
-from engine.value import _fmt
+from engine.step.answers import Check, check
+from engine.core.value import fmt_number
 
 __all__ = ["Round", "Feedback", "Score"]
 
@@ -77,7 +77,7 @@ class Round:
     A round provides `question` (an object with `label`, `value`, `hint`, `mistakes` and the
     `step` it belongs to, or None when the round is over), `total` (how many questions in all),
     `_next_question()` (move past the current one; True when that finished its step) and
-    `stepper` (for `summary`). `Practice` is the node-by-node round; `nn.delta_practice` the
+    `stepper` (for `summary`). `Practice` is the node-by-node round; `nn.teaching.delta_practice` the
     layer-by-layer one.
     """
 
@@ -122,7 +122,7 @@ class Round:
 
         Right: the next question comes. Wrong the first time: a hint, and the same question.
         Wrong twice: the answer is shown and the round moves on. Text that is not a number
-        raises `engine.step.check.AnswerError` (and costs nothing).
+        raises `engine.step.answers.AnswerError` (and costs nothing).
         """
         question = self.question
         if question is None:
@@ -132,14 +132,14 @@ class Round:
         )
         if result.ok:
             outcome = "first try" if self._misses == 0 else "after hint"
-            text = f"right: {question.label} = {_fmt(question.value)}"
+            text = f"right: {question.label} = {fmt_number(question.value)}"
             return self._move_on(question, result, outcome, "right", text)
         self._misses += 1
         if self._misses == 1:
             text = f"{result.message}\n{question.hint}\ntry again"
             return Feedback(result, "retry", text, False)
         stop = "" if result.message.endswith(("?", ".")) else "."  # no "(+=)?." at the end
-        text = f"{result.message}{stop} The answer: {question.label} = {_fmt(question.value)}"
+        text = f"{result.message}{stop} The answer: {question.label} = {fmt_number(question.value)}"
         return self._move_on(question, result, "shown", "shown", text)
 
     def reveal(self) -> Feedback:
@@ -148,7 +148,7 @@ class Round:
         if question is None:
             raise RuntimeError("the practice round is over; see summary()")
         result = Check(False, float("nan"), question.value, self.rel, self.abs_tol)
-        text = f"the answer: {question.label} = {_fmt(question.value)}"
+        text = f"the answer: {question.label} = {fmt_number(question.value)}"
         return self._move_on(question, result, "shown", "shown", text)
 
     def _move_on(

@@ -1,7 +1,7 @@
 """`Stepper`: walk a backward pass one node at a time, forwards and backwards, and draw it.
 
-Like `backward_steps`, a Stepper updates ``.grad`` exactly as ``backward()`` does (and undoes it
-exactly), while everything it shows (the narration, `gradients`, `summary`, `draw`) is the
+Like `backward_steps`, a Stepper writes ``.grad`` as ``backward()`` does once its last step is
+applied (and undoes it exactly), while everything it shows (the narration, `gradients`, `summary`, `draw`) is the
 derivative of this pass, counted from zero: an earlier ``backward()`` does not leak into it.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator, Union
 
-from engine.graph import topological_order
-from engine.names import _names_for
-from engine.numfmt import _check_digits, fmt
+from engine.core.graph import topological_order
+from engine.core.names import names_for
+from engine.core.numfmt import check_digits, fmt
 from engine.step.narration import ForwardTrace, Step, _steps, partial_note, use_counts
-from engine.step.trace import _check_root, _trace
-from engine.value import Value, _as_float
+from engine.step.forward_trace import _check_root, _trace
+from engine.core.value import Value, as_float
 
 __all__ = ["Stepper"]
 
@@ -31,18 +31,18 @@ class Stepper:
     """Walk the backward pass of `root` one node at a time, forwards and backwards.
 
         s = Stepper(o)
-        s.next()          # the root's step: o.grad = 1 (returns the Step; print it)
-        s.back()          # undo it: every gradient exactly as before
+        s.next()          # the root's step: ∂o/∂o = 1 (returns the Step; print it)
+        s.back()          # undo it
         s.jump("x1")      # forward or back until x1's step is the latest one applied
         s.run()           # to the end: the gradients o.backward() gives
         s.draw()          # the graph now: active node highlighted, unknown gradients shown "?"
 
-    The Stepper drives the same loop as `backward()`: ``.grad`` ends as ``backward()`` leaves it
-    (leaves accumulate across passes, as in PyTorch). It records what each step changed, so
-    `back()` restores ``.grad`` bit for bit and stepping again replays the recorded values. What
-    it shows is this pass's derivatives, counted from zero (`gradients`); a gradient that still
-    waits for contributions along other edges is marked partial. `digits` sets the significant
-    digits of the narration (default `engine.numfmt.get_digits()`). Don't run another backward
+    The Stepper drives the same walker as `backward()`: when its last step is applied ``.grad``
+    is what ``backward()`` leaves (leaves accumulate across passes, as in PyTorch), and before
+    that ``.grad`` is untouched (the pass is atomic); `back()` from the end restores ``.grad``
+    bit for bit. What it shows is this pass's derivatives, counted from zero (`gradients`); a
+    gradient that still waits for contributions along other edges is marked partial. `digits` sets the significant
+    digits of the narration (default `engine.core.numfmt.get_digits()`). Don't run another backward
     pass over the same graph while a Stepper is part-way through.
     """
 
@@ -50,10 +50,10 @@ class Stepper:
         self, root: Value, grad: float = 1.0, *, digits: int | None = None, practice: bool = False
     ) -> None:
         self.root = _check_root(root, "Stepper")
-        self.seed = _as_float(grad, "Stepper(grad)")
-        self.digits = None if digits is None else _check_digits(digits, "Stepper")
+        self.seed = as_float(grad, "Stepper(grad)")
+        self.digits = None if digits is None else check_digits(digits, "Stepper")
         self._order = topological_order(root)
-        self.names = _names_for(self._order)
+        self.names = names_for(self._order)
         self._uses = use_counts(self._order)
         self._stream: Iterator[Step] | None = None
         self._steps: list[Step] = []
@@ -151,24 +151,18 @@ class Stepper:
         return self._steps[self._position - 1]
 
     def _record_next(self) -> None:
-        """Run the next node of the pass and record every ``.grad`` it changed (old, new)."""
+        """Run the next node of the pass and record every ``.grad`` it changed (old, new): none
+        until the last step, where the pass commits into ``.grad`` (`backward_steps`)."""
         if self._failure is not None:  # the pass stopped at a node it cannot differentiate
             raise self._failure
-        first = self._stream is None
         if self._stream is None:
             self._stream = _steps(self.root, self.seed, self._order, self.names, self.digits)
-            touched = list(self._order)  # the first step zeroes interior grads and seeds the root
-        else:
-            node = self._order[-1 - len(self._steps)]  # steps run in reverse topological order
-            touched = list(dict.fromkeys(node.parents))
-        before = [(node, node.grad) for node in touched]
+        last = len(self._steps) == self.total - 1
+        before = [(node, node.grad) for node in self._order] if last else []
         try:
             step = next(self._stream)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            if first:
-                for node, old in before:
-                    node.grad = old
-            self._failure = exc  # later steps fail before their update: nothing changed
+            self._failure = exc  # the pass is atomic: nothing changed, later steps fail too
             raise
         self._steps.append(step)
         self._changes.append(tuple((node, old, node.grad) for node, old in before))

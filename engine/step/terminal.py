@@ -15,7 +15,7 @@ import sys
 import textwrap
 from typing import Callable, TextIO
 
-from engine.numfmt import fmt
+from engine.core.numfmt import fmt
 from engine.step.stepper import Stepper
 
 __all__ = ["print_all", "interactive", "fold", "CLEAR_SCREEN", "MIN_WIDTH"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.ops import OPS
+from engine.core.ops import OPS
 from tests.equations import equations, wrong_equations
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -58,7 +58,7 @@ NEGATIVE_ZERO = re.compile(r"(?<![\w.])-(?:0+(?:\.0*)?|\.0+)(?:e[+-]?\d+)?(?![\d
 
 def check_story(text: str, *, at_least: int = 0) -> None:
     """Every printed equation of a demo's story recomputes from its printed numbers (to the
-    printed precision: `engine.numfmt.holds`), there are at least `at_least` of them, and no
+    printed precision: `engine.core.numfmt.holds`), there are at least `at_least` of them, and no
     number prints as a negative zero."""
     wrong = wrong_equations(text)
     assert not wrong, "\n".join(str(e) for e in wrong[:5])

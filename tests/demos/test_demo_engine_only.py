@@ -8,8 +8,8 @@ import pytest
 
 from demos import activations, custom_op, delta_rule, neuron, softmax_classifier, two_points
 from engine import gradcheck
-from engine.ops import OPS
-from engine.value import _fmt
+from engine.core.ops import OPS
+from engine.core.value import fmt_number
 from tests.demos.conftest import check_pictures, check_story, check_svg
 
 
@@ -29,8 +29,8 @@ def test_neuron_gradients_and_graphs(out, capsys):
     texts = [
         el.text for el in check_svg(out / "neuron_backward.svg").iter() if el.tag.endswith("text")
     ]
-    assert _fmt(-3.0) in texts  # an edge label: the local derivative ∂(x1·w1)/∂x1 = w1
-    assert f"data {_fmt(-3.0)}" in texts  # and w1's own box
+    assert fmt_number(-3.0) in texts  # an edge label: the local derivative ∂(x1·w1)/∂x1 = w1
+    assert f"data {fmt_number(-3.0)}" in texts  # and w1's own box
     story = capsys.readouterr().out
     assert "[10/10]" in story and "∂o/∂x1 += ∂o/∂(x1·w1) · ∂(x1·w1)/∂x1 = 0.5 × -3 = -1.5" in story
     assert "b  = +6.881373587019543" in story  # the exact b: no -1.4999 anywhere
@@ -126,7 +126,7 @@ def test_activations_match_the_table(out, capsys):
     result = activations.run(out, quick=True)
     check_story(capsys.readouterr().out)
     assert result["ok"]
-    assert result["kink_slopes"]["lecture ReLU"] == 1.0  # engine.custom.lecture_relu
+    assert result["kink_slopes"]["lecture ReLU"] == 1.0  # engine.functional.custom.lecture_relu
     assert result["worst_error"] <= 1e-12
     assert len(result["activations"]) == 10
     assert result["kink_slopes"]["ReLU"] == 0.0  # PyTorch's choice, not the table's 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import engine
-import engine.value as value_module
+import engine.core.value as value_module
 from engine import (
     OPS,
     AnomalyError,
@@ -19,8 +19,8 @@ from engine import (
     no_grad,
     set_detect_anomaly,
 )
-from engine.anomaly import is_anomaly_check_nan_enabled, where_created
-from engine.graph import topological_order
+from engine.functional.anomaly import is_anomaly_check_nan_enabled, where_created
+from engine.core.graph import topological_order
 from tests.engine.test_ops import CASES
 
 HERE = "test_anomaly.py"
@@ -216,7 +216,7 @@ def test_off_means_the_plain_methods_and_no_hook():
         assert is_anomaly_enabled()
     assert value_module._anomaly_hook is None and not is_anomaly_enabled()
     assert all(Value.__dict__[name] is method for name, method in plain.items())
-    assert engine.anomaly._sites == {}  # the sites are dropped with the mode
+    assert engine.functional.anomaly._sites == {}  # the sites are dropped with the mode
 
 
 def test_set_detect_anomaly_is_a_switch_and_a_context_manager():

@@ -8,9 +8,9 @@ import math
 import pytest
 
 from engine import Parameter, Stepper, Value, draw_dot, grad, no_grad
-from engine.autograd import VALUE_MATH
-from engine.graph import topological_order
-from engine.ops import FLOAT_MATH, OPS
+from engine.functional.gradients import VALUE_MATH
+from engine.core.graph import topological_order
+from engine.core.ops import FLOAT_MATH, OPS
 
 
 def _graph():

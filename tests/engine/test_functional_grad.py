@@ -319,8 +319,8 @@ def test_gradgradcheck_catches_a_rule_that_is_right_only_in_numbers():
     """A tanh rule that reads out.data: the first derivative is right, but as a graph it is a
     constant, so its second derivative is 0. gradcheck cannot see that; gradgradcheck does."""
     from engine import gradcheck
-    from engine.ops import Op, register
-    from engine.value import _apply
+    from engine.core.ops import Op, register
+    from engine.core.value import apply_op
 
     def detached_rule(m, x, out, arg):
         number = out.data if isinstance(out, Value) else out
@@ -330,7 +330,7 @@ def test_gradgradcheck_catches_a_rule_that_is_right_only_in_numbers():
         Op("tanh_detached", 1, lambda x, _: math.tanh(x), detached_rule, "tanh(x)", ("?",), "t")
     )
     try:
-        fn = lambda x: _apply(op, (x,))
+        fn = lambda x: apply_op(op, (x,))
         assert gradcheck(fn, [0.5])
         with pytest.raises(GradcheckError, match=r"1 of 1 second derivatives:\n  ∂²f/∂x0∂x0"):
             gradgradcheck(fn, [0.5])

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from engine import GradcheckError, Value, gradcheck
-from engine.ops import OPS, Op, register
-from engine.value import _apply
+from engine.core.ops import OPS, Op, register
+from engine.core.value import apply_op
 
 
 def test_passes_a_right_gradient_and_accepts_values_or_numbers():
@@ -29,7 +29,7 @@ def wrong_sin():
             "sin?",
         )
     )
-    yield lambda v: _apply(op, (v,))
+    yield lambda v: apply_op(op, (v,))
     del OPS["sin_wrong"]
 
 

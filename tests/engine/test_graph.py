@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine import Value, leaves, topological_order
-from engine.graph import iter_edges
+from engine.core.graph import iter_edges
 
 
 def _diamond():

@@ -1,4 +1,4 @@
-"""Node names and the lectures' parameter names (engine/names.py)."""
+"""Node names and the lectures' parameter names (engine/core/names.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import re
 import pytest
 
 from engine import Value, logsumexp, softmax
-from engine.custom import define_op
-from engine.names import _derivative_numbers, bias_name, node_names, weight_name
-from engine.numfmt import fmt, holds
-from engine.ops import OPS
+from engine.functional.custom import define_op
+from engine.core.names import derivative_numbers, bias_name, node_names, weight_name
+from engine.core.numfmt import fmt, holds
+from engine.core.ops import OPS
 
 
 def test_weight_and_bias_names_as_the_lectures_write_them():
@@ -41,9 +41,9 @@ def test_constants_are_named_by_their_value_with_significant_digits():
 
 
 def filled(node: Value, index: int = 0) -> str:
-    from engine.backprop import local_derivatives
+    from engine.core.chain_rule import local_derivatives
 
-    return _derivative_numbers(node, index, float(local_derivatives(node)[index]))
+    return derivative_numbers(node, index, float(local_derivatives(node)[index]))
 
 
 def test_the_numbers_filled_in_give_the_local_derivative_as_printed():

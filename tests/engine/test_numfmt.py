@@ -1,4 +1,4 @@
-"""Number printing (engine/numfmt.py): significant digits, no negative zero, equations that hold."""
+"""Number printing (engine/core/numfmt.py): significant digits, no negative zero, equations that hold."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from engine import numfmt
-from engine.numfmt import (
+from engine.core import numfmt
+from engine.core.numfmt import (
     equation,
     fmt,
     get_digits,

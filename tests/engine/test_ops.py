@@ -1,6 +1,6 @@
 """Every op of the table, one test body each: engine gradient vs central differences vs PyTorch.
 
-Adding an op to `engine/ops.py` means adding one row to `CASES` below; `test_every_op_has_a_case`
+Adding an op to `engine/core/ops.py` means adding one row to `CASES` below; `test_every_op_has_a_case`
 fails until you do.
 """
 
@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Value, gradcheck, logsumexp
-from engine.backprop import local_derivatives
-from engine.gradcheck import numerical_gradient
-from engine.ops import FLOAT_MATH
+from engine.core.chain_rule import local_derivatives
+from engine.functional.gradcheck import numerical_gradient
+from engine.core.ops import FLOAT_MATH
 
 
 def reals(lo: float = -5.0, hi: float = 5.0) -> st.SearchStrategy[float]:
@@ -179,8 +179,8 @@ def test_every_row_documents_itself(name):
 
 def test_a_wrong_rule_is_caught_by_gradcheck():
     """Register a copy of tanh whose derivative forgets the square: gradcheck must refuse it."""
-    from engine.ops import Op, register
-    from engine.value import _apply
+    from engine.core.ops import Op, register
+    from engine.core.value import apply_op
 
     wrong = Op(
         "tanh_wrong",
@@ -194,7 +194,7 @@ def test_a_wrong_rule_is_caught_by_gradcheck():
     register(wrong)
     try:
         with pytest.raises(AssertionError, match=r"input 0 \(x0 = 0\.5\)"):
-            gradcheck(lambda x: _apply(wrong, (x,)), [0.5])
+            gradcheck(lambda x: apply_op(wrong, (x,)), [0.5])
         assert gradcheck(lambda x: x.tanh(), [0.5])
     finally:
         del OPS["tanh_wrong"]
@@ -345,7 +345,7 @@ def test_a_zero_from_a_product_does_not_stop_it_and_the_error_names_the_op():
 
 
 def test_the_op_table_counts_its_changes_so_cached_rules_follow_it():
-    from engine.backprop import _rules_by_arity
+    from engine.core.chain_rule import _rules_by_arity
 
     before = OPS.version
     row = OPS["tanh"]

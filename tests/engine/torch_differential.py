@@ -1,14 +1,14 @@
 """Differential testing against PyTorch float64: random graphs over the whole op table.
 
 A *plan* is a small program over a pool of nodes: inputs, then steps that apply one row of
-`engine.ops.OPS` to earlier nodes (or to a constant). `run_plan` builds it with chainrule, mirrors
+`engine.core.ops.OPS` to earlier nodes (or to a constant). `run_plan` builds it with chainrule, mirrors
 the graph in PyTorch float64 node by node (in chainrule's topological order, so both engines add
 up gradients in the same order), runs both backward passes and compares every value and every
 leaf gradient. Where the two disagree by more than 1e-12 (relative), an exact reference decides
 (mpmath at 60 digits: each node's exact derivative at the float64 values both engines computed):
 chainrule's answer is accepted when it is at least as close to the exact one as PyTorch's.
 
-The policy being checked (engine/ops.py): wherever PyTorch's gradients are finite, chainrule's
+The policy being checked (engine/core/ops.py): wherever PyTorch's gradients are finite, chainrule's
 are the same; where chainrule raises by design (a domain error in the forward pass, a leaf's
 gradient that is really not finite), PyTorch must have inf or NaN there; NaN in gives NaN out.
 binary_step(NaN) is NaN by policy (``torch.sign`` gives 0): the mirror says so too.
@@ -335,8 +335,8 @@ def rounding_allowance(order: list[Value]) -> dict:
     """How far each leaf's gradient may move when any one node's value is off by one unit in
     the last place (two libraries' tanh or pow differ that much): each rule's change under a
     one-ulp change of its inputs or output, carried to the leaves like a gradient."""
-    from engine.backprop import local_derivatives
-    from engine.maths import IEEE_MATH, IEEEFloat
+    from engine.core.chain_rule import local_derivatives
+    from engine.core.maths import IEEE_MATH, IEEEFloat
 
     def rule(node, xs, out):
         op = OPS[node.op]

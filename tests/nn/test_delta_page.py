@@ -1,4 +1,4 @@
-"""The δ mode's player page (nn/delta_page.py): what it holds, its size limit, the notebook
+"""The δ mode's player page (nn/teaching/delta_page.py): what it holds, its size limit, the notebook
 display, and the page itself in headless Chromium (stepping and practice through its own
 handlers, as tests/engine/step/test_player_browser.py drives the node player)."""
 
@@ -12,7 +12,7 @@ from html import unescape
 import pytest
 
 from nn import MLP, DeltaStepper
-from nn.delta_page import delta_player_html, write_delta_player
+from nn.teaching.delta_page import delta_player_html, write_delta_player
 from tests.browser import load
 from tests.equations import wrong_equations
 from tests.networks import lecture_network

@@ -1,4 +1,4 @@
-"""Practice for the δ mode (nn/delta_practice.py): the learner gives each layer's δ first."""
+"""Practice for the δ mode (nn/teaching/delta_practice.py): the learner gives each layer's δ first."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from engine.step.check import AnswerError
+from engine.step.answers import AnswerError
 from nn import MLP, DeltaStepper
-from nn.delta_practice import DeltaPractice
-from nn.network_view import network_state
+from nn.teaching.delta_practice import DeltaPractice
+from nn.teaching.network_view import network_state
 from tests.networks import lecture_network
 
 

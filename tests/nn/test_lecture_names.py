@@ -6,7 +6,7 @@ import pytest
 
 import nn
 from engine import Stepper, backward_steps
-from engine.names import bias_name, weight_name
+from engine.core.names import bias_name, weight_name
 
 
 def test_mlp_can_label_its_parameters_as_the_lectures_do():

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Parameter, Value, gradcheck
-from engine.graph import topological_order
+from engine.core.graph import topological_order
 from nn import MLP, Layer, Module, Neuron, RandomProjection
 from nn.layers import ACTIVATIONS, get_activation
 

@@ -1,4 +1,4 @@
-"""The network view (nn/network_view.py) and the δ mode (nn/delta_mode.py)."""
+"""The network view (nn/teaching/network_view.py) and the δ mode (nn/teaching/delta_mode.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import nn
 from engine import Value
 from engine.step.terminal import interactive
-from engine.value import _fmt
+from engine.core.value import fmt_number
 from nn import MLP, DeltaStepper, draw_network
-from nn.network_view import network_state
+from nn.teaching.network_view import network_state
 from tests.equations import equations, wrong_equations
 from tests.networks import lecture_network
 
@@ -105,7 +105,7 @@ def test_the_labels_use_the_lecture_names_and_show_the_numbers():
     assert '"#c92a2a"' in source and '"#1864ab"' in source  # red positive, blue negative
     assert "L = " in source and "∂L/∂a = " in source
     for neuron in model.layers[0].neurons:
-        assert f'<FONT COLOR="#212529">{_fmt(neuron.w[0].data)}</FONT>' in source
+        assert f'<FONT COLOR="#212529">{fmt_number(neuron.w[0].data)}</FONT>' in source
 
 
 def test_edge_colour_and_width_follow_the_weight():
@@ -186,7 +186,7 @@ def test_the_delta_mode_goes_output_first_with_numbers_that_match_the_engine():
     third = str(steps[2])
     assert "[w₁₁⁽³⁾δ₁⁽³⁾ + w₁₂⁽³⁾δ₂⁽³⁾ + w₁₃⁽³⁾δ₃⁽³⁾]" in third
     w = model.layers[1].neurons[0].w[0]  # w₁₁⁽²⁾, the example of the third step
-    assert "e.g. ∂L/∂w₁₁⁽²⁾ = a₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {_fmt(w.grad)})" in third
+    assert "e.g. ∂L/∂w₁₁⁽²⁾ = a₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {fmt_number(w.grad)})" in third
 
 
 def test_the_numbers_on_each_line_recompute():

@@ -20,11 +20,11 @@ def fake_entry_points(*points: EntryPoint):
 
 
 def test_nn_adds_delta_through_its_entry_point():
-    assert ("delta", "nn.delta_cli") in cli.plugins()
+    assert ("delta", "nn.teaching.delta_cli") in cli.plugins()
     assert "delta" not in cli.SUBCOMMANDS  # the engine's own list never names nn
     parser = cli.build_parser(["delta", "--all"])
     args = parser.parse_args(["delta", "--all"])
-    from nn import delta_cli
+    from nn.teaching import delta_cli
 
     assert args._run is delta_cli.run
     listing = cli.build_parser(["--help"]).format_help()
@@ -65,7 +65,7 @@ def test_a_plugin_is_imported_only_when_it_runs_or_the_commands_are_listed():
     import sys
 
     check = (
-        "import sys, engine.cli as c; c.build_parser({argv}); print('nn.delta_cli' in sys.modules)"
+        "import sys, engine.cli as c; c.build_parser({argv}); print('nn.teaching.delta_cli' in sys.modules)"
     )
     for argv, imported in (
         (["draw", "x*y", "x=1", "y=2"], "False"),

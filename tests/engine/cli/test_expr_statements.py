@@ -9,7 +9,7 @@ import pytest
 
 from engine import Parameter
 from engine.cli.expr import build
-from engine.graph import topological_order
+from engine.core.graph import topological_order
 
 NEURON_VALUES = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.881373587019543}
 

@@ -11,8 +11,8 @@ import pytest
 
 from engine import Parameter, Value, draw_dot
 from engine.draw import COLOURS, Drawing, format_number
-from engine.names import node_names
-from engine.value import local_derivatives
+from engine.core.names import node_names
+from engine.core.chain_rule import local_derivatives
 
 GOLDEN = Path(__file__).parent / "golden"
 

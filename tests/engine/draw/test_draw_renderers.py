@@ -48,7 +48,7 @@ def test_renderer_argument_and_environment_variable(pure, system_dot, neuron, mo
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr("engine.draw.graph.graphviz_binary", spy)
+    monkeypatch.setattr("engine.draw.drawing.graphviz_binary", spy)
     draw_dot(neuron[0], renderer="dot").pipe()
     draw_dot(neuron[0], renderer=str(pure)).pipe()
     monkeypatch.setenv(renderers.ENV_VAR, "dot")

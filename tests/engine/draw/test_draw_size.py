@@ -6,7 +6,7 @@ import pytest
 
 from engine import Value, draw_dot
 from engine.draw import DEFAULT_MAX_NODES, LAYOUT_POINTS_PER_NODE, GraphTooLargeError, save
-from engine.draw import graph as graph_module
+from engine.draw import drawing as graph_module
 from engine.draw import render as render_module
 
 

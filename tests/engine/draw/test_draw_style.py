@@ -80,10 +80,10 @@ def test_hostile_labels_stay_inside_their_label():
 
 
 def test_format_number_default_is_the_engines_format():
-    from engine.value import _fmt
+    from engine.core.value import fmt_number
 
     for x in (0.0, 1.5, -3.0, 1.8158e-4, -6.881373587, 1e12, -2e-9):
-        assert format_number(x) == _fmt(x)
+        assert format_number(x) == fmt_number(x)
     assert format_number(-0.0) == "0"  # never a negative zero
 
 

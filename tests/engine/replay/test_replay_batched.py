@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Parameter, Value, trace
-from engine.ops import FLOAT_MATH
+from engine.core.ops import FLOAT_MATH
 
 np = pytest.importorskip("numpy")
 

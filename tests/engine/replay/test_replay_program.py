@@ -370,7 +370,7 @@ def test_source_is_the_code_that_runs():
     source = program.source()
     assert "def backward_rows(_rows, _seeds):" in source
     namespace: dict = {}
-    from engine.ops import FLOAT_MATH
+    from engine.core.ops import FLOAT_MATH
 
     namespace.update(m=FLOAT_MATH, _P=(), _Careful=Exception)
     exec(compile(source, "<test>", "exec"), namespace)
@@ -400,8 +400,8 @@ def test_importing_replay_does_not_import_numpy():
 
 
 def test_an_op_registered_later_replays_from_its_row():
-    from engine.ops import OPS, Op, register
-    from engine.value import _apply
+    from engine.core.ops import OPS, Op, register
+    from engine.core.value import apply_op
 
     def softsign(x, _):
         return float(x) / (1.0 + abs(x))  # float() needs a number: replay calls this function
@@ -411,7 +411,7 @@ def test_an_op_registered_later_replays_from_its_row():
 
     register(Op("softsign", 1, softsign, softsign_rule, "x/(1+|x|)", ("1/(1+|x|)²",), "ss"))
     try:
-        f = lambda x: _apply(OPS["softsign"], (x * 2.0,))
+        f = lambda x: apply_op(OPS["softsign"], (x * 2.0,))
         program = trace(f, 0.5)
         for x in (0.5, -3.0):
             v = Value(x)

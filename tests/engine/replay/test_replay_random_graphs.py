@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Parameter, Value, trace
-from engine.value import _apply
+from engine.core.value import apply_op
 
 np = pytest.importorskip("numpy")
 
@@ -65,7 +65,7 @@ def build(description: list, params: list, outputs: int):
             operands = tuple(
                 Value(p[1]) if isinstance(p, tuple) else nodes[p % len(nodes)] for p in picks
             )
-            nodes.append(_apply(OPS[name], operands, arg))
+            nodes.append(apply_op(OPS[name], operands, arg))
         return nodes[-1] if outputs == 1 else nodes[-outputs:]
 
     return f

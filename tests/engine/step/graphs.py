@@ -8,8 +8,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from engine import OPS, Value
-from engine.graph import topological_order
-from engine.value import _apply
+from engine.core.graph import topological_order
+from engine.core.value import apply_op
 
 EXACT_B = 6.881373587019543  # n = atanh(1/√2) exactly enough that o = tanh(n) = 1/√2
 
@@ -92,7 +92,7 @@ def build_recipe(recipe):
         parents = tuple(nodes[(p + i) % len(nodes)] for i, p in enumerate((picks * 2)[:count]))
         if name == "pow":
             arg = float(round(arg * 2))  # an integer exponent: defined for negative bases too
-        nodes.append(_apply(op, parents, arg if op.arg_name is not None else None))
+        nodes.append(apply_op(op, parents, arg if op.arg_name is not None else None))
     return nodes[-1], nodes
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Parameter, Value, derivation, logsumexp, softmax
-from engine.graph import topological_order
+from engine.core.graph import topological_order
 from engine.step import Derivation
 from engine.step.latex import latex_formula, latex_name
 from tests.engine.step.graphs import lecture_neuron

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Parameter, Value, logsumexp
-from engine.graph import topological_order
-from engine.numfmt import fmt, printoptions
+from engine.core.graph import topological_order
+from engine.core.numfmt import fmt, printoptions
 from engine.step import Step, backward_steps, node_names
 from tests.engine.step.graphs import (
     EXACT_B,

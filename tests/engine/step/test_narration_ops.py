@@ -7,8 +7,9 @@ import re
 import pytest
 
 from engine import OPS, Value, backward_steps
-from engine.numfmt import fmt
-from engine.value import _apply, local_derivatives
+from engine.core.numfmt import fmt
+from engine.core.chain_rule import local_derivatives
+from engine.core.value import apply_op
 from tests.equations import wrong_equations
 
 INPUTS = (0.7, 1.3, 0.4, 0.9)  # inside every op's domain (positive, not zero, not integers)
@@ -20,7 +21,7 @@ def build_op(name: str):
     count = {1: 1, 2: 2, -1: 4}[op.arity]
     leaves = tuple(Value(x, label="abcd"[i]) for i, x in enumerate(INPUTS[:count]))
     arg = 0.5 if op.arg_name is not None else None
-    node = _apply(op, leaves, arg)
+    node = apply_op(op, leaves, arg)
     node.label = "out"
     return node, leaves
 

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
-from engine.graph import topological_order
+from engine.core.graph import topological_order
 from engine.step import Stepper
 from engine.step.player import (
     DEFAULT_MAX_NODES,
@@ -33,7 +33,7 @@ from engine.step.player import (
     write_player,
 )
 from engine.step.player_svg import PLACEHOLDER, annotate_svg, inline_svg
-from engine.value import _fmt
+from engine.core.value import fmt_number
 from tests.equations import equations, wrong_equations
 
 draw = pytest.importorskip("engine.draw")
@@ -97,7 +97,7 @@ def test_page_data_replays_to_the_gradients_of_backward():
 
     fresh = neuron()
     fresh.backward()
-    expected = [_fmt(v.grad) for v in topological_order(fresh)]
+    expected = [fmt_number(v.grad) for v in topological_order(fresh)]
     texts, got = replay(data, stepper.total)
     assert texts == expected  # x1 -1.5, w1 1, ...
     assert dict(zip(data["names"], texts))["x1"] == "-1.5"
@@ -132,7 +132,7 @@ def test_partial_sums_are_counted_from_the_graph():
     assert (texts[ia], got[ia]) == ("1", 1)
     texts, got = replay(data, 2)  # a*a passed a = 2 along each of its two edges: 1 + 2 + 2
     assert got[ia] == 3 == data["consumers"][ia]
-    assert texts[ia] == _fmt(2 * 2.0 + 1)  # ∂o/∂a = 2a + 1 = 5, final
+    assert texts[ia] == fmt_number(2 * 2.0 + 1)  # ∂o/∂a = 2a + 1 = 5, final
     assert data["consumers"][names.index("o")] == 0
 
 
@@ -169,7 +169,7 @@ def test_partial_counts_match_the_drawing_and_end_when_the_node_is_visited(leave
         assert all(0 <= g <= c for g, c in zip(got, data["consumers"]))
     fresh = build(leaves, recipe)
     fresh.backward()
-    assert replay(data, len(data["steps"]))[0] == [_fmt(v.grad) for v in topological_order(fresh)]
+    assert replay(data, len(data["steps"]))[0] == [fmt_number(v.grad) for v in topological_order(fresh)]
 
 
 def test_practice_asks_the_local_derivative_then_the_new_grad_with_hints():

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from engine import Value
-from engine.graph import topological_order
+from engine.core.graph import topological_order
 from engine.step import Stepper
 from engine.step.player import page_data
-from engine.value import _fmt
+from engine.core.value import fmt_number
 from tests.browser import SCREEN, find_browser, load
 
 draw = pytest.importorskip("engine.draw")
@@ -63,7 +63,7 @@ def test_the_page_steps_to_the_end_and_back(browser, window, neuron_page, tmp_pa
     last = len(steps)
     fresh = neuron()
     fresh.backward()
-    final = [f"grad {_fmt(v.grad)}" for v in topological_order(fresh)]
+    final = [f"grad {fmt_number(v.grad)}" for v in topological_order(fresh)]
 
     opened = load(browser, neuron_page, "", tmp_path, window)
     assert opened.body["data-step"] == "0"
@@ -247,7 +247,7 @@ def test_practice_through_every_step_scores_at_the_end(browser, window, neuron_p
     fresh = neuron()
     fresh.backward()
     assert [dom.grad(k)[0] for k in range(10)] == [
-        f"grad {_fmt(v.grad)}" for v in topological_order(fresh)
+        f"grad {fmt_number(v.grad)}" for v in topological_order(fresh)
     ]
 
 

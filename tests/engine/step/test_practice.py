@@ -1,4 +1,4 @@
-"""Practice mode (engine/step/practice.py), the checker (engine/step/check.py) and the seeded
+"""Practice mode (engine/step/practice.py), the checker (engine/step/answers.py) and the seeded
 exercises (engine/step/exercises.py), driven through the Python face."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value, check
-from engine.graph import topological_order
-from engine.numfmt import fmt
+from engine.core.graph import topological_order
+from engine.core.numfmt import fmt
 from engine.step import Practice, Stepper
-from engine.step.check import AnswerError, parse_answer
+from engine.step.answers import AnswerError, parse_answer
 from engine.step.exercises import LEVELS, exercise
 from tests.engine.step.graphs import lecture_neuron
 from tests.equations import equations, wrong_equations

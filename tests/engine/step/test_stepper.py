@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
-from engine.graph import topological_order
+from engine.core.graph import topological_order
 from engine.step import Step, Stepper, backward_steps
-from engine.value import _fmt
+from engine.core.value import fmt_number
 from tests.engine.step.graphs import build_recipe, grads_hex, neuron, recipe_strategy, try_build
 
 
@@ -215,12 +215,12 @@ def test_draw_shows_only_computed_gradients_and_highlights_the_active_node():
     s.next()
     after_one = s.draw().source
     assert after_one.count("grad ?</td>") == 8  # o and n are known
-    assert f"grad {_fmt(0.5)}" in after_one and active in after_one
+    assert f"grad {fmt_number(0.5)}" in after_one and active in after_one
     s.run()
     final = s.draw(rankdir="TB").source
     assert (
         "grad ?</td>" not in final
-        and f"grad {_fmt(-1.5)}" in final
+        and f"grad {fmt_number(-1.5)}" in final
         and "rankdir=TB" in final.replace(" ", "").replace('"', "")
     )
 
@@ -234,7 +234,7 @@ def test_notebook_display_of_a_stepper_is_the_current_svg():
     s.jump("n")
     bundle = s._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg"))
-    assert "grad ?" in bundle["image/svg+xml"] and _fmt(0.5) in bundle["image/svg+xml"]
+    assert "grad ?" in bundle["image/svg+xml"] and fmt_number(0.5) in bundle["image/svg+xml"]
     assert bundle["text/plain"].startswith("step 2/10\n[2/10] n = s + b")
 
 

@@ -1,4 +1,4 @@
-"""The forward trace (engine/step/trace.py): nodes in computation order, with their formulas."""
+"""The forward trace (engine/step/forward_trace.py): nodes in computation order, with their formulas."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import re
 import pytest
 
 from engine import OPS, Parameter, Value
-from engine.graph import topological_order
-from engine.numfmt import fmt
+from engine.core.graph import topological_order
+from engine.core.numfmt import fmt
 from engine.step import Stepper, forward_trace
-from engine.value import _apply
+from engine.core.value import apply_op
 from tests.engine.step.graphs import neuron
 from tests.equations import equations, wrong_equations
 
@@ -61,7 +61,7 @@ def test_every_op_traces_its_forward_formula(name):
     op = OPS[name]
     count = {1: 1, 2: 2, -1: 4}[op.arity]
     leaves = tuple(Value(x, label="abcd"[i]) for i, x in enumerate((0.7, 1.3, 0.4, 0.9)[:count]))
-    node = _apply(op, leaves, 0.5 if op.arg_name is not None else None)
+    node = apply_op(op, leaves, 0.5 if op.arg_name is not None else None)
     node.label = "out"
     entry = forward_trace(node)[-1]
     assert entry.node is node and entry.value == node.data
