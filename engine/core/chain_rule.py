@@ -79,15 +79,7 @@ def _all_finite(terms: Iterable[float]) -> bool:
 def local_derivatives(node: Value, m: Any = FLOAT_MATH) -> tuple:
     """∂node/∂parent for each of `node`'s parents: the op table's rule, evaluated in namespace
     `m` on the parents' numbers (`FLOAT_MATH`) or, for `VALUE_MATH`, on the parents themselves."""
-    op = OPS[node.op]
-    parents = node.parents
-    if m is FLOAT_MATH:
-        if op.arity == 2:
-            return op.local(m, parents[0].data, parents[1].data, node.data)
-        if op.arity == 1:
-            return op.local(m, parents[0].data, node.data, node.arg)
-        return op.local(m, tuple(p.data for p in parents), node.data)
-    return m.local(op, node)
+    return m.local(OPS[node.op], node)
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,11 +196,8 @@ def walk(p: Pass, pause: bool = False) -> Iterator[tuple]:
             continue  # no gradient reaches it, or it leads to no input grad() was asked for
         try:
             local = local_derivatives(node, m)
-            if numbers:
-                terms = tuple([out_bar * d for d in local])
-                finite = _all_finite(terms)
-            else:
-                terms, finite = m.contributions(out_bar, local), True
+            terms = m.contributions(out_bar, local)  # out_bar · ∂out/∂x for each parent x
+            finite = _all_finite(terms) if numbers else True  # graphs raise on inf themselves
         except FloatingPointError:  # AnomalyError, from a checked method in anomaly mode
             raise
         except (ArithmeticError, ValueError) as exc:

@@ -19,7 +19,7 @@ import math
 import operator
 from types import SimpleNamespace
 
-__all__ = ["FLOAT_MATH", "IEEE_MATH", "IEEEFloat", "stable_sigmoid", "stable_softplus"]
+__all__ = ["FLOAT_MATH", "WALKER_NAMES", "IEEE_MATH", "IEEEFloat", "stable_sigmoid", "stable_softplus"]
 
 _SQRT_HALF = math.sqrt(0.5)
 
@@ -66,6 +66,21 @@ def _if_nonpos(x: float, then: float, otherwise: float) -> float:
     return then if x <= 0.0 else otherwise
 
 
+WALKER_NAMES = frozenset({"local", "contributions", "plus", "zero", "as_grad", "error"})
+"""The names of a maths namespace that tell the chain-rule walker how to treat its gradients
+(numbers here, graphs in `VALUE_MATH`); the others are the functions the rules call."""
+
+
+def _float_local(op, node) -> tuple:
+    """Row `op`'s local derivatives at `node`, on the numbers of its parents."""
+    parents = node.parents
+    if op.arity == 2:
+        return op.local(FLOAT_MATH, parents[0].data, parents[1].data, node.data)
+    if op.arity == 1:
+        return op.local(FLOAT_MATH, parents[0].data, node.data, node.arg)
+    return op.local(FLOAT_MATH, tuple(p.data for p in parents), node.data)
+
+
 FLOAT_MATH = SimpleNamespace(
     exp=math.exp,
     log=math.log,
@@ -80,11 +95,15 @@ FLOAT_MATH = SimpleNamespace(
     sign=_sign,
     if_pos=_if_pos,
     if_nonpos=_if_nonpos,
-    # how the chain-rule walker (engine.core.chain_rule) sums and stores gradients that are
-    # numbers: x_bar = before + term, 0.0 where nothing arrived, stored as they are
+    # how the chain-rule walker (engine.core.chain_rule) treats gradients that are numbers:
+    # a row's local derivatives at a node, out_bar · ∂out/∂x, x_bar = before + term, 0.0 where
+    # nothing arrived, stored as they are (VALUE_MATH has the same names for graphs)
+    local=lambda op, node: _float_local(op, node),
+    contributions=lambda out_bar, local: tuple([out_bar * d for d in local]),
     plus=operator.add,
     zero=0.0,
     as_grad=float,
+    error=lambda node, exc: exc,
 )
 """The maths namespace for rules evaluated on Python floats (what `backward()` uses)."""
 

@@ -54,7 +54,7 @@ __all__ = [
     "stopped",
 ]
 
-_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # engine/
 _FRAMES = 3  # how many frames of the user's call stack a creation site keeps
 
 Site = tuple[tuple[str, int, str], ...]  # (file, line, function), innermost first

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from typing import Iterator, Mapping
 
-from engine.core.chain_rule import Pass, commit, leaf_error, walk
+from engine.core.chain_rule import Pass, check_root, commit, leaf_error, walk
 from engine.core.graph import topological_order
 from engine.core.names import (
     LEAF_KIND_TEXT,
@@ -397,5 +397,6 @@ def backward_steps(root: Value, grad: float = 1.0, *, digits: int | None = None)
     """
     _check_root(root, "backward_steps")
     seed = as_float(grad, "backward_steps(grad)")
+    check_root(root)
     order = topological_order(root)
     return _steps(root, seed, order, names_for(order), digits)

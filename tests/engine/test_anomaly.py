@@ -115,7 +115,7 @@ def test_without_anomaly_mode_the_same_graph_raises_without_the_line():
     with pytest.raises(OverflowError, match=r"backward through log\(x=1e-310\)") as caught:
         tiny_log(x).backward()
     assert HERE not in str(caught.value)
-    assert x.grad == math.inf
+    assert x.grad == 0.0  # the pass is atomic: nothing is written when it raises
 
 
 def product_of(a, b):
@@ -207,14 +207,14 @@ def test_every_op_records_where_it_was_made():
 
 def test_off_means_the_plain_methods_and_no_hook():
     plain = {name: Value.__dict__[name] for name in ("__add__", "__mul__", "tanh", "__neg__")}
-    assert value_module._anomaly_hook is None and not is_anomaly_enabled()
+    assert value_module._node_hook is None and not is_anomaly_enabled()
     with detect_anomaly():
-        assert value_module._anomaly_hook is not None
+        assert value_module._node_hook is not None
         assert all(Value.__dict__[name] is not method for name, method in plain.items())
         with detect_anomaly():  # nests
             pass
         assert is_anomaly_enabled()
-    assert value_module._anomaly_hook is None and not is_anomaly_enabled()
+    assert value_module._node_hook is None and not is_anomaly_enabled()
     assert all(Value.__dict__[name] is method for name, method in plain.items())
     assert engine.functional.anomaly._sites == {}  # the sites are dropped with the mode
 

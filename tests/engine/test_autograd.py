@@ -7,6 +7,8 @@ import math
 
 import pytest
 
+from engine.core.maths import WALKER_NAMES
+
 from engine import Parameter, Stepper, Value, draw_dot, grad, no_grad
 from engine.functional.gradients import VALUE_MATH
 from engine.core.graph import topological_order
@@ -204,7 +206,7 @@ def test_first_derivative_as_a_graph_has_the_numbers_of_backward(name):
 def test_value_math_mirrors_float_math():
     assert set(vars(VALUE_MATH)) == set(vars(FLOAT_MATH))
     for name in vars(FLOAT_MATH):
-        if name in ("if_pos", "if_nonpos"):
+        if name in ("if_pos", "if_nonpos") or name in WALKER_NAMES:
             continue
         for x in (0.3, 2.5, 6.0):  # erfc(6) = 2e-17: the graph 1 - erf(x) has erfc's number
             assert getattr(VALUE_MATH, name)(Value(x)).data == getattr(FLOAT_MATH, name)(x)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+
+from engine.core.maths import WALKER_NAMES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +47,7 @@ def test_numpy_maths_is_the_float_maths_elementwise(xs):
         want = [getattr(FLOAT_MATH, name)(v, 1.0, 2.0) for v in with_nan.tolist()]
         assert list(got) == want, name
     # every function FLOAT_MATH has, numpy's has too (the rules call them all)
-    assert all(callable(getattr(m, name)) for name in vars(FLOAT_MATH))
+    assert all(callable(getattr(m, name)) for name in set(vars(FLOAT_MATH)) - WALKER_NAMES)
 
 
 def test_numpy_maths_has_no_function_float_maths_lacks():

@@ -362,7 +362,7 @@ def test_print_of_a_model_program_shows_backward_into_parameters():
     # ∂relu/∂x = if_nonpos(x, 0, 1): 0 at the kink, 1 at NaN (as PyTorch)
     assert "mul1_bar = relu1_bar * (0.0 if mul1 <= 0.0 else 1.0)" in text
     assert "L0N0_w0_bar += mul1_bar * x  # ∂mul1/∂L0N0_w0 = x" in text
-    assert "_P[0].grad = L0N0_w0_bar" in text
+    assert "_P[0].grad += L0N0_w0_bar" in text
 
 
 def test_source_is_the_code_that_runs():

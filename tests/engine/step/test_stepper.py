@@ -58,14 +58,19 @@ def test_stepper_next_back_run_and_state():
     assert "nothing applied yet" in str(s) and "gradients so far: none yet" in str(s)
     assert "next() seeds ∂o/∂o = 1" in str(s)
     first = s.next()
-    assert isinstance(first, Step) and first is s.current and o.grad == 1.0
-    assert v["n"].grad == pytest.approx(0.5) and s.known() == {o, v["n"]}
-    assert s.gradients() == {"n": v["n"].grad, "o": 1.0}
+    assert isinstance(first, Step) and first is s.current
+    assert o.grad == 0.0 and v["n"].grad == 0.0  # .grad is written when the pass completes
+    assert s.known() == {o, v["n"]}
+    assert s.gradients() == {"n": pytest.approx(0.5), "o": 1.0}
     assert repr(s) == "<Stepper o: step 1/10 at o>"
     assert s.summary() == "gradients so far (∂o/∂x): n 0.5, o 1"
-    assert s.back() is first and o.grad == 0.0 and v["n"].grad == 0.0 and s.known() == set()
+    assert s.back() is first and s.known() == set()
     rest = s.run()
     assert len(rest) == 10 and s.done and s.next() is None
+    assert o.grad == 1.0 and v["n"].grad == pytest.approx(0.5)  # the pass completed: written
+    s.back()
+    assert o.grad == 0.0 and v["n"].grad == 0.0  # undone exactly
+    s.next()
     assert s.known() == set(topological_order(o))
     assert [st_.node for st_ in s.steps] == topological_order(o)[::-1]
     assert v["x1"].grad == pytest.approx(-1.5) and v["w1"].grad == pytest.approx(1.0)
@@ -114,9 +119,10 @@ def test_stepper_jumps_by_name_by_node_and_by_position():
     o, v = neuron()
     s = Stepper(o)
     assert s.jump("x1w1").node is v["x1w1"] and s.position == 5
-    assert v["x1"].grad == pytest.approx(-1.5) and v["b"].grad == pytest.approx(0.5)
+    assert s.gradients()["x1"] == pytest.approx(-1.5) and s.gradients()["b"] == pytest.approx(0.5)
+    assert v["x1"].grad == 0.0  # .grad waits for the whole pass
     assert s.jump(v["n"]).name == "n" and s.position == 2
-    assert v["x1"].grad == 0.0  # undone on the way back
+    assert "x1" not in s.gradients()  # undone on the way back
     assert s.jump(0) is None and o.grad == 0.0
     assert s.jump(10).name == "x1"
 
@@ -159,7 +165,7 @@ def test_a_step_that_cannot_be_differentiated_fails_cleanly_and_can_be_undone():
         with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(x=0.0\)"):
             s.run()
     assert s.position == 3 and s.current.name == "2"
-    assert (x.grad, r.grad, y.grad) == (math.inf, 2.0, 1.0)  # the failed step changed nothing
+    assert (x.grad, r.grad, y.grad) == (0.0, 0.0, 0.0)  # an atomic pass: nothing written
     s.reset()
     assert (x.grad, r.grad, y.grad) == (0.0, 0.0, 0.0)
 
@@ -169,11 +175,11 @@ def test_a_failing_step_leaves_every_gradient_as_it_was_and_reset_restores_the_r
     y = x.sqrt()
     x.grad, y.grad = 0.25, 7.0
     s = Stepper(y)
-    assert s.next().name == "sqrt₁"  # the root step: x.grad = 0.25 + 1 · ∞
-    assert (x.grad, y.grad, s.position) == (math.inf, 1.0, 1)
+    assert s.next().name == "sqrt₁"  # the root step: x's bar = 1 · ∞
+    assert (x.grad, y.grad, s.position) == (0.25, 7.0, 1)  # nothing written mid-pass
     with pytest.raises(ZeroDivisionError, match="sqrt"):  # the leaf step: x's gradient is ∞
         s.next()
-    assert (x.grad, y.grad, s.position) == (math.inf, 1.0, 1)
+    assert (x.grad, y.grad, s.position) == (0.25, 7.0, 1)
     s.reset()
     assert (x.grad, y.grad, s.position) == (0.25, 7.0, 0)
 
