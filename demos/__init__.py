@@ -26,6 +26,7 @@ DEMOS: dict[str, str] = {
     "moons": "micrograd's demo: MLP(2, [16, 16, 1]) reaches 100% on two moons",
     "optimizers": "SGD, momentum and Adam on the same problem, loss curves side by side",
     "newton": "gradient descent vs Newton's method on Rosenbrock, the Hessian by double backward",
+    "forward_vs_reverse": "forward vs reverse mode: n jvp passes or 1 backward pass, and back",
     "classify": "three-class spirals with softmax cross-entropy, and the decision regions",
 }
 """Demo name -> one-line summary, in lecture order."""

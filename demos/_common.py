@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from engine.files import write_atomic
 from engine.core.numfmt import fmt
+from engine.files import write_atomic
 
 __all__ = [
     "NO_MATPLOTLIB",

@@ -20,8 +20,10 @@ a misprint for βg(z) + σ(βz)(1 - βg(z)) (the form checked here); and at a ki
 derivative is a convention, not a fact: the table takes ReLU'(0) = 1, the engine (like PyTorch)
 takes 0. The demo prints each such choice.
 
-A lecturer who wants the table's convention uses ``engine.functional.custom.lecture_relu(x)``: the same
-max(0, x), with relu'(0) = 1. It is an op of its own, written with `engine.functional.custom.define_op`
+A lecturer who wants the table's convention uses ``engine.functional.custom.lecture_relu(x)``: the
+same
+max(0, x), with relu'(0) = 1. It is an op of its own, written with
+`engine.functional.custom.define_op`
 (forward and local derivative side by side), so backward(), the narrated steps, the drawings and
 gradcheck all use it; ``x.relu()`` keeps PyTorch's 0.
 

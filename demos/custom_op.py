@@ -1,6 +1,7 @@
 """Write your own op: its forward and its local derivative, then let gradcheck judge it.
 
-A lab's classic exercise: implement the backward of a new function. With `engine.functional.custom.define_op`
+A lab's classic exercise: implement the backward of a new function. With
+`engine.functional.custom.define_op`
 an op is one call, like a row of the engine's op table: the forward rule and the local
 derivative side by side. Here the op is softsign, an activation of the tanh family,
 

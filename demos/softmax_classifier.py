@@ -42,9 +42,9 @@ from demos._common import (
     write_atomic,
 )
 from engine import Parameter, Value, derivation, softmax
-from engine.functional.gradcheck import numerical_gradient
 from engine.core.graph import topological_order
 from engine.core.numfmt import fmt
+from engine.functional.gradcheck import numerical_gradient
 from nn import MLP, draw_network
 
 N_IN, N_HIDDEN, N_CLASSES = 3, 4, 3

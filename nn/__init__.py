@@ -16,9 +16,9 @@ stepped layer by layer (`DeltaStepper`, the δ rule).
 
 from nn import data, init, losses, optim
 from nn.checkpoint import CheckpointError
-from nn.teaching.delta_mode import DeltaStepper
 from nn.layers import MLP, Layer, Neuron, RandomProjection
 from nn.module import Module
+from nn.teaching.delta_mode import DeltaStepper
 from nn.teaching.network_view import draw_network
 from nn.train import accuracy, fit
 

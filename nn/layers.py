@@ -136,7 +136,7 @@ class Neuron(Module):
 
     def forward(self, x: Sequence[Scalar]) -> Value:
         """g(b + w_0·x_0 + w_1·x_1 + ...), built left to right."""
-        act = self.b
+        act: Value = self.b
         for w, xi in zip(self.w, _inputs(x, self.nin, "Neuron")):
             act = act + w * xi
         return act if self._activate is None else self._activate(act)

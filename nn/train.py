@@ -20,8 +20,8 @@ import sys
 from typing import Any, Callable, Iterable, Sequence, Union
 
 from engine import Value, no_grad
-from engine.functional import anomaly as _anomaly
 from engine.core.numfmt import fmt
+from engine.functional import anomaly as _anomaly
 from nn import losses as _losses
 from nn import optim as _optim
 from nn.data import batches as _batches

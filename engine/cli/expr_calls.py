@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from engine.functional import softmax as functional
 from engine.cli.expr_syntax import ExpressionError, _Parsed, _refuse
 from engine.core.ops import OPS
 from engine.core.value import Value
+from engine.functional import softmax as functional
 
 __all__ = ["functions"]
 

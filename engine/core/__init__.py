@@ -1,1 +1,2 @@
-"""The autodiff core: grad mode, the op table and its maths, Value, graph walks, the chain-rule walker."""
+"""The autodiff core: grad mode, the op table and its maths, Value, graph walks, the chain-rule
+walker."""

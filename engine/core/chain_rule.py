@@ -118,10 +118,15 @@ class Pass:
     )
 
     def __init__(
-        self, outputs: Sequence[Value], seeds: Sequence[Any], m: Any = FLOAT_MATH, *,
+        self,
+        outputs: Sequence[Value],
+        seeds: Sequence[Any],
+        m: Any = FLOAT_MATH,
+        *,
         leaves: bool = True,
     ) -> None:
         self.outputs, self.seeds, self.m = tuple(outputs), tuple(seeds), m
+        self._zeros: dict | None
         self.order, self._zeros = order_of(self.outputs, leaves)
         self.needed: set | None = None
         self.check = _gradient_check

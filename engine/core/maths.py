@@ -19,7 +19,14 @@ import math
 import operator
 from types import SimpleNamespace
 
-__all__ = ["FLOAT_MATH", "WALKER_NAMES", "IEEE_MATH", "IEEEFloat", "stable_sigmoid", "stable_softplus"]
+__all__ = [
+    "FLOAT_MATH",
+    "WALKER_NAMES",
+    "IEEE_MATH",
+    "IEEEFloat",
+    "stable_sigmoid",
+    "stable_softplus",
+]
 
 _SQRT_HALF = math.sqrt(0.5)
 

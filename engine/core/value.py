@@ -19,7 +19,7 @@ import inspect
 import itertools
 import math
 import numbers
-from typing import Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from engine.core import chain_rule
 from engine.core.grad_mode import (
@@ -255,7 +255,7 @@ def _unary_method(op: Op) -> Callable:
 
 def _arg_method(op: Op) -> Callable:
     """The method for a one-input row with a constant parameter: ``x.leaky_relu(alpha=0.01)``."""
-    arg_name, default = op.arg_name, op.arg_default
+    arg_name, default = op.arg_name or "arg", op.arg_default
     where = f"{op.name}({arg_name})"
 
     def method(self, arg=default, /, **named):
@@ -268,8 +268,7 @@ def _arg_method(op: Op) -> Callable:
     method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
-            inspect.Parameter(arg_name or "arg", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                              default=default),
+            inspect.Parameter(arg_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default),
         ]
     )
     return method
@@ -325,6 +324,20 @@ class Value:
         if self.label:
             text += f", label={self.label!r}"
         return text + ")"
+
+    if TYPE_CHECKING:  # what type checkers see of the methods made from the table (the end)
+
+        def __getattr__(self, name: str) -> Any: ...  # x.tanh(), x.relu(), ... (any row's)
+        def __add__(self, other: Value | float) -> Value: ...
+        def __radd__(self, other: Value | float) -> Value: ...
+        def __sub__(self, other: Value | float) -> Value: ...
+        def __rsub__(self, other: Value | float) -> Value: ...
+        def __mul__(self, other: Value | float) -> Value: ...
+        def __rmul__(self, other: Value | float) -> Value: ...
+        def __truediv__(self, other: Value | float) -> Value: ...
+        def __rtruediv__(self, other: Value | float) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
 
     def __pos__(self) -> Value:
         return self
@@ -457,27 +470,19 @@ def _reflected_name(name: str) -> str:
 def make_op_method(op: Op, reflected: bool = False, *, inline: bool = True) -> Callable:
     """The Value method for row `op`; ``inline=False`` builds through `apply_op` (the careful
     path, where the node hook sees every node: anomaly mode's methods)."""
-    if not inline:
-        if op.arity == 2:
+    if op.arg_name is not None:
+        return _arg_method(op)  # through apply_op already
+    if inline:
+        return _binary_method(op, reflected) if op.arity == 2 else _unary_method(op)
 
-            def method(self, other):
-                other = _operand(other, op.symbol)
-                return apply_op(op, (other, self) if reflected else (self, other))
+    def careful_binary(self, other):
+        other = _operand(other, op.symbol)
+        return apply_op(op, (other, self) if reflected else (self, other))
 
-        elif op.arg_name is not None:
-            method = _arg_method(op)
-        else:
+    def careful_unary(self):
+        return apply_op(op, (self,))
 
-            def method(self):
-                return apply_op(op, (self,))
-
-    elif op.arity == 2:
-        method = _binary_method(op, reflected)
-    elif op.arg_name is not None:
-        method = _arg_method(op)
-    else:
-        method = _unary_method(op)
-    return method
+    return careful_binary if op.arity == 2 else careful_unary
 
 
 def _install(op: Op) -> None:

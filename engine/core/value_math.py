@@ -1,7 +1,8 @@
 """`VALUE_MATH`: the maths namespace that makes the op table's rules build graphs.
 
 Every local-derivative rule of `engine.core.ops` is written with arithmetic and the functions of a
-namespace ``m``. `FLOAT_MATH` (`engine.core.maths`) evaluates it on numbers; `VALUE_MATH` has the same
+namespace ``m``. `FLOAT_MATH` (`engine.core.maths`) evaluates it on numbers; `VALUE_MATH` has the
+same
 functions for Values, so the same rule run on the graph's own nodes builds each local derivative
 as a little graph (``create_graph=True``). Numbers given to it (the constants
 of a rule) are handled by `FLOAT_MATH`.
@@ -17,7 +18,8 @@ x^(y-1)(1 + y·ln x) = 1/x, not 0 (PyTorch's mask has no derivative in y and giv
 Eager branches. A rule evaluates both branches of a selection before choosing, and on Values an
 unchosen branch may fail (x^(y-1) at x = 0 raises ZeroDivisionError). `value_local` then
 evaluates the rule again, guarded: a failing operation gives an *undefined* result instead of
-raising, the selections drop an undefined branch they do not choose, and `engine.functional.gradients`
+raising, the selections drop an undefined branch they do not choose, and
+`engine.functional.gradients`
 reports one that is chosen.
 """
 
@@ -77,12 +79,7 @@ def _is_graph(x: object) -> bool:
 
 def _mask_of(chosen, other, x) -> bool:
     """True if `chosen` is a number stating the value at the boundary x = 0 of the graph `other`."""
-    return (
-        _number(x) == 0.0
-        and _is_number(chosen)
-        and _is_graph(other)
-        and other.data == chosen
-    )
+    return _number(x) == 0.0 and _is_number(chosen) and _is_graph(other) and other.data == chosen
 
 
 def _if_pos(x, then, otherwise):
@@ -206,7 +203,7 @@ _GUARDED_MATH = SimpleNamespace(
 )
 
 
-def _guarded_local(op: Op, parents: tuple, out: Value, arg: object) -> tuple:
+def _guarded_local(op: Op, parents: tuple, out: Any, arg: object) -> tuple:
     """`op`'s rule on Values, each local derivative a Value, a number, or `Undefined` (a failure
     in a branch the rule chose; a failure in a branch it did not choose is dropped)."""
     g = tuple(_Guarded(p) for p in parents)

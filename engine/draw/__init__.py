@@ -14,7 +14,8 @@
 What a drawing shows
 --------------------
 Every Value is a box ``name | data 2.0000 | grad -0.7864`` in a monospace font; unlabelled nodes
-are named as the narration names them (``mul₁``, `engine.core.names.node_names`). Every operation is an
+are named as the narration names them (``mul₁``, `engine.core.names.node_names`). Every operation
+is an
 oval between its inputs and its result, showing the op's symbol from the op table (``×``,
 ``tanh``, ``^2``, ``leaky_relu α=0.01``). Edges go input -> op -> result, one per use of an input.
 
@@ -87,9 +88,7 @@ def __getattr__(name: str) -> Any:
     module = _NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'engine.draw' has no attribute {name!r}")
-    value = getattr(
-        importlib.import_module(f"engine.draw.{module}"), name
-    )
+    value = getattr(importlib.import_module(f"engine.draw.{module}"), name)
     globals()[name] = value
     return value
 

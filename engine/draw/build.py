@@ -16,6 +16,10 @@ from typing import Any, Collection, Iterable, Mapping
 
 import graphviz
 
+from engine.core.chain_rule import local_derivatives
+from engine.core.graph import topological_order
+from engine.core.names import node_names
+from engine.core.value import Value, leaf_kind
 from engine.draw.clusters import Cluster, assign_clusters, module_clusters
 from engine.draw.drawing import Drawing
 from engine.draw.render import DEFAULT_TIMEOUT
@@ -32,10 +36,6 @@ from engine.draw.style import (
     plain_label,
     value_label,
 )
-from engine.core.graph import topological_order
-from engine.core.names import node_names
-from engine.core.chain_rule import local_derivatives
-from engine.core.value import Value, leaf_kind
 
 __all__ = ["draw_dot"]
 
@@ -54,7 +54,7 @@ def _ids(values: Value | Iterable[Value] | None, where: str) -> set[int]:
             f"{type(values).__name__} {values!r}"
         )
     ids = set()
-    for v in values:
+    for v in values:  # type: ignore[union-attr]  # not a Value: checked above
         if not isinstance(v, Value):
             raise TypeError(f"draw_dot({where}=) needs Values, got {type(v).__name__} {v!r}")
         ids.add(id(v))

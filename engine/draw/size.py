@@ -16,8 +16,8 @@ that grows with the square of its length, so a labelled edge counts span² inste
 
 from __future__ import annotations
 
-from engine.draw.errors import GraphTooLargeError
 from engine.core.value import Value
+from engine.draw.errors import GraphTooLargeError
 
 __all__ = ["DEFAULT_MAX_NODES", "LAYOUT_POINTS_PER_NODE", "layout_size", "check_size"]
 

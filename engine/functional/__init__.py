@@ -1,1 +1,2 @@
-"""Beside the core: gradients as graphs, Jacobians and Hessians, forward mode, anomaly mode, gradcheck, custom ops."""
+"""Beside the core: gradients as graphs, Jacobians and Hessians, forward mode, anomaly mode,
+gradcheck, custom ops."""

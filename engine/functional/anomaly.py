@@ -19,7 +19,8 @@ NaN loss and no clue. In anomaly mode (as PyTorch's ``torch.autograd.detect_anom
 Cost. Off (the default), nothing: no check runs and nothing is stored; the op methods are the
 plain ones. On, every node pays for a look at the call stack, and the chain-rule walker calls a
 check for every contribution (`engine.core.chain_rule.set_gradient_check`), several times
-slower: debug with it, train without it. The creation sites are kept in a dict keyed by ``id(node)``, only while the mode
+slower: debug with it, train without it. The creation sites are kept in a dict keyed by
+``id(node)``, only while the mode
 is on, and dropped when it ends, so a Value carries no extra slot (bytes per node are unchanged).
 Ids of dead nodes can be reused, so a site is only trusted for a node whose op matches it (the
 interior nodes a pass reports on are alive, and each was recorded when it was made).
@@ -145,6 +146,7 @@ class set_detect_anomaly:
 # --------------------------------------------------------------------------------------------
 # The checked op methods and the hook
 # --------------------------------------------------------------------------------------------
+
 
 def _checked_methods() -> dict[str, Any]:
     """Value's methods made from the op table (`engine.core.value.OP_METHODS`), each replaced by

@@ -14,7 +14,8 @@
     y.backward()                              # the chain rule uses your derivative: a.grad = 12
     gradcheck(lambda a: cube(a) * 2, [1.5])   # your derivative against finite differences
 
-The op is added to the op table (`engine.core.ops.OPS`), so everything that reads the table works with
+The op is added to the op table (`engine.core.ops.OPS`), so everything that reads the table works
+with
 it: ``backward()``, the narrated steps and the Stepper (with your formulas), drawings and
 `gradcheck`. An op takes one input (``forward(x)``) or two (``forward(x, y)``); the derivative
 takes the same inputs, plus the op's output if it asks for one more argument

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from engine.core.value import Value, as_float
+from engine.functional.gradcheck import GradcheckError
 from engine.functional.gradients import grad
 from engine.functional.jacobians import hessian
-from engine.functional.gradcheck import GradcheckError
-from engine.core.value import Value, as_float
 
 __all__ = ["gradgradcheck", "numerical_hessian"]
 

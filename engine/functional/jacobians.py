@@ -23,8 +23,8 @@ from __future__ import annotations
 import numbers
 from typing import Any, Callable, Sequence, Union
 
-from engine.functional.gradients import grad
 from engine.core.value import Value, as_float, is_grad_enabled
+from engine.functional.gradients import grad
 
 __all__ = ["jacobian", "hessian", "hvp", "vhp"]
 

@@ -2,7 +2,8 @@
 generated numpy code calls. numpy is imported here, on first use, and nowhere else in the core.
 
 An array of shape (n,) holds one number per example. The op table's rules take a maths namespace
-``m``; `numpy_math()` is the one for arrays (the float one is `engine.core.ops.FLOAT_MATH`): the same
+``m``; `numpy_math()` is the one for arrays (the float one is `engine.core.ops.FLOAT_MATH`): the
+same
 functions, elementwise, as numerically careful as the float versions (the stable sigmoid never
 exponentiates a positive number). A function it lacks falls back to the float one, elementwise.
 """

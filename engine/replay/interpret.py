@@ -7,7 +7,8 @@ gradients in the order `backward()` does, so its numbers are the eager engine's 
 Generated code (`engine.replay.codegen`) is faster; when it meets an error or an inf/nan it hands
 the call to this interpreter, which raises what the eager engine would raise.
 
-Infinity in backward follows the engine (`engine.core.chain_rule`): a step whose local derivative raises
+Infinity in backward follows the engine (`engine.core.chain_rule`): a step whose local derivative
+raises
 (1/(2√x) at 0) or gives an inf/nan contribution is redone by the engine's own careful step, and
 the call raises only if a leaf that wants a gradient (an input, a parameter, a ``Value(c)`` made
 inside the function; not the 2 of ``x * 2``) ends up with an inf or NaN one. Gradients add up
@@ -25,7 +26,7 @@ from __future__ import annotations
 import math
 
 from engine.core.chain_rule import Pass, run_pass
-from engine.core.ops import FLOAT_MATH, OPS, describe_call
+from engine.core.ops import OPS, describe_call
 from engine.replay.layout import Instruction, Layout
 
 __all__ = ["run_forward", "run_backward", "reachable"]
@@ -153,8 +154,8 @@ def run_backward(layout: Layout, values: list[float], seeds: list[float], params
         origin = p.careful.origin if p.careful is not None else None
         if origin is None:
             raise
-        ins = layout.instructions[origin.k]  # type: ignore[attr-defined]
-        raise type(exc)(f"{exc}{_where(layout, origin.k, ins)}") from None  # type: ignore[attr-defined]
+        ins = layout.instructions[origin.k]
+        raise type(exc)(f"{exc}{_where(layout, origin.k, ins)}") from None
     index = {id(stand_in): s for s, stand_in in enumerate(slots)}
     for stand_in, bar in p.bars.items():
         bars[index[id(stand_in)]] = bar

@@ -36,9 +36,9 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from engine.core.value import Value
 from engine.replay.errors import TraceError
 from engine.replay.symbolic import literal
-from engine.core.value import Value
 
 __all__ = ["Probe", "Recorder", "recording", "where"]
 

@@ -17,7 +17,6 @@ floating-point error they are redone example by example, and an error names the 
 from __future__ import annotations
 
 import contextlib
-
 import linecache
 import math
 import weakref

@@ -22,11 +22,11 @@ import time
 from typing import Any, Callable, cast
 
 from engine.core.ops import OPS
+from engine.core.value import Parameter, Value, is_grad_enabled, sequence_mark
 from engine.replay.errors import TraceError
 from engine.replay.layout import Guard, Instruction, Layout
 from engine.replay.probe import recording
 from engine.replay.program import Program
-from engine.core.value import Parameter, Value, is_grad_enabled, sequence_mark
 
 __all__ = ["trace"]
 

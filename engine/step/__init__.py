@@ -15,10 +15,10 @@ rule), `gif` (the steps as an animated GIF) and `notebook` (the player inside Ju
 from engine.core.names import node_names
 from engine.step.answers import check
 from engine.step.derivation import Derivation, derivation
+from engine.step.forward_trace import ForwardTrace, TraceEntry, forward_trace
 from engine.step.narration import ParentTerm, Step, backward_steps
 from engine.step.practice import Practice
 from engine.step.stepper import Stepper
-from engine.step.forward_trace import ForwardTrace, TraceEntry, forward_trace
 
 __all__ = [
     "backward_steps",

@@ -5,7 +5,8 @@
     latex_formula("1 - tanh(x)²")  -> 1 - \\tanh(x)^{2}   (placeholders x, y, out, x_i kept)
     latex_number(1.5e-05)          -> 1.5 \\times 10^{-5}
 
-The formulas come from the op table (`engine.core.ops`), whose text uses a small alphabet (·, ², √, ^,
+The formulas come from the op table (`engine.core.ops`), whose text uses a small alphabet (·, ², √,
+^,
 σ, α, β, π, Φ, φ, "A if C else B"); `latex_formula` turns each of those into LaTeX and leaves the
 placeholders as ``\\x00name\\x00`` markers for `fill` to replace with LaTeX names. Every name is
 put in braces when it is filled in, so a name with its own superscript can take another one.

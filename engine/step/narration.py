@@ -46,8 +46,14 @@ from engine.core.names import (
 )
 from engine.core.numfmt import equation, fmt, holds
 from engine.core.ops import OPS
-from engine.step.forward_trace import ForwardTrace, TraceEntry, _check_root, formula_of, forward_trace
 from engine.core.value import Value, as_float, leaf_kind
+from engine.step.forward_trace import (
+    ForwardTrace,
+    TraceEntry,
+    _check_root,
+    formula_of,
+    forward_trace,
+)
 
 __all__ = [
     "backward_steps",

@@ -45,9 +45,9 @@ from engine.step.player_svg import annotate_svg, inline_svg
 from engine.step.practice import _step_sum
 
 if TYPE_CHECKING:
+    from engine.core.value import Value
     from engine.step.narration import Step
     from engine.step.stepper import Stepper
-    from engine.core.value import Value
 
 __all__ = [
     "write_player",

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 from engine.core.names import arg_note, derivative_numbers, grad_of, partial_symbol
 from engine.core.numfmt import equation
 from engine.core.ops import FLOAT_MATH, OPS
+from engine.core.value import Value, fmt_number
 from engine.step.answers import DEFAULT_ABS, DEFAULT_REL
 from engine.step.practice_round import Feedback, Round, Score
-from engine.core.value import Value, fmt_number
 
 if TYPE_CHECKING:
     from engine.step.narration import ParentTerm, Step
@@ -119,9 +119,9 @@ def _local_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
         ] = swapped
     others = [t for t in step.terms if t.parent is not term.parent]
     for other in others[:2]:
-        mistakes[f"that is {partial_symbol(step.name, other.name)}, the derivative for another input"] = (
-            other.local
-        )
+        mistakes[
+            f"that is {partial_symbol(step.name, other.name)}, the derivative for another input"
+        ] = other.local
     mistakes[f"that is the value of {step.name}, not its derivative"] = node.data
     return mistakes
 
@@ -130,7 +130,8 @@ def _grad_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
     before, upstream, local = term.grad_before, step.upstream, term.local
     partial = partial_symbol(step.root_name, step.name)
     mistakes = {
-        f"did you forget the upstream gradient ({partial} = {fmt_number(upstream)})?": before + local,
+        f"did you forget the upstream gradient ({partial} = {fmt_number(upstream)})?": before
+        + local,
         "is the sign right?": before - upstream * local,
         f"did you forget to add what {grad_of(term.name)} already held ({fmt_number(before)})? "
         f"gradients accumulate (+=)": upstream * local,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.step.answers import Check, check
 from engine.core.value import fmt_number
+from engine.step.answers import Check, check
 
 __all__ = ["Round", "Feedback", "Score"]
 
@@ -77,7 +77,8 @@ class Round:
     A round provides `question` (an object with `label`, `value`, `hint`, `mistakes` and the
     `step` it belongs to, or None when the round is over), `total` (how many questions in all),
     `_next_question()` (move past the current one; True when that finished its step) and
-    `stepper` (for `summary`). `Practice` is the node-by-node round; `nn.teaching.delta_practice` the
+    `stepper` (for `summary`). `Practice` is the node-by-node round; `nn.teaching.delta_practice`
+    the
     layer-by-layer one.
     """
 

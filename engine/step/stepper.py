@@ -1,7 +1,8 @@
 """`Stepper`: walk a backward pass one node at a time, forwards and backwards, and draw it.
 
 Like `backward_steps`, a Stepper writes ``.grad`` as ``backward()`` does once its last step is
-applied (and undoes it exactly), while everything it shows (the narration, `gradients`, `summary`, `draw`) is the
+applied (and undoes it exactly), while everything it shows (the narration, `gradients`, `summary`,
+`draw`) is the
 derivative of this pass, counted from zero: an earlier ``backward()`` does not leak into it.
 """
 
@@ -13,9 +14,9 @@ from typing import Iterator, Union
 from engine.core.graph import topological_order
 from engine.core.names import names_for
 from engine.core.numfmt import check_digits, fmt
-from engine.step.narration import ForwardTrace, Step, _steps, partial_note, use_counts
-from engine.step.forward_trace import _check_root, _trace
 from engine.core.value import Value, as_float
+from engine.step.forward_trace import _check_root, _trace
+from engine.step.narration import ForwardTrace, Step, _steps, partial_note, use_counts
 
 __all__ = ["Stepper"]
 
@@ -41,7 +42,8 @@ class Stepper:
     is what ``backward()`` leaves (leaves accumulate across passes, as in PyTorch), and before
     that ``.grad`` is untouched (the pass is atomic); `back()` from the end restores ``.grad``
     bit for bit. What it shows is this pass's derivatives, counted from zero (`gradients`); a
-    gradient that still waits for contributions along other edges is marked partial. `digits` sets the significant
+    gradient that still waits for contributions along other edges is marked partial. `digits` sets
+    the significant
     digits of the narration (default `engine.core.numfmt.get_digits()`). Don't run another backward
     pass over the same graph while a Stepper is part-way through.
     """

@@ -203,8 +203,8 @@ def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaSt
         slope_num = "" if formula == "1" else f"{_paren(shown[0])} × "
         # practice's hint has every term; the narration folds more than four into Σ and ⋯
         given = ", ".join(
-            f"{_name('w', n.j, m.j, layer=l + 1)} = {fmt_number(w)}, {_name('δ', m.j, layer=l + 1)} = "
-            f"{fmt_number(dd)}"
+            f"{_name('w', n.j, m.j, layer=l + 1)} = {fmt_number(w)}, "
+            f"{_name('δ', m.j, layer=l + 1)} = {fmt_number(dd)}"
             for m, (w, dd) in zip(above, terms)
         )
         slip = {} if formula == "1" else {f"{_NO_SLOPE}: δ = g'(s) · Σ w δ": total_in}
@@ -242,7 +242,8 @@ class DeltaStepper:
     ``loss.backward()``. `next()`, `back()`, `run()`, `reset()` move; `current` is the latest
     step; `draw()` is the network view with δ shown for the layers done so far; `save_html()`
     writes the player page (in a notebook the stepper shows as that page). With
-    ``practice=True`` the learner gives each δ first: `answer(x)` (see `nn.teaching.delta_practice`).
+    ``practice=True`` the learner gives each δ first: `answer(x)` (see
+    `nn.teaching.delta_practice`).
     """
 
     def __init__(self, model: Any, loss: Value, *, practice: bool = False) -> None:
@@ -266,7 +267,9 @@ class DeltaStepper:
             if extra:
                 step.lines.append(extra)
         self.position = 0
-        self.practice = None  # practice mode (`nn.teaching.delta_practice`): answer() drives the steps
+        self.practice = (
+            None  # practice mode (`nn.teaching.delta_practice`): answer() drives the steps
+        )
         if practice:
             from nn.teaching.delta_practice import DeltaPractice
 
@@ -329,7 +332,8 @@ class DeltaStepper:
         )
 
     def save_html(self, target: str | Path, **options: Any) -> Path:
-        """Write the δ mode's player page (`nn.teaching.delta_page`): the network view with Prev/Next,
+        """Write the δ mode's player page (`nn.teaching.delta_page`): the network view with
+        Prev/Next,
         a slider and practice mode, self-contained. `target` ``x.html`` or a folder."""
         from nn.teaching.delta_page import write_delta_player
 
@@ -354,7 +358,9 @@ class DeltaStepper:
         inputs = [fmt_number(v.data) if v is not None else "?" for v in self.state.inputs]
         lines.append(f"  inputs: {', '.join(inputs)}")
         for l, layer in enumerate(self.state.layers, start=1):
-            cells = [f"{_name('a', n.j, layer=l)} = {fmt_number(n.out.data)}" for n in layer if n.out]
+            cells = [
+                f"{_name('a', n.j, layer=l)} = {fmt_number(n.out.data)}" for n in layer if n.out
+            ]
             lines.append(f"  layer {l} ({layer[0].activation}): {', '.join(cells)}")
         lines.append(f"  L = {fmt_number(self.loss.data)}")
         return "\n".join(lines)

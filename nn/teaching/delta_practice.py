@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.core.value import fmt_number
 from engine.step.answers import DEFAULT_ABS, DEFAULT_REL
 from engine.step.practice_round import Round
-from engine.core.value import fmt_number
 
 if TYPE_CHECKING:
     from nn.teaching.delta_mode import DeltaStep, DeltaStepper, Question

@@ -340,12 +340,16 @@ def draw_network(
                 g.edge(f"L{l - 1}:n{i}:e", f"L{l}:n{n.j}:w", tooltip=tip, **attrs)
     if state.loss is not None:
         loss_node = state.loss
-        box = _neuron_box([f"<TR><TD>L = {fmt_number(loss_node.data)}</TD></TR>"], FILLS["loss"], "")
+        box = _neuron_box(
+            [f"<TR><TD>L = {fmt_number(loss_node.data)}</TD></TR>"], FILLS["loss"], ""
+        )
         g.node("loss", _column("loss", [("L", box)]), tooltip=f"L = {_exact(loss_node.data)}")
         for n in state.layers[-1] if state.layers else []:
             if n.out is None:
                 continue
-            label = f"∂L/∂a = {fmt_number(n.out.grad)}" if show_grad and known_layers is None else ""
+            label = (
+                f"∂L/∂a = {fmt_number(n.out.grad)}" if show_grad and known_layers is None else ""
+            )
             g.edge(f"L{last}:n{n.j}:e", "loss:L:w", label=label, style="dashed", color="#868e96",
                    tooltip=f"a.grad = {_exact(n.out.grad)}")  # fmt: skip
     return g

@@ -18,7 +18,7 @@ from tests.demos.conftest import check_pictures, png_size
 def test_registry_lists_every_demo_module_in_lecture_order():
     names = list(demos.DEMOS)
     assert names[:4] == ["neuron", "two_points", "softmax_classifier", "delta_rule"]
-    assert len(names) == 12 and set(demos.TOUR) <= set(names)
+    assert len(names) == 13 and set(demos.TOUR) <= set(names)
     assert names.index("custom_op") == names.index("activations") + 1
     for name in names:
         module = importlib.import_module(f"demos.{name}")

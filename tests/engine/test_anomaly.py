@@ -19,8 +19,8 @@ from engine import (
     no_grad,
     set_detect_anomaly,
 )
-from engine.functional.anomaly import is_anomaly_check_nan_enabled, where_created
 from engine.core.graph import topological_order
+from engine.functional.anomaly import is_anomaly_check_nan_enabled, where_created
 from tests.engine.test_ops import CASES
 
 HERE = "test_anomaly.py"

@@ -7,12 +7,11 @@ import math
 
 import pytest
 
-from engine.core.maths import WALKER_NAMES
-
 from engine import Parameter, Stepper, Value, draw_dot, grad, no_grad
-from engine.functional.gradients import VALUE_MATH
 from engine.core.graph import topological_order
+from engine.core.maths import WALKER_NAMES
 from engine.core.ops import FLOAT_MATH, OPS
+from engine.functional.gradients import VALUE_MATH
 
 
 def _graph():

@@ -1,4 +1,5 @@
-"""Write your own op (engine/functional/custom.py): one call, and it works with backward, the narrated steps,
+"""Write your own op (engine/functional/custom.py): one call, and it works with backward, the
+narrated steps,
 the Stepper, drawing and gradcheck."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import GradcheckError, Stepper, Value, backward_steps, gradcheck
-from engine.functional.custom import CustomOp, define_op, lecture_relu
 from engine.core.ops import OPS
+from engine.functional.custom import CustomOp, define_op, lecture_relu
 from tests.equations import wrong_equations
 
 

@@ -8,10 +8,10 @@ import re
 import pytest
 
 from engine import Value, logsumexp, softmax
-from engine.functional.custom import define_op
-from engine.core.names import derivative_numbers, bias_name, node_names, weight_name
+from engine.core.names import bias_name, derivative_numbers, node_names, weight_name
 from engine.core.numfmt import fmt, holds
 from engine.core.ops import OPS
+from engine.functional.custom import define_op
 
 
 def test_weight_and_bias_names_as_the_lectures_write_them():

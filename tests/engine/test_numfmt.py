@@ -1,4 +1,5 @@
-"""Number printing (engine/core/numfmt.py): significant digits, no negative zero, equations that hold."""
+"""Number printing (engine/core/numfmt.py): significant digits, no negative zero, equations that
+hold."""
 
 from __future__ import annotations
 

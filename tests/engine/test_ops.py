@@ -1,6 +1,7 @@
 """Every op of the table, one test body each: engine gradient vs central differences vs PyTorch.
 
-Adding an op to `engine/core/ops.py` means adding one row to `CASES` below; `test_every_op_has_a_case`
+Adding an op to `engine/core/ops.py` means adding one row to `CASES` below;
+`test_every_op_has_a_case`
 fails until you do.
 """
 
@@ -17,9 +18,9 @@ from hypothesis import strategies as st
 
 from engine import OPS, Value, gradcheck, logsumexp
 from engine.core.chain_rule import local_derivatives
-from engine.functional.gradcheck import numerical_gradient
 from engine.core.maths import WALKER_NAMES
 from engine.core.ops import FLOAT_MATH
+from engine.functional.gradcheck import numerical_gradient
 
 
 def reals(lo: float = -5.0, hi: float = 5.0) -> st.SearchStrategy[float]:

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Parameter, Value, gradcheck, no_grad
-from engine.functional.gradcheck import numerical_gradient
 from engine.core.value import is_grad_enabled
+from engine.functional.gradcheck import numerical_gradient
 
 # --------------------------------------------------------------------------------------------
 # Construction

@@ -1,7 +1,8 @@
 """Differential testing against PyTorch float64: random graphs over the whole op table.
 
 A *plan* is a small program over a pool of nodes: inputs, then steps that apply one row of
-`engine.core.ops.OPS` to earlier nodes (or to a constant). `run_plan` builds it with chainrule, mirrors
+`engine.core.ops.OPS` to earlier nodes (or to a constant). `run_plan` builds it with chainrule,
+mirrors
 the graph in PyTorch float64 node by node (in chainrule's topological order, so both engines add
 up gradients in the same order), runs both backward passes and compares every value and every
 leaf gradient. Where the two disagree by more than 1e-12 (relative), an exact reference decides

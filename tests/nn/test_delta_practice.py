@@ -1,4 +1,5 @@
-"""Practice for the δ mode (nn/teaching/delta_practice.py): the learner gives each layer's δ first."""
+"""Practice for the δ mode (nn/teaching/delta_practice.py): the learner gives each layer's δ
+first."""
 
 from __future__ import annotations
 

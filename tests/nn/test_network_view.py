@@ -11,8 +11,8 @@ import pytest
 
 import nn
 from engine import Value
-from engine.step.terminal import interactive
 from engine.core.value import fmt_number
+from engine.step.terminal import interactive
 from nn import MLP, DeltaStepper, draw_network
 from nn.teaching.network_view import network_state
 from tests.equations import equations, wrong_equations
@@ -186,7 +186,9 @@ def test_the_delta_mode_goes_output_first_with_numbers_that_match_the_engine():
     third = str(steps[2])
     assert "[w₁₁⁽³⁾δ₁⁽³⁾ + w₁₂⁽³⁾δ₂⁽³⁾ + w₁₃⁽³⁾δ₃⁽³⁾]" in third
     w = model.layers[1].neurons[0].w[0]  # w₁₁⁽²⁾, the example of the third step
-    assert "e.g. ∂L/∂w₁₁⁽²⁾ = a₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {fmt_number(w.grad)})" in third
+    assert (
+        "e.g. ∂L/∂w₁₁⁽²⁾ = a₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {fmt_number(w.grad)})" in third
+    )
 
 
 def test_the_numbers_on_each_line_recompute():

@@ -65,7 +65,8 @@ def test_a_plugin_is_imported_only_when_it_runs_or_the_commands_are_listed():
     import sys
 
     check = (
-        "import sys, engine.cli as c; c.build_parser({argv}); print('nn.teaching.delta_cli' in sys.modules)"
+        "import sys, engine.cli as c; c.build_parser({argv}); "
+        "print('nn.teaching.delta_cli' in sys.modules)"
     )
     for argv, imported in (
         (["draw", "x*y", "x=1", "y=2"], "False"),

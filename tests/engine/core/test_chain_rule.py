@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import pathlib
 import threading
 
 import pytest
@@ -119,17 +121,31 @@ def test_one_no_grad_object_entered_in_two_threads_restores_each_threads_own_sta
     assert seen == {"first": True, "second": False}
 
 
-def test_the_walker_is_the_only_loop_over_a_reversed_order():
-    import pathlib
-    import re
+def _sums_gradients(loop: ast.For) -> bool:
+    """Does this loop add into a gradient (``x.grad += ...``, ``bars[x] += ...``, ``x_bar +=
+    ...``)?"""
+    for node in ast.walk(loop):
+        if isinstance(node, ast.AugAssign):
+            target = ast.unparse(node.target)
+            if "grad" in target or "bar" in target:
+                return True
+    return False
 
+
+def test_the_walker_is_the_only_loop_that_sums_gradients_outputs_first():
     root = pathlib.Path(chain_rule.__file__).parents[2]
     loops = []
     for folder in ("engine", "nn"):
         for path in sorted((root / folder).rglob("*.py")):
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if re.search(r"for \w+ in reversed\(", line):
-                    loops.append(f"{path.relative_to(root)}:{n}")
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.For)
+                    and isinstance(node.iter, ast.Call)
+                    and ast.unparse(node.iter.func) == "reversed"
+                    and _sums_gradients(node)
+                ):
+                    loops.append(f"{path.relative_to(root)}:{node.lineno}")
     assert len(loops) == 1 and loops[0].startswith("engine/core/chain_rule.py"), loops
 
 

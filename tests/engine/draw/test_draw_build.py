@@ -10,9 +10,9 @@ import graphviz
 import pytest
 
 from engine import Parameter, Value, draw_dot
-from engine.draw import COLOURS, Drawing, format_number
-from engine.core.names import node_names
 from engine.core.chain_rule import local_derivatives
+from engine.core.names import node_names
+from engine.draw import COLOURS, Drawing, format_number
 
 GOLDEN = Path(__file__).parent / "golden"
 

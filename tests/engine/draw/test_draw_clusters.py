@@ -147,8 +147,8 @@ def test_golden_frame_with_clusters_highlight_and_unknown_grads():
 def test_clusters_hold_their_nodes_when_topological_order_is_not_creation_order():
     """Spans are creation numbers; the drawing's order is the walk's. p is made (in m1) before
     q (in m2), but ``q * p`` lists q first: each still lands in the module that made it."""
-    from engine.draw.clusters import assign_clusters, module_clusters
     from engine.core.graph import topological_order
+    from engine.draw.clusters import assign_clusters, module_clusters
 
     m1, m2 = FakeModule(), FakeModule()
     model = FakeModule(children={"m1": m1, "m2": m2})

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from engine.core.maths import WALKER_NAMES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Parameter, Value, trace
+from engine.core.maths import WALKER_NAMES
 from engine.core.ops import FLOAT_MATH
 
 np = pytest.importorskip("numpy")

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from engine import OPS, Value, backward_steps
-from engine.core.numfmt import fmt
 from engine.core.chain_rule import local_derivatives
+from engine.core.numfmt import fmt
 from engine.core.value import apply_op
 from tests.equations import wrong_equations
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from engine import Value
 from engine.core.graph import topological_order
+from engine.core.value import fmt_number
 from engine.step import Stepper
 from engine.step.player import (
     DEFAULT_MAX_NODES,
@@ -33,7 +34,6 @@ from engine.step.player import (
     write_player,
 )
 from engine.step.player_svg import PLACEHOLDER, annotate_svg, inline_svg
-from engine.core.value import fmt_number
 from tests.equations import equations, wrong_equations
 
 draw = pytest.importorskip("engine.draw")
@@ -169,7 +169,9 @@ def test_partial_counts_match_the_drawing_and_end_when_the_node_is_visited(leave
         assert all(0 <= g <= c for g, c in zip(got, data["consumers"]))
     fresh = build(leaves, recipe)
     fresh.backward()
-    assert replay(data, len(data["steps"]))[0] == [fmt_number(v.grad) for v in topological_order(fresh)]
+    assert replay(data, len(data["steps"]))[0] == [
+        fmt_number(v.grad) for v in topological_order(fresh)
+    ]
 
 
 def test_practice_asks_the_local_derivative_then_the_new_grad_with_hints():

@@ -16,9 +16,9 @@ import pytest
 
 from engine import Value
 from engine.core.graph import topological_order
+from engine.core.value import fmt_number
 from engine.step import Stepper
 from engine.step.player import page_data
-from engine.core.value import fmt_number
 from tests.browser import SCREEN, find_browser, load
 
 draw = pytest.importorskip("engine.draw")

@@ -3,16 +3,14 @@ this pass's derivatives, partial sums, and drawing the current state."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
 from engine.core.graph import topological_order
-from engine.step import Step, Stepper, backward_steps
 from engine.core.value import fmt_number
+from engine.step import Step, Stepper, backward_steps
 from tests.engine.step.graphs import build_recipe, grads_hex, neuron, recipe_strategy, try_build
 
 

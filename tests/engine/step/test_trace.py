@@ -1,4 +1,5 @@
-"""The forward trace (engine/step/forward_trace.py): nodes in computation order, with their formulas."""
+"""The forward trace (engine/step/forward_trace.py): nodes in computation order, with their
+formulas."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 from engine import OPS, Parameter, Value
 from engine.core.graph import topological_order
 from engine.core.numfmt import fmt
-from engine.step import Stepper, forward_trace
 from engine.core.value import apply_op
+from engine.step import Stepper, forward_trace
 from tests.engine.step.graphs import neuron
 from tests.equations import equations, wrong_equations
 
