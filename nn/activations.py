@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from engine import Value
+from engine import OPS, Value
 
 __all__ = ["ACTIVATIONS", "get_activation"]
 
@@ -18,17 +18,14 @@ def _linear(z: Value) -> Value:
     return z
 
 
-_ENGINE_ACTIVATIONS = (
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "swish",
-    "gelu",
-    "binary_step",
-)
+def _engine_activations() -> dict[str, Callable[[Value], Value]]:
+    """The op table's rows marked ``activation=True``, as their Value methods."""
+    return {
+        name: getattr(Value, op.methods[0])
+        for name, op in OPS.items()
+        if op.activation and op.methods
+    }
+
 
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {"linear": _linear}
 """Activation name -> the function applied to a neuron's pre-activation ``z``.
@@ -37,7 +34,7 @@ Every name but ``linear`` is the engine `Value` method of that name (with its de
 each activation's derivative is the one in the engine's op table. ``"binary step"`` is accepted
 for ``binary_step`` (sign(z), whose derivative is 0: nothing learns through it).
 """
-ACTIVATIONS.update({name: getattr(Value, name) for name in _ENGINE_ACTIVATIONS})
+ACTIVATIONS.update(_engine_activations())
 _ALIASES = {"binary step": "binary_step", "identity": "linear", None: "linear"}
 
 

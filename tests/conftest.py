@@ -42,3 +42,16 @@ def window(browser, tmp_path_factory) -> tuple[int, int]:
     dom = load(browser, probe, "", folder, SCREEN)
     width, height = map(int, dom.body["data-size"].split("x"))
     return SCREEN[0] + SCREEN[0] - width, SCREEN[1] + SCREEN[1] - height
+
+
+@pytest.fixture(autouse=True)
+def restore_the_op_table():
+    """Every test leaves the op table as it found it: rows a test adds (define_op) or removes
+    are put back, so no test depends on the order the suite runs in."""
+    from engine.core.ops import OPS
+
+    saved = dict(OPS)
+    yield
+    if OPS != saved:
+        OPS.clear()
+        OPS.update(saved)

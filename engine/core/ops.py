@@ -112,6 +112,7 @@ class Op:
     methods:   the `Value` methods made from this row: ``("tanh",)`` gives ``x.tanh()``; a binary
                row's ``("__add__",)`` gives ``x + y`` and the reflected ``2 + x`` too.
     arg_default: the default of the constant parameter in the method (``leaky_relu(alpha=0.01)``).
+    activation: a neuron may use it as its activation g (`nn`'s ``activation="tanh"``).
     """
 
     name: str
@@ -126,6 +127,7 @@ class Op:
     vjp: Callable | None = None
     methods: tuple[str, ...] = ()
     arg_default: float | None = None
+    activation: bool = False
 
 
 OPS: dict[str, Op] = {}
@@ -417,26 +419,28 @@ for _row in (
     Op("erf",          1, lambda x, _: math.erf(x),                  erf_rule,
        "erf(x)", ("(2/√π)·e^(-x²)",), "erf", methods=("erf",)),
     Op("tanh",         1, lambda x, _: math.tanh(x),                 tanh_rule,
-       "tanh(x)", ("1 - tanh(x)²",), "tanh", methods=("tanh",)),
+       "tanh(x)", ("1 - tanh(x)²",), "tanh", methods=("tanh",), activation=True),
     Op("sigmoid",      1, lambda x, _: stable_sigmoid(x),            sigmoid_rule,
-       "σ(x) = 1/(1 + e^-x)", ("σ(x)·(1 - σ(x))",), "σ", methods=("sigmoid",)),
+       "σ(x) = 1/(1 + e^-x)", ("σ(x)·(1 - σ(x))",), "σ", methods=("sigmoid",), activation=True),
     Op("relu",         1, lambda x, _: 0.0 if x < 0.0 else x,        relu_rule,
-       "max(0, x)", ("1 if x > 0 else 0",), "relu", vjp=relu_vjp, methods=("relu",)),
+       "max(0, x)", ("1 if x > 0 else 0",), "relu", vjp=relu_vjp, methods=("relu",),
+       activation=True),
     Op("leaky_relu",   1, lambda x, a: x if x > 0.0 else a * x,      leaky_relu_rule,
        "x if x > 0 else α·x", ("1 if x > 0 else α",), "leaky_relu", arg_name="alpha",
-       methods=("leaky_relu",), arg_default=0.01),
+       methods=("leaky_relu",), activation=True, arg_default=0.01),
     Op("elu",          1, lambda x, a: x if x > 0.0 else a * math.expm1(x), elu_rule,
        "x if x > 0 else α·(e^x - 1)", ("1 if x > 0 else α·e^x",), "elu", arg_name="alpha",
-       methods=("elu",), arg_default=1.0),
+       methods=("elu",), activation=True, arg_default=1.0),
     Op("softplus",     1, lambda x, _: stable_softplus(x),           softplus_rule,
-       "ln(1 + e^x)", ("σ(x)",), "softplus", methods=("softplus",)),
+       "ln(1 + e^x)", ("σ(x)",), "softplus", methods=("softplus",), activation=True),
     Op("swish",        1, lambda x, b: x * stable_sigmoid(b * x),    swish_rule,
        "x·σ(βx)", ("σ(βx) + βx·σ(βx)·(1 - σ(βx))",), "swish", arg_name="beta",
-       methods=("swish",), arg_default=1.0),
+       methods=("swish",), activation=True, arg_default=1.0),
     Op("gelu",         1, _gelu_forward,                             gelu_rule,
-       "x·Φ(x) = ½x(1 + erf(x/√2))", ("Φ(x) + x·φ(x)",), "gelu", methods=("gelu",)),
+       "x·Φ(x) = ½x(1 + erf(x/√2))", ("Φ(x) + x·φ(x)",), "gelu", methods=("gelu",),
+       activation=True),
     Op("binary_step",  1, lambda x, _: _step(x),                     binary_step_rule,
-       "sign(x)", ("0",), "step", vjp=binary_step_vjp, methods=("binary_step",)),
+       "sign(x)", ("0",), "step", vjp=binary_step_vjp, methods=("binary_step",), activation=True),
     Op("logsumexp",   -1, _logsumexp_forward,                        logsumexp_rule,
        "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list", vjp=logsumexp_vjp),
 ):

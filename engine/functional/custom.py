@@ -35,7 +35,7 @@ import numbers
 import re
 from typing import Callable, Sequence
 
-from engine.core.ops import OPS, Op, register
+from engine.core.ops import OPS, Op, register, unregister
 from engine.core.value import Value, apply_op, as_value
 
 __all__ = ["define_op", "CustomOp", "lecture_relu"]
@@ -47,15 +47,18 @@ _BUILT_IN = frozenset(OPS)  # the table as shipped: these rows are not replaced
 class CustomOp:
     """A user-defined op, callable on Values or numbers: ``op(x)`` or ``op(x, y)`` -> Value.
 
-    ``name``, ``arity`` and ``row`` (its `engine.core.ops.Op`) describe it.
+    ``name``, ``arity`` and ``row`` (its `engine.core.ops.Op`) describe it. `remove()` takes the
+    row out of the table again (putting back the row it replaced, if any); used as a context
+    manager (``with define_op(...) as cube: ...``) the op is removed at the end of the block.
     """
 
-    __slots__ = ("name", "arity", "row", "__dict__")
+    __slots__ = ("name", "arity", "row", "replaced", "__dict__")
 
-    def __init__(self, row: Op) -> None:
+    def __init__(self, row: Op, replaced: Op | None = None) -> None:
         self.name = row.name
         self.arity = row.arity
         self.row = row
+        self.replaced = replaced
         inputs = ("x", "y")[: row.arity]
         parts = ", ".join(f"∂out/∂{n} = {d}" for n, d in zip(inputs, row.derivatives))
         self.__doc__ = f"{row.formula}  (custom op {row.name!r});  {parts}."
@@ -79,6 +82,21 @@ class CustomOp:
 
     def __repr__(self) -> str:
         return f"<custom op {self.name}: {self.row.formula}>"
+
+    def remove(self) -> None:
+        """Take this op's row out of the op table, and put back the row it replaced (if any).
+        Nothing happens if the table no longer holds this row."""
+        if OPS.get(self.name) is not self.row:
+            return
+        unregister(self.name)
+        if self.replaced is not None:
+            register(self.replaced)
+
+    def __enter__(self) -> CustomOp:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
 
 
 def _arity(forward: Callable, given: int | None) -> int:
@@ -195,8 +213,12 @@ def define_op(
     symbol:      the short label in drawings (default: the name).
     domain:      the inputs the forward accepts, in words, for error messages.
     arity:       1 or 2; read off `forward`'s signature when not given.
+
+    The op stays in the table until ``op.remove()``; ``with define_op(...) as op:`` removes it at
+    the end of the block (and puts back a row of the same name that it replaced).
     """
-    op = CustomOp(_row(name, forward, derivative, formula, derivatives, symbol, domain, arity))
+    row = _row(name, forward, derivative, formula, derivatives, symbol, domain, arity)
+    op = CustomOp(row, replaced=OPS.get(name))
     register(op.row)
     return op
 

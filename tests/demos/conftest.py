@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.ops import OPS
 from tests.equations import equations, wrong_equations
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -67,11 +66,3 @@ def check_story(text: str, *, at_least: int = 0) -> None:
     assert zero is None, text[max(0, zero.start() - 80) : zero.end() + 20]
 
 
-@pytest.fixture(autouse=True)
-def restore_the_op_table():
-    """A demo that defines its own ops (custom_op, activations) leaves the op table as it was:
-    other tests count its rows."""
-    saved = dict(OPS)
-    yield
-    OPS.clear()
-    OPS.update(saved)

@@ -16,15 +16,6 @@ from engine.functional.custom import CustomOp, define_op, lecture_relu
 from tests.equations import wrong_equations
 
 
-@pytest.fixture(autouse=True)
-def restore_the_op_table():
-    """Each test's ops leave the table as it was (other tests count the table's rows)."""
-    saved = dict(OPS)
-    yield
-    OPS.clear()
-    OPS.update(saved)
-
-
 def define_cube():
     return define_op(
         "cube",
@@ -181,3 +172,22 @@ def test_torch_agrees_with_a_custom_softsign():
         v = Value(x)
         softsign(v).backward()
         assert v.grad == pytest.approx(t.grad.item(), abs=1e-15)
+
+
+def test_define_op_as_a_context_manager_leaves_the_table_as_it_found_it():
+    before = dict(OPS)
+    with define_op("cube_ctx", lambda x: x**3, lambda x: 3 * x**2) as cube:
+        assert OPS["cube_ctx"] is cube.row
+        assert cube(Value(2.0)).data == 8.0
+    assert OPS == before
+
+
+def test_remove_puts_back_the_row_it_replaced():
+    first = define_op("twice_ctx", lambda x: 2 * x, lambda x: 2.0)
+    second = define_op("twice_ctx", lambda x: 2.0 * x, lambda x: 2.0, formula="2x")
+    assert OPS["twice_ctx"] is second.row
+    second.remove()
+    assert OPS["twice_ctx"] is first.row
+    first.remove()
+    assert "twice_ctx" not in OPS
+    first.remove()  # nothing left to remove: no error
