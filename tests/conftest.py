@@ -12,7 +12,7 @@ from tests.browser import SCREEN, find_browser, load
 
 # CI (CI=true) replays the same examples on every run, so a landing never hangs on a fresh random
 # find; runs elsewhere keep exploring new examples, which is how the subnormal and whole-unit
-# cases of tests/engine/test_numfmt.py and test_draw_style.py were found (now pinned there).
+# cases of tests/engine/core/test_numfmt.py and test_draw_style.py were found (now pinned there).
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     settings.load_profile("ci")

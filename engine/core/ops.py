@@ -9,7 +9,7 @@ The chain rule then does the rest: if ``out_bar = ∂L/∂out`` is known, every 
 ``x_bar += out_bar · ∂out/∂x``. This file is the only place that knows an op's maths. The engine
 (`engine.core.value`), the narrated steps, the drawing and `gradcheck` all read this table, so
 adding an
-op is one row here plus one row in ``tests/engine/test_ops.py``.
+op is one row here plus one row in ``tests/engine/core/test_ops.py``.
 
 Each local-derivative rule is a small named function of the op's inputs and its output. Rules use
 plain arithmetic plus the functions of a *maths namespace* ``m`` (``m.exp``, ``m.sigmoid``, ...).
@@ -28,7 +28,7 @@ Each returns a tuple with one local derivative per input, in a form that keeps t
 the inputs where a rounded output has lost it (elu: α·e^x, not out + α), with erfc, expm1, log1p
 where 1 ± something cancels. (tanh and σ use their output as PyTorch does: exact to 1e-16.)
 
-Infinity, NaN and errors (the policy; tests/engine/test_fuzz_torch.py checks it against PyTorch):
+Infinity, NaN and errors (the policy; tests/engine/core/test_fuzz_torch.py checks it against PyTorch):
 
 * Domain errors raise where the bad value enters, naming op and value: ``log(0)``, ``log(-1)``,
   ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, a negative base (-inf too) with a non-integer exponent,

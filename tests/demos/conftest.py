@@ -64,5 +64,3 @@ def check_story(text: str, *, at_least: int = 0) -> None:
     assert len(equations(text)) >= at_least
     zero = NEGATIVE_ZERO.search(text)
     assert zero is None, text[max(0, zero.start() - 80) : zero.end() + 20]
-
-

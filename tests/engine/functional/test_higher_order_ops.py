@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Value, grad
-from tests.engine.test_ops import CASES, _torch_case
+from tests.engine.core.test_ops import CASES, _torch_case
 
 OP_NAMES = sorted(OPS)
 

@@ -23,7 +23,7 @@ from engine import (
     no_grad,
     vhp,
 )
-from tests.engine.test_ops import CASES
+from tests.engine.core.test_ops import CASES
 
 # --------------------------------------------------------------------------------------------
 # Random graphs over every op, built the same way on Values and on torch tensors

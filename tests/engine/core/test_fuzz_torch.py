@@ -1,11 +1,11 @@
 """Differential fuzz against PyTorch float64: random graphs over the whole op table, inputs from
-1e-300 to 1e300 with a few NaN and infinities (tests/engine/torch_differential.py).
+1e-300 to 1e300 with a few NaN and infinities (tests/engine/core/torch_differential.py).
 
 CI runs 10,000 graphs (about 20 s); set CHAINRULE_FUZZ_EXAMPLES for a longer run, or run the
 standalone script for a count of every kind of disagreement:
 
-    CHAINRULE_FUZZ_EXAMPLES=50000 python -m pytest tests/engine/test_fuzz_torch.py
-    python -m tests.engine.torch_differential --graphs 200000
+    CHAINRULE_FUZZ_EXAMPLES=50000 python -m pytest tests/engine/core/test_fuzz_torch.py
+    python -m tests.engine.core.torch_differential --graphs 200000
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import OPS
-from tests.engine.torch_differential import BAD, Plan, random_plan, run_plan
+from tests.engine.core.torch_differential import BAD, Plan, random_plan, run_plan
 
 EXAMPLES = int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES", "10000"))
 

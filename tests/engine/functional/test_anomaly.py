@@ -21,7 +21,7 @@ from engine import (
 )
 from engine.core.graph import topological_order
 from engine.functional.anomaly import is_anomaly_check_nan_enabled, where_created
-from tests.engine.test_ops import CASES
+from tests.engine.core.test_ops import CASES
 
 HERE = "test_anomaly.py"
 

@@ -16,7 +16,7 @@ binary_step(NaN) is NaN by policy (``torch.sign`` gives 0): the mirror says so t
 
 Run many graphs locally (prints the counts of each kind of disagreement):
 
-    python -m tests.engine.torch_differential --graphs 20000 [--seed 1]
+    python -m tests.engine.core.torch_differential --graphs 20000 [--seed 1]
 """
 
 from __future__ import annotations
