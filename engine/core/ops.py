@@ -28,7 +28,8 @@ Each returns a tuple with one local derivative per input, in a form that keeps t
 the inputs where a rounded output has lost it (elu: α·e^x, not out + α), with erfc, expm1, log1p
 where 1 ± something cancels. (tanh and σ use their output as PyTorch does: exact to 1e-16.)
 
-Infinity, NaN and errors (the policy; tests/engine/core/test_fuzz_torch.py checks it against PyTorch):
+Infinity, NaN and errors (the policy; tests/engine/core/test_fuzz_torch.py checks it against
+PyTorch):
 
 * Domain errors raise where the bad value enters, naming op and value: ``log(0)``, ``log(-1)``,
   ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, a negative base (-inf too) with a non-integer exponent,
