@@ -3,13 +3,14 @@
 A lab's classic exercise: implement the backward of a new function. With
 `engine.functional.custom.define_op`
 an op is one call, like a row of the engine's op table: the forward rule and the local
-derivative side by side. Here the op is softsign, an activation of the tanh family,
+derivative side by side. Here the op is softsign, an activation of the tanh family, written
+again as ``my_softsign`` (the table has its own ``softsign`` row, to check the answer against):
 
     softsign(x) = x / (1 + |x|),        ∂softsign/∂x = 1 / (1 + |x|)²
 
 The demo defines it, narrates a backward pass through a neuron that uses it (the narration shows
 your derivative's formula), checks it three ways (central finite differences with `gradcheck`,
-the same function built from the engine's own ops, and PyTorch when installed), then makes two
+the op table's own softsign row, and PyTorch when installed), then makes two
 mistakes a lab sees most and shows `gradcheck` catching each: a forgotten square, and a lost
 minus sign (∂(1/x)/∂x written as 1/x²).
 
@@ -33,7 +34,7 @@ TOLERANCE = 1e-12
 def define_softsign():
     """The exercise's answer: softsign with its local derivative, as one table row."""
     return define_op(
-        "softsign",
+        "my_softsign",
         forward=lambda x: x / (1.0 + abs(x)),
         derivative=lambda x: 1.0 / (1.0 + abs(x)) ** 2,
         formula="x / (1 + |x|)",
@@ -86,7 +87,7 @@ def run(out: str | Path = "out/custom_op", seed: int = 0, quick: bool = False) -
     softsign = define_softsign()
 
     rule("The op: one call, forward and local derivative side by side")
-    print("  softsign = define_op('softsign', forward=lambda x: x / (1 + abs(x)),")
+    print("  softsign = define_op('my_softsign', forward=lambda x: x / (1 + abs(x)),")
     print("                       derivative=lambda x: 1 / (1 + abs(x))**2,")
     print("                       formula='x / (1 + |x|)', derivatives='1 / (1 + |x|)²')")
 
@@ -106,9 +107,9 @@ def run(out: str | Path = "out/custom_op", seed: int = 0, quick: bool = False) -
     for a in POINTS:
         mine, built = Value(a, label="a"), Value(a, label="a")
         softsign(mine).backward()
-        (built / (1 + built.abs())).backward()  # the same function from the engine's own ops
+        built.softsign().backward()  # the op table's own row
         worst = max(worst, abs(mine.grad - built.grad))
-    print(f"  vs x / (1 + |x|) from the engine's ops: largest difference {worst:.1e}")
+    print(f"  vs the op table's softsign row: largest difference {worst:.1e}")
     torch_worst = _torch_difference(softsign)
     if torch_worst is None:
         print("  vs PyTorch: not installed (pip install torch), skipped")

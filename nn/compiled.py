@@ -33,15 +33,6 @@ MODES = ("auto", "float", "numpy")
 NUMPY_MIN_BATCH = 16
 """In "auto" mode, batches of at least this many examples (sharing a program) use numpy."""
 
-# The per-element term of the elementwise losses, with the target as a program input, written
-# with exactly the ops `nn.losses` uses (tests/nn/test_compiled.py checks them bit for bit).
-_TERMS: dict[str, Callable[[Value, Value], Value]] = {
-    "hinge": lambda s, t: (1.0 - s * t).relu(),
-    "perceptron": lambda s, t: (s * (-t)).relu(),
-    "mse": lambda s, t: (s - t) ** 2,
-    "bce_with_logits": lambda z, t: z.softplus() - z * t,
-}
-
 
 def _flat(x: Any) -> list:
     return list(x) if isinstance(x, (list, tuple)) else [x]
@@ -79,11 +70,14 @@ class CompiledObjective:
         self.model, self.loss_fn, self.loss_name = model, loss_fn, loss_name
         self.alpha, self.params = alpha, list(params)
         self.mode = mode
-        self.custom = loss_name not in _losses.LOSSES or _losses.LOSSES[loss_name] is not loss_fn
+        built_in = _losses.LOSSES.get(loss_name) is loss_fn
+        split = loss_name == "cross_entropy" or loss_name in _losses.TERMS
+        self.custom = not (built_in and split)
         if self.custom and not full_batch:
             raise ValueError(
-                "compile=True with a custom loss needs full batches (batch_size=None): a custom "
-                "loss cannot be split into per-example programs"
+                f"compile=True with the loss {loss_name!r} needs full batches (batch_size=None): "
+                f"only the losses with a per-example term (cross_entropy and "
+                f"{', '.join(_losses.TERMS)}) can be split into per-example programs"
             )
         self.programs: dict[Any, Program] = {}
         self.l2: Program | None = None
@@ -112,7 +106,7 @@ class CompiledObjective:
 
             program = trace(example, x, name=f"cross_entropy[{key}]")
         else:
-            term = _TERMS[name]
+            term = _losses.TERMS[name]
 
             def example(x, t):  # type: ignore[misc]
                 scores = _flat(model(x))
@@ -121,8 +115,8 @@ class CompiledObjective:
                     raise ValueError(
                         f"{name}: {len(scores)} scores but {len(ts)} targets per example"
                     )
-                terms = [
-                    s.softplus() if name == "bce_with_logits" and zero else term(s, ti)
+                terms = [  # a target known to be 0 is the number 0 (bce drops - z·0)
+                    term(s, 0.0 if zero else ti)
                     for s, ti, zero in zip(scores, ts, key or [False] * len(ts))
                 ]
                 return terms + scores

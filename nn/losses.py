@@ -31,7 +31,20 @@ from typing import Any, Iterable, Sequence, Union
 from engine import Value, logsumexp
 from engine.core.value import as_value
 
-__all__ = ["mse", "bce_with_logits", "cross_entropy", "hinge", "perceptron", "l2", "LOSSES"]
+__all__ = [
+    "mse",
+    "bce_with_logits",
+    "cross_entropy",
+    "hinge",
+    "perceptron",
+    "l2",
+    "LOSSES",
+    "TERMS",
+    "mse_term",
+    "bce_with_logits_term",
+    "hinge_term",
+    "perceptron_term",
+]
 
 Scalar = Union[Value, float, int]
 Target = Union[float, int, Value]
@@ -117,15 +130,28 @@ def _mean(terms: list[Value]) -> Value:
 # --------------------------------------------------------------------------------------------
 
 
+def mse_term(prediction: Value, target: Target) -> Value:
+    """One element of `mse`: (ŷ - y)²."""
+    return (prediction - target) ** 2
+
+
 def mse(prediction: Scalar | Sequence, target: Target | Sequence) -> Value:
     """Mean squared error  (1/n) Σ (ŷ_i - y_i)²;   ∂/∂ŷ_i = 2(ŷ_i - y_i)/n."""
     preds, targets = _pairs(prediction, target, "mse")
-    return _mean([(as_value(p, "mse prediction") - y) ** 2 for p, y in zip(preds, targets)])
+    return _mean([mse_term(as_value(p, "mse prediction"), y) for p, y in zip(preds, targets)])
 
 
 # --------------------------------------------------------------------------------------------
 # Binary classification
 # --------------------------------------------------------------------------------------------
+
+
+def bce_with_logits_term(logit: Value, target: Target) -> Value:
+    """One element of `bce_with_logits`: softplus(z) - y·z, and softplus(z) for a target that is
+    the number 0 (no ``- z·0`` node)."""
+    if not isinstance(target, Value) and target == 0.0:
+        return logit.softplus()
+    return logit.softplus() - logit * target
 
 
 def bce_with_logits(logit: Scalar | Sequence, target: Target | Sequence) -> Value:
@@ -143,11 +169,14 @@ def bce_with_logits(logit: Scalar | Sequence, target: Target | Sequence) -> Valu
             raise ValueError(
                 f"bce_with_logits: a target must be in [0, 1], got {y!r} (use 0/1 labels, not ±1)"
             )
-    terms = []
-    for z, y in zip(zs, ys):
-        z = as_value(z, "bce_with_logits logit")
-        terms.append(z.softplus() - z * y if y != 0.0 else z.softplus())
-    return _mean(terms)
+    return _mean(
+        [bce_with_logits_term(as_value(z, "bce_with_logits logit"), y) for z, y in zip(zs, ys)]
+    )
+
+
+def hinge_term(score: Value, target: Target) -> Value:
+    """One element of `hinge`: max(0, 1 - y·s)."""
+    return (1.0 - score * target).relu()
 
 
 def hinge(score: Scalar | Sequence, target: Target | Sequence) -> Value:
@@ -157,7 +186,12 @@ def hinge(score: Scalar | Sequence, target: Target | Sequence) -> Value:
     """
     scores, ys = _pairs(score, target, "hinge")
     _pm1(ys, "hinge")
-    return _mean([(1.0 - as_value(s, "hinge score") * y).relu() for s, y in zip(scores, ys)])
+    return _mean([hinge_term(as_value(s, "hinge score"), y) for s, y in zip(scores, ys)])
+
+
+def perceptron_term(score: Value, target: Target) -> Value:
+    """One element of `perceptron`: max(0, -y·s)."""
+    return (score * (-target)).relu()
 
 
 def perceptron(score: Scalar | Sequence, target: Target | Sequence) -> Value:
@@ -168,7 +202,7 @@ def perceptron(score: Scalar | Sequence, target: Target | Sequence) -> Value:
     """
     scores, ys = _pairs(score, target, "perceptron")
     _pm1(ys, "perceptron")
-    return _mean([(as_value(s, "perceptron score") * (-y)).relu() for s, y in zip(scores, ys)])
+    return _mean([perceptron_term(as_value(s, "perceptron score"), y) for s, y in zip(scores, ys)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,3 +282,13 @@ LOSSES = {
     "perceptron": perceptron,
 }
 """The data losses by name (what `nn.fit(loss="hinge")` looks up)."""
+
+TERMS = {
+    "mse": mse_term,
+    "bce_with_logits": bce_with_logits_term,
+    "hinge": hinge_term,
+    "perceptron": perceptron_term,
+}
+"""The elementwise losses' per-element terms ℓ(prediction_i, target_i), each the function its loss
+averages (so they cannot drift apart): `fit(compile=True)` traces one program per term with the
+target as an input. A loss of `LOSSES` without a term here is compiled as a whole (full batches)."""

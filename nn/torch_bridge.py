@@ -5,33 +5,35 @@
     model = MLP.from_torch(net)              # the same weights, as Values again
 
 Layer i of the MLP becomes ``torch.nn.Linear(nin, nout)`` with ``weight[j, k]`` = weight k of
-neuron j and ``bias[j]`` = its bias, followed by its activation. The activations compute what
-the op table computes: softplus as ``logaddexp(x, 0)`` (PyTorch's Softplus switches to x above 20,
-which is off by e^-20), GELU with the exact erf form, binary step as ``sign``. Outputs and
-gradients agree with the scalar engine to rounding (about 1e-15): only the order of the sums
-differs. torch is imported only when these functions run.
+neuron j and ``bias[j]`` = its bias, followed by its activation: an `Activation` module that
+applies the op row's torch twin (`engine.core.ops.Op.torch`) with the `nn.layers` default α or β,
+so it computes what the op table computes (softplus exact past 20, GELU in its erf form, the
+binary step as ``sign``). Outputs and gradients agree with the scalar engine to rounding (about
+1e-15): only the order of the sums differs. torch is imported only when these functions run.
+
+`from_torch` reads an activation module by what it computes, not by its name: a module is the
+activation whose torch twin gives the same numbers on a fixed set of probe points (-40 to 40,
+±0, ±1, NaN, ±inf). So ``torch.nn.Tanh()``, ``ReLU()``, ``SiLU()`` (swish with β = 1),
+``LeakyReLU(0.01)``, ``ELU()``, ``GELU()``, ``Softsign()``, ``Hardtanh()`` and ``Identity()``
+come back as their rows, and a module that computes something else (``LeakyReLU(0.2)``,
+``GELU(approximate="tanh")``, ``Softplus()``, which is off by e^-20 past 20) is refused by name.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-__all__ = ["to_torch", "from_torch", "TORCH_ACTIVATIONS"]
+from engine import OPS
 
-TORCH_ACTIVATIONS = (
-    "linear",
-    "relu",
-    "tanh",
-    "sigmoid",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "swish",
-    "gelu",
-    "binary_step",
-)
-"""The MLP activations `to_torch` translates (leaky_relu with α = 0.01, elu with α = 1,
-swish with β = 1: the `nn.layers` defaults)."""
+__all__ = ["to_torch", "from_torch", "torch_activations"]
+
+
+def torch_activations() -> tuple[str, ...]:
+    """The MLP activations `to_torch` and `from_torch` translate: ``linear`` and every op row
+    marked ``activation=True`` that has a torch twin."""
+    rows = [name for name, op in OPS.items() if op.activation and op.torch is not None]
+    return ("linear", *rows)
 
 
 def _torch() -> Any:
@@ -42,45 +44,78 @@ def _torch() -> Any:
     return torch
 
 
-def _modules() -> dict[str, Any]:
-    """Small torch modules for the activations torch.nn has no exact twin of."""
+@functools.cache
+def _activation_class() -> Any:
+    """The ``Activation`` module class (made once, when torch is first needed)."""
     torch: Any = _torch()
 
-    class Softplus(torch.nn.Module):
-        """ln(1 + e^x) computed as logaddexp(x, 0): exact for every x, gradient σ(x)."""
+    class Activation(torch.nn.Module):
+        """One op row's torch twin as a module: ``Activation("tanh")``, ``Activation("elu", 1)``."""
+
+        def __init__(self, op_name: str, arg: float | None = None) -> None:
+            super().__init__()
+            if op_name not in OPS or OPS[op_name].torch is None:
+                raise ValueError(f"Activation: no op row {op_name!r} with a torch twin")
+            self.op_name, self.arg = op_name, arg
 
         def forward(self, x):
-            return torch.logaddexp(x, torch.zeros_like(x))
+            twin: Any = OPS[self.op_name].torch
+            return twin(torch, x, self.arg)
 
-    class BinaryStep(torch.nn.Module):
-        """sign(x), whose derivative is 0 (nothing learns through it)."""
+        def extra_repr(self) -> str:
+            return repr(self.op_name) + ("" if self.arg is None else f", {self.arg!r}")
 
-        def forward(self, x):
-            return torch.sign(x)
-
-    return {"Softplus": Softplus, "BinaryStep": BinaryStep}
+    return Activation
 
 
 def _activation(name: str) -> Any:
+    """An ``Activation`` module for the op row `name` (its method's default α or β)."""
+    return _activation_class()(name, OPS[name].arg_default)
+
+
+def _probe_points(torch: Any) -> Any:
+    steps = [i / 4.0 for i in range(-160, 161)]
+    special = [0.0, -0.0, 1.0, -1.0, 21.0, 1e-300, -1e-300, float("inf"), float("-inf")]
+    return torch.tensor(steps + special + [float("nan")], dtype=torch.float64)
+
+
+def _same_numbers(torch: Any, a: Any, b: Any) -> bool:
+    """Equal to 4e-16 (relative), NaN where the other is NaN, the same infinities."""
+    if a.shape != b.shape:
+        return False
+    both_nan = torch.isnan(a) & torch.isnan(b)
+    close = torch.isclose(a, b, rtol=4e-16, atol=0.0) | both_nan
+    return bool(close.all())
+
+
+def _activation_name(module: Any) -> str:
+    """The activation row `module` computes (ValueError naming it if none does)."""
     torch = _torch()
-    nn = torch.nn
-    made = {
-        "relu": nn.ReLU,
-        "tanh": nn.Tanh,
-        "sigmoid": nn.Sigmoid,
-        "leaky_relu": lambda: nn.LeakyReLU(0.01),
-        "elu": lambda: nn.ELU(1.0),
-        "swish": nn.SiLU,
-        "gelu": lambda: nn.GELU(approximate="none"),
-    }
-    if name in made:
-        return made[name]()
-    extra = _modules()
-    if name == "softplus":
-        return extra["Softplus"]()
-    if name == "binary_step":
-        return extra["BinaryStep"]()
-    raise ValueError(f"to_torch: no torch activation for {name!r}")
+    x = _probe_points(torch)
+    with torch.no_grad():
+        try:  # as after a Linear layer: a batch of rows of one feature
+            theirs = module(x.reshape(-1, 1).clone())
+        except Exception as exc:
+            raise ValueError(
+                f"from_torch: {module!r} is no nn.MLP activation (it fails on a float64 batch: "
+                f"{exc})"
+            ) from None
+        if not isinstance(theirs, torch.Tensor):
+            raise ValueError(f"from_torch: {module!r} is no nn.MLP activation (no tensor out)")
+        theirs = theirs.reshape(-1)
+        if _same_numbers(torch, theirs, x):
+            return "linear"
+        for name in torch_activations()[1:]:
+            op = OPS[name]
+            twin: Any = op.torch
+            if _same_numbers(torch, theirs, twin(torch, x, op.arg_default)):
+                return name
+    supported = ", ".join(torch_activations())
+    raise ValueError(
+        f"from_torch: {module!r} computes no nn.MLP activation (supported: {supported}; "
+        f"leaky_relu with negative_slope=0.01, elu with alpha=1, swish with beta=1, gelu "
+        f"approximate='none', softplus exact past 20)"
+    )
 
 
 def to_torch(model: Any) -> Any:
@@ -106,31 +141,6 @@ def to_torch(model: Any) -> Any:
         if layer.activation != "linear":
             parts.append(_activation(layer.activation))
     return torch.nn.Sequential(*parts)
-
-
-def _activation_name(module: Any) -> str:
-    torch = _torch()
-    nn = torch.nn
-    if isinstance(module, nn.Identity):
-        return "linear"
-    simple = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.SiLU: "swish"}
-    for kind, name in simple.items():
-        if type(module) is kind:
-            return name
-    if type(module) is nn.LeakyReLU and module.negative_slope == 0.01:
-        return "leaky_relu"
-    if type(module) is nn.ELU and module.alpha == 1.0:
-        return "elu"
-    if type(module) is nn.GELU and module.approximate == "none":
-        return "gelu"
-    name = type(module).__name__
-    if name in ("Softplus", "BinaryStep") and type(module).__module__ == __name__:
-        return "softplus" if name == "Softplus" else "binary_step"
-    supported = ", ".join(TORCH_ACTIVATIONS)
-    raise ValueError(
-        f"from_torch: {module!r} has no nn.MLP activation (supported: {supported}; leaky_relu "
-        f"needs negative_slope=0.01, elu alpha=1, gelu approximate='none')"
-    )
 
 
 def from_torch(module: Any) -> Any:

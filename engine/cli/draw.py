@@ -9,7 +9,7 @@
                                                          # starts with '-'
 
 The expression is parsed with a whitelist (numbers, names, + - * / **, unary -, parentheses and
-the engine's functions: tanh, exp, log, leaky_relu(x, alpha), ...), never evaluated as Python.
+the functions of the op table, listed at the end), never evaluated as Python.
 Unlabelled intermediate nodes are named as `chainrule step` names them (mul₁, add₂, ...).
 
 Formats, by the output's suffix (written atomically; nothing else is written):
@@ -56,6 +56,9 @@ def formats_help() -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``chainrule draw``."""
+    from engine.cli.expr import functions_help
+
+    parser.epilog = functions_help()
     from engine.draw.render import DEFAULT_TIMEOUT
     from engine.draw.size import DEFAULT_MAX_NODES
     from engine.draw.style import DEFAULT_FONT_SIZE

@@ -13,10 +13,10 @@ statements use it by name; the last statement is the result. Allowed in an expre
 
 * numbers (``2``, ``-3.5``, ``1e-3``) and variable names given a value;
 * ``+ - * / **``, unary ``-`` and ``+``, parentheses;
-* calls of the engine's functions by name: every one-input op of the op table that is a `Value`
-  method (``exp log sqrt abs sin cos tanh sigmoid relu softplus gelu binary_step`` and the ones
-  with a constant parameter, ``leaky_relu(x, alpha)``, ``elu(x, alpha)``, ``swish(x, beta)``),
-  and ``logsumexp(a, b, ...)``.
+* calls of the engine's functions by name, read off the op table (`functions`): every one-input
+  op that is a `Value` method of the same name (``tanh(x)``; one with a constant parameter takes
+  it second, ``leaky_relu(x, alpha)``), and the n-ary ``logsumexp(a, b, ...)``. A new row is
+  callable at once; ``chainrule draw --help`` lists them all (`functions_help`).
 
 Everything else (attributes, subscripts, keyword arguments, lambdas, comprehensions, strings,
 comparisons, calls of any other name such as ``__import__``) is refused with an `ExpressionError`
@@ -36,7 +36,14 @@ import math
 import re
 from typing import Collection, Iterable, Mapping
 
-from engine.cli.expr_calls import _call, _check_call, _engine_error, _Function, functions
+from engine.cli.expr_calls import (
+    _call,
+    _check_call,
+    _engine_error,
+    _Function,
+    functions,
+    functions_help,
+)
 from engine.cli.expr_syntax import (
     _BINARY,
     _UNARY,
@@ -49,7 +56,14 @@ from engine.cli.expr_syntax import (
 from engine.core.graph import topological_order
 from engine.core.value import Parameter, Value
 
-__all__ = ["ExpressionError", "parse_assignments", "build", "functions", "MAX_LENGTH"]
+__all__ = [
+    "ExpressionError",
+    "parse_assignments",
+    "build",
+    "functions",
+    "functions_help",
+    "MAX_LENGTH",
+]
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")

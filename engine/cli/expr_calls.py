@@ -4,6 +4,7 @@ applied (for `engine.cli.expr`)."""
 from __future__ import annotations
 
 import ast
+import textwrap
 from typing import Callable
 
 from engine.cli.expr_syntax import ExpressionError, _Parsed, _refuse
@@ -11,7 +12,7 @@ from engine.core.ops import OPS
 from engine.core.value import Value
 from engine.functional import softmax as functional
 
-__all__ = ["functions"]
+__all__ = ["functions", "functions_help"]
 
 
 class _Function:
@@ -46,6 +47,13 @@ def functions() -> dict[str, _Function]:
             nary = getattr(functional, name)
             table[name] = _Function(name, lambda *xs, _f=nary: _f(list(xs)), 1, None, None)
     return table
+
+
+def functions_help() -> str:
+    """One line for a command's ``--help``: every function an expression may call, from the
+    op table (``functions: exp(x), ..., leaky_relu(x) or leaky_relu(x, alpha), ...``)."""
+    text = "functions: " + ", ".join(f.usage() for f in functions().values())
+    return textwrap.fill(text, width=78, subsequent_indent="  ", break_on_hyphens=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ def _digits(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``chainrule step``."""
+    from engine.cli.expr import functions_help
+
+    parser.epilog = functions_help()
     parser.add_argument(
         "expression", help="e.g. 'tanh(x1*w1 + x2*w2 + b)' or 'n = x1*w1 + b; o = tanh(n)'"
     )

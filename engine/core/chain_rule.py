@@ -49,6 +49,7 @@ __all__ = [
     "walk",
     "run_pass",
     "local_derivatives",
+    "ieee_local_derivatives",
     "backward",
     "commit",
     "order_of",
@@ -80,6 +81,24 @@ def local_derivatives(node: Value, m: Any = FLOAT_MATH) -> tuple:
     """∂node/∂parent for each of `node`'s parents: the op table's rule, evaluated in namespace
     `m` on the parents' numbers (`FLOAT_MATH`) or, for `VALUE_MATH`, on the parents themselves."""
     return m.local(OPS[node.op], node)
+
+
+def ieee_local_derivatives(node: Value) -> tuple:
+    """The same rule in IEEE 754 arithmetic: inf or NaN where floats raise (1/(2√x) at 0, ln 0
+    in a branch not taken); NaN for a rule IEEE arithmetic cannot evaluate either."""
+    op = OPS[node.op]
+    out = IEEEFloat(node.data)
+    xs = tuple(IEEEFloat(x.data) for x in node.parents)
+    try:
+        if op.arity == -1:
+            local = op.local(IEEE_MATH, xs, out)
+        elif op.arity == 1:
+            local = op.local(IEEE_MATH, xs[0], out, node.arg)
+        else:
+            local = op.local(IEEE_MATH, xs[0], xs[1], out)
+    except (ArithmeticError, ValueError):
+        return (math.nan,) * len(xs)
+    return tuple(float(d) for d in local)
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,15 +389,7 @@ def careful_step(p: Pass, node: Value, out_bar: float) -> tuple[tuple, tuple]:
     g = IEEEFloat(out_bar)
     out = IEEEFloat(node.data)
     xs = tuple(IEEEFloat(x.data) for x in parents)
-    try:
-        if op.arity == -1:
-            local = op.local(IEEE_MATH, xs, out)
-        elif op.arity == 1:
-            local = op.local(IEEE_MATH, xs[0], out, node.arg)
-        else:
-            local = op.local(IEEE_MATH, xs[0], xs[1], out)
-    except (ArithmeticError, ValueError):  # a rule IEEE arithmetic cannot evaluate: undefined
-        local = (math.nan,) * len(parents)
+    local = ieee_local_derivatives(node)
     if op.vjp is None:
         contributions = tuple(float(g * d) for d in local)
     elif op.arity == -1:
@@ -397,7 +408,7 @@ def careful_step(p: Pass, node: Value, out_bar: float) -> tuple[tuple, tuple]:
         if careful.origin is node:
             careful.local, careful.out_bar = tuple(float(d) for d in local), out_bar
     careful.nonfinite_sent = careful.nonfinite_sent or sent_nonfinite
-    return tuple(float(d) for d in local), contributions
+    return local, contributions
 
 
 def check_leaves(p: Pass, asked: Iterable[Value], where: str = "") -> None:

@@ -114,6 +114,9 @@ class Op:
                row's ``("__add__",)`` gives ``x + y`` and the reflected ``2 + x`` too.
     arg_default: the default of the constant parameter in the method (``leaky_relu(alpha=0.01)``).
     activation: a neuron may use it as its activation g (`nn`'s ``activation="tanh"``).
+    torch:     the same op in PyTorch float64, ``torch(t, x, arg)`` (binary ``torch(t, x, y)``,
+               n-ary ``torch(t, xs)``) with ``t`` the torch module, so this file never imports
+               it. `nn.to_torch` builds activations from it; the tests compare against it.
     """
 
     name: str
@@ -129,6 +132,7 @@ class Op:
     methods: tuple[str, ...] = ()
     arg_default: float | None = None
     activation: bool = False
+    torch: Callable | None = None
 
 
 OPS: dict[str, Op] = {}
@@ -366,6 +370,23 @@ def binary_step_vjp(m, g, x, out, arg):
     return (0.0,)
 
 
+def softsign_rule(m, x, out, arg):
+    """∂(x/(1 + |x|))/∂x = 1/(1 + |x|)², squared after the division (no overflow for huge x);
+    NaN where the forward gave NaN (x = ±inf: inf/inf), as PyTorch."""
+    t = 1.0 / (1.0 + abs(x))
+    return (m.if_nonpos(abs(out) - 1.0, t * t, out),)
+
+
+def hardtanh_rule(m, x, out, arg):
+    """∂clip(x, -1, 1)/∂x = 1 if -1 < x < 1 else 0; 0 at ±1 and 1 at NaN, as PyTorch."""
+    return (m.if_nonpos(1.0 - abs(x), 0.0, 1.0),)
+
+
+def hardtanh_vjp(m, g, x, out, arg):
+    """PyTorch's hardtanh_backward: a chosen 0 outside (-1, 1) (it wins over an infinite g)."""
+    return (0.0 if x <= -1.0 or x >= 1.0 else g,)
+
+
 # Reductions
 
 
@@ -388,62 +409,104 @@ def logsumexp_vjp(m, g, xs, out):
 # The table
 # --------------------------------------------------------------------------------------------
 
+
+def _torch_softplus(t, x, _):
+    """softplus in torch, exact in float64: torch switches to x above `threshold`, and
+    ln(1 + e^x) rounds to x from x = 37 on."""
+    return t.nn.functional.softplus(x, threshold=40.0)
+
+
+def _torch_step(t, x, _):
+    """sign(x) in torch, NaN kept (torch.sign gives 0 there), gradient 0 as torch.sign's."""
+    return t.where(t.isnan(x), x.detach(), t.sign(x))
+
+
 # fmt: off
 for _row in (
     #  name          arity forward                                   local rule
     Op("add",          2, operator.add,                              add_rule,
-       "x + y", ("1", "1"), "+", methods=("__add__",)),
+       "x + y", ("1", "1"), "+", methods=("__add__",),
+       torch=lambda t, x, y: x + y),
     Op("sub",          2, operator.sub,                              sub_rule,
-       "x - y", ("1", "-1"), "-", methods=("__sub__",)),
+       "x - y", ("1", "-1"), "-", methods=("__sub__",),
+       torch=lambda t, x, y: x - y),
     Op("mul",          2, operator.mul,                              mul_rule,
-       "x · y", ("y", "x"), "×", methods=("__mul__",)),
+       "x · y", ("y", "x"), "×", methods=("__mul__",),
+       torch=lambda t, x, y: x * y),
     Op("div",          2, operator.truediv,                          div_rule,
-       "x / y", ("1/y", "-x/y²"), "÷", "y ≠ 0", vjp=div_vjp, methods=("__truediv__",)),
+       "x / y", ("1/y", "-x/y²"), "÷", "y ≠ 0", vjp=div_vjp, methods=("__truediv__",),
+       torch=lambda t, x, y: x / y),
     Op("neg",          1, lambda x, _: -x,                           neg_rule,
-       "-x", ("-1",), "neg", methods=("__neg__",)),
+       "-x", ("-1",), "neg", methods=("__neg__",),
+       torch=lambda t, x, _: -x),
     Op("pow",          1, _pow_forward,                              pow_rule,
-       "x^c", ("c·x^(c-1)",), "^", "x ≥ 0, or an integer c; x ≠ 0 if c < 0", "c", pow_vjp),
+       "x^c", ("c·x^(c-1)",), "^", "x ≥ 0, or an integer c; x ≠ 0 if c < 0", "c", pow_vjp,
+       torch=lambda t, x, c: x**c),
     Op("pow_value",    2, _pow_value_forward,                        pow_value_rule,
-       "x^y", ("y·x^(y-1)", "x^y·ln(x)"), "^", "x > 0 (or an integer y)", vjp=pow_value_vjp),
+       "x^y", ("y·x^(y-1)", "x^y·ln(x)"), "^", "x > 0 (or an integer y)", vjp=pow_value_vjp,
+       torch=lambda t, x, y: x**y),
     Op("exp",          1, lambda x, _: math.exp(x),                  exp_rule,
-       "e^x", ("e^x",), "exp", "x ≤ 709.78", methods=("exp",)),
+       "e^x", ("e^x",), "exp", "x ≤ 709.78", methods=("exp",),
+       torch=lambda t, x, _: t.exp(x)),
     Op("log",          1, lambda x, _: math.log(x),                  log_rule,
-       "ln(x)", ("1/x",), "log", "x > 0", vjp=log_vjp, methods=("log",)),
+       "ln(x)", ("1/x",), "log", "x > 0", vjp=log_vjp, methods=("log",),
+       torch=lambda t, x, _: t.log(x)),
     Op("sqrt",         1, lambda x, _: math.sqrt(x),                 sqrt_rule,
-       "√x", ("1/(2√x)",), "sqrt", "x ≥ 0", methods=("sqrt",)),
+       "√x", ("1/(2√x)",), "sqrt", "x ≥ 0", methods=("sqrt",),
+       torch=lambda t, x, _: t.sqrt(x)),
     Op("abs",          1, lambda x, _: abs(x),                       abs_rule,
-       "|x|", ("sign(x)",), "abs", methods=("abs", "__abs__")),
+       "|x|", ("sign(x)",), "abs", methods=("abs", "__abs__"),
+       torch=lambda t, x, _: t.abs(x)),
     Op("sin",          1, lambda x, _: math.sin(x),                  sin_rule,
-       "sin(x)", ("cos(x)",), "sin", "finite x", methods=("sin",)),
+       "sin(x)", ("cos(x)",), "sin", "finite x", methods=("sin",),
+       torch=lambda t, x, _: t.sin(x)),
     Op("cos",          1, lambda x, _: math.cos(x),                  cos_rule,
-       "cos(x)", ("-sin(x)",), "cos", "finite x", methods=("cos",)),
+       "cos(x)", ("-sin(x)",), "cos", "finite x", methods=("cos",),
+       torch=lambda t, x, _: t.cos(x)),
     Op("erf",          1, lambda x, _: math.erf(x),                  erf_rule,
-       "erf(x)", ("(2/√π)·e^(-x²)",), "erf", methods=("erf",)),
+       "erf(x)", ("(2/√π)·e^(-x²)",), "erf", methods=("erf",),
+       torch=lambda t, x, _: t.erf(x)),
     Op("tanh",         1, lambda x, _: math.tanh(x),                 tanh_rule,
-       "tanh(x)", ("1 - tanh(x)²",), "tanh", methods=("tanh",), activation=True),
+       "tanh(x)", ("1 - tanh(x)²",), "tanh", methods=("tanh",), activation=True,
+       torch=lambda t, x, _: t.tanh(x)),
     Op("sigmoid",      1, lambda x, _: stable_sigmoid(x),            sigmoid_rule,
-       "σ(x) = 1/(1 + e^-x)", ("σ(x)·(1 - σ(x))",), "σ", methods=("sigmoid",), activation=True),
+       "σ(x) = 1/(1 + e^-x)", ("σ(x)·(1 - σ(x))",), "σ", methods=("sigmoid",), activation=True,
+       torch=lambda t, x, _: t.sigmoid(x)),
     Op("relu",         1, lambda x, _: 0.0 if x < 0.0 else x,        relu_rule,
        "max(0, x)", ("1 if x > 0 else 0",), "relu", vjp=relu_vjp, methods=("relu",),
-       activation=True),
+       activation=True,
+       torch=lambda t, x, _: t.relu(x)),
     Op("leaky_relu",   1, lambda x, a: x if x > 0.0 else a * x,      leaky_relu_rule,
        "x if x > 0 else α·x", ("1 if x > 0 else α",), "leaky_relu", arg_name="alpha",
-       methods=("leaky_relu",), activation=True, arg_default=0.01),
+       methods=("leaky_relu",), activation=True, arg_default=0.01,
+       torch=lambda t, x, a: t.nn.functional.leaky_relu(x, a)),
     Op("elu",          1, lambda x, a: x if x > 0.0 else a * math.expm1(x), elu_rule,
        "x if x > 0 else α·(e^x - 1)", ("1 if x > 0 else α·e^x",), "elu", arg_name="alpha",
-       methods=("elu",), activation=True, arg_default=1.0),
+       methods=("elu",), activation=True, arg_default=1.0,
+       torch=lambda t, x, a: t.nn.functional.elu(x, a)),
     Op("softplus",     1, lambda x, _: stable_softplus(x),           softplus_rule,
-       "ln(1 + e^x)", ("σ(x)",), "softplus", methods=("softplus",), activation=True),
+       "ln(1 + e^x)", ("σ(x)",), "softplus", methods=("softplus",), activation=True,
+       torch=_torch_softplus),
     Op("swish",        1, lambda x, b: x * stable_sigmoid(b * x),    swish_rule,
        "x·σ(βx)", ("σ(βx) + βx·σ(βx)·(1 - σ(βx))",), "swish", arg_name="beta",
-       methods=("swish",), activation=True, arg_default=1.0),
+       methods=("swish",), activation=True, arg_default=1.0,
+       torch=lambda t, x, b: x * t.sigmoid(b * x)),
     Op("gelu",         1, _gelu_forward,                             gelu_rule,
        "x·Φ(x) = ½x(1 + erf(x/√2))", ("Φ(x) + x·φ(x)",), "gelu", methods=("gelu",),
-       activation=True),
+       activation=True,
+       torch=lambda t, x, _: t.nn.functional.gelu(x)),
     Op("binary_step",  1, lambda x, _: _step(x),                     binary_step_rule,
-       "sign(x)", ("0",), "step", vjp=binary_step_vjp, methods=("binary_step",), activation=True),
+       "sign(x)", ("0",), "step", vjp=binary_step_vjp, methods=("binary_step",), activation=True,
+       torch=_torch_step),
+    Op("softsign",     1, lambda x, _: x / (1.0 + abs(x)),           softsign_rule,
+       "x/(1 + |x|)", ("1/(1 + |x|)²",), "softsign", methods=("softsign",), activation=True,
+       torch=lambda t, x, _: t.nn.functional.softsign(x)),
+    Op("hardtanh",     1, lambda x, _: -1.0 if x < -1.0 else (1.0 if x > 1.0 else x), hardtanh_rule,
+       "clip(x, -1, 1)", ("1 if -1 < x < 1 else 0",), "hardtanh", vjp=hardtanh_vjp,
+       methods=("hardtanh",), activation=True, torch=lambda t, x, _: t.nn.functional.hardtanh(x)),
     Op("logsumexp",   -1, _logsumexp_forward,                        logsumexp_rule,
-       "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list", vjp=logsumexp_vjp),
+       "log Σ e^(x_i)", ("e^(x_i - out)",), "logsumexp", "a non-empty list", vjp=logsumexp_vjp,
+       torch=lambda t, xs: t.logsumexp(t.stack(list(xs)), 0)),
 ):
     register(_row)
 # fmt: on

@@ -27,7 +27,7 @@ import math
 import numbers
 from typing import Any, Callable, Sequence, Union
 
-from engine.core.chain_rule import local_derivatives
+from engine.core.chain_rule import ieee_local_derivatives, local_derivatives
 from engine.core.grad_mode import enable_grad
 from engine.core.graph import topological_order
 from engine.core.ops import OPS, describe_call
@@ -130,10 +130,13 @@ def _node_tangent(node: Value, dots: list[float]) -> float:
     try:
         local = local_derivatives(node)
     except (ArithmeticError, ValueError) as exc:
-        raise type(exc)(
-            f"jvp: the local derivative of {_call(node)} cannot be evaluated ({exc}), and the "
-            f"tangents reaching it, {tuple(dots)!r}, are not all 0"
-        ) from None
+        # ln 0 in a branch the rule does not take (x^y at x = 0): IEEE arithmetic tells
+        local = ieee_local_derivatives(node)
+        if not all(math.isfinite(d) for d, x_dot in zip(local, dots) if x_dot != 0.0):
+            raise type(exc)(
+                f"jvp: the local derivative of {_call(node)} cannot be evaluated ({exc}), and "
+                f"the tangents reaching it, {tuple(dots)!r}, are not all 0"
+            ) from None
     out_dot = 0.0
     for d, x_dot in zip(local, dots):
         if x_dot != 0.0:

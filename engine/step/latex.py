@@ -68,18 +68,12 @@ _SYMBOLS = {
     "…": r"\dots ",
     "⋯": r"\cdots ",
 }
-_FUNCTIONS = {
-    "tanh": r"\tanh",
-    "ln": r"\ln",
-    "log": r"\log",
-    "exp": r"\exp",
-    "sin": r"\sin",
-    "cos": r"\cos",
-    "max": r"\max",
-    "min": r"\min",
-    "sign": r"\operatorname{sign}",
-    "erf": r"\operatorname{erf}",
-}
+LATEX_FUNCTIONS = frozenset(
+    "arccos arcsin arctan cos cosh cot coth exp ln log max min sin sinh tan tanh".split()
+)
+"""The function names LaTeX sets itself (``\\tanh``). Any other name applied to an argument, such as
+an op's ``softplus(x)`` or ``sign(x)``, is set as ``\\operatorname{...}``, so a new op's formulas
+need nothing here."""
 PLACEHOLDERS = ("x_i", "out", "x", "y")
 _TEXT_ESCAPES = {
     "\\": r"\backslash ",
@@ -204,8 +198,10 @@ def _convert(text: str) -> str:
             token = word.group()
             if token in PLACEHOLDERS:
                 out.append(_MARK + token + _MARK)
-            elif token in _FUNCTIONS:
-                out.append(_FUNCTIONS[token])
+            elif token in LATEX_FUNCTIONS:
+                out.append("\\" + token)
+            elif len(token) > 1 and text.startswith("(", word.end()):
+                out.append(rf"\operatorname{{{escape_text(token)}}}")
             elif len(token) == 1:
                 out.append(token)
             else:

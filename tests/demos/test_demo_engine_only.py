@@ -152,4 +152,4 @@ def test_custom_op_demo_defines_checks_and_catches_mistakes(out, capsys):
     story = capsys.readouterr().out
     assert "y = z / (1 + |z|) = -0.4444" in story and "1 / (1 + |z|)² = 0.3086" in story
     check_story(story, at_least=5)
-    assert {"softsign", "softsign_no_square", "reciprocal_no_minus"} <= set(OPS) - before
+    assert {"my_softsign", "softsign_no_square", "reciprocal_no_minus"} <= set(OPS) - before

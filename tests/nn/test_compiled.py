@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from engine import Value
 from nn import MLP, data, fit, losses, optim
-from nn.compiled import _TERMS, CompiledObjective
+from nn.compiled import CompiledObjective
 
 
 def train(compile, loss="hinge", X=None, y=None, sizes=(6, 1), alpha=1e-4, epochs=6, **kw):
@@ -130,12 +130,13 @@ def test_compile_must_be_a_known_mode():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    name=st.sampled_from(sorted(_TERMS)),
+    name=st.sampled_from(sorted(losses.TERMS)),
     s=st.floats(-30, 30, allow_nan=False),
     t=st.sampled_from([-1.0, 1.0, 0.0, 0.25, 2.5]),
 )
 def test_each_per_example_term_is_the_loss_of_one_example_bit_for_bit(name, s, t):
-    """fit(compile=...) relies on these terms being nn.losses' own terms, op for op."""
+    """fit(compile=...) traces these terms with the target as an input: one example's loss is
+    its term, op for op, with a Value target too."""
     if name in ("hinge", "perceptron") and t not in (-1.0, 1.0):
         t = 1.0
     if name == "bce_with_logits" and not 0.0 <= t <= 1.0:
@@ -144,9 +145,19 @@ def test_each_per_example_term_is_the_loss_of_one_example_bit_for_bit(name, s, t
     expected = getattr(losses, name)([a], [t])
     expected.backward()
     b = Value(s)
-    if name == "bce_with_logits" and t == 0.0:
-        term = b.softplus()
-    else:
-        term = _TERMS[name](b, Value(t))
+    term = losses.TERMS[name](b, 0.0 if t == 0.0 else Value(t))
     term.backward()
     assert (term.data, b.grad) == (expected.data, a.grad)
+
+
+def test_a_named_loss_without_a_per_example_term_is_compiled_whole(monkeypatch):
+    """A loss added to LOSSES without its TERMS entry: no KeyError, the whole batch is traced."""
+
+    def mae(scores, targets):
+        return losses.mse(scores, targets).sqrt()
+
+    monkeypatch.setitem(losses.LOSSES, "mae", mae)
+    X, y = CURVE
+    assert train(True, "mae", X, y, alpha=0.0) == train(False, "mae", X, y, alpha=0.0)
+    with pytest.raises(ValueError, match=r"loss 'mae' needs full batches"):
+        train(True, "mae", X, y, batch_size=4)

@@ -5,21 +5,39 @@ from __future__ import annotations
 import pytest
 
 from nn import MLP, data, losses
+from nn.activations import ACTIVATIONS
+from nn.torch_bridge import torch_activations
 
 torch = pytest.importorskip("torch")
 
-ACTIVATIONS = [
-    "relu",
-    "tanh",
-    "sigmoid",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "swish",
-    "gelu",
-    "binary_step",
-    "linear",
-]
+
+def test_every_activation_of_nn_crosses_to_torch():
+    assert set(torch_activations()) == set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize(
+    "module, args, name",
+    [
+        ("Tanh", (), "tanh"),
+        ("ReLU", (), "relu"),
+        ("Sigmoid", (), "sigmoid"),
+        ("SiLU", (), "swish"),
+        ("LeakyReLU", (0.01,), "leaky_relu"),
+        ("ELU", (), "elu"),
+        ("GELU", (), "gelu"),
+        ("Softsign", (), "softsign"),
+        ("Hardtanh", (), "hardtanh"),
+        ("Identity", (), "linear"),
+    ],
+)
+def test_from_torch_reads_torchs_own_modules_by_what_they_compute(module, args, name):
+    activation = getattr(torch.nn, module)(*args)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(2, 3, dtype=torch.float64),
+        activation,
+        torch.nn.Linear(3, 1, dtype=torch.float64),
+    )
+    assert MLP.from_torch(net).activation == name
 
 
 def close(a: float, b: float) -> bool:
@@ -55,7 +73,7 @@ def torch_forward_backward(net, X, y):
     return out.tolist(), grads, inputs.grad.tolist()
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_to_torch_gives_the_same_outputs_and_gradients(activation):
     model = MLP(2, [5, 4, 2], activation=activation, output_activation="tanh", seed=1)
     X, _ = data.make_moons(12, noise=0.2, seed=2)
@@ -71,7 +89,7 @@ def test_to_torch_gives_the_same_outputs_and_gradients(activation):
         assert all(close(a, b) for a, b in zip(flat_a, flat_b)), activation
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_from_torch_reads_the_same_model_back(activation):
     model = MLP(3, [4, 1], activation=activation, seed=5)
     back = MLP.from_torch(model.to_torch())

@@ -185,7 +185,7 @@ def test_clear_is_accepted_and_only_clears_an_interactive_screen(capsys):
 
 
 def test_html_writes_the_player(tmp_path, capsys):
-    draw = pytest.importorskip("engine.draw.dot")
+    draw = pytest.importorskip("engine.draw")
     if not draw.find_renderers():
         pytest.skip("no Graphviz renderer (dot or graphviz-pure)")
     assert main(["step", *NEURON, "--html", str(tmp_path / "neuron")]) == 0

@@ -10,7 +10,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Parameter, Value
-from engine.cli.expr import MAX_LENGTH, ExpressionError, build, functions, parse_assignments
+from engine.cli.expr import (
+    MAX_LENGTH,
+    ExpressionError,
+    build,
+    functions,
+    functions_help,
+    parse_assignments,
+)
 
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
 NEURON_VALUES = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.8813735870195432}
@@ -377,3 +384,12 @@ def test_the_pointer_under_a_long_expression_stays_short():
     assert lines[1].strip() and set(lines[1].strip()) == {"^"}
     short = ExpressionError("bad", "x + $", 4)
     assert short.pointer() == "  x + $\n      ^"
+
+
+def test_the_help_lists_every_one_input_method_of_the_op_table_and_logsumexp():
+    text = " ".join(functions_help().split())
+    methods = [n for n, op in OPS.items() if op.arity == 1 and n in op.methods]
+    assert "softsign" in methods and "hardtanh" in methods
+    for name in methods:
+        assert f"{name}(x)" in text, name
+    assert "leaky_relu(x, alpha)" in text and "logsumexp(a, b, ...)" in text

@@ -1,105 +1,24 @@
 """Every op of the table, one test body each: engine gradient vs central differences vs PyTorch.
 
-Adding an op to `engine/core/ops.py` means adding one row to `CASES` below;
-`test_every_op_has_a_case`
-fails until you do.
+The cases are `tests/engine/core/op_cases.py`'s: adding an op to `engine/core/ops.py` means
+adding its case there; `test_every_op_has_a_case` fails until you do.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import OPS, Value, gradcheck, logsumexp
+from engine import OPS, Value, gradcheck
 from engine.core.chain_rule import local_derivatives
 from engine.core.maths import WALKER_NAMES
 from engine.core.ops import FLOAT_MATH
 from engine.functional.gradcheck import numerical_gradient
-
-
-def reals(lo: float = -5.0, hi: float = 5.0) -> st.SearchStrategy[float]:
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
-
-
-def away_from_zero(lo: float = -5.0, hi: float = 5.0, gap: float = 1e-3) -> st.SearchStrategy:
-    """Reals with |x| > gap: finite differences are meaningless across a kink."""
-    return reals(lo, hi).filter(lambda x: abs(x) > gap)
-
-
-@dataclass(frozen=True)
-class Case:
-    """How to call one op on Values, where its inputs may come from, and torch's version of it."""
-
-    fn: Callable[..., Value]
-    domains: tuple[st.SearchStrategy[float], ...]
-    torch_fn: Callable | None = None  # receives torch module-level namespace F too
-
-
-def _torch_case(name: str):
-    """torch float64 equivalents, built lazily (torch is optional)."""
-    import torch
-    import torch.nn.functional as F
-
-    return {
-        "add": lambda x, y: x + y,
-        "sub": lambda x, y: x - y,
-        "mul": lambda x, y: x * y,
-        "div": lambda x, y: x / y,
-        "neg": lambda x: -x,
-        "pow": lambda x: x**3,
-        "pow_value": lambda x, y: x**y,
-        "exp": torch.exp,
-        "log": torch.log,
-        "sqrt": torch.sqrt,
-        "abs": torch.abs,
-        "sin": torch.sin,
-        "cos": torch.cos,
-        "erf": torch.erf,
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "relu": torch.relu,
-        "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
-        "elu": lambda x: F.elu(x, 0.7),
-        "softplus": lambda x: F.softplus(x, threshold=50.0),  # exact, not linear past 20
-        "swish": lambda x: x * torch.sigmoid(1.5 * x),
-        "gelu": F.gelu,
-        "binary_step": torch.sign,
-        "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
-    }[name]
-
-
-CASES: dict[str, Case] = {
-    "add": Case(lambda x, y: x + y, (reals(), reals())),
-    "sub": Case(lambda x, y: x - y, (reals(), reals())),
-    "mul": Case(lambda x, y: x * y, (reals(), reals())),
-    "div": Case(lambda x, y: x / y, (reals(), away_from_zero(gap=0.1))),
-    "neg": Case(lambda x: -x, (reals(),)),
-    "pow": Case(lambda x: x**3, (reals(),)),
-    "pow_value": Case(lambda x, y: x**y, (reals(0.1, 4.0), reals(-3.0, 3.0))),
-    "exp": Case(lambda x: x.exp(), (reals(-20.0, 20.0),)),
-    "log": Case(lambda x: x.log(), (reals(0.01, 100.0),)),
-    "sqrt": Case(lambda x: x.sqrt(), (reals(0.01, 100.0),)),
-    "abs": Case(lambda x: x.abs(), (away_from_zero(),)),
-    "sin": Case(lambda x: x.sin(), (reals(-10.0, 10.0),)),
-    "cos": Case(lambda x: x.cos(), (reals(-10.0, 10.0),)),
-    "erf": Case(lambda x: x.erf(), (reals(-4.0, 4.0),)),
-    "tanh": Case(lambda x: x.tanh(), (reals(),)),
-    "sigmoid": Case(lambda x: x.sigmoid(), (reals(-30.0, 30.0),)),
-    "relu": Case(lambda x: x.relu(), (away_from_zero(),)),
-    "leaky_relu": Case(lambda x: x.leaky_relu(0.2), (away_from_zero(),)),
-    "elu": Case(lambda x: x.elu(0.7), (away_from_zero(),)),
-    "softplus": Case(lambda x: x.softplus(), (reals(-30.0, 30.0),)),
-    "swish": Case(lambda x: x.swish(1.5), (reals(),)),
-    "gelu": Case(lambda x: x.gelu(), (reals(),)),
-    "binary_step": Case(lambda x: x.binary_step(), (away_from_zero(),)),
-    "logsumexp": Case(lambda *xs: logsumexp(xs), (reals(-20, 20), reals(-20, 20), reals(-20, 20))),
-}
+from tests.engine.core.op_cases import CASES, Case
 
 OP_NAMES = sorted(CASES)
 
@@ -110,7 +29,7 @@ def test_every_op_has_a_case():
 
 def _engine_grads(case: Case, xs: list[float]) -> tuple[float, list[float], Value]:
     leaves = [Value(x) for x in xs]
-    out = case.fn(*leaves)
+    out = case.call(*leaves)
     out.backward()
     return out.data, [leaf.grad for leaf in leaves], out
 
@@ -123,7 +42,7 @@ def test_gradient_matches_central_differences(name, data):
     xs = [data.draw(domain, label=f"x{i}") for i, domain in enumerate(case.domains)]
     _, analytic, out = _engine_grads(case, xs)
     assert out.op == name, f"the case for {name!r} builds op {out.op!r}"
-    numeric = numerical_gradient(case.fn, xs, eps=1e-6)
+    numeric = numerical_gradient(case.call, xs, eps=1e-6)
     for a, n in zip(analytic, numeric):
         assert a == pytest.approx(n, rel=1e-4, abs=1e-5)
 
@@ -137,7 +56,7 @@ def test_value_and_gradient_match_torch_float64(name, data):
     xs = [data.draw(domain, label=f"x{i}") for i, domain in enumerate(case.domains)]
     value, analytic, _ = _engine_grads(case, xs)
     ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    t_out = _torch_case(name)(*ts)
+    t_out = CASES[name].torch(torch, *ts)
     t_out.backward()
     assert value == pytest.approx(t_out.item(), rel=1e-12, abs=1e-12)
     for a, t in zip(analytic, ts):
@@ -147,22 +66,24 @@ def test_value_and_gradient_match_torch_float64(name, data):
 # Kinks: where the derivative is not defined we take PyTorch's choice. The engine's value is
 # written down here, and checked against torch when it is installed.
 KINK_DERIVATIVES = [
-    ("relu", lambda x: x.relu(), 0.0),
-    ("leaky_relu", lambda x: x.leaky_relu(0.2), 0.2),
-    ("elu", lambda x: x.elu(0.7), 0.7),
-    ("abs", lambda x: x.abs(), 0.0),
-    ("binary_step", lambda x: x.binary_step(), 0.0),
+    ("relu", 0.0, 0.0),
+    ("leaky_relu", 0.0, 0.2),
+    ("elu", 0.0, 0.7),
+    ("abs", 0.0, 0.0),
+    ("binary_step", 0.0, 0.0),
+    ("hardtanh", 1.0, 0.0),
+    ("hardtanh", -1.0, 0.0),
 ]
 
 
-@pytest.mark.parametrize("name, fn, expected", KINK_DERIVATIVES)
-def test_derivative_at_the_kink_is_pytorchs_choice(name, fn, expected):
-    x = Value(0.0)
-    fn(x).backward()
+@pytest.mark.parametrize("name, at, expected", KINK_DERIVATIVES)
+def test_derivative_at_the_kink_is_pytorchs_choice(name, at, expected):
+    x = Value(at)
+    CASES[name].call(x).backward()
     assert x.grad == expected
     torch = pytest.importorskip("torch")
-    t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
-    _torch_case(name)(t).backward()
+    t = torch.tensor(at, dtype=torch.float64, requires_grad=True)
+    CASES[name].torch(torch, t).backward()
     assert x.grad == t.grad.item()
 
 
@@ -241,7 +162,7 @@ def _defined_points():
         for point in VALUE_POINTS:
             xs = list(point[: (3 if arity == -1 else arity)])
             try:
-                local_derivatives(CASES[name].fn(*[Value(x) for x in xs]))
+                local_derivatives(CASES[name].call(*[Value(x) for x in xs]))
             except (ValueError, ZeroDivisionError, OverflowError):
                 continue  # log(-0.7), √0's infinite slope, 0 ** 0's rule on floats: not here
             yield name, xs
@@ -250,7 +171,7 @@ def _defined_points():
 @pytest.mark.parametrize("name, xs", list(_defined_points()))
 def test_rules_are_written_with_operations_values_also_have(name, xs):
     op = OPS[name]
-    node = CASES[name].fn(*[Value(x) for x in xs])
+    node = CASES[name].call(*[Value(x) for x in xs])
     floats = local_derivatives(node)
     as_values = [Value(x) for x in xs]
     out = Value(node.data)
@@ -283,13 +204,13 @@ def test_nan_in_gives_nan_out_for_every_op(name, position):
     xs = list(NAN_POINT[: (3 if OPS[name].arity == -1 else OPS[name].arity)])
     xs[position] = math.nan
     leaves = [Value(x) for x in xs]
-    out = CASES[name].fn(*leaves)
+    out = CASES[name].call(*leaves)
     assert math.isnan(out.data), f"{name} hides a NaN: {out!r}"
     out.backward()  # NaN that came in is not an error: it propagates
     grads = [leaf.grad for leaf in leaves]
     torch = pytest.importorskip("torch")
     ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    t_out = _torch_case(name)(*ts)
+    t_out = CASES[name].torch(torch, *ts)
     if name != "binary_step":  # torch.sign(nan) is 0: chainrule keeps the NaN (its policy)
         assert math.isnan(t_out.item())
     t_out.backward()

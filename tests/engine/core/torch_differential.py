@@ -30,10 +30,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from engine import OPS, Value, logsumexp, topological_order
+from tests.engine.core.op_cases import CASES
 
 DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 REL = 1e-12
-ARG_OPS = {"leaky_relu": "alpha", "elu": "alpha", "swish": "beta"}
+ARG_OPS = {name: op.arg_name for name, op in OPS.items() if op.arg_name and name != "pow"}
 EXPONENTS = (0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 1.5, 4.0, -3.0, 0.25)
 
 # --------------------------------------------------------------------------------------------
@@ -143,39 +144,13 @@ _BINARY = {
 
 
 def torch_op(torch, name: str, args: list, arg: object):
-    """PyTorch float64's version of op `name` applied to tensors `args`."""
-    F = torch.nn.functional
-    x = args[0]
-    if name == "add":
-        return x + args[1]
-    if name == "sub":
-        return x - args[1]
-    if name == "mul":
-        return x * args[1]
-    if name == "div":
-        return x / args[1]
-    if name == "neg":
-        return -x
-    if name == "pow":
-        return x**arg
-    if name == "pow_value":
-        return x ** args[1]
-    if name == "leaky_relu":
-        return F.leaky_relu(x, arg)
-    if name == "elu":
-        return F.elu(x, arg)
-    if name == "swish":  # x·σ(βx) = silu(βx)/β, with PyTorch's own SiLU backward
-        return F.silu(arg * x) / arg
-    if name == "softplus":
-        return F.softplus(x, threshold=40.0)  # exact in float64 (ln(1 + e^x) = x past 37)
-    if name == "gelu":
-        return F.gelu(x)
-    if name == "binary_step":  # NaN stays NaN (chainrule's policy); 0 gradient as torch.sign
-        plain = x.detach()
-        return torch.where(torch.isnan(plain), plain, torch.sign(x))
-    if name == "logsumexp":
-        return torch.logsumexp(torch.stack(args), 0)
-    return getattr(torch, name)(x)
+    """PyTorch float64's version of op `name` applied to tensors `args`: the row's torch twin."""
+    op = OPS[name]
+    if op.arity == -1:
+        return op.torch(torch, args)
+    if op.arity == 2:
+        return op.torch(torch, args[0], args[1])
+    return op.torch(torch, args[0], arg)
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,105 +158,13 @@ def torch_op(torch, name: str, args: list, arg: object):
 # --------------------------------------------------------------------------------------------
 
 
-def _erfc(mp, z):
-    """mpmath's erfc, with its asymptotic form for |z| > 1e6 (where mpmath overflows)."""
-    if z > 1e6:
-        return mp.exp(-z * z) / (z * mp.sqrt(mp.pi))  # relative error < 1/(2z²) = 5e-13
-    if z < -1e6:
-        return 2 - _erfc(mp, -z)
-    return mp.erfc(z)
-
-
 def _exact_local(mp, name: str, xs: list, arg: object) -> list:
-    """The exact local derivatives of op `name` at inputs `xs` (mpf), from the inputs only."""
-    x = xs[0]
-    if name == "add":
-        return [mp.mpf(1), mp.mpf(1)]
-    if name == "sub":
-        return [mp.mpf(1), mp.mpf(-1)]
-    if name == "mul":
-        return [xs[1], x]
-    if name == "div":
-        return [1 / xs[1], -x / xs[1] ** 2]
-    if name == "neg":
-        return [mp.mpf(-1)]
-    if name == "pow":
-        return [mp.mpf(0) if arg == 0 else arg * mp.power(x, arg - 1)]
-    if name == "pow_value":
-        y = xs[1]
-        dx = mp.mpf(0) if y == 0 else y * mp.power(x, y - 1)
-        dy = mp.mpf(0) if x == 0 else (mp.nan if x < 0 else mp.power(x, y) * mp.log(x))
-        return [dx, dy]
-    if name == "exp":
-        return [mp.exp(x)]
-    if name == "log":
-        return [1 / x]
-    if name == "sqrt":
-        return [mp.inf if x == 0 else 1 / (2 * mp.sqrt(x))]
-    if name == "abs":
-        return [mp.sign(x)]
-    if name == "sin":
-        return [mp.cos(x)]
-    if name == "cos":
-        return [-mp.sin(x)]
-    if name == "erf":
-        return [2 / mp.sqrt(mp.pi) * mp.exp(-(x**2))]
-    if name == "tanh":
-        return [mp.sech(x) ** 2]
-    if name == "sigmoid":
-        return [1 / (1 + mp.exp(-x)) / (1 + mp.exp(x))]  # σ(x)·σ(-x): no 1 - σ to cancel
-    if name == "relu":
-        return [mp.mpf(1) if x > 0 else mp.mpf(0)]
-    if name == "leaky_relu":
-        return [mp.mpf(1) if x > 0 else mp.mpf(arg)]
-    if name == "elu":
-        return [mp.mpf(1) if x > 0 else arg * mp.exp(x)]
-    if name == "softplus":
-        return [1 / (1 + mp.exp(-x))]
-    if name == "swish":
-        s, s_minus = 1 / (1 + mp.exp(-arg * x)), 1 / (1 + mp.exp(arg * x))
-        return [s + arg * x * s * s_minus]
-    if name == "gelu":
-        return [_erfc(mp, -x / mp.sqrt(2)) / 2 + x * mp.exp(-(x**2) / 2) / mp.sqrt(2 * mp.pi)]
-    if name == "binary_step":
-        return [mp.mpf(0)]
-    if name == "logsumexp":
-        top = max(xs)
-        weights = [mp.exp(v - top) for v in xs]
-        total = mp.fsum(weights)
-        return [w / total for w in weights]
-    raise KeyError(name)
+    """The exact local derivatives of op `name` at inputs `xs` (mpf): the case's mpmath twin."""
+    return [mp.mpf(d) if isinstance(d, int) else d for d in CASES[name].exact_local(mp, xs, arg)]
 
 
 def _exact_value(mp, name: str, xs: list, arg: object):
-    x = xs[0]
-    table = {
-        "add": lambda: x + xs[1],
-        "sub": lambda: x - xs[1],
-        "mul": lambda: x * xs[1],
-        "div": lambda: x / xs[1],
-        "neg": lambda: -x,
-        "pow": lambda: mp.power(x, arg),
-        "pow_value": lambda: mp.power(x, xs[1]),
-        "exp": lambda: mp.exp(x),
-        "log": lambda: mp.log(x),
-        "sqrt": lambda: mp.sqrt(x),
-        "abs": lambda: abs(x),
-        "sin": lambda: mp.sin(x),
-        "cos": lambda: mp.cos(x),
-        "erf": lambda: 1 - _erfc(mp, x),
-        "tanh": lambda: mp.tanh(x),
-        "sigmoid": lambda: 1 / (1 + mp.exp(-x)),
-        "relu": lambda: x if x > 0 else mp.mpf(0),
-        "leaky_relu": lambda: x if x > 0 else arg * x,
-        "elu": lambda: x if x > 0 else arg * mp.expm1(x),
-        "softplus": lambda: mp.log1p(mp.exp(x)),
-        "swish": lambda: x / (1 + mp.exp(-arg * x)),
-        "gelu": lambda: x * _erfc(mp, -x / mp.sqrt(2)) / 2,
-        "binary_step": lambda: mp.sign(x),
-        "logsumexp": lambda: mp.log(mp.fsum(mp.exp(v) for v in xs)),
-    }
-    return table[name]()
+    return CASES[name].exact(mp, xs, arg)
 
 
 def exact_reference(order: list[Value], root: Value) -> tuple[dict, dict] | None:

@@ -225,9 +225,16 @@ def test_show_local_labels_edges_with_local_derivatives(neuron):
     assert not any("label" in e for e in edge_lines(draw_dot(o).source))
 
 
-def test_show_local_where_the_derivative_is_undefined():
+def test_show_local_where_floats_raise_shows_what_backward_uses():
     x = Value(0.0, label="x")
-    assert "v0 -> o1 [label=undefined]" in edge_lines(draw_dot(x.sqrt(), show_local=True).source)
+    edges = edge_lines(draw_dot(x.sqrt(), show_local=True).source)
+    assert any(e.startswith("v0 -> o1 [label=") and "inf" in e for e in edges), edges  # ∂√x = ∞
+    x, y = Value(0.0, label="x"), Value(1.0, label="y")
+    edges = edge_lines(draw_dot(x**y, show_local=True).source)  # ln 0 in a branch not taken
+    assert "v0 -> o2 [label=1]" in edges and "v1 -> o2 [label=0]" in edges, edges
+    x, y = Value(-2.0, label="x"), Value(2.0, label="y")
+    edges = edge_lines(draw_dot(x**y, show_local=True).source)  # ∂(x^y)/∂y at x < 0
+    assert "v1 -> o2 [label=undefined]" in edges, edges
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from engine import (
 )
 from engine.core.graph import topological_order
 from engine.functional.anomaly import is_anomaly_check_nan_enabled, where_created
-from tests.engine.core.test_ops import CASES
+from tests.engine.core.op_cases import CASES
 
 HERE = "test_anomaly.py"
 
@@ -199,10 +199,10 @@ def test_every_op_records_where_it_was_made():
         for name in sorted(OPS):
             case = CASES[name]
             xs = {1: [0.7], 2: [0.7, 1.3], -1: [0.7, 1.3, -0.4]}[OPS[name].arity]
-            node = case.fn(*[Value(x) for x in xs])
+            node = case.call(*[Value(x) for x in xs])
             assert node.op == name
             assert "created at" in where_created(node), name
-            assert "test_ops.py" in where_created(node).split("\n")[0]  # the case's lambda
+            assert "op_cases.py" in where_created(node).split("\n")[0]  # the case's call
 
 
 def test_off_means_the_plain_methods_and_no_hook():

@@ -71,11 +71,11 @@ def test_a_user_defined_op_steps_with_its_formulas():
 
 def test_a_user_defined_op_draws_with_its_symbol():
     draw = pytest.importorskip("engine.draw")
-    op = define_op("softsign", lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2)
+    op = define_op("my_softsign", lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2)
     y = op(Value(1.0, label="x"))
     y.backward()
     source = draw.draw_dot(y).source
-    assert "softsign" in source
+    assert "my_softsign" in source
 
 
 def test_a_wrong_derivative_is_caught_by_gradcheck():
@@ -165,13 +165,16 @@ def test_lecture_relu_registers_itself_again_after_the_table_was_reset():
 
 def test_torch_agrees_with_a_custom_softsign():
     torch = pytest.importorskip("torch")
-    softsign = define_op("softsign", lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2)
+    softsign = define_op("my_softsign", lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2)
     for x in (-2.0, -0.3, 0.4, 3.0):
         t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
         torch.nn.functional.softsign(t).backward()
         v = Value(x)
         softsign(v).backward()
         assert v.grad == pytest.approx(t.grad.item(), abs=1e-15)
+        built = Value(x)
+        built.softsign().backward()
+        assert v.grad == pytest.approx(built.grad, abs=1e-15)
 
 
 def test_define_op_as_a_context_manager_leaves_the_table_as_it_found_it():

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Value, grad
-from tests.engine.core.test_ops import CASES, _torch_case
+from tests.engine.core.op_cases import CASES
 
 OP_NAMES = sorted(OPS)
 
@@ -56,8 +56,8 @@ def test_second_and_third_derivatives_match_torch_float64(name, data):
     xs = [data.draw(domain, label=f"x{i}") for i, domain in enumerate(case.domains)]
     if name == "pow_value" and xs[1] in (0.0, 1.0, 2.0):
         xs[1] += 0.5  # torch masks x^(y-k) where y - k = 0, losing derivatives: see below
-    ours = engine_partials(case.fn, xs, 3)
-    theirs = torch_partials(torch, _torch_case(name), xs, 3)
+    ours = engine_partials(case.call, xs, 3)
+    theirs = torch_partials(torch, lambda *ts: case.torch(torch, *ts), xs, 3)
     for order, (a, b) in enumerate(zip(ours, theirs), start=1):
         for k, (mine, torchs) in enumerate(zip(a, b)):
             assert mine == pytest.approx(torchs, rel=1e-10, abs=1e-12), (
@@ -84,7 +84,7 @@ def test_every_op_differentiates_three_times_at_a_plain_point(name):
     """Without torch too: the third derivatives exist as graphs and are finite."""
     case = CASES[name]
     xs = {1: [0.7], 2: [0.7, 1.3], -1: [0.7, 1.3, -0.4]}[OPS[name].arity]
-    first, second, third = engine_partials(case.fn, xs, 3)
+    first, second, third = engine_partials(case.call, xs, 3)
     n = len(xs)
     assert (len(first), len(second), len(third)) == (n, n * n, n**3)
     for i in range(n):  # mixed partials agree whatever the order of differentiation

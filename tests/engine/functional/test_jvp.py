@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from engine import Value, grad, logsumexp, no_grad
 from engine.core.ops import OPS, unregister
-from engine.core.value import apply_op
 from engine.functional.custom import define_op
 from engine.functional.jvp import jvp
+from tests.engine.core.op_cases import CASES
 
 # Inputs inside every built-in op's domain (positive, away from the kinks at 0), and tangents.
 POINTS_X = (0.3, 0.8, 1.7)
@@ -23,20 +23,6 @@ H = 1e-6  # central-difference step
 
 UNARY = sorted(name for name, op in OPS.items() if op.arity == 1)
 BINARY = sorted(name for name, op in OPS.items() if op.arity == 2)
-
-
-def _arg(name: str) -> float | None:
-    """The constant parameter the row's op is built with: its default, 2.0 for pow's exponent."""
-    op = OPS[name]
-    if op.arg_name is None:
-        return None
-    return 2.0 if name == "pow" else (op.arg_default if op.arg_default is not None else 2.0)
-
-
-def _op_function(name: str):
-    """A function of Values that applies row `name` (built with apply_op, so any row works)."""
-    op, arg = OPS[name], _arg(name)
-    return lambda *xs: apply_op(op, tuple(xs), arg)
 
 
 def _numbers(name: str, k: int) -> list[float]:
@@ -52,39 +38,6 @@ def _central_difference(f, xs: list[float], v: list[float]) -> float:
     plus = f(*[Value(x + H * t) for x, t in zip(xs, v)]).data
     minus = f(*[Value(x - H * t) for x, t in zip(xs, v)]).data
     return (plus - minus) / (2 * H)
-
-
-def _torch_fn(name: str, arg: float | None):
-    """The op in torch (float64), or None for a row torch has no counterpart for here."""
-    import torch
-    import torch.nn.functional as F
-
-    table = {
-        "add": lambda x, y: x + y,
-        "sub": lambda x, y: x - y,
-        "mul": lambda x, y: x * y,
-        "div": lambda x, y: x / y,
-        "neg": lambda x: -x,
-        "pow": lambda x: x**arg,
-        "pow_value": lambda x, y: x**y,
-        "exp": torch.exp,
-        "log": torch.log,
-        "sqrt": torch.sqrt,
-        "abs": torch.abs,
-        "sin": torch.sin,
-        "cos": torch.cos,
-        "erf": torch.erf,
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "relu": torch.relu,
-        "leaky_relu": lambda x: F.leaky_relu(x, arg),
-        "elu": lambda x: F.elu(x, arg),
-        "softplus": lambda x: F.softplus(x, threshold=50.0),
-        "swish": lambda x: x * torch.sigmoid(arg * x),
-        "gelu": F.gelu,
-        "binary_step": torch.sign,
-    }
-    return table.get(name)
 
 
 def _rel(a: float, b: float) -> float:
@@ -105,7 +58,7 @@ def test_the_table_has_unary_and_binary_rows_to_check():
 @pytest.mark.parametrize("k", range(len(POINTS_X)))
 @pytest.mark.parametrize("name", UNARY + BINARY)
 def test_every_op_matches_central_differences(name, k):
-    f, xs, v = _op_function(name), _numbers(name, k), _direction(name, k)
+    f, xs, v = CASES[name].call, _numbers(name, k), _direction(name, k)
     out, out_dot = jvp(f, xs, v)
     assert out.op == name and out.data == f(*[Value(x) for x in xs]).data
     assert isinstance(out_dot, float)
@@ -116,14 +69,12 @@ def test_every_op_matches_central_differences(name, k):
 @pytest.mark.parametrize("name", UNARY + BINARY)
 def test_every_op_matches_torch_func_jvp_in_float64(name, k):
     torch = pytest.importorskip("torch")
-    torch_fn = _torch_fn(name, _arg(name))
-    if torch_fn is None:
-        pytest.skip(f"no torch counterpart for op {name!r}")
+    case = CASES[name]
     xs, v = _numbers(name, k), _direction(name, k)
     primals = tuple(torch.tensor(x, dtype=torch.float64) for x in xs)
     directions = tuple(torch.tensor(t, dtype=torch.float64) for t in v)
-    t_out, t_dot = torch.func.jvp(torch_fn, primals, directions)
-    out, out_dot = jvp(_op_function(name), xs, v)
+    t_out, t_dot = torch.func.jvp(lambda *ts: case.torch(torch, *ts), primals, directions)
+    out, out_dot = jvp(case.call, xs, v)
     assert out.data == pytest.approx(t_out.item(), rel=1e-14, abs=1e-300)
     assert _rel(out_dot, t_dot.item()) <= 1e-12
 
@@ -354,3 +305,11 @@ def test_an_output_that_is_not_a_value_is_named():
 def test_f_must_be_callable():
     with pytest.raises(TypeError, match="f must be callable, got int 3"):
         jvp(3, 1.0, 1.0)
+
+
+def test_a_rule_that_raises_only_in_a_branch_it_does_not_take_gives_the_ieee_answer():
+    """∂(x^y)/∂x at x = 0, y = 1 is 1 although ln 0 appears in the other (unused) branch."""
+    out, out_dot = jvp(lambda x, y: x**y, [0.0, 1.0], [1.0, 0.0])
+    x, y = Value(0.0), Value(1.0)
+    (x**y).backward()
+    assert out_dot == x.grad == 1.0

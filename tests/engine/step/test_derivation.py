@@ -347,3 +347,13 @@ def test_cancelling_terms_agree_to_the_rounding_of_the_terms():
     d = derivation(x / x, x)
     assert d.scale > 1e140 and d.agrees
     assert abs(d.value - d.backward_value) <= 1e-12 * d.scale
+
+
+def test_a_rule_that_raises_only_in_a_branch_not_taken_gives_backwards_number():
+    """x^y at x = 0: ln 0 sits in the branch of ∂/∂y that is not taken (the answer is 0)."""
+    x, y = Value(0.0, label="x"), Value(1.0, label="y")
+    out = x**y
+    for leaf in (x, y):
+        d = derivation(out, leaf)
+        assert d.agrees and d.value == d.backward_value
+    assert (derivation(out, x).value, derivation(out, y).value) == (1.0, 0.0)

@@ -210,7 +210,7 @@ def test_draw_passes_this_pass_gradients_when_draw_dot_takes_them(monkeypatch):
 
 
 def test_draw_shows_only_computed_gradients_and_highlights_the_active_node():
-    draw = pytest.importorskip("engine.draw.dot")
+    draw = pytest.importorskip("engine.draw")
     active = draw.COLOURS["active"]
     o, v = neuron()
     s = Stepper(o)
@@ -230,7 +230,7 @@ def test_draw_shows_only_computed_gradients_and_highlights_the_active_node():
 
 
 def test_notebook_display_of_a_stepper_is_the_current_svg():
-    draw = pytest.importorskip("engine.draw.dot")
+    draw = pytest.importorskip("engine.draw")
     if not draw.find_renderers():
         pytest.skip("no Graphviz renderer (dot or graphviz-pure) on this machine")
     o, _ = neuron()
@@ -243,7 +243,7 @@ def test_notebook_display_of_a_stepper_is_the_current_svg():
 
 
 def test_drawn_boxes_carry_the_names_the_narration_uses():
-    pytest.importorskip("engine.draw.dot")
+    pytest.importorskip("engine.draw")
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     out = (a * b + 1).tanh()
     s = Stepper(out)
@@ -256,7 +256,7 @@ def test_drawn_boxes_carry_the_names_the_narration_uses():
 
 
 def test_draw_dot_names_only_unlabelled_non_constant_nodes():
-    draw = pytest.importorskip("engine.draw.dot")
+    draw = pytest.importorskip("engine.draw")
     a = Value(2.0, label="a")
     c = Value(3.0)
     out = a * c
