@@ -33,14 +33,13 @@ layout is also bounded by `draw_dot`'s own limit and timeout, to which ``max_nod
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from engine.core.graph import topological_order
 from engine.core.names import derivative_numbers, grad_of, partial_symbol
 from engine.core.numfmt import equation, fmt
-from engine.step.player_page import Frame, render_page
+from engine.step.player_page import render_page
 from engine.step.player_svg import annotate_svg, inline_svg
 from engine.step.practice import _step_sum
 
@@ -54,7 +53,6 @@ __all__ = [
     "player_html",
     "page_data",
     "render_page",
-    "Frame",
     "PlayerTooLargeError",
     "DEFAULT_MAX_NODES",
     "TOLERANCE",
@@ -255,31 +253,6 @@ def player_html(
     page = render_page(data, title, svg=markup)
     report("page", 1, 1)
     return page
-
-
-def collect_frames(stepper: Stepper, **options: Any) -> list[Frame]:
-    """Deprecated: one full drawing per step, for the old per-frame `render_page` (quadratic in
-    the graph's size; `player_html` is the linear page). The Stepper ends where it started."""
-    warnings.warn(
-        "collect_frames draws the graph once per step; use player_html or Stepper.save_html",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    start = stepper.position
-    frames = []
-    try:
-        for position in range(stepper.total + 1):
-            current = stepper.go_to(position)
-            if current is None:
-                caption, narration = "forward pass", str(stepper.forward_trace())
-            else:
-                caption = f"step {position} of {stepper.total}: {current.name}"
-                narration = str(current)
-            svg = inline_svg(stepper.draw(**options).pipe(format="svg"))
-            frames.append(Frame(caption, narration, stepper.summary(), svg))
-    finally:
-        stepper.go_to(start)
-    return frames
 
 
 def page_path(target: str | Path) -> Path:

@@ -4,33 +4,19 @@
 (``player.css``) and JavaScript (``player.js``) are package data read once and inlined, so the
 page needs no server, no network and no external file.
 
-`Frame` and a list of frames are the old player's input (one full SVG per step). They still work
-(with a DeprecationWarning): the page then swaps whole drawings, which grows quadratically with
-the graph; `engine.step.player.player_html` is the linear page.
+Pages whose whole drawing changes from step to step (the δ mode's network view) give one SVG
+per position in ``data["frames"]``; the graph player gives one drawing and per-step changes.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import warnings
 from functools import cache
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any
 
-__all__ = ["render_page", "Frame"]
-
-
-class Frame:
-    """One frame of the old per-step player: a caption, the narration, the gradients, the SVG."""
-
-    __slots__ = ("caption", "narration", "gradients", "svg")
-
-    def __init__(self, caption: str, narration: str, gradients: str, svg: str) -> None:
-        self.caption = caption
-        self.narration = narration
-        self.gradients = gradients
-        self.svg = svg
+__all__ = ["render_page"]
 
 
 @cache
@@ -52,32 +38,6 @@ def _json_for_script(data: Any) -> str:
     return text
 
 
-def _from_frames(frames: Sequence[Frame]) -> tuple[dict[str, Any], str]:
-    warnings.warn(
-        "render_page(frames) writes one drawing per step (it grows quadratically); use "
-        "engine.step.player.player_html(stepper) or Stepper.save_html",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    if not frames:
-        raise ValueError("a player needs at least one frame")
-    steps = [
-        {"caption": f.caption, "text": f.narration, "grads": f.gradients, "set": [], "ask": []}
-        for f in frames[1:]
-    ]
-    data = {
-        "names": [],
-        "consumers": [],
-        "steps": steps,
-        "forward": frames[0].narration,
-        "forwardCaption": frames[0].caption,
-        "forwardGrads": frames[0].gradients,
-        "frames": [f.svg for f in frames],
-        "tolerance": {"rel": 1e-3, "abs": 1e-6},
-    }
-    return data, frames[0].svg
-
-
 _HELP = """<p class="help">← → (or the buttons) move one step, Home/End jump to the ends, the
 slider scrubs. Zoom with + − 0 (fit), the mouse wheel or the buttons; drag to pan. Step 0 is the
 forward pass; each step applies <i>x</i>.grad += upstream · ∂node/∂<i>x</i> to one node's inputs.
@@ -88,7 +48,7 @@ accepted within relative 1e-3 or absolute 1e-6.</p>"""
 
 
 def render_page(
-    data: dict[str, Any] | Sequence[Frame],
+    data: dict[str, Any],
     title: str,
     *,
     svg: str | None = None,
@@ -103,10 +63,10 @@ def render_page(
     ``data["quizFrames"]``, the drawing practice mode shows while it asks about step k (k-1 in
     the list); a step's ``focus`` names a drawing node (its Graphviz name) to pan into view.
     `tagline` and `help_html` (trusted markup) are the header's line and the help
-    under the controls. A list of `Frame` is the deprecated per-frame form.
+    under the controls.
     """
     if not isinstance(data, dict):
-        data, svg = _from_frames(list(data))
+        raise TypeError(f"render_page needs the page data as a dict, got {type(data).__name__}")
     if svg is None:
         raise ValueError("render_page needs the drawing (svg=...)")
     esc = html.escape

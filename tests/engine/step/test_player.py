@@ -13,7 +13,6 @@ import math
 import re
 import shutil
 import subprocess
-import warnings
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,6 @@ from engine.core.value import fmt_number
 from engine.step import Stepper
 from engine.step.player import (
     DEFAULT_MAX_NODES,
-    Frame,
     PlayerTooLargeError,
     page_data,
     player_html,
@@ -377,17 +375,6 @@ def test_a_label_cannot_break_out_of_the_page():
 
 
 @needs_renderer
-def test_the_old_collect_frames_still_works_with_a_warning():
-    from engine.step.player import collect_frames
-
-    stepper = Stepper(neuron())
-    with pytest.warns(DeprecationWarning, match="once per step"):
-        frames = collect_frames(stepper)
-    assert len(frames) == 11 and frames[0].caption == "forward pass"
-    assert all(f.svg.startswith("<svg") for f in frames) and stepper.position == 0
-
-
-@needs_renderer
 def test_nothing_is_written_when_the_layout_fails(tmp_path, monkeypatch):
     o = neuron()
     stepper = Stepper(o)
@@ -412,21 +399,22 @@ def test_options_reach_draw_dot(tmp_path):
     assert w1 > h1 and w2 < w1  # left-to-right is wide; top-to-bottom narrower
 
 
-def test_the_old_frames_page_still_renders_with_a_warning():
-    frames = [
-        Frame("forward <pass>", "a < b & </pre><script>alert(1)</script>", "g: 1", "<svg/>"),
-        Frame("step 1", "second", "g: 2", "<svg><text>y</text></svg>"),
-    ]
-    with pytest.warns(DeprecationWarning, match="quadratically"):
-        page = render_page(frames, 'title "<b>"')
+def test_a_page_of_whole_drawings_escapes_its_text():
+    data = {
+        "names": [],
+        "consumers": [],
+        "steps": [{"caption": "step 1", "text": "second", "grads": "g: 2", "set": [], "ask": []}],
+        "forward": "a < b & </pre><script>alert(1)</script>",
+        "forwardCaption": "forward <pass>",
+        "forwardGrads": "g: 1",
+        "frames": ["<svg/>", "<svg><text>y</text></svg>"],
+        "tolerance": {"rel": 1e-3, "abs": 1e-6},
+    }
+    page = render_page(data, 'title "<b>"', svg="<svg/>")
     assert "<script>alert(1)</script>" not in page and "title &quot;&lt;b&gt;&quot;" in page
-    data = page_json(page)
-    assert data["frames"] == ["<svg/>", "<svg><text>y</text></svg>"]
-    assert data["steps"][0]["text"] == "second" and 'max="1"' in page
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(ValueError, match="at least one frame"):
-            render_page([], "empty")
+    assert page_json(page)["frames"] == data["frames"] and 'max="1"' in page
+    with pytest.raises(TypeError, match="as a dict, got list"):
+        render_page([], "a list of frames")
 
 
 def test_the_assets_ship_with_the_package():
