@@ -52,3 +52,18 @@ def test_readme_points_nowhere_outside_the_repository():
     assert "../shared" not in text and "DESIGN.md" not in text
     for target in re.findall(r"\]\(([^)#]+)", text):
         assert (README.parent / target).exists(), target
+
+
+def test_the_op_table_names_every_op():
+    """Adding an op is its row, its test case and its line in the README's op table."""
+    from engine import OPS
+
+    table = README.read_text(encoding="utf-8").split("## The op table", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"[A-Za-z_]+", " ".join(re.findall(r"`([^`]*)`", table))))
+    symbols = {"add": "+", "sub": "-", "mul": "*", "div": "/", "neg": "-", "pow": "**"}
+    symbols["pow_value"] = "**"
+    for name in OPS:
+        if name in symbols:
+            assert symbols[name] in table, name
+        else:
+            assert name in named, f"the README's op table has no line for op {name!r}"

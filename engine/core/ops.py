@@ -8,8 +8,7 @@ Reverse-mode differentiation needs exactly two facts about each primitive ``out 
 The chain rule then does the rest: if ``out_bar = ∂L/∂out`` is known, every input receives
 ``x_bar += out_bar · ∂out/∂x``. This file is the only place that knows an op's maths. The engine
 (`engine.core.value`), the narrated steps, the drawing and `gradcheck` all read this table, so
-adding an
-op is one row here plus one row in ``tests/engine/core/test_ops.py``.
+adding an op is one row here plus its case in ``tests/engine/core/op_cases.py``.
 
 Each local-derivative rule is a small named function of the op's inputs and its output. Rules use
 plain arithmetic plus the functions of a *maths namespace* ``m`` (``m.exp``, ``m.sigmoid``, ...).
