@@ -50,6 +50,7 @@ __all__ = [
     "run_pass",
     "local_derivatives",
     "ieee_local_derivatives",
+    "defined_local_derivatives",
     "backward",
     "commit",
     "order_of",
@@ -99,6 +100,15 @@ def ieee_local_derivatives(node: Value) -> tuple:
     except (ArithmeticError, ValueError):
         return (math.nan,) * len(xs)
     return tuple(float(d) for d in local)
+
+
+def defined_local_derivatives(node: Value) -> tuple:
+    """The local derivatives a reader is shown at `node`: the rule on floats, or, where floats
+    raise (ln 0 in a branch not taken, 1/(2√x) at 0), the IEEE values backward() uses."""
+    try:
+        return tuple(local_derivatives(node))
+    except (ArithmeticError, ValueError):
+        return ieee_local_derivatives(node)
 
 
 # --------------------------------------------------------------------------------------------

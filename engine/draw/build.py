@@ -16,7 +16,7 @@ from typing import Any, Collection, Iterable, Mapping
 
 import graphviz
 
-from engine.core.chain_rule import ieee_local_derivatives, local_derivatives
+from engine.core.chain_rule import defined_local_derivatives
 from engine.core.graph import topological_order
 from engine.core.names import node_names
 from engine.core.value import Value, leaf_kind
@@ -74,10 +74,7 @@ def _kind(node: Value, root: Value, param_ids: set[int]) -> str:
 def _edge_numbers(node: Value, digits: int | None) -> list[str]:
     """∂node/∂parent for each parent, formatted; where floats raise, the IEEE value backward()
     uses (∂√x/∂x = inf at x = 0; ∂(x^y)/∂y = 0 at x = 0), "undefined" where that is NaN."""
-    try:
-        local = local_derivatives(node)
-    except (ArithmeticError, ValueError):
-        local = ieee_local_derivatives(node)
+    local = defined_local_derivatives(node)
     return ["undefined" if d != d else format_number(d, digits) for d in local]
 
 

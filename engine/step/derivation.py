@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Union
 
-from engine.core.chain_rule import ieee_local_derivatives, local_derivatives
+from engine.core.chain_rule import defined_local_derivatives
 from engine.core.graph import topological_order
 from engine.core.names import names_for
 from engine.core.value import Value
@@ -269,10 +269,7 @@ def derivation(
             continue
         reach.add(child)
         uses[child] = []
-        try:
-            locals_[child] = tuple(local_derivatives(child))
-        except (ArithmeticError, ValueError):  # ln 0 in the branch not taken: as backward()
-            locals_[child] = ieee_local_derivatives(child)
+        locals_[child] = defined_local_derivatives(child)
         for i, parent in inputs:
             uses[parent].append((child, i))
     count = {out: 1}
