@@ -48,10 +48,11 @@ def window(browser, tmp_path_factory) -> tuple[int, int]:
 def restore_the_op_table():
     """Every test leaves the op table as it found it: rows a test adds (define_op) or removes
     are put back, so no test depends on the order the suite runs in."""
-    from engine.core.ops import OPS
+    from engine.core.ops import OPS, register
 
     saved = dict(OPS)
     yield
     if OPS != saved:
         OPS.clear()
-        OPS.update(saved)
+        OPS.update(saved)  # the same rows in the same order, and
+        register(next(iter(saved.values())))  # a new table version: derived caches rebuild

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from engine.core.graph import post_order
 from engine.core.maths import FLOAT_MATH, IEEE_MATH, IEEEFloat
-from engine.core.ops import OPS, describe_call
+from engine.core.ops import OPS, describe_call, table_version
 
 if TYPE_CHECKING:
     from engine.core.value import Value
@@ -58,7 +58,8 @@ __all__ = [
 ]
 
 _isfinite = math.isfinite
-_COMMIT = threading.Lock()  # one pass writes its gradients into .grad at a time
+_GRADS = threading.RLock()  # held to write .grad (`commit`) and for a whole quick walk
+_QUICK_OWNER: list = [None]  # the thread walking quickly: a backward() inside it walks carefully
 
 
 class AnomalyError(FloatingPointError):
@@ -120,22 +121,25 @@ class Pass:
     """One backward pass: what it visits and everything it has summed so far.
 
     order    the nodes the outputs depend on, each after its parents (`order_of`); with
-             ``leaves=False`` only the nodes that have parents (the leaves then appear in
-             `bars` as they receive gradients).
-    bars     node -> ``∂L/∂node`` so far; it starts with the outputs' seeds.
+             ``leaves=False`` only the nodes that have parents.
+    leaves   the leaves among them (inputs, parameters, constants), in the order met.
+    bars     node -> ``∂L/∂node`` so far; it starts with the outputs' seeds. (A quick pass sums
+             in the nodes' own ``_bar`` slots instead: see `quick_pass`.)
     m        `FLOAT_MATH` (numbers) or `VALUE_MATH` (graphs).
     needed   only these nodes are visited and receive gradients (None: all); ``grad()`` passes
              the nodes that lead to its inputs (`restrict`).
     check    anomaly mode's per-contribution check, or None.
     careful  what the careful steps saw (None while every step was finite).
     quick    True while the pass may take the walker's quick path (numbers, every node, no
-             check): `run_pass` walks again, carefully, if it meets an inf, a NaN or a raise.
+             check, no pauses): `run_pass` walks again, carefully, if it meets an inf, a NaN or
+             a raise. ``Pass(..., quick=False)`` for a pass walked with pauses.
     """
 
     __slots__ = (
         "outputs",
         "seeds",
         "order",
+        "leaves",
         "bars",
         "m",
         "needed",
@@ -143,7 +147,7 @@ class Pass:
         "careful",
         "seeds_finite",
         "quick",
-        "_zeros",
+        "_leaves_in_order",
     )
 
     def __init__(
@@ -153,28 +157,30 @@ class Pass:
         m: Any = FLOAT_MATH,
         *,
         leaves: bool = True,
+        quick: bool = True,
     ) -> None:
         self.outputs, self.seeds, self.m = tuple(outputs), tuple(seeds), m
-        self._zeros: dict | None
-        self.order, self._zeros = order_of(self.outputs, leaves)
+        self.order, self.leaves = order_of(self.outputs, leaves)
+        self._leaves_in_order = leaves
         self.needed: set | None = None
         self.check = _gradient_check
         self.seeds_finite = all(_finite(_number(s)) for s in seeds)
-        self.quick = m is FLOAT_MATH and self.check is None
+        self.quick = quick and m is FLOAT_MATH and self.check is None
         self.start()
+
+    def nodes(self) -> list[Value]:
+        """Every node of the pass, leaves included."""
+        return self.order if self._leaves_in_order else self.leaves + self.order
 
     def start(self) -> None:
         """Begin (again) from the seeds alone."""
         m = self.m
-        # numbers: every node's bar starts at 0.0 (so a step is one ``+=``); graphs: a node no
-        # gradient reaches gets none, not a graph of zeros
-        if m is not FLOAT_MATH:
-            self.bars: dict = {}
-        elif self._zeros is not None:  # the walk's own dict of every node, at 0.0: taken over
-            self.bars, self._zeros = self._zeros, None
-        else:  # walking again: every node back to 0.0
-            self.bars = dict.fromkeys(self.bars, 0.0)
         self.careful: _Careful | None = None
+        self.bars: dict = {}
+        if self.quick:  # summed in the nodes' slots (`quick_pass`)
+            return
+        if m is FLOAT_MATH:  # numbers: every node's bar starts at 0.0, so a step is one ``+=``
+            self.bars = dict.fromkeys(self.nodes(), 0.0)  # (graphs: none until one reaches it)
         for root, seed in zip(self.outputs, self.seeds):
             if self.needed is None or root in self.needed:
                 before = self.bars.get(root)
@@ -199,10 +205,13 @@ def walk(p: Pass, pause: bool = False) -> Iterator[tuple]:
     passes need: the careful step for inf, NaN or a rule that raises, grad()'s pruning, anomaly
     mode's check, graphs (``create_graph``) and the narration's pauses.
     """
+    if pause and p.quick:
+        raise ValueError("walk(p, pause=True) needs a pass made with Pass(..., quick=False)")
     bars, m, needed, check = p.bars, p.m, p.needed, p.check
-    quick = p.quick and not pause
+    quick = p.quick
     numbers = m is FLOAT_MATH
     get, plus = bars.get, m.plus
+    binary, unary = rules_by_arity()
     for node in reversed(p.order):
         parents = node.parents
         if not parents:  # a leaf: nothing to pass on, its gradient is final
@@ -210,20 +219,22 @@ def walk(p: Pass, pause: bool = False) -> Iterator[tuple]:
                 yield node, get(node, 0.0), (), (), ()
             continue
         if quick:  # x_bar += out_bar · ∂out/∂x, with the row's rule, for each parent x
-            out_bar = bars[node]
-            op = OPS[node.op]
-            if op.arity == 2:
+            out_bar = node._bar
+            rule = binary.get(node.op)
+            if rule is not None:
                 x, y = parents
-                dx, dy = op.local(m, x.data, y.data, node.data)
-                bars[x] += out_bar * dx
-                bars[y] += out_bar * dy
-            elif op.arity == 1:
+                dx, dy = rule(m, x.data, y.data, node.data)
+                x._bar += out_bar * dx
+                y._bar += out_bar * dy
+                continue
+            rule = unary.get(node.op)
+            if rule is not None:
                 (x,) = parents
-                bars[x] += out_bar * op.local(m, x.data, node.data, node.arg)[0]
-            else:
-                local = op.local(m, tuple(x.data for x in parents), node.data)
-                for x, d in zip(parents, local):
-                    bars[x] += out_bar * d
+                x._bar += out_bar * rule(m, x.data, node.data, node.arg)[0]
+                continue
+            local = OPS[node.op].local(m, tuple(x.data for x in parents), node.data)
+            for x, d in zip(parents, local):
+                x._bar += out_bar * d
             continue
         out_bar = get(node)
         if out_bar is None or (needed is not None and node not in needed):
@@ -255,6 +266,20 @@ def walk(p: Pass, pause: bool = False) -> Iterator[tuple]:
             yield node, out_bar, local, terms, tuple(befores)
 
 
+_RULES: tuple = (-1, {}, {})
+
+
+def rules_by_arity() -> tuple[dict, dict]:
+    """{op name: local rule} for the binary rows and for the unary rows, rebuilt when the table
+    changes: the quick path finds a node's rule with one lookup."""
+    global _RULES
+    if _RULES[0] != table_version():
+        binary = {name: op.local for name, op in OPS.items() if op.arity == 2}
+        unary = {name: op.local for name, op in OPS.items() if op.arity == 1}
+        _RULES = (table_version(), binary, unary)
+    return _RULES[1], _RULES[2]
+
+
 def run_pass(p: Pass, asked: Iterable[Value] | None = None) -> None:
     """Walk pass `p` to its end, then raise if a node `asked` for (default: every leaf) has an
     inf or NaN gradient because a step made finite numbers non-finite (`check_leaves`).
@@ -262,21 +287,65 @@ def run_pass(p: Pass, asked: Iterable[Value] | None = None) -> None:
     A quick walk that meets an inf, a NaN or a rule that raises is thrown away and the pass
     walks again, carefully: nothing was written, so nothing needs undoing.
     """
-    if p.quick:
-        try:
-            for _ in walk(p):
-                pass
-            if _all_finite(p.bars.values()):
-                return
-        except (ArithmeticError, ValueError):
-            pass  # 1/(2√x) at 0, say: the careful walk decides what it means
-        p.quick = False
-        p.start()
+    if p.quick and quick_pass(p, commit=False):
+        return
+    p.quick = False
+    p.start()
     for _ in walk(p):
         pass
     if asked is None:
-        asked = [node for node in p.bars if not node.parents]
+        asked = p.leaves
     check_leaves(p, asked)
+
+
+def quick_pass(p: Pass, commit: bool) -> bool:
+    """The quick walk: the chain rule on numbers, summed in each node's scratch slot ``_bar``
+    (quicker than a dict). Every ``_bar`` is 0.0 outside a quick walk, and one quick walk runs at
+    a time (under the lock that commits), so the slots are this pass's alone.
+
+    True when every leaf's sum is finite: then the sums are written into ``.grad`` (`commit`)
+    or copied into ``p.bars``. False when the walk met an inf, a NaN or a rule that raised (an
+    interior inf or NaN always reaches a leaf): nothing was written, and the pass walks again,
+    carefully. A backward() from inside a quick walk (a custom rule's) walks carefully.
+    """
+    me = threading.get_ident()
+    if _QUICK_OWNER[0] == me:
+        return False
+    order, leaves = p.order, p.leaves
+    with _GRADS:
+        _QUICK_OWNER[0] = me
+        try:
+            for root, seed in zip(p.outputs, p.seeds):
+                root._bar += seed
+            for _ in walk(p):
+                pass
+            done = _all_finite([leaf._bar for leaf in leaves])
+        except (ArithmeticError, ValueError):
+            done = False  # 1/(2√x) at 0, say: the careful walk decides what it means
+        except BaseException:
+            _zero_bars(p)
+            raise
+        finally:
+            _QUICK_OWNER[0] = None
+        if not done:
+            _zero_bars(p)
+        elif commit:  # interior nodes: this pass's gradient; leaves: added to what they held
+            for node in order:
+                node.grad = node._bar
+                node._bar = 0.0
+            for leaf in leaves:
+                leaf.grad += leaf._bar
+                leaf._bar = 0.0
+        else:
+            p.bars = {node: node._bar for node in p.nodes()}
+            _zero_bars(p)
+    return done
+
+
+def _zero_bars(p: Pass) -> None:
+    """Every ``_bar`` of the pass back to 0.0, as it is outside a quick walk."""
+    for node in p.nodes():
+        node._bar = 0.0
 
 
 def commit(p: Pass) -> None:
@@ -284,7 +353,7 @@ def commit(p: Pass) -> None:
     add it to what they held (PyTorch's accumulation). Under a lock, so concurrent passes add
     up exactly."""
     m, bars = p.m, p.bars
-    with _COMMIT:
+    with _GRADS:
         if m is FLOAT_MATH:
             for node, bar in bars.items():
                 if node.parents:
@@ -305,30 +374,19 @@ def backward(root: Value, seed: Any = 1.0, m: Any = FLOAT_MATH) -> None:
     """
     check_root(root)
     p = Pass((root,), (seed,), m, leaves=m is not FLOAT_MATH)
+    if p.quick and quick_pass(p, commit=True):
+        return
+    p.quick = False
+    p.start()
     run_pass(p)
     commit(p)
 
 
-def order_of(outputs: Sequence[Value], leaves: bool = True) -> tuple[list[Value], dict]:
-    """The nodes the outputs depend on, each after its parents (`engine.core.graph.post_order`),
-    leaves first when `leaves`; and every node met, mapped to 0.0.
-
-    For several roots each root's order is appended without the nodes already placed: a node's
-    parents are then either placed by an earlier root or come before it in its own root's order.
-    """
-    order: list[Value] = []
-    met: dict = {}
-    for root in outputs:
-        if root in met:
-            continue
-        nodes, seen = post_order(root, leaves)
-        if leaves:
-            nodes = [node for node in seen if not node.parents and node not in met] + nodes
-        if len(outputs) == 1:
-            return nodes, seen
-        order += [node for node in nodes if node not in met]
-        met.update(seen)
-    return order, met
+def order_of(outputs: Sequence[Value], leaves: bool = True) -> tuple[list[Value], list[Value]]:
+    """(The nodes the outputs depend on, each after its parents, leaves first when `leaves`;
+    the leaves, in the order met): `engine.core.graph.post_order` from every output."""
+    order, leaves_met = post_order(outputs, leaves)
+    return (leaves_met + order if leaves else order), leaves_met
 
 
 def check_root(root: Value) -> None:

@@ -7,7 +7,7 @@ on down to the leaves (Values with no parents).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:
     from engine.core.value import Value
@@ -28,43 +28,50 @@ def topological_order(root: Value, *, include_leaves: bool = True) -> list[Value
     """
     if not root.parents:
         return [root]
-    order, met = post_order(root, include_leaves)
-    if not include_leaves:
-        return order
-    return [node for node in met if not node.parents] + order
+    order, leaves_met = post_order((root,), include_leaves)
+    return leaves_met + order if include_leaves else order
 
 
-def post_order(root: Value, include_leaves: bool = True) -> tuple[list[Value], dict]:
-    """The one graph walk: (the nodes that have parents, each after its parents, `root` last;
-    every node met, leaves included, each once, mapped to 0.0).
+def post_order(
+    roots: Iterable[Value], visit_leaves: bool = True
+) -> tuple[list[Value], list[Value]]:
+    """The one graph walk: (the nodes that have parents, each after its parents, in the order
+    a depth-first walk from each root in turn finishes them; the leaves, in the order met).
 
-    A depth-first loop with an explicit stack (no recursion), O(nodes + edges), no sort: a node
-    is listed once all its parents are. The dict is how the walk visits each node once; it also
-    lists the leaves (in the order the walk meets them, when `include_leaves`), and the backward
-    pass starts its gradients from it (every ``_bar`` at 0.0). Without `include_leaves` the leaves
-    are noted as they are seen, not visited: fewer steps for the backward pass.
+    A loop with an explicit stack (no recursion), O(nodes + edges), no sort: a node is listed
+    once all its parents are, and each node once however many roots reach it. The parents of a
+    node are visited in order (x before y). With `visit_leaves` the leaves are walked to like
+    any node (their order then follows the walk); without it they are noted as they are seen,
+    which saves the backward pass a step per edge into a leaf.
     """
     order: list[Value] = []
-    met: dict = {}
-    append = order.append
-    stack: list[Value | None] = [root]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
-        if node is None:  # a marker: the node under it has all of its parents listed now
-            append(pop())  # type: ignore[arg-type]
-        elif node not in met:
-            met[node] = 0.0
-            parents = node.parents
-            if parents:
+    leaves_met: list[Value] = []
+    seen: set[Value] = set()
+    append, note, mark = order.append, leaves_met.append, seen.add
+    for root in roots:
+        if root in seen:
+            continue
+        stack: list[Value | None] = [root]
+        push, pop = stack.append, stack.pop
+        while stack:
+            node = pop()
+            if node is None:  # a marker: the node under it has all of its parents listed now
+                append(pop())  # type: ignore[arg-type]
+            elif node not in seen:
+                mark(node)
+                parents = node.parents
+                if not parents:
+                    note(node)
+                    continue
                 push(node)
                 push(None)
                 for parent in reversed(parents):  # popped in order: x before y
-                    if include_leaves or parent.parents:
+                    if visit_leaves or parent.parents:
                         push(parent)
-                    elif parent not in met:
-                        met[parent] = 0.0
-    return order, met
+                    elif parent not in seen:
+                        mark(parent)
+                        note(parent)
+    return order, leaves_met
 
 
 def leaves(root: Value) -> list[Value]:

@@ -89,13 +89,14 @@ def reachable(layout: Layout) -> list[bool]:
 class _Leaf:
     """A slot standing in for a leaf Value, so the chain-rule walker runs over the program."""
 
-    __slots__ = ("data", "label", "_needs_grad")
+    __slots__ = ("data", "label", "_needs_grad", "_bar")
     op = ""
     parents = ()
     arg = None
 
     def __init__(self, data: float, label: str, needs_grad: bool = True) -> None:
         self.data, self.label, self._needs_grad = data, label, needs_grad
+        self._bar = 0.0  # the quick walk's scratch sum, as a Value's
 
     def __repr__(self) -> str:
         return self.label
@@ -104,12 +105,13 @@ class _Leaf:
 class _Node:
     """An instruction standing in for its node Value, so the chain-rule walker runs over it."""
 
-    __slots__ = ("op", "parents", "data", "arg", "k")
+    __slots__ = ("op", "parents", "data", "arg", "k", "_bar")
     label = ""
     _needs_grad = True
 
     def __init__(self, op: str, parents: tuple, data: float, arg: object, k: int) -> None:
         self.op, self.parents, self.data, self.arg, self.k = op, parents, data, arg, k
+        self._bar = 0.0
 
 
 def stand_ins(layout: Layout, values: list[float]) -> list:

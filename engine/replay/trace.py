@@ -21,6 +21,7 @@ import re
 import time
 from typing import Any, Callable, cast
 
+from engine.core.graph import post_order
 from engine.core.ops import OPS
 from engine.core.value import Parameter, Value, is_grad_enabled, sequence_mark
 from engine.replay.errors import TraceError
@@ -102,37 +103,13 @@ def _outputs(result: object) -> tuple[list, bool]:
 
 def _walk(roots: list[Value]) -> list[Value]:
     """Every node the roots depend on, in creation order (a topological order); iterative."""
-    return sorted(_post_order(roots), key=lambda node: node._seq)
+    return sorted(_every_node(roots), key=lambda node: node._seq)
 
 
-def _post_order(roots: list[Value]) -> list[Value]:
-    """Every node the roots depend on, each after its parents; iterative.
-
-    A depth-first walk from each root in turn, parents in order, each node listed once all of
-    its parents are (post-order), as `engine.core.graph.topological_order`: for one output the nodes
-    with parents come in the very order ``backward()`` visits (reversed), so a replay that runs
-    its chain rule in this order adds gradients up in the same order, to the last bit.
-    """
-    order: list[Value] = []
-    seen: set[Value] = set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack: list[tuple[Value, int]] = [(root, 0)]
-        while stack:
-            node, i = stack[-1]
-            parents = node.parents
-            if i < len(parents):
-                stack[-1] = (node, i + 1)
-                parent = parents[i]
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append((parent, 0))
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+def _every_node(roots: list[Value]) -> list[Value]:
+    """Every node the roots depend on, leaves included (`engine.core.graph.post_order`)."""
+    order, leaves = post_order(roots)
+    return leaves + order
 
 
 def _backward_order(walked: list[Value], interior: list[Value]) -> list[int]:
@@ -185,7 +162,7 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
     guard_roots = [v for deps, *_ in recorder.guards for v in deps]
     unused = [v for v in recorder.created if v.parents and v._seq > mark]  # eager computed them
     roots = [o for o in outputs if isinstance(o, Value)] + guard_roots + unused
-    walked = _post_order(roots)
+    walked = _every_node(roots)
     nodes = sorted(walked, key=lambda node: node._seq)  # the forward runs in creation order
     input_slot = {id(v): i for i, v in enumerate(inputs)}
     params, constants, interior = [], [], []

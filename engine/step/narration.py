@@ -344,7 +344,7 @@ def _steps(
     """The chain-rule walker's own pass (`engine.core.chain_rule.walk`), paused after every node
     and narrated. The pass commits into ``.grad`` just before its last step is handed out, so a
     pass abandoned earlier leaves every ``.grad`` as it was."""
-    p = Pass((root,), (seed,))
+    p = Pass((root,), (seed,), quick=False)
     total = len(order)
     root_name = names[root]
     uses = use_counts(order)
