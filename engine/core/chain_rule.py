@@ -14,10 +14,12 @@ library has one: ``backward()``, the narrated steps (`engine.step`), ``grad()`` 
 * a maths namespace ``m``: `FLOAT_MATH` gives numbers; `VALUE_MATH` (`engine.core.value_math`)
   evaluates the same rules on the nodes themselves, so every gradient is a graph
   (``create_graph=True``);
-* an accumulator: the pass's own dict ``bars`` (node -> its ``_bar``), and
+* an accumulator: the pass's own dict ``bars`` (node -> its ``_bar``); a quick pass (numbers,
+  no check, no pauses) sums in each node's scratch slot ``_bar`` instead, under a lock
+  (`quick_pass`), and
 * a per-edge ``check`` (anomaly mode) and ``pause`` (a narrated pass yields after every node).
 
-A pass is atomic: it writes nothing shared while it walks. `commit` writes the finished pass
+A pass is atomic: it never touches ``.grad`` while it walks. `commit` writes the finished pass
 into ``.grad`` under a lock (interior nodes: this pass's gradient; leaves: added to what they
 held), so an error, or a narrated pass abandoned half way, leaves every ``.grad`` as it was, and
 threads running backward() on graphs that share nodes each add their whole contribution.
@@ -201,7 +203,8 @@ def walk(p: Pass, pause: bool = False) -> Iterator[tuple]:
     ``(node, out_bar, local derivatives, contributions, parents' bars before)`` after every node,
     leaves included (with empty tuples); without it, it yields nothing and runs to the end.
 
-    The quick path is the rule as it reads, on numbers. The careful path adds what the other
+    The quick path is the rule as it reads, on numbers, summed in the nodes' ``_bar`` slots
+    (`quick_pass` holds the lock that makes them this pass's). The careful path adds what the other
     passes need: the careful step for inf, NaN or a rule that raises, grad()'s pruning, anomaly
     mode's check, graphs (``create_graph``) and the narration's pauses.
     """
@@ -212,6 +215,7 @@ def walk(p: Pass, pause: bool = False) -> Iterator[tuple]:
     numbers = m is FLOAT_MATH
     get, plus = bars.get, m.plus
     binary, unary = rules_by_arity()
+    out_bar: Any  # a number, or a Value when the pass builds gradient graphs
     for node in reversed(p.order):
         parents = node.parents
         if not parents:  # a leaf: nothing to pass on, its gradient is final
@@ -289,8 +293,6 @@ def run_pass(p: Pass, asked: Iterable[Value] | None = None) -> None:
     """
     if p.quick and quick_pass(p, commit=False):
         return
-    p.quick = False
-    p.start()
     for _ in walk(p):
         pass
     if asked is None:
@@ -305,13 +307,22 @@ def quick_pass(p: Pass, commit: bool) -> bool:
 
     True when every leaf's sum is finite: then the sums are written into ``.grad`` (`commit`)
     or copied into ``p.bars``. False when the walk met an inf, a NaN or a rule that raised (an
-    interior inf or NaN always reaches a leaf): nothing was written, and the pass walks again,
-    carefully. A backward() from inside a quick walk (a custom rule's) walks carefully.
+    interior inf or NaN always reaches a leaf): nothing was written, and `p` is made ready to
+    walk again, carefully. A backward() from inside a quick walk (a custom rule's) walks
+    carefully.
     """
     me = threading.get_ident()
-    if _QUICK_OWNER[0] == me:
-        return False
-    order, leaves = p.order, p.leaves
+    if _QUICK_OWNER[0] != me and _quick_walk(p, commit, me):
+        return True
+    p.quick = False
+    p.start()
+    return False
+
+
+def _quick_walk(p: Pass, commit: bool, me: int) -> bool:
+    """`quick_pass` itself, in thread `me`: True when it walked and wrote its sums."""
+    interior = p.order[len(p.leaves) :] if p._leaves_in_order else p.order
+    leaves = p.leaves
     with _GRADS:
         _QUICK_OWNER[0] = me
         try:
@@ -330,7 +341,7 @@ def quick_pass(p: Pass, commit: bool) -> bool:
         if not done:
             _zero_bars(p)
         elif commit:  # interior nodes: this pass's gradient; leaves: added to what they held
-            for node in order:
+            for node in interior:
                 node.grad = node._bar
                 node._bar = 0.0
             for leaf in leaves:
@@ -376,8 +387,6 @@ def backward(root: Value, seed: Any = 1.0, m: Any = FLOAT_MATH) -> None:
     p = Pass((root,), (seed,), m, leaves=m is not FLOAT_MATH)
     if p.quick and quick_pass(p, commit=True):
         return
-    p.quick = False
-    p.start()
     run_pass(p)
     commit(p)
 
