@@ -174,6 +174,10 @@ class Pass:
         """Every node of the pass, leaves included."""
         return self.order if self._leaves_in_order else self.leaves + self.order
 
+    def interior(self) -> list[Value]:
+        """The nodes of the pass that have parents, each after its parents."""
+        return self.order[len(self.leaves) :] if self._leaves_in_order else self.order
+
     def start(self) -> None:
         """Begin (again) from the seeds alone."""
         m = self.m
@@ -216,29 +220,30 @@ def walk(p: Pass, pause: bool = False) -> Iterator[tuple]:
     get, plus = bars.get, m.plus
     binary, unary = rules_by_arity()
     out_bar: Any  # a number, or a Value when the pass builds gradient graphs
-    for node in reversed(p.order):
-        parents = node.parents
-        if not parents:  # a leaf: nothing to pass on, its gradient is final
-            if pause:
-                yield node, get(node, 0.0), (), (), ()
-            continue
+    for node in reversed(p.interior() if quick else p.order):
         if quick:  # x_bar += out_bar · ∂out/∂x, with the row's rule, for each parent x
             out_bar = node._bar
             rule = binary.get(node.op)
             if rule is not None:
-                x, y = parents
+                x, y = node.parents
                 dx, dy = rule(m, x.data, y.data, node.data)
                 x._bar += out_bar * dx
                 y._bar += out_bar * dy
                 continue
             rule = unary.get(node.op)
             if rule is not None:
-                (x,) = parents
+                (x,) = node.parents
                 x._bar += out_bar * rule(m, x.data, node.data, node.arg)[0]
                 continue
+            parents = node.parents
             local = OPS[node.op].local(m, tuple(x.data for x in parents), node.data)
             for x, d in zip(parents, local):
                 x._bar += out_bar * d
+            continue
+        parents = node.parents
+        if not parents:  # a leaf: nothing to pass on, its gradient is final
+            if pause:
+                yield node, get(node, 0.0), (), (), ()
             continue
         out_bar = get(node)
         if out_bar is None or (needed is not None and node not in needed):
@@ -302,8 +307,9 @@ def run_pass(p: Pass, asked: Iterable[Value] | None = None) -> None:
 
 def quick_pass(p: Pass, commit: bool) -> bool:
     """The quick walk: the chain rule on numbers, summed in each node's scratch slot ``_bar``
-    (quicker than a dict). Every ``_bar`` is 0.0 outside a quick walk, and one quick walk runs at
-    a time (under the lock that commits), so the slots are this pass's alone.
+    (quicker than a dict). The walk sets every ``_bar`` of the pass to 0.0 before it starts and
+    holds the lock that commits until it ends, so the slots are this pass's alone (outside a
+    quick walk they mean nothing).
 
     True when every leaf's sum is finite: then the sums are written into ``.grad`` (`commit`)
     or copied into ``p.bars``. False when the walk met an inf, a NaN or a rule that raised (an
@@ -321,9 +327,10 @@ def quick_pass(p: Pass, commit: bool) -> bool:
 
 def _quick_walk(p: Pass, commit: bool, me: int) -> bool:
     """`quick_pass` itself, in thread `me`: True when it walked and wrote its sums."""
-    interior = p.order[len(p.leaves) :] if p._leaves_in_order else p.order
-    leaves = p.leaves
+    nodes, leaves = p.nodes(), p.leaves
     with _GRADS:
+        for node in nodes:
+            node._bar = 0.0
         _QUICK_OWNER[0] = me
         try:
             for root, seed in zip(p.outputs, p.seeds):
@@ -333,30 +340,16 @@ def _quick_walk(p: Pass, commit: bool, me: int) -> bool:
             done = _all_finite([leaf._bar for leaf in leaves])
         except (ArithmeticError, ValueError):
             done = False  # 1/(2√x) at 0, say: the careful walk decides what it means
-        except BaseException:
-            _zero_bars(p)
-            raise
         finally:
             _QUICK_OWNER[0] = None
-        if not done:
-            _zero_bars(p)
-        elif commit:  # interior nodes: this pass's gradient; leaves: added to what they held
-            for node in interior:
+        if done and commit:  # interior nodes: this pass's gradient; leaves: added to what they held
+            for node in p.interior():
                 node.grad = node._bar
-                node._bar = 0.0
             for leaf in leaves:
                 leaf.grad += leaf._bar
-                leaf._bar = 0.0
-        else:
-            p.bars = {node: node._bar for node in p.nodes()}
-            _zero_bars(p)
+        elif done:
+            p.bars = {node: node._bar for node in nodes}
     return done
-
-
-def _zero_bars(p: Pass) -> None:
-    """Every ``_bar`` of the pass back to 0.0, as it is outside a quick walk."""
-    for node in p.nodes():
-        node._bar = 0.0
 
 
 def commit(p: Pass) -> None:

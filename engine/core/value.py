@@ -132,7 +132,6 @@ def _leaf(data: float, label: str = "") -> Value:
     node.arg = None
     node.label = label
     node._seq = _next_seq()
-    node._bar = 0.0
     return node
 
 
@@ -165,7 +164,6 @@ def _node(op: Op, data: float, parents: tuple, arg: object) -> Value:
     node.grad = 0.0
     node.label = ""
     node._seq = _next_seq()
-    node._bar = 0.0
     if _node_hook is not None:
         _node_hook(node, op, parents, arg)
     return node
@@ -219,7 +217,6 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable:
         node.arg = None
         node.label = ""
         node._seq = _next_seq()
-        node._bar = 0.0
         return node
 
     def reflected_method(self, other):  # a number on the left: ``2 * x`` is mul(2, x)
@@ -250,7 +247,6 @@ def _unary_method(op: Op) -> Callable:
         node.arg = None
         node.label = ""
         node._seq = _next_seq()
-        node._bar = 0.0
         return node
 
     method.__annotations__ = {"return": "Value"}
@@ -320,7 +316,6 @@ class Value:
         self.arg: object = None
         self.label = label
         self._seq = _next_seq()
-        self._bar = 0.0  # the quick backward walk's scratch sum (`engine.core.chain_rule`)
 
     def __repr__(self) -> str:
         text = f"Value(data={fmt_number(self.data)}, grad={fmt_number(self.grad)}"

@@ -96,7 +96,6 @@ class _Leaf:
 
     def __init__(self, data: float, label: str, needs_grad: bool = True) -> None:
         self.data, self.label, self._needs_grad = data, label, needs_grad
-        self._bar = 0.0  # the quick walk's scratch sum, as a Value's
 
     def __repr__(self) -> str:
         return self.label
@@ -111,7 +110,6 @@ class _Node:
 
     def __init__(self, op: str, parents: tuple, data: float, arg: object, k: int) -> None:
         self.op, self.parents, self.data, self.arg, self.k = op, parents, data, arg, k
-        self._bar = 0.0
 
 
 def stand_ins(layout: Layout, values: list[float]) -> list:
