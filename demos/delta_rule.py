@@ -345,19 +345,18 @@ def run(out: str | Path = "out/delta_rule", seed: int = 0, quick: bool = False) 
 
 
 def step_in_terminal(seed: int = 0) -> int:
-    """The δ mode in the terminal: one layer per key press (Enter/n next, b back, q quit)."""
+    """The δ mode in the terminal: one layer per key press (Enter/n next, b back, q quit); when
+    stdin or stdout is not a terminal, every step at once (as ``chainrule delta`` and
+    ``chainrule step`` do)."""
     from engine.step.terminal import interactive
+    from nn.teaching.delta_cli import print_all
 
     model, e = model_pass(make_problem(seed))
     stepper = DeltaStepper(model, e)
     if sys.stdin.isatty() and sys.stdout.isatty():
         return interactive(stepper, sys.stdout)
-
-    def read_line() -> str | None:  # piped keys, one per line (an empty line is Enter)
-        line = sys.stdin.readline()
-        return None if line == "" else (line.strip()[:1] or "\n")
-
-    return interactive(stepper, sys.stdout, read_key=read_line)
+    print_all(stepper, None)  # not a terminal: every step at once, as `chainrule delta` does
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

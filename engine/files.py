@@ -217,7 +217,23 @@ def _make_folders(folder: str, given: str, target: str | None) -> None:
         ) from exc
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, parents: bool = False) -> Path:
+def _refuse_nul(given: str, kind: type) -> None:
+    """ValueError for a path with a NUL byte, which no OS file name can hold (the OS calls raise
+    a bare ``embedded null byte``)."""
+    if "\x00" in given:
+        verb = "write" if kind is FileWriteError else "read"
+        raise ValueError(f"cannot {verb} {given!r}: the path contains a NUL byte")
+
+
+def _read_only(st: os.stat_result) -> bool:
+    """The file's owner has no write permission bit (0444, 0400, 0555). Read off the mode bits,
+    not `os.access`: as root every file is writable, and the bits still say "do not replace"."""
+    return not st.st_mode & stat.S_IWUSR
+
+
+def write_atomic(
+    path: str | os.PathLike[str], data: bytes | str, *, parents: bool = False, force: bool = False
+) -> Path:
     """Write `data` (bytes, or text as UTF-8) to `path` atomically and return ``Path(path)``.
 
     The bytes go to a temporary file in the target's folder, are fsynced, and the file is renamed
@@ -230,7 +246,11 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, parents: bo
       a hard link to the old file keeps the old content, and the owner becomes the writer.)
     - A target that is not a regular file (folder, FIFO, device, socket) is refused with a
       `FileWriteError` before anything is written; a FIFO is never opened.
+    - A read-only file (no write bit for its owner, e.g. 0444) is refused with a
+      `FileWriteError` (also a PermissionError) unless ``force=True``; forced, it stays
+      read-only. The mode bits decide, so this holds for root too.
     - ``parents=True`` creates missing folders first (like ``mkdir -p``), with the same errors.
+    - A path with a NUL byte is a ValueError saying so.
     - On any failure the old file is left as it was and no temporary file remains. OS errors are
       re-raised as `FileWriteError` (an OSError, also FileNotFoundError, PermissionError, ... as
       the error was) naming the path and the reason in words.
@@ -246,6 +266,9 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, parents: bo
         raise TypeError(f"write_atomic needs a str or os.PathLike[str] path, got {given!r}")
     if given == "":
         raise _make_error(FileWriteError, errno.ENOENT, "the path is empty", given)
+    _refuse_nul(given, FileWriteError)
+    if type(force) is not bool:
+        raise TypeError(f"write_atomic(force=) needs True or False, got {force!r}")
     target: str | None = None
     try:
         final, st = _final_target(given)
@@ -257,6 +280,15 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, parents: bo
                 else "chainrule only replaces regular files"
             )
             raise _not_regular(FileWriteError, given, target, st.st_mode, hint)
+        if st is not None and not force and _read_only(st):
+            raise _make_error(
+                FileWriteError,
+                errno.EACCES,
+                f"the file is read-only (mode {stat.S_IMODE(st.st_mode):04o}): make it writable "
+                f"first (chmod u+w), or pass force=True to write_atomic to replace it anyway",
+                given,
+                target,
+            )
         folder = os.path.dirname(final) or os.curdir
         if parents:
             _make_folders(folder, given, target)
@@ -316,9 +348,12 @@ def read_bytes(path: str | os.PathLike[str], *, max_bytes: int | None = None) ->
     Refused with `FileReadError` (an OSError) before reading: a path that is not a regular file
     (a folder, FIFO, device, socket; a FIFO is never opened in a blocking way). A file larger than
     `max_bytes` raises `FileTooLargeError` (also a FileReadError) without reading it. OS errors
-    become `FileReadError` naming the path and the reason (also FileNotFoundError etc.).
+    become `FileReadError` naming the path and the reason (also FileNotFoundError etc.). A path
+    with a NUL byte is a ValueError saying so.
     """
     given = os.fspath(path)
+    if isinstance(given, str):
+        _refuse_nul(given, FileReadError)
     try:
         st = os.stat(given)
         if not stat.S_ISREG(st.st_mode):

@@ -11,9 +11,13 @@ Loading takes time linear in the file's size.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import numbers
+import types
+import typing
+from collections.abc import Sequence
 from typing import Any
 
 from engine.files import FileTooLargeError, read_bytes
@@ -37,6 +41,7 @@ hundreds of MB; a corrupt or hostile file cannot make ``load`` allocate 36 GB.""
 _BYTES_PER_PARAMETER = 128  # a saved parameter takes about 60 bytes: name, value, punctuation
 _MAX_NESTING = 32  # a checkpoint nests 3 levels deep (parameters, config, nouts)
 _MAX_INT_DIGITS = 1000  # JSON integers longer than this are refused before Python converts them
+_MAX_STRING = 1000  # the longest string a config argument may hold (names, labels)
 
 
 class CheckpointError(ValueError):
@@ -135,6 +140,22 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object that names one key twice (json keeps the last one silently)."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    """One JSON object, refusing a key given twice (``{"w": 1, "w": 2}``)."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return document
+
+
 def _nesting(document: object) -> int:
     """How deeply `document` nests lists and objects (a walk with a stack; stops past the cap)."""
     if not isinstance(document, (dict, list)):
@@ -152,9 +173,18 @@ def _nesting(document: object) -> int:
 
 
 def _parse(text: str, where: str) -> Any:
-    """The JSON document in `text`; CheckpointError for anything that is not sane JSON."""
+    """The JSON document in `text`; CheckpointError for anything that is not sane JSON.
+
+    Sane: valid, nested at most 32 levels, no integer of 1,000 digits, and no object that gives a
+    key twice (json would keep the last one, so a file could show one value and load another).
+    """
     try:
-        document = json.loads(text, parse_int=_parse_int)
+        document = json.loads(text, parse_int=_parse_int, object_pairs_hook=_object)
+    except _DuplicateKey as exc:
+        raise CheckpointError(
+            f"{where}: corrupt checkpoint: the key {_short(exc.args[0])} appears twice in one "
+            f"JSON object (which one is meant cannot be told)"
+        ) from None
     except RecursionError:
         raise CheckpointError(
             f"{where}: not a chainrule checkpoint (JSON nested too deeply)"
@@ -259,10 +289,10 @@ def _build_from_checkpoint(
             f"{where}: the checkpoint is for class {_short(name)}, not {cls.__name__}"
         )
     config = checkpoint["config"]
-    if config is None:
+    if config is None or not target._rebuildable():
         raise CheckpointError(
-            f"{where}: the checkpoint has no architecture (config); build the "
-            f"{name} yourself and call model.load(path)"
+            f"{where}: the checkpoint has no architecture (config) that {name} can be rebuilt "
+            f"from; build the {name} yourself and call model.load(path)"
         )
     stored = len(checkpoint["parameters"])
     try:
@@ -271,9 +301,15 @@ def _build_from_checkpoint(
     except (TypeError, ValueError, OverflowError) as exc:
         raise CheckpointError(f"{where}: cannot build {name} from its config: {exc}") from None
     if expected is not None and expected != stored:  # checked before building anything big
+        tied = (
+            "; a model with tied weights stores each once: build it tied, as it was, and call "
+            "model.load(path)"
+            if stored < expected
+            else ""
+        )
         raise CheckpointError(
             f"{where}: corrupt checkpoint: its architecture has {_count(expected)} "
-            f"parameters but it stores {stored:,}"
+            f"parameters but it stores {stored:,}{tied}"
         )
     for count, what in ((stored, "stores"), (size, "asks for")):
         if count is not None and count > max_parameters:
@@ -286,6 +322,7 @@ def _build_from_checkpoint(
                 f"{where}: the checkpoint {what} {_count(count)} numbers (parameters and fixed "
                 f"weights), over the limit of {max_parameters:,}; {advice}"
             )
+    config = _checked_config(target, config, where, max_parameters)
     try:
         model = target.from_config(config)
     except CheckpointError as exc:
@@ -296,6 +333,112 @@ def _build_from_checkpoint(
             f"{max_parameters:,}; pass max_parameters= to load it"
         )
     return model
+
+
+# --------------------------------------------------------------------------------------------
+# Checking a config against the constructor it will be passed to
+# --------------------------------------------------------------------------------------------
+
+
+def _hints(target: Any) -> dict[str, Any]:
+    """The constructor's evaluated annotations; {} when they cannot be evaluated."""
+    try:
+        return typing.get_type_hints(target.__init__)
+    except Exception:  # a user's class with annotations that do not resolve: treat as unannotated
+        return {}
+
+
+_SIMPLE_HINTS: dict[str, Any] = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def _hint(hints: dict[str, Any], parameter: inspect.Parameter) -> Any:
+    """The evaluated annotation of `parameter`; a string one that could not be evaluated is
+    read if it is a plain type name (``"int"``), else treated as no annotation."""
+    hint = hints.get(parameter.name, parameter.annotation)
+    if isinstance(hint, str):
+        return _SIMPLE_HINTS.get(hint.strip(), inspect.Parameter.empty)
+    return hint
+
+
+def _type_error(value: object, hint: Any) -> str | None:
+    """Why `value` (from JSON) is not a `hint`, or None when it is one.
+
+    Understood: int, float, str, bool, None, unions of them, and lists of ints (``Sequence[int]``,
+    ``list[int]``); no annotation means any of int, float, str, bool or None. Anything else (a
+    ``random.Random``, a callable) cannot come from a JSON file. An integer that is not a size
+    (a seed) may be large; sizes are bounded by the caller.
+    """
+    if hint is inspect.Parameter.empty or hint is Any:
+        hint = int | float | str | bool | None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        reasons = [_type_error(value, arg) for arg in args]
+        return None if None in reasons else " or ".join(r for r in reasons if r)
+    if hint is type(None) or hint is None:
+        return None if value is None else "null"
+    if hint is bool:
+        return None if type(value) is bool else "true or false"
+    if hint is int:  # any size: the JSON parser already refuses integers of 1,000 digits
+        return None if type(value) is int else "an integer"
+    if hint is float:
+        if type(value) is float and math.isfinite(value):
+            return None
+        if type(value) is int and value.bit_length() <= 1000:  # one float can hold it
+            return None
+        return "a finite number"
+    if hint is str:
+        if type(value) is str and len(value) <= _MAX_STRING:
+            return None
+        return f"a string of at most {_MAX_STRING} characters"
+    if origin in (list, tuple, Sequence) and args and args[0] is int:
+        if type(value) is list and all(type(v) is int for v in value):
+            return None
+        return "a list of integers"
+    return f"of a type a checkpoint cannot hold ({getattr(hint, '__name__', hint)})"
+
+
+def _checked_config(target: Any, config: dict, where: str, max_parameters: int) -> dict:
+    """`config` if it names only arguments `target`'s constructor declares, each of the type it
+    is annotated with, within the class's bounds; CheckpointError naming the argument otherwise.
+
+    Bounds come from the class: ``config_sizes`` (arguments that are sizes: positive integers,
+    or lists of them, at most `max_parameters`) and ``config_choices`` (argument -> the values
+    allowed). Nothing is built.
+    """
+    name = target.__name__
+    parameters = inspect.signature(target.__init__).parameters
+    declared = {
+        key: p
+        for key, p in list(parameters.items())[1:]  # not self
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    unknown = [key for key in config if key not in declared]
+    if unknown:
+        raise CheckpointError(
+            f"{where}: {name} has no argument {_short(unknown[0])} "
+            f"(its arguments: {', '.join(declared)})"
+        )
+    missing = [k for k, p in declared.items() if p.default is p.empty and k not in config]
+    if missing:
+        raise CheckpointError(f"{where}: the {name} config lacks the argument {missing[0]!r}")
+    hints = _hints(target)
+    sizes = getattr(target, "config_sizes", ())
+    choices = getattr(target, "config_choices", {})
+    for key, value in config.items():
+        problem = _type_error(value, _hint(hints, declared[key]))
+        if problem is None and key in sizes:
+            items = value if isinstance(value, list) else [value]
+            if not items or any(not 1 <= v <= max_parameters for v in items):
+                problem = f"a positive size of at most {max_parameters:,}" + (
+                    " in a non-empty list" if isinstance(value, list) else ""
+                )
+        if problem is None and key in choices and value not in choices[key]:
+            problem = f"one of {', '.join(map(repr, choices[key]))}"
+        if problem is not None:
+            raise CheckpointError(
+                f"{where}: {name} argument {key!r} must be {problem}, got {_short(value)}"
+            )
+    return config
 
 
 def _limits(max_parameters: object, max_bytes: object, own_parameters: int = 0) -> tuple[int, int]:

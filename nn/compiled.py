@@ -21,13 +21,14 @@ training stops with a `GuardError` naming the line; train such a model with ``co
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Callable, Sequence
 
 from engine import Value, no_grad
 from engine.replay import Program, trace
 from nn import losses as _losses
 
-__all__ = ["CompiledObjective", "MODES", "NUMPY_MIN_BATCH"]
+__all__ = ["CompiledObjective", "MODES", "NUMPY_MIN_BATCH", "plain_rows"]
 
 MODES = ("auto", "float", "numpy")
 NUMPY_MIN_BATCH = 16
@@ -36,6 +37,23 @@ NUMPY_MIN_BATCH = 16
 
 def _flat(x: Any) -> list:
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def plain_rows(rows: Sequence) -> list:
+    """`rows` (examples or targets) as a list of what replay traces: numbers and flat lists.
+
+    Eager `fit` calls the model on each row as it comes, so it takes a numpy matrix (rows are
+    arrays), a list of arrays, or a numpy vector of labels; replay needs numbers and lists, so
+    an array row becomes ``row.tolist()`` (numpy scalars are numbers already).
+    """
+    return [_plain(row) for row in rows]
+
+
+def _plain(row: Any) -> Any:
+    if isinstance(row, (list, tuple, Value, numbers.Real, str, bytes)):
+        return row
+    to_list = getattr(row, "tolist", None)  # a numpy array (or a 0-d one)
+    return to_list() if callable(to_list) else row
 
 
 def _numpy_available() -> bool:

@@ -256,6 +256,14 @@ class MLP(Module):
         if names == "lecture":
             self.use_lecture_names()
 
+    config_sizes = ("nin", "nouts")
+    config_choices = {
+        "activation": tuple(ACTIVATIONS),
+        "output_activation": tuple(ACTIVATIONS),
+        "init": tuple(_init.INITIALISERS),
+        "names": ("engine", "lecture"),
+    }
+
     def use_lecture_names(self) -> MLP:
         """Label every weight w_ij^(l) and bias b_j^(l) as the lectures do (``w₂₁⁽¹⁾``, 1-based,
         layer l counted from 1 at the first layer of weights). Useful after `MLP.load`, which
@@ -354,6 +362,8 @@ class RandomProjection(Module):
             for _ in range(self.nout)
         ]
         """β as plain floats (a list of `nout` rows of `nin`): constants, not parameters."""
+
+    config_sizes = ("nin", "nout")
 
     def forward(self, x: Sequence[Scalar]) -> list[Value]:
         xs = [

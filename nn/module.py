@@ -106,35 +106,54 @@ class Module:
     def named_modules(self) -> Iterator[tuple[str, Module]]:
         """``(dotted_name, module)`` for this module (name ``""``) and every submodule, depth-first.
 
-        Pre-order: a module comes before its children, children in attribute order. The walk is
-        a loop with an explicit stack.
+        Pre-order: a module comes before its children, children in attribute order. Each module
+        is listed once, under the first name the walk reaches it by (as in PyTorch): a tied
+        submodule (``self.b = self.a``) or a module that contains itself appears only once. The
+        walk is a loop with an explicit stack and a set of the modules already seen, so it ends
+        on any structure.
         """
+        seen: set[int] = set()
         stack: list[tuple[str, Module]] = [("", self)]
         while stack:
             name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
             yield name, module
             children = [
-                (f"{name}.{child}" if name else child, m) for child, m in module.named_children()
+                (f"{name}.{child}" if name else child, m)
+                for child, m in module.named_children()
+                if id(m) not in seen
             ]
             stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every submodule, once each, in the order of `named_modules`."""
+        for _, module in self.named_modules():
+            yield module
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """``(dotted_name, parameter)`` for every parameter, e.g. ``("layers.0.neurons.3.w.1", p)``.
 
         The order is stable: modules depth-first, each module's own parameters in attribute order.
+        Each parameter is listed once, under its first name (as in PyTorch): tied weights are one
+        parameter, so an optimiser moves them once per step.
         """
         named = []
+        seen: set[int] = set()
         for prefix, module in self.named_modules():
             for name, p in module._named_own_parameters():
-                named.append((f"{prefix}.{name}" if prefix else name, p))
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    named.append((f"{prefix}.{name}" if prefix else name, p))
         return named
 
     def parameters(self) -> list[Parameter]:
-        """Every trainable parameter, in the order of `named_parameters`."""
+        """Every trainable parameter once, in the order of `named_parameters`."""
         return [p for _, p in self.named_parameters()]
 
     def num_parameters(self) -> int:
-        """How many scalar parameters the model has (``MLP(2, [16, 16, 1])``: 337)."""
+        """How many distinct scalar parameters the model has (``MLP(2, [16, 16, 1])``: 337)."""
         return len(self.named_parameters())
 
     def zero_grad(self) -> None:
@@ -145,7 +164,11 @@ class Module:
     # -- state --------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, float]:
-        """``{dotted_name: value}`` for every parameter: plain floats, ready for JSON."""
+        """``{dotted_name: value}`` for every parameter: plain floats, ready for JSON.
+
+        A tied parameter is stored once, under its first name in `named_parameters`, so load a
+        checkpoint of a tied model into a model tied the same way (``model.load(path)``).
+        """
         return {name: p.data for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: dict) -> None:
@@ -166,6 +189,19 @@ class Module:
         A subclass that defines it (and `from_config`) can be rebuilt by ``Class.load(path)``.
         """
         return None
+
+    config_sizes: tuple[str, ...] = ()
+    """Constructor arguments that are sizes: a checkpoint's config must give them as positive
+    integers (or lists of them) no larger than the loader's ``max_parameters``."""
+    config_choices: dict[str, tuple] = {}
+    """Constructor arguments with a fixed set of values (activation names...): argument -> the
+    values a checkpoint's config may give."""
+
+    @classmethod
+    def _rebuildable(cls) -> bool:
+        """Can ``cls.load(path)`` rebuild this class? Only if it defines `config`: a class that
+        never wrote a config is never built from a file's arguments."""
+        return cls.config is not Module.config
 
     @classmethod
     def parameter_count(cls, config: dict) -> int | None:
@@ -230,7 +266,12 @@ class Module:
         """``Class.load(path)`` builds a model from a checkpoint; ``model.load(path)`` refills one.
 
         On the class: the checkpoint's architecture is rebuilt (its class must be this class, or
-        any registered Module subclass when called as ``Module.load``) and its parameters loaded.
+        any registered Module subclass that defines `config` when called as ``Module.load``) and
+        its parameters loaded. The config may name only arguments the constructor declares
+        (``inspect.signature``), each of its annotated type (int, float, str, bool, None, a list
+        of ints) and within the class's ``config_sizes`` and ``config_choices``; a string is at
+        most 1,000 characters. Anything else is a `CheckpointError`
+        naming the argument, raised before the constructor runs.
         On a model: the checkpoint must be for the same class and architecture. Either way a
         corrupt, mismatched or oversized file raises `CheckpointError` and changes nothing; a
         missing or unreadable file raises an OSError (FileNotFoundError, ...). Returns the model.
@@ -266,12 +307,34 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        children = list(self.named_children())
-        if not children:
-            return head + ")"
-        lines = [head]
-        for name, child in children:
-            text = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {text}")
-        return "\n".join(lines) + "\n)"
+        """The module tree, one child per line; a module already shown is named, not repeated.
+
+        A loop with an explicit stack and a set of the modules on show, so a tied or
+        self-containing module prints in finite time.
+        """
+        lines: list[str] = []
+        seen: set[int] = set()
+        stack: list[tuple[str, Module | None, int]] = [("", self, 0)]
+        while stack:
+            name, module, depth = stack.pop()
+            pad = "  " * depth
+            label = f"({name}): " if name else ""
+            if module is None:  # the end of an open module's children
+                lines.append(f"{pad})")
+                continue
+            head = f"{pad}{label}{type(module).__name__}({module.extra_repr()}"
+            if id(module) in seen:
+                lines.append(f"{head}) (shared, shown above)")
+                continue
+            seen.add(id(module))
+            if module is not self and type(module).__repr__ is not Module.__repr__:  # own repr
+                lines.append(f"{pad}{label}{module!r}".replace("\n", "\n" + pad))
+                continue
+            children = list(module.named_children())
+            if not children:
+                lines.append(head + ")")
+                continue
+            lines.append(head)
+            stack.append(("", None, depth))
+            stack.extend((child, m, depth + 1) for child, m in reversed(children))
+        return "\n".join(lines)

@@ -3,7 +3,8 @@
 Each optimiser holds a list of parameters (Values). After ``loss.backward()`` has filled every
 ``p.grad``, ``step()`` moves each ``p.data`` against its gradient; ``zero_grad()`` clears the
 gradients for the next step (they accumulate otherwise). Updates work on the floats directly, so
-they build no graph.
+they build no graph: after ``loss.backward(create_graph=True)``, when ``p.grad`` is a Value, the
+step uses its number (``p.grad.data``), as PyTorch does, and ``p.data`` stays a float.
 
 Learning-rate schedules: ``opt.lr`` can be set at any time, or pass ``schedule=f`` where
 ``f(step) -> lr`` is called before every update with the number of steps taken so far (0 for the
@@ -11,6 +12,10 @@ first). `LinearDecay` is the schedule of micrograd's demo: ``lr = 1.0 - 0.9·k/1
 ``LinearDecay(1.0, 0.1, 100)``.
 
 Weight decay λ follows PyTorch: it adds λ·p to the gradient (the gradient of ½·λ·Σ p²).
+
+A parameter may appear only once in an optimiser's list: the same Value twice raises ValueError
+(PyTorch warns that this "will cause an error" and then steps it twice). `Module.parameters()`
+lists a tied weight once, so ``SGD(model.parameters(), ...)`` is always fine.
 """
 
 from __future__ import annotations
@@ -37,6 +42,18 @@ def _number(
         bracket = ")" if high_open else "]"
         raise ValueError(f"{what} must be in [{low}, {high}{bracket}, got {x!r}")
     return x
+
+
+def _gradient(p: Value, weight_decay: float) -> float:
+    """g = ∂L/∂p + λ·p as a float (λ = `weight_decay`; the term is skipped when λ = 0).
+
+    After ``backward(create_graph=True)`` ``p.grad`` is a `Value` (a graph for higher
+    derivatives); an update steps on its number, as PyTorch steps on the tensor's values, so
+    ``p.data`` and every buffer stay plain floats.
+    """
+    g = p.grad
+    g = float(g.data if isinstance(g, Value) else g)
+    return g + weight_decay * p.data if weight_decay else g
 
 
 class LinearDecay:
@@ -69,10 +86,18 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        first_index: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(
                     f"{type(self).__name__}: parameter {i} is not a Value: {type(p).__name__} {p!r}"
+                )
+            j = first_index.setdefault(id(p), i)
+            if j != i:  # it would be stepped twice per step(): 2·lr·g for one weight
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {i} ({p!r}) is the same Value as "
+                    f"parameter {j}; pass each parameter once (Module.parameters() lists tied "
+                    f"weights once)"
                 )
         if schedule is not None and not callable(schedule):
             raise TypeError(f"schedule must be callable(step) -> lr, got {schedule!r}")
@@ -152,7 +177,7 @@ class SGD(Optimizer):
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         if mu == 0.0:
             for p in self.params:
-                g = p.grad + wd * p.data if wd else p.grad
+                g = _gradient(p, wd)
                 p.data -= lr * g
             return
         first = self.velocity is None
@@ -160,7 +185,7 @@ class SGD(Optimizer):
             self.velocity = [0.0] * len(self.params)
         velocity, keep = self.velocity, 1.0 - self.dampening
         for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd else p.grad
+            g = _gradient(p, wd)
             b = g if first else mu * velocity[i] + keep * g
             velocity[i] = b
             p.data -= lr * (g + mu * b if self.nesterov else b)
@@ -215,7 +240,7 @@ class Adam(Optimizer):
         root_correction2 = math.sqrt(1.0 - beta2**t)
         m, v = self.m, self.v
         for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd else p.grad
+            g = _gradient(p, wd)
             m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # = β₁m + (1-β₁)g, as torch's lerp
             v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
             p.data -= step_size * (m[i] / (math.sqrt(v[i]) / root_correction2 + eps))

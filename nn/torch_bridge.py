@@ -122,7 +122,9 @@ def to_torch(model: Any) -> Any:
     """A ``torch.nn.Sequential`` (float64) computing what `model` (an `MLP`) computes.
 
     Its input is a tensor of shape (n, nin); its output has shape (n, nout). The weights are
-    copies: training one does not change the other (use `from_torch` to come back).
+    copies: training one does not change the other (use `from_torch` to come back). Layers that
+    hold the same parameters (tied) become one shared Linear, so the torch module has as many
+    parameters as `model`; a layer sharing only part of its parameters raises ValueError.
     """
     torch = _torch()
     from nn.layers import MLP
@@ -130,24 +132,44 @@ def to_torch(model: Any) -> Any:
     if not isinstance(model, MLP):
         raise TypeError(f"to_torch needs an nn.MLP, got {type(model).__name__}")
     parts: list[Any] = []
-    for layer in model.layers:
-        linear = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(
-                torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64)
-            )
-            linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
+    made: dict[tuple[int, ...], Any] = {}  # a layer's parameter ids -> its Linear
+    seen: set[int] = set()
+    for i, layer in enumerate(model.layers):
+        key = tuple(id(p) for n in layer.neurons for p in (*n.w, n.b))
+        linear = made.get(key)
+        if linear is None:
+            if seen.intersection(key) or len(set(key)) != len(key):
+                raise ValueError(
+                    f"to_torch: layer {i} shares some, but not all, of its parameters with "
+                    f"another layer (or between its own neurons); a torch Linear can only be "
+                    f"shared whole"
+                )
+            seen.update(key)
+            linear = made[key] = _linear(torch, layer)
         parts.append(linear)
         if layer.activation != "linear":
             parts.append(_activation(layer.activation))
     return torch.nn.Sequential(*parts)
 
 
+def _linear(torch: Any, layer: Any) -> Any:
+    """A float64 ``torch.nn.Linear`` holding a copy of `layer`'s weights and biases."""
+    linear = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
+    with torch.no_grad():
+        linear.weight.copy_(
+            torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64)
+        )
+        linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
+    return linear
+
+
 def from_torch(module: Any) -> Any:
     """An `MLP` with the weights of `module`: a ``torch.nn.Sequential`` of ``Linear`` layers,
     each followed by at most one activation; every hidden layer must use the same one.
 
-    The reverse of `to_torch`. Raises ValueError naming the part it cannot translate.
+    The reverse of `to_torch`. Raises ValueError naming the part it cannot translate. A Linear
+    that appears twice (tied, as torch shares it) gives two MLP layers whose neurons hold the
+    same Parameters, so ``model.parameters()`` lists them once, as ``module.parameters()`` does.
     """
     torch = _torch()
     from nn.layers import MLP
@@ -178,7 +200,13 @@ def from_torch(module: Any) -> Any:
         activation=hidden.pop() if hidden else "relu",
         output_activation=layers[-1][1],
     )
+    first: dict[int, Any] = {}  # id(Linear) -> the first MLP layer made from it
     for layer, (linear, _) in zip(model.layers, layers):
+        tied = first.setdefault(id(linear), layer)
+        if tied is not layer:  # the same Linear twice: the same parameters (own activation)
+            for neuron, source in zip(layer.neurons, tied.neurons):
+                neuron.w, neuron.b = source.w, source.b
+            continue
         weight = linear.weight.detach().to(torch.float64).tolist()
         bias = linear.bias.detach().to(torch.float64).tolist()
         for neuron, row, b in zip(layer.neurons, weight, bias):

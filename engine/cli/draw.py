@@ -227,7 +227,9 @@ def run(args: argparse.Namespace) -> int:
     except DrawError as exc:
         hint = "" if path is None else f" (or write the DOT text: -o {path.with_suffix('.dot')})"
         return _fail(f"{exc}{hint}", status=1)
-    except OSError as exc:  # only when writing a file: stdout errors are not caught here
+    except BrokenPipeError:  # `chainrule draw ... -o - | head`: the reader has seen enough
+        raise
+    except OSError as exc:  # only when writing a file
         reason = exc.strerror or str(exc)
         name = path.name if path is not None else "graph.svg"
         return _fail(

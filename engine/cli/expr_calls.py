@@ -99,6 +99,13 @@ def _call(parsed: _Parsed, node: ast.Call, table: dict[str, _Function], args: li
 
 def _check_call(parsed: _Parsed, node: ast.Call, table: dict[str, _Function]) -> None:
     func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in table:  # c.exp(): Python's method form
+        args = ", ".join([parsed.segment(func.value)] + [parsed.segment(a) for a in node.args])
+        raise parsed.error(
+            f"{parsed.segment(node)!r} is not allowed here (attribute access is not allowed): "
+            f"write {func.attr}({args})",
+            node,
+        )
     if not isinstance(func, ast.Name):
         raise _refuse(parsed, func)
     if func.id not in table:

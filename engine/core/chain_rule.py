@@ -515,8 +515,7 @@ def backward_error(careful: _Careful, leaf: Value, grad: float, where: str = "")
     assert node is not None
     op = OPS[node.op]
     call = describe_call(op, tuple(p.data for p in node.parents), node.arg) + where
-    which = f"{leaf.label!r}" if leaf.label else repr(leaf)
-    result = f"so the gradient of {which} is {grad!r}"
+    result = f"so the gradient of {_leaf_name(leaf)} is {grad!r}"
     shown = ", ".join(repr(d) for d in careful.local)
     local = f"the local derivative ({', '.join(op.derivatives)})"
     cause = careful.cause
@@ -537,6 +536,14 @@ def backward_error(careful: _Careful, leaf: Value, grad: float, where: str = "")
         f"backward through {call}: the upstream gradient {careful.out_bar!r} times {local} = "
         f"{shown} overflows a float, {result}"
     )
+
+
+def _leaf_name(leaf: Value) -> str:
+    """How an error names a leaf: its label, or what it is and its number."""
+    if leaf.label:
+        return repr(leaf.label)
+    kind = "a parameter" if type(leaf).__name__ == "Parameter" else "an unlabelled input"
+    return f"{kind} (data = {leaf.data!r})"
 
 
 def _number(x: Any) -> float:

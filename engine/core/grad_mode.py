@@ -15,7 +15,8 @@ off in another thread.
         ...
 
     @no_grad                     # a decorator too (with or without parentheses);
-    def evaluate(model, xs): ... # generators are switched only while they run
+    def evaluate(model, xs): ... # generators are switched only while they run; coroutine
+                                 # functions (async def) while the coroutine runs
 
 The state is restored when a block ends, however it ends (exceptions included).
 """
@@ -72,7 +73,9 @@ class _GradMode:
     def __call__(self, fn: F) -> F:
         """Use as a decorator: `fn` runs with recording set to this mode, then it is restored.
 
-        A generator function has the mode only while it runs, not while it is paused at a yield.
+        A generator function (sync or async) has the mode only while it runs, not while it is
+        paused at a yield. A coroutine function (``async def``) has it while the coroutine runs,
+        in the task that awaits it (other tasks keep their own mode while it waits).
         """
         if not callable(fn):
             raise TypeError(
@@ -105,6 +108,20 @@ class _GradMode:
 
             return generator_wrapper  # type: ignore[return-value]
 
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
+                # the mode lives in the awaiting task's context: while the coroutine waits,
+                # other tasks keep their own, and the caller gets its own back when it returns
+                with mode():
+                    return await fn(*args, **kwargs)
+
+            return coroutine_wrapper  # type: ignore[return-value]
+
+        if inspect.isasyncgenfunction(fn):
+            return _async_generator_wrapper(fn, mode)  # type: ignore[return-value]
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with mode():
@@ -114,6 +131,35 @@ class _GradMode:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _async_generator_wrapper(fn: Callable[..., Any], mode: type[_GradMode]) -> Callable[..., Any]:
+    """`fn`, an async generator function, with `mode` set only while it runs (each step up to
+    its next yield), as the generator wrapper does: the code consuming it keeps its own mode."""
+
+    @functools.wraps(fn)
+    async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+        agen = fn(*args, **kwargs)
+        try:
+            with mode():
+                response = await agen.asend(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with mode():
+                        await agen.aclose()
+                    raise
+                except BaseException as exc:  # athrow() goes on to the generator
+                    with mode():
+                        response = await agen.athrow(exc)
+                else:
+                    with mode():
+                        response = await agen.asend(request)
+        except StopAsyncIteration:
+            return
+
+    return async_generator_wrapper
 
 
 class no_grad(_GradMode):

@@ -299,6 +299,7 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "op", "parents", "arg", "label", "_seq", "_bar")
+    _bar: float  # the quick backward walk's scratch sum: set by the walk, meaningless outside it
     _recorded = True  # False for results computed under no_grad (see `_Unrecorded`)
     _needs_grad = True  # False for leaves PyTorch would not differentiate (constants, no_grad)
 
@@ -366,6 +367,98 @@ class Value:
         """The number, as PyTorch's ``tensor.item()``: the same as ``.data``."""
         return self.data
 
+    def detach(self) -> Value:
+        """A new constant leaf holding this Value's number, cut from the graph (PyTorch's
+        ``detach()``): gradients do not flow through it."""
+        return _leaf(self.data)
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backward() differentiates this Value, as PyTorch's flag: True for inputs,
+        parameters and every recorded result; False for constants (numbers written into an
+        expression, `detach()`, ``requires_grad_(False)``) and results computed under no_grad."""
+        return self._needs_grad and self._recorded
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Make this leaf an input (True) or a constant (False), in place; returns it.
+
+        A constant is still a leaf of the graphs that use it, but anomaly checks and PyTorch's
+        rules treat it as a number: an inf or NaN gradient reaching it is no error, and nn
+        modules' `parameters()` skip it. Only leaves can change (PyTorch's rule too).
+        """
+        if type(requires_grad) is not bool:
+            raise TypeError(f"requires_grad_() takes True or False, got {requires_grad!r}")
+        if self.parents:
+            raise RuntimeError(
+                f"requires_grad_() on {self!r}: only leaves can change, because this Value's "
+                f"gradient is computed from its op ({self.op}); use .detach() for a constant copy"
+            )
+        if not self._recorded:
+            raise RuntimeError(
+                f"requires_grad_() on {self!r}: it was computed under no_grad(), so it has no "
+                "graph; make a new Value(x.data) instead"
+            )
+        if requires_grad and type(self) is _Constant:
+            self.__class__ = Value  # type: ignore[assignment]  # narrowed to _Constant above
+        elif not requires_grad and type(self) is not _Constant:
+            self.__class__ = _Constant
+        return self
+
+    def retain_grad(self) -> None:
+        """PyTorch's ``retain_grad()``: nothing to do, because every node keeps the gradient of
+        the latest backward pass in ``.grad`` (so that it can be shown)."""
+
+    # -- comparisons and conversions: on the numbers, or a message that says what to write ---
+
+    def __lt__(self, other: Value | Number) -> bool:
+        """``a < b`` compares the numbers (``a.data < b.data``) and returns a bool."""
+        return self.data < _compared(other, "<")
+
+    def __le__(self, other: Value | Number) -> bool:
+        """``a <= b`` compares the numbers and returns a bool."""
+        return self.data <= _compared(other, "<=")
+
+    def __gt__(self, other: Value | Number) -> bool:
+        """``a > b`` compares the numbers and returns a bool (so ``max(a, b)`` is the Value
+        with the larger number, and the gradient flows to it, as in PyTorch)."""
+        return self.data > _compared(other, ">")
+
+    def __ge__(self, other: Value | Number) -> bool:
+        """``a >= b`` compares the numbers and returns a bool."""
+        return self.data >= _compared(other, ">=")
+
+    def __eq__(self, other: object) -> bool:
+        """``a == b`` for two Values asks whether they are the same node (graphs keep Values in
+        sets and dicts); against a number it raises, saying to compare ``a.data``."""
+        if isinstance(other, Value):
+            return self is other
+        if isinstance(other, numbers.Number):
+            raise TypeError(
+                f"{self!r} == {other!r}: == on Values asks whether two Values are the same node; "
+                f"to compare the number write v.data == {other!r} (or math.isclose(v.data, "
+                f"{other!r}))"
+            )
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        """The negation of `__eq__`."""
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = object.__hash__  # by identity: graphs keep Values in sets and dicts
+
+    def __int__(self) -> int:
+        raise TypeError(
+            f"int() of {self!r}: a Value is never turned into a number implicitly; write "
+            "int(v.data) for the number"
+        )
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        raise TypeError(
+            f"round() of {self!r}: a Value is never turned into a number implicitly; write "
+            "round(v.data) for the number (rounding has no useful gradient)"
+        )
+
     def __float__(self) -> float:
         raise TypeError(
             f"float() of {self!r}: a Value is never turned into a float implicitly, because "
@@ -375,8 +468,15 @@ class Value:
 
     # -- backpropagation --------------------------------------------------------------------
 
-    def backward(self, grad: Number | Value = 1.0, *, create_graph: bool = False) -> None:
-        """Fill ``.grad`` of every node this Value depends on with ∂self/∂node (times `grad`).
+    def backward(
+        self,
+        gradient: Number | Value | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        *,
+        grad: Number | Value | None = None,
+    ) -> None:
+        """Fill ``.grad`` of every node this Value depends on with ∂self/∂node (times `gradient`).
 
         Seeds ``self`` with `grad` (∂self/∂self = 1) and applies the chain rule outputs first
         (`engine.core.chain_rule`), iteratively (a chain of 1,000,000 nodes is fine). The pass is
@@ -385,10 +485,25 @@ class Value:
         optimiser's) between steps. Interior nodes hold the gradient of the latest pass.
 
         ``create_graph=True`` makes every ``.grad`` it writes a Value (a graph that can be
-        differentiated again), as PyTorch does.
+        differentiated again), as PyTorch does. PyTorch's signature is accepted as is:
+        ``backward(gradient=2.0)`` (``grad=`` is the older name) and ``retain_graph``, which
+        changes nothing here because chainrule never frees a graph: backward() can always run
+        again.
         """
+        if retain_graph is not None and type(retain_graph) is not bool:
+            raise TypeError(
+                f"backward(retain_graph) must be True, False or None, got {retain_graph!r}"
+            )
+        if type(create_graph) is not bool:
+            raise TypeError(f"backward(create_graph) must be True or False, got {create_graph!r}")
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward() got both gradient= and grad=; pass one of them")
+            gradient = grad
+        if gradient is None:
+            gradient = 1.0  # ∂self/∂self
         if not create_graph:
-            chain_rule.backward(self, as_float(grad, "backward(grad)"))
+            chain_rule.backward(self, as_float(gradient, "backward(gradient)"))
             return
         if not _grad_enabled():
             raise RuntimeError(
@@ -396,8 +511,27 @@ class Value:
                 "graph, but no_grad() records no graph; call it outside the no_grad() block "
                 "(or pass create_graph=False for numbers)"
             )
-        seed = grad if isinstance(grad, Value) else as_float(grad, "backward(grad)")
+        seed = gradient if isinstance(gradient, Value) else as_float(gradient, "backward(gradient)")
         chain_rule.backward(self, seed, VALUE_MATH)
+
+    # -- pickle and copy.deepcopy: a graph of any depth, as one flat list --------------------
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A leaf pickles as itself (its slots). A node with parents pickles as the flat list of
+        the nodes it depends on, parents first, each naming its parents by their place in the
+        list (leaves as themselves, so a parameter shared by two pickled graphs stays one
+        object): no recursion, so pickle and ``copy.deepcopy`` take any depth."""
+        if not self.parents:
+            return object.__reduce_ex__(self, protocol)
+        records: list[tuple] = []
+        place: dict[Value, int] = {}
+        for node in topological_order(self, include_leaves=False):
+            parents = tuple(place.get(x, x) for x in node.parents)
+            place[node] = len(records)
+            records.append(
+                (type(node), node.data, node.grad, node.op, parents, node.arg, node.label)
+            )
+        return (_rebuild_graph, (records,))
 
     def zero_grad(self) -> None:
         """Set ``.grad = 0.0`` on this Value and every node it depends on."""
@@ -427,6 +561,31 @@ class _Constant(Value):
 
     __slots__ = ()
     _needs_grad = False
+
+
+def _rebuild_graph(records: list[tuple]) -> Value:
+    """The inverse of `Value.__reduce_ex__`: the nodes made again in order; the last one."""
+    nodes: list[Value] = []
+    for cls, data, grad, op, parents, arg, label in records:
+        if not (isinstance(cls, type) and issubclass(cls, Value)) or op not in OPS:
+            raise TypeError(f"not a pickled chainrule graph: node {cls!r} with op {op!r}")
+        node = _new(cls)
+        node.data, node.grad, node.op, node.arg, node.label = data, grad, op, arg, label
+        node.parents = tuple(nodes[x] if type(x) is int else x for x in parents)
+        node._seq = _next_seq()
+        nodes.append(node)
+    return nodes[-1]
+
+
+def _compared(other: object, symbol: str) -> float:
+    """The number on the other side of a comparison."""
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, numbers.Real) and type(other) is not bool:
+        return float(other)
+    raise TypeError(
+        f"Value {symbol} {type(other).__name__} {other!r}: compare with a number or a Value"
+    )
 
 
 def _refuse_micrograd_node(data: object, children: object, op: object) -> None:

@@ -127,12 +127,13 @@ def plain_label(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def format_number(x: float, digits: int | None = None) -> str:
+def format_number(x: float | Value, digits: int | None = None) -> str:
     """`x` as a drawing shows it: the engine's one number format (`engine.core.numfmt.fmt`, the one
     ``repr`` and the narration use), with `digits` significant digits (default: the print
     options, 4); trailing zeros dropped, scientific notation for tiny and huge numbers, never
-    ``-0``."""
-    return fmt(x, digits)
+    ``-0``. A Value (a ``.grad`` after ``backward(create_graph=True)`` is a graph) shows its
+    number, ``.data``."""
+    return fmt(x.data if isinstance(x, Value) else x, digits)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ take part in first derivatives only.
 
 from __future__ import annotations
 
+import builtins
 import inspect
+import keyword
 import numbers
 import re
 from typing import Callable, Sequence
@@ -140,6 +142,18 @@ def _wants_output(derivative: Callable, arity: int) -> bool:
     return count == arity + 1
 
 
+def _first_derivatives_only(name: str) -> TypeError:
+    """The error for a custom op met by a gradient built as a graph (create_graph=True)."""
+    return TypeError(
+        f"the custom op {name!r} (define_op) has first derivatives only: its derivative is "
+        f"a function of numbers, so it cannot be built into a gradient graph "
+        f"(backward(create_graph=True), grad(create_graph=True), hessian, hvp, vhp, "
+        f"gradgradcheck). Use first derivatives of {name!r} only (backward(), grad(), "
+        f"jacobian, gradcheck), or write it with the built-in ops, whose derivatives are "
+        f"differentiable again"
+    )
+
+
 def _local_rule(name: str, derivative: Callable, arity: int, with_out: bool) -> Callable:
     """The table's local rule for `derivative`: a tuple of `arity` finite-or-not floats."""
 
@@ -162,12 +176,16 @@ def _local_rule(name: str, derivative: Callable, arity: int, with_out: bool) -> 
     if arity == 1:
 
         def unary_rule(m, x, out, arg):
+            if isinstance(x, Value):
+                raise _first_derivatives_only(name)
             return checked(derivative(x, out) if with_out else derivative(x))
 
         unary_rule.__doc__ = derivative.__doc__
         return unary_rule
 
     def binary_rule(m, x, y, out):
+        if isinstance(x, Value) or isinstance(y, Value):
+            raise _first_derivatives_only(name)
         return checked(derivative(x, y, out) if with_out else derivative(x, y))
 
     binary_rule.__doc__ = derivative.__doc__
@@ -203,7 +221,9 @@ def define_op(
 ) -> CustomOp:
     """Add an op to the table and return a function that applies it to Values (or numbers).
 
-    name:        the op's name, stored on every node it makes (letters, digits, _).
+    name:        the op's name, stored on every node it makes (letters, digits, _); not a
+                 built-in op, a Value attribute (``backward``, ``item``), a Python keyword or
+                 builtin (``eval``, ``print``).
     forward:     floats -> float: ``forward(x)`` or ``forward(x, y)``.
     derivative:  the local derivative ∂out/∂x (for two inputs the pair (∂out/∂x, ∂out/∂y)),
                  as a function of the same inputs, or of the inputs and the output ``out``.
@@ -221,6 +241,20 @@ def define_op(
     op = CustomOp(row, replaced=OPS.get(name))
     register(op.row)
     return op
+
+
+def _reserved(name: str) -> str:
+    """Why `name` may not name an op (empty if it may): a Value attribute that no op row made
+    (``backward``, ``item``, ``zero_grad``, ``data``: ``backward(x)`` in an expression would run
+    ``x.backward()``), a Python keyword, or a Python builtin (``eval``, ``open``, ``print``)."""
+    made_by_ops = {method for row in OPS.values() for method in row.methods} | set(OPS)
+    if hasattr(Value, name) and name not in made_by_ops:
+        return "an attribute of Value"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return "a Python keyword"
+    if hasattr(builtins, name):
+        return "a Python builtin"
+    return ""
 
 
 def _row(
@@ -243,6 +277,12 @@ def _row(
         raise ValueError(
             f"define_op: {name!r} is a built-in op of the table; pick another name "
             f"(e.g. 'my_{name}')"
+        )
+    reserved = _reserved(name)
+    if reserved:
+        raise ValueError(
+            f"define_op: {name!r} is {reserved}, so it cannot name an op (the command line "
+            f"would call it as a function of the expression); pick another name (e.g. 'my_{name}')"
         )
     for what, function in (("forward", forward), ("derivative", derivative)):
         if not callable(function):

@@ -53,13 +53,20 @@ def _leaves(inputs: Inputs, create_graph: bool, where: str) -> tuple[tuple[Value
     leaves = []
     for i, x in enumerate(items):
         if isinstance(x, Value) and create_graph:
-            leaves.append(x)  # the results stay connected to the caller's graph
+            leaves.append(_position(x))  # the results stay connected to the caller's graph
         elif isinstance(x, Value):
             leaves.append(Value(x.data, label=x.label or ("x" if single else f"x{i}")))
         else:
             number = as_float(x, f"{where}: inputs[{i}]" if not single else f"{where}: input")
             leaves.append(Value(number, label="x" if single else f"x{i}"))
     return tuple(leaves), single
+
+
+def _position(x: Value) -> Value:
+    """A node of its own for one argument position, connected to the caller's `x`: ``x + 0``
+    (∂/∂x = 1), as torch's ``view_as``. Each position is then its own input, so ``[x, x]`` (or
+    ``[x, 2·x]``) gives the same derivatives with and without create_graph."""
+    return x + 0.0
 
 
 def _call(func: Callable[..., Any], xs: tuple[Value, ...], where: str, many: bool) -> tuple:

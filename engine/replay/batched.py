@@ -163,6 +163,16 @@ def _rows(*args: Any) -> list:
     return list(zip(*(p.reshape(-1).tolist() for p in parts)))
 
 
+def _max_shift(*logits: Any) -> Any:
+    """`engine.replay.layout.max_shift` per example: Python's max (the first of equals, a NaN
+    first stays), or 0.0 where it is 0 or not finite."""
+    np = _np()
+    m = logits[0]
+    for x in logits[1:]:
+        m = np.where(x > m, x, m)
+    return np.where(np.isfinite(m) & (m != 0.0), m, 0.0)
+
+
 def numpy_namespace() -> dict[str, Any]:
     """What generated numpy code refers to besides its program's own functions."""
     if "ns" not in _cache:
@@ -177,6 +187,7 @@ def numpy_namespace() -> dict[str, Any]:
             "_NAN": math.nan,
             "_each_forward": _each_forward,
             "_each_rule": _each_rule,
+            "_max_shift": _max_shift,
             "_array": np.array,
             "_stack": np.stack,
             "_zeros": np.zeros,

@@ -31,6 +31,36 @@ def _real(x: object) -> bool:
     return type(x) is not bool and isinstance(x, numbers.Real)
 
 
+def _scalar(x: Any) -> Any:
+    """A numpy scalar as the Python number it holds (a Python number as it is)."""
+    return x.item() if hasattr(x, "item") else x
+
+
+def _each_example(fn: Any, values: tuple) -> Any:
+    """``fn(*values)`` over a batch: on the arrays at once where ``fn`` is elementwise
+    arithmetic or a comparison, else (``int()``, ``round()``, ``math.floor``...: Python
+    functions of one number) one example at a time, on Python floats, as the float replay
+    computes it. An error of `fn` on an example (``int(nan)``) is raised, as eager raises it."""
+    import warnings
+
+    import numpy as np
+
+    arrays = [v for v in values if np.ndim(v)]
+    if not arrays:  # the same for every example (0-d arrays too): once, on floats
+        return fn(*(float(v) for v in values))
+    n = len(arrays[0])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # int(array of one) is deprecated: a row at a time
+            got = fn(*values)
+        if isinstance(got, np.ndarray) and got.shape == (n,):
+            return got
+    except (TypeError, ValueError, ArithmeticError, Warning):
+        pass
+    rows = [[float(v[k]) if np.ndim(v) else float(v) for v in values] for k in range(n)]
+    return np.array([fn(*row) for row in rows] + [None], dtype=object)[:n]
+
+
 class Calling:
     """The checks and shaping of `Program` (a mixin: it reads ``_layout``, ``name``,
     ``arg_names``, ``shapes`` and ``many``)."""
@@ -58,6 +88,8 @@ class Calling:
             guard.where,
             index,
             example,
+            got,
+            tuple(values),
         )
 
     def _guard_checker(self, target: str):
@@ -72,19 +104,13 @@ class Calling:
             import numpy as np
 
             guard = guards[i]
-            try:
-                got = np.asarray(guard.fn(*values))
-                ok = np.asarray(got == guard.expected)
-            except (TypeError, ValueError):  # int(), round(): one example at a time
-                n = max((np.size(v) for v in values), default=1)
-                rows = [[v[k] if np.ndim(v) else v for v in values] for k in range(n)]
-                got = np.array([guard.fn(*row) for row in rows], dtype=object)
-                ok = np.array([g == guard.expected for g in got])
+            got = _each_example(guard.fn, values)
+            ok = np.asarray(got == guard.expected, dtype=bool).reshape(-1)
             if ok.all():
                 return
-            k = int(np.flatnonzero(~ok.reshape(-1))[0])
-            here = [v[k] if np.ndim(v) else v for v in values]
-            raise self._guard_error(i, got.reshape(-1)[k].item(), here, k)
+            k = int(np.flatnonzero(~ok)[0])
+            here = [float(v[k]) if np.ndim(v) else float(v) for v in values]
+            raise self._guard_error(i, _scalar(np.asarray(got).reshape(-1)[k]), here, k)
 
         return check_numpy if target == "numpy" else check_float
 

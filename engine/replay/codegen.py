@@ -57,12 +57,15 @@ class _Writer:
         self.target = target
         self.refs = list(layout.names)  # how each slot reads in code (constants: literals)
         for i, value in enumerate(layout.constants):
-            self.refs[layout.first_constant + i] = literal(value)
+            if layout.first_constant + i not in layout.shifts:  # shifts are computed: names
+                self.refs[layout.first_constant + i] = literal(value)
         self.bars = [f"{name}_bar" for name in layout.names]
         self.params = range(layout.first_param, layout.first_constant)
         self.bound: dict[str, tuple] = {}  # name -> ("F"/"R", op name) or ("index", list)
         varying = [slot < layout.n_inputs for slot in range(layout.n_slots)]
-        for ins in layout.instructions:
+        for k, ins in enumerate(layout.instructions):
+            for s in layout.shift_at.get(k, ()):
+                varying[s] = any(varying[d] for d in layout.shifts[s])
             varying[ins.out] = any(varying[s] for s in ins.inputs)
         self.varying = varying  # differs between examples: inputs and what is computed from them
         self.layers = find_dense(layout, varying) if self.numpy else []
@@ -70,6 +73,18 @@ class _Writer:
         for layer in self.layers:
             self.fused |= layer.absorbed | set(layer.zs) | set(layer.us or [])
         self.layer_at = {layer.end: layer for layer in self.layers}
+        # where each guard is checked: before the instruction eager decided it at, or (numpy)
+        # after the layer that computes one of its values, if later (an error it lets run
+        # first hands the batch to the examples, which check in eager's order)
+        ready_after = {}
+        for layer in self.layers:
+            for s in layer.absorbed | set(layer.zs) | set(layer.us or []):
+                ready_after[s] = layer.end + 1
+        self.guard_at: dict[int, list[int]] = {}
+        for k, indices in layout.guard_at.items():
+            for i in indices:
+                at = max([k, *(ready_after.get(s, 0) for s in layout.guards[i].slots)])
+                self.guard_at.setdefault(at, []).append(i)
         in_layers = {s for layer in self.layers for s in [*layer.bias, *sum(layer.weights, [])]}
         used = set(layout.output_slots()) | {s for g in layout.guards for s in g.slots}
         for ins in layout.instructions:
@@ -80,14 +95,17 @@ class _Writer:
         self.in_layers = sorted(s for s in self.params if s in in_layers)
 
     def needs(self, wrt: str) -> list[bool]:
-        """Slots whose gradient is wanted: the inputs or the parameters, and what uses them.
-        Constants that want a gradient (a ``Value(c)`` made inside the function) too, so that
-        an inf there is seen as ``backward()`` sees it (`_finite_check`)."""
+        """Slots whose gradient is wanted, and what uses them: ``"inputs"`` (``grad``: as
+        ``engine.grad(out, inputs)``, nothing else) or ``"all"`` (``backward``: as
+        ``out.backward()``, the inputs' and parameters' and those of the constants that want
+        one, a ``Value(c)`` made inside the function, so that an inf in any of them is seen as
+        ``backward()`` sees it, `_finite_check`)."""
         layout = self.layout
-        lo, hi = (0, layout.n_inputs) if wrt == "inputs" else (self.params.start, self.params.stop)
-        needs = [lo <= slot < hi for slot in range(layout.n_slots)]
-        for i, wanted in enumerate(layout.constant_needs_grad):
-            needs[layout.first_constant + i] = wanted
+        hi = layout.n_inputs if wrt == "inputs" else self.params.stop
+        needs = [slot < hi for slot in range(layout.n_slots)]
+        if wrt != "inputs":
+            for i, wanted in enumerate(layout.constant_needs_grad):
+                needs[layout.first_constant + i] = wanted
         for ins in layout.instructions:
             needs[ins.out] = any(needs[s] for s in ins.inputs)
         return needs
@@ -148,10 +166,17 @@ class _Writer:
         layout = self.layout
         lines = []
         for k, ins in enumerate(layout.instructions):
+            lines.extend(self.guard_lines(k))
+            for s in layout.shift_at.get(k, ()):
+                deps = ", ".join(self.refs[d] for d in layout.shifts[s])
+                lines.append(f"{self.refs[s]} = _max_shift({deps})  # log_softmax's max shift")
             if ins.out not in self.fused:
-                lines.append(self.forward_line(ins))
+                line = self.forward_line(ins)
+                lines.append(line)
+                lines.extend(self.division_check(line, self.refs[ins.out]))
             if k in self.layer_at:
                 lines.extend(forward_lines(self, self.layer_at[k]))
+        lines.extend(self.guard_lines(len(layout.instructions)))
         if not self.numpy:  # eager raises on overflow; a sum of every node spots inf/nan cheaply
             values = [self.refs[ins.out] for ins in layout.instructions]
             for i in range(0, len(values), _CHECK_CHUNK):
@@ -160,7 +185,25 @@ class _Writer:
             if values:
                 lines.append("if _chk - _chk != 0.0:  # an inf or nan somewhere: redo it as eager")
                 lines.append("    raise _Careful")
-        for i, guard in enumerate(layout.guards):
+        return lines
+
+    def division_check(self, line: str, result: str) -> list[str]:
+        """numpy: after a line that divides, hand the batch to the examples one at a time if
+        its result is not finite. Python raises ZeroDivisionError for any ``x / 0``; numpy
+        flags ``1 / 0`` and ``0 / 0`` (ERRSTATE raises), but ``inf / 0`` and ``nan / 0`` pass
+        silently as inf and nan. (A NaN row gets there too: it is then replayed as eager.)"""
+        if not self.numpy or " / " not in line.split("#", 1)[0]:
+            return []
+        return [
+            f"if not _finite({result}):  # x / 0 raises in eager, even for x = inf or nan",
+            "    raise _Careful",
+        ]
+
+    def guard_lines(self, k: int) -> list[str]:
+        """The guards eager decides before instruction k runs (k = len: after the last)."""
+        lines = []
+        for i in self.guard_at.get(k, ()):
+            guard = self.layout.guards[i]
             deps = [self.refs[s] for s in guard.slots]
             shown = guard.code.format(*deps)
             lines.append(f"_check_guard({i}, {', '.join(deps)})  # {shown} was {guard.expected!r}")
@@ -286,6 +329,7 @@ class _Writer:
             else:
                 line = f"{self.bars[parent]} = {'-' + _atom(term) if sign < 0 else term}"
             lines.append(f"{line}  # {self._formula(ins, i)}")
+            lines.extend(self.division_check(line, bar))
             ready.add(parent)
         return lines
 
@@ -314,19 +358,30 @@ def _block(lines: list[str], depth: int = 1) -> list[str]:
 FUNCTIONS = ("forward", "grad", "backward", "backward_rows")
 
 
-def _finite_check(w: _Writer, bars: list[str], ready: set[int]) -> list[str]:
-    """Lines that hand the call to the interpreter if a gradient came out inf or NaN (`bars`,
-    and those of the constants that want one, computed when in `ready`): there ``backward()``
-    redoes steps carefully (PyTorch's form) and may raise, naming the op.
-    (numpy: ERRSTATE makes an overflow or a NaN raise, which hands the batch over already.)"""
+def _finite_check(w: _Writer, bars: list[str], ready: set[int], every_leaf: bool) -> list[str]:
+    """Lines that hand the call to the interpreter if a gradient came out inf or NaN (`bars`;
+    with `every_leaf`, as ``backward()``, the inputs' and those of the constants that want one
+    too, computed when in `ready`): there ``backward()`` redoes steps carefully (PyTorch's
+    form) and may raise, naming the op. (numpy: ERRSTATE makes an overflow or a new NaN raise,
+    which hands the batch over already; a NaN or inf from the inputs does not, and eager's
+    careful step gives other numbers for it, such as binary_step's 0 whatever the gradient.)"""
     layout = w.layout
-    bars = bars + [
-        w.bars[layout.first_constant + i]
-        for i, wanted in enumerate(layout.constant_needs_grad)
-        if wanted and layout.first_constant + i in ready
-    ]
-    if w.numpy or not bars:
+    if every_leaf:
+        bars = bars + [w.bars[s] for s in range(layout.n_inputs) if s in ready]
+        bars += [
+            w.bars[layout.first_constant + i]
+            for i, wanted in enumerate(layout.constant_needs_grad)
+            if wanted and layout.first_constant + i in ready
+        ]
+    if w.numpy and every_leaf and w.layers:
+        bars.append("_GV")  # the layers' parameter gradients
+    if not bars:
         return []
+    if w.numpy:  # NaN rows pass numpy silently; eager's careful step may give other numbers
+        return [
+            f"if not all(map(_finite, ({', '.join(bars)},))):  # inf or nan: redo as eager",
+            "    raise _Careful",
+        ]
     return [
         f"_chk = {' + '.join(['0.0', *bars])}",
         "if _chk - _chk != 0.0:  # an inf or nan gradient: redo it as eager",
@@ -353,7 +408,7 @@ def generate(
     returned = "(" + ", ".join(outs) + ",)"
     loads, nodes = w.loads(), w.nodes()
     params = set(w.own)
-    reached = w.needs("parameters")
+    reached = w.needs("all")
     first = layout.first_param
     # as backward(): each pass sums its own gradients from 0, then adds them to .grad at the end
     bars_in = [f"{w.bars[s]} = 0.0" for s in w.own]
@@ -385,20 +440,20 @@ def generate(
                 if s not in ready
             ]
             grads = "(" + ", ".join(w.bars[s] for s in range(layout.n_inputs)) + ",)"
-            check = _finite_check(w, [w.bars[s] for s in range(layout.n_inputs)], ready)
+            check = _finite_check(w, [w.bars[s] for s in range(layout.n_inputs)], ready, False)
             text += [f"def grad({signature}):"]
             text += _block(loads + nodes + chain + check + [f"return {returned}, {grads}"])
         elif name == "backward":
             ready = set(params)
-            chain = w.chain_rule("parameters", seeds, ready)
+            chain = w.chain_rule("all", seeds, ready)
             text += [f"def backward({signature}):"]
-            check = _finite_check(w, [w.bars[s] for s in w.own if reached[s]], ready)
+            check = _finite_check(w, [w.bars[s] for s in w.own if reached[s]], ready, True)
             text += _block(
                 loads + bars_in + nodes + chain + check + bars_out + [f"return {returned}"]
             )
         elif name == "backward_rows" and not w.numpy:
             ready = set(params)
-            chain = w.chain_rule("parameters", seeds, ready)
+            chain = w.chain_rule("all", seeds, ready)
             row = "(" + ", ".join(inputs) + ",)" if inputs else "()"
             seed_row = "(" + ", ".join(seeds) + ",)" if seeds else "()"
             text += ["def backward_rows(_rows, _seeds):"]
@@ -407,7 +462,7 @@ def generate(
             row_bars = [line for line in bars_in if not line.startswith("_GV")]
             text += _block(loads + rows_in + layer_in + ["_outs = []"])
             text += _block([f"for {row}, {seed_row} in zip(_rows, _seeds):"])
-            check = _finite_check(w, [w.bars[s] for s in w.own if reached[s]], ready)
+            check = _finite_check(w, [w.bars[s] for s in w.own if reached[s]], ready, True)
             body = row_bars + nodes + chain + check + rows_add + [f"_outs.append({returned})"]
             text += _block(body, 2)
             text += _block(rows_out + layer_out + ["return _outs"])

@@ -14,20 +14,20 @@ the call raises only if a leaf that wants a gradient (an input, a parameter, a `
 inside the function; not the 2 of ``x * 2``) ends up with an inf or NaN one. Gradients add up
 in ``backward()``'s order (`Layout.backward_order`), so they are its numbers to the last bit.
 
-One difference: generated code checks only the gradients it computes (``grad``: the inputs',
-``backward``: the parameters', both: the constants' that want one), so a gradient that overflows
-to inf *without* any error, only in a leaf it does not compute (a parameter's in ``grad``, an
-input's in ``backward``), is not reported there, where eager ``backward()`` and this
-interpreter raise. (Computing those too would cost ``backward`` the inputs' gradients.)
+``grad`` is ``engine.grad(outputs, inputs)``: it walks only the nodes that lead to an input and
+raises only for an input's gradient (a parameter's inf gradient is nobody's business there).
+``backward`` is ``out.backward()``: every leaf that wants a gradient counts, the inputs too, so
+the generated ``backward`` computes the inputs' gradients as well, only to check them.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Callable
 
-from engine.core.chain_rule import Pass, run_pass
+from engine.core.chain_rule import Pass, quick_pass, run_pass
 from engine.core.ops import OPS, describe_call
-from engine.replay.layout import Instruction, Layout
+from engine.replay.layout import Instruction, Layout, max_shift
 
 __all__ = ["run_forward", "run_backward", "reachable"]
 
@@ -47,15 +47,34 @@ def _forward_error(layout: Layout, k: int, ins: Instruction, exc: Exception, arg
     return ValueError(f"{call} is undefined: it needs {op.domain} ({exc})")
 
 
-def run_forward(layout: Layout, inputs: list[float]) -> list[float]:
-    """Every slot's value for these inputs (parameters read now), checked as eager."""
+def run_forward(
+    layout: Layout, inputs: list[float], check_guard: Callable[..., None] | None = None
+) -> list[float]:
+    """Every slot's value for these inputs (parameters read now), checked as eager: each op's
+    error where eager raises it, and each guard (``check_guard(i, *values)``) where eager
+    decided it, before the nodes made after it run. log_softmax's shifts are computed before
+    their first use (`max_shift`)."""
     values = [0.0] * layout.n_slots
     values[: layout.n_inputs] = inputs
     for i, p in enumerate(layout.params):
         values[layout.first_param + i] = p.data
     values[layout.first_constant : layout.first_node] = layout.constants
     ops = OPS
-    for k, ins in enumerate(layout.instructions):
+    shift_at, guard_at, shifts, guards = (
+        layout.shift_at,
+        layout.guard_at,
+        layout.shifts,
+        layout.guards,
+    )
+    for k, ins in enumerate([*layout.instructions, None]):
+        if k in guard_at and check_guard is not None:
+            for i in guard_at[k]:
+                check_guard(i, *(values[s] for s in guards[i].slots))
+        if k in shift_at:
+            for s in shift_at[k]:
+                values[s] = max_shift(*(values[d] for d in shifts[s]))
+        if ins is None:
+            break
         op = ops[ins.op]
         args = tuple(values[s] for s in ins.inputs)
         try:
@@ -148,8 +167,21 @@ def run_backward(layout: Layout, values: list[float], seeds: list[float], params
     if not outputs:
         return bars
     p = Pass(outputs, output_seeds)
+    asked = None  # backward(): every leaf that wants a gradient, as ``out.backward()``
+    # grad(): every sum finite in the quick walk of the whole program, the inputs' gradients are
+    # those of the walk restricted to them (only nodes that lead to an input add to one)
+    quick = not params and p.quick and quick_pass(p, commit=False)
+    if not params and not quick:  # grad(): only the inputs' gradients count, as engine.grad
+        asked = slots[: layout.n_inputs]
+        targets = {id(x) for x in asked}
+        needed: set = set()
+        for node in p.order:  # parents first: needed if it is an input or leads to one
+            if id(node) in targets or any(x in needed for x in node.parents):
+                needed.add(node)
+        p.restrict(needed)
     try:
-        run_pass(p)
+        if not quick:
+            run_pass(p, asked)
     except (ArithmeticError, ValueError) as exc:
         origin = p.careful.origin if p.careful is not None else None
         if origin is None:

@@ -1,18 +1,34 @@
 """What a traced program is made of: slots, instructions, guards.
 
 Every number a program handles lives in a numbered *slot*: first the inputs (flattened), then the
-parameters (Values held by reference), then the constants (numbers baked in at trace time), then
-one slot per recorded node, in the order the forward pass computed them. An `Instruction` says
-"slot `out` = op(slots `inputs`, constant `arg`)"; its op is a row of the op table.
+parameters (Values held by reference), then the constants (numbers baked in at trace time, and
+Values computed before the trace, held as the number they had), then one slot per recorded
+node, in the order the forward pass computed them. An `Instruction` says "slot `out` =
+op(slots `inputs`, constant `arg`)"; its op is a row of the op table. A few constant slots are
+*shifts*, recomputed on every replay (log_softmax's max, `max_shift`); each `Guard` is checked
+before the instruction eager decided it at (`Layout.guard_at`).
 """
 
 from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+from engine.core.ops import OPS
 from engine.core.value import Value
 
-__all__ = ["Instruction", "Guard", "Layout"]
+__all__ = ["Instruction", "Guard", "Layout", "max_shift"]
+
+
+def max_shift(*logits: float) -> float:
+    """The constant `engine.log_softmax` subtracts from its logits: m = max(logits) as Python's
+    ``max`` picks it (the first of equals; a NaN first stays), or 0.0 where it subtracts nothing
+    (m is 0, infinite or NaN). Subtracting 0.0 changes no number, so a program always
+    subtracts this."""
+    m = logits[0]
+    for x in logits[1:]:
+        if x > m:
+            m = x
+    return m if m != 0.0 and m - m == 0.0 else 0.0
 
 
 class Instruction(NamedTuple):
@@ -29,7 +45,9 @@ class Guard(NamedTuple):
     """A comparison Python code made on ``.data`` at trace time, re-checked on every replay.
 
     ``fn(*values of slots)`` recomputes it; `expected` is what it gave at trace time; `code`
-    shows it with slot placeholders ``{0}``, ``{1}``...; `where` is ``file:line: source``.
+    shows it with slot placeholders ``{0}``, ``{1}``...; `where` is ``file:line: source``;
+    `before` is the first instruction made after the comparison ran: the guard is checked before
+    it runs, as eager decided there (``len(instructions)`` if none was).
     """
 
     slots: tuple[int, ...]
@@ -37,6 +55,7 @@ class Guard(NamedTuple):
     expected: object
     code: str
     where: str
+    before: int = -1
 
 
 class Layout:
@@ -53,6 +72,11 @@ class Layout:
         "n_slots",
         "constant_needs_grad",
         "backward_order",
+        "shifts",
+        "shift_at",
+        "guard_at",
+        "table_version",
+        "rows",
     )
 
     def __init__(
@@ -66,6 +90,8 @@ class Layout:
         guards: list[Guard],
         constant_needs_grad: list[bool] | None = None,
         backward_order: list[int] | None = None,
+        shifts: dict[int, tuple[int, ...]] | None = None,
+        table_version: int = -1,
     ) -> None:
         self.n_inputs = n_inputs
         self.params = params
@@ -83,6 +109,25 @@ class Layout:
         self.backward_order = (
             list(range(len(instructions) - 1, -1, -1)) if backward_order is None else backward_order
         )
+        # constant slots recomputed on every replay: ``slot -> the logits' slots`` (the max
+        # shift of log_softmax, `max_shift`), each computed just before its first use
+        self.shifts = shifts or {}
+        first_use: dict[int, int] = {}
+        for k, ins in enumerate(instructions):
+            for s in ins.inputs:
+                if s in self.shifts:
+                    first_use.setdefault(s, k)
+        self.shift_at: dict[int, list[int]] = {}
+        for s in self.shifts:
+            self.shift_at.setdefault(first_use.get(s, len(instructions)), []).append(s)
+        # the guards checked before instruction k (k = len(instructions): after the last)
+        self.guard_at: dict[int, list[int]] = {}
+        for i, guard in enumerate(guards):
+            at = len(instructions) if guard.before < 0 else guard.before
+            self.guard_at.setdefault(at, []).append(i)
+        self.table_version = table_version  # `engine.core.ops.table_version()` when traced
+        # the op rows the instructions run, as the table had them when traced
+        self.rows = {ins.op: OPS.get(ins.op) for ins in instructions}
 
     @property
     def first_param(self) -> int:

@@ -13,11 +13,18 @@ into a Value (``Value(v.data)``, ``x + v.data``) would freeze a number that depe
 into a constant, so the trace refuses it with a `TraceError` naming the line. Not caught: numbers
 passed through C functions first (``math.exp(v.data)``) lose their record.
 
-The engine's own reads are plain floats: its ops read ``.data`` to compute, not to decide. One
+The engine's own reads are plain floats: its ops read ``.data`` to compute, not to decide; but
+comparisons of Values (``a > b``, and so ``max(a, b)``, ``min``, ``sorted``) compare their
+numbers for the function, and are guards like any comparison on ``.data``. One
 engine function reads a number into the graph: `engine.log_softmax` (and `softmax`) subtracts
-the constant max(x) for accuracy. A program keeps the max of the traced inputs; the results are
-the same function of the inputs, but differ from eager by rounding (about 1e-13 relative when
-the inputs move far from the traced ones) instead of being bit for bit equal.
+the constant m = max(x) for accuracy (none when m is 0 or not finite). Its reads return a
+`Logit` instead: the max of those is the eager one, but the constant ``x - m`` makes from it is
+recorded as a *shift* of the program, recomputed on every replay from the logits' values as
+eager computes it (`engine.replay.layout.max_shift`), and the shift is always subtracted (0.0
+where eager subtracts nothing, which leaves every number as it is). So a replay equals eager
+wherever the logits go, as for any other function (gradients to the last bit or two where the
+max is 0 or not finite: eager's unshifted graph adds a logit's gradient terms in another
+grouping than ``(x - 0.0) - lse``).
 
 Why this design: a float cannot be intercepted once read, so the read itself is the only place to
 observe. For the length of a trace, `Value.data` is swapped for a property on the class (a lock
@@ -36,11 +43,11 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from engine.core.value import Value
+from engine.core.value import Value, sequence_mark
 from engine.replay.errors import TraceError
 from engine.replay.symbolic import literal
 
-__all__ = ["Probe", "Recorder", "recording", "where"]
+__all__ = ["Probe", "Logit", "Recorder", "recording", "where"]
 
 _member = Value.__dict__["data"]  # the slot descriptor Value's data lives in
 _lock = threading.Lock()
@@ -60,13 +67,25 @@ def where(depth: int = 2) -> str:
 
 
 class Recorder:
-    """What one trace saw: the guards, ``(values, fn, expected, code, where)`` each, and every
-    Value created (so that nodes no output uses are replayed too: eager computes them, and
-    raises if their op fails)."""
+    """What one trace saw: the guards, ``(values, fn, expected, code, where, mark)`` each (`mark`
+    is a `sequence_mark` taken when the comparison ran: it decides before any node made after
+    it), every Value created (so that nodes no output uses are replayed too: eager computes
+    them, and raises if their op fails), and the log_softmax shifts: ``id(constant) ->
+    (constant, the logits it is the max of)``."""
 
     def __init__(self) -> None:
-        self.guards: list[tuple[tuple[Value, ...], Callable, object, str, str]] = []
+        self.guards: list[tuple[tuple[Value, ...], Callable, object, str, str, int]] = []
         self.created: list[Value] = []
+        self.shifts: dict[int, tuple[Value, tuple[Value, ...]]] = {}
+        self.logit_frame: Any = None  # the generator of log_softmax reading its logits now
+        self.logits: list[Value] = []
+        self.pending: tuple[Value, ...] | None = None  # a shift being turned into a constant
+
+
+def _log_softmax_code() -> Any:
+    from engine.functional.softmax import log_softmax
+
+    return log_softmax.__code__
 
 
 def _recorder() -> Recorder | None:
@@ -77,7 +96,17 @@ def _read(node: Value) -> float:
     value = _member.__get__(node, Value)
     if getattr(_local, "recorder", None) is None:
         return value
-    if sys._getframe(1).f_globals.get("__name__", "").startswith("engine."):
+    frame = sys._getframe(1)
+    if frame.f_globals.get("__name__", "").startswith("engine."):
+        if frame.f_code in _COMPARING:  # ``a > b`` on Values (max, min): the function decides
+            return Probe(value, (node,), _identity, "{0}")
+        outer = frame.f_back
+        if outer is not None and outer.f_code is _LOG_SOFTMAX[0]:
+            recorder = _local.recorder
+            if recorder.logit_frame is not frame:  # a new log_softmax call
+                recorder.logit_frame, recorder.logits = frame, []
+            recorder.logits.append(node)
+            return Logit(value, recorder.logits)
         return value  # the engine's own reads (forward rules) are not decisions of the function
     return Probe(value, (node,), _identity, "{0}")
 
@@ -87,6 +116,61 @@ def _write(node: Value, value: float) -> None:
     recorder = getattr(_local, "recorder", None)
     if recorder is not None:
         recorder.created.append(node)
+        if recorder.pending is not None:  # the constant ``x - m`` makes of a log_softmax max
+            recorder.shifts[id(node)] = (node, recorder.pending)
+            recorder.pending = None
+
+
+_LOG_SOFTMAX: list[Any] = [None]  # log_softmax's code object, found when a trace starts
+
+
+def _comparing_codes() -> frozenset:
+    """The code of Value's comparisons (``a < b``, ``max(a, b)``): their reads of ``.data`` are
+    the function's decisions, so they return probes and the comparison becomes a guard."""
+    from engine.core import value
+
+    methods = [getattr(Value, name) for name in ("__lt__", "__le__", "__gt__", "__ge__")]
+    return frozenset(f.__code__ for f in [*methods, value._compared])
+
+
+_COMPARING = _comparing_codes()
+
+
+class Logit(float):
+    """A logit as `engine.log_softmax` reads it during a trace (``max(x.data for x in xs)``).
+
+    Its comparisons are a float's (max picks the eager max, no guard). The max then answers
+    ``m != 0.0 and m - m == 0.0`` (shift or not?) with yes, and turns into the constant of
+    ``x - m`` as `engine.replay.layout.max_shift` of the logits: m itself, or 0.0 where eager
+    does not shift. The constant is noted as a shift, which every replay recomputes.
+    """
+
+    __slots__ = ("group",)
+    group: list
+
+    def __new__(cls, value: float, group: list) -> Logit:
+        logit = float.__new__(cls, value)
+        logit.group = group
+        return logit
+
+    def __ne__(self, other: object) -> bool:
+        return True  # shift always: by 0.0 where eager would not (the same numbers)
+
+    def __sub__(self, other: float) -> float:
+        if other is self:
+            return 0.0  # ``m - m == 0.0``: finite, as far as the branch is concerned
+        return float.__sub__(self, other)
+
+    __hash__ = float.__hash__
+
+    def __float__(self) -> float:
+        from engine.replay.layout import max_shift
+
+        group = tuple(self.group)
+        recorder = _recorder()
+        if recorder is not None:
+            recorder.pending = group
+        return max_shift(*(float.__float__(_member.__get__(v, Value)) for v in group))
 
 
 def _identity(v: float) -> float:
@@ -140,7 +224,7 @@ def _combine(a: Any, symbol: str, b: Any) -> tuple | None:
 def _guard(deps: tuple, fn: Callable, expected: object, code: str) -> None:
     recorder = _recorder()
     if recorder is not None:
-        recorder.guards.append((deps, fn, expected, code, where(3)))
+        recorder.guards.append((deps, fn, expected, code, where(3), sequence_mark()))
 
 
 def _arithmetic(symbol: str, reflected: bool = False):
@@ -258,6 +342,8 @@ def recording() -> Iterator[Recorder]:
     if _recorder() is not None:
         raise TraceError("trace() inside a traced function is not supported")
     recorder = Recorder()
+    if _LOG_SOFTMAX[0] is None:
+        _LOG_SOFTMAX[0] = _log_softmax_code()
     with _lock:
         if _installed == 0:
             type.__setattr__(Value, "data", property(_read, _write, doc=_member.__doc__))
@@ -267,6 +353,7 @@ def recording() -> Iterator[Recorder]:
         yield recorder
     finally:
         _local.recorder = None
+        recorder.logit_frame = None
         with _lock:
             _installed -= 1
             if _installed == 0:

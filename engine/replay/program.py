@@ -22,12 +22,12 @@ import math
 import weakref
 from typing import Any, Iterator, Sequence
 
-from engine.core.ops import FLOAT_MATH, OPS
+from engine.core.ops import FLOAT_MATH, OPS, table_version
 from engine.replay.calling import Calling, _Careful, _ndarray
 from engine.replay.codegen import FUNCTIONS, generate
-from engine.replay.errors import GuardError
+from engine.replay.errors import GuardError, StaleProgramError
 from engine.replay.interpret import run_backward, run_forward
-from engine.replay.layout import Instruction, Layout
+from engine.replay.layout import Instruction, Layout, max_shift
 
 __all__ = ["Program"]
 
@@ -110,7 +110,13 @@ class Program(Calling):
 
                 namespace = numpy_namespace()
             else:
-                namespace = {"m": FLOAT_MATH, "math": math, "_INF": math.inf, "_NAN": math.nan}
+                namespace = {
+                    "m": FLOAT_MATH,
+                    "math": math,
+                    "_INF": math.inf,
+                    "_NAN": math.nan,
+                    "_max_shift": max_shift,
+                }
             namespace["_P"] = tuple(self._layout.params)
             namespace["_Careful"] = _Careful
             namespace["_check_guard"] = self._guard_checker(target)
@@ -138,6 +144,7 @@ class Program(Calling):
         ``backward_rows``) for ``"float"`` or ``"numpy"`` (which needs numpy)."""
         if target not in ("float", "numpy"):
             raise ValueError(f"target must be 'float' or 'numpy', got {target!r}")
+        self._check_table()
         if target == "numpy":
             from engine.replay.batched import numpy_math
 
@@ -157,7 +164,7 @@ class Program(Calling):
         body = set(forward[1:])
         shown, elided = [backward[0]], False
         for line in backward[1:]:
-            if line in body and not line.lstrip().startswith("return"):
+            if line in body and not line.lstrip().startswith(("return", "raise")):
                 if not elided:
                     shown.append("    ...  # the lines of forward() above, then:")
                     elided = True
@@ -170,20 +177,39 @@ class Program(Calling):
 
     def _interpret(self, fn: str, flat: list, seeds: list) -> Any:
         layout = self._layout
-        values = run_forward(layout, flat)
-        for i, guard in enumerate(layout.guards):
-            got = guard.fn(*(values[s] for s in guard.slots))
-            if got != guard.expected:
-                raise self._guard_error(i, got, [values[s] for s in guard.slots], None)
+        values = run_forward(layout, flat, self._guard_checker("float"))
         outs = tuple(values[o] if type(o) is int else o for o in layout.outputs)
         if fn == "forward":
             return outs
         bars = run_backward(layout, values, seeds, params=fn == "backward")
         return (outs, tuple(bars[: layout.n_inputs])) if fn == "grad" else outs
 
+    def _check_table(self) -> None:
+        """Raise `StaleProgramError` if an op this program runs was redefined or removed since
+        it was traced; a change to other ops only brings the recorded version up to date."""
+        layout = self._layout
+        now = table_version()
+        if layout.table_version == now:
+            return
+        changed = tuple(name for name, row in layout.rows.items() if OPS.get(name) is not row)
+        if not changed:
+            layout.table_version = now
+            return
+        shown = ", ".join(
+            f"{name!r} ({'removed' if name not in OPS else 'redefined'})" for name in changed
+        )
+        raise StaleProgramError(
+            f"program {self.name}: the op table changed since it was traced (version "
+            f"{layout.table_version}, now {now}): {shown}. Its instructions were recorded with "
+            f"the old rows, so replaying them would compute neither the old nor the new "
+            f"function: trace it again.",
+            changed,
+        )
+
     def _run(self, fn: str, flat: list, seeds: list, n: int | None, via: str) -> Any:
         if via not in ("codegen", "interpreter"):
             raise ValueError(f"via must be 'codegen' or 'interpreter', got {via!r}")
+        self._check_table()
         if n is not None:
             return self._run_batch(fn, flat, seeds, n, via)
         if via == "interpreter":
@@ -191,8 +217,9 @@ class Program(Calling):
         code = self._function("float", fn)
         try:
             return code(*flat, *seeds)
-        except (_Careful, ArithmeticError, ValueError):
-            return self._interpret(fn, flat, seeds)
+        except (_Careful, ArithmeticError, ValueError, GuardError):
+            pass  # the interpreter raises what eager raises first (an op's error before a guard)
+        return self._interpret(fn, flat, seeds)
 
     def _run_batch(self, fn: str, flat: list, seeds: list, n: int, via: str) -> Any:
         import numpy as np
@@ -204,8 +231,8 @@ class Program(Calling):
             try:
                 with np.errstate(**ERRSTATE):
                     return code(*flat, *seeds)
-            except (_Careful, ArithmeticError, ValueError):
-                pass
+            except (_Careful, ArithmeticError, ValueError, GuardError):
+                pass  # example by example: the first that fails raises what eager raises
         rows = [[x[k] if _ndarray(x) else x for x in flat] for k in range(n)]
         seed_rows = [[s[k] for s in seeds] for k in range(n)]
         results: list = [None] * n
@@ -225,8 +252,10 @@ class Program(Calling):
     def _example(self, k: int, fn: str, row: list, seeds: list, via: str) -> Any:
         try:
             return self._run(fn, [float(x) for x in row], [float(s) for s in seeds], None, via)
-        except GuardError:
-            raise
+        except GuardError as exc:
+            if exc.example is not None:
+                raise
+            raise self._guard_error(exc.guard, exc.got, exc.values, k) from None
         except (ArithmeticError, ValueError) as exc:
             raise type(exc)(f"example {k}: {exc}") from None
 
@@ -259,13 +288,14 @@ class Program(Calling):
         The fast path `nn.fit(compile=True)` uses without numpy; no input checks beyond lengths.
         """
         layout = self._layout
+        self._check_table()
         if len(rows) != len(seeds):
             raise ValueError(f"backward_rows: {len(rows)} rows but {len(seeds)} seed rows")
         code = self._function("float", "backward_rows")
         try:
             return code(rows, seeds)
-        except (_Careful, ArithmeticError, ValueError):
-            pass
+        except (_Careful, ArithmeticError, ValueError, GuardError):
+            pass  # row by row: the first that fails raises what eager raises, naming it
         for k, (row, seed) in enumerate(zip(rows, seeds)):  # every forward first, as eager
             if len(row) != layout.n_inputs or len(seed) != len(layout.outputs):
                 raise ValueError(

@@ -9,11 +9,18 @@ them. Each leaf becomes a slot of one of three kinds:
   model's weights, a Value the function closes over). The program holds it by reference: every
   replay reads its current ``.data``, and ``program.backward`` adds to its ``.grad``;
 * a **constant**: a number the function wrote into the computation (``x * 2``, ``1.0 - y``),
-  baked into the program.
+  baked into the program; and any *node* (a Value with parents) built before the trace and used
+  by the function (``h = w * 2`` made outside): the function received a number there, not a
+  computation, so the program holds the number ``h.data`` had when traced and never recomputes
+  it from ``w`` (eager does not either), on floats, in generated code and in batches alike. No
+  gradient flows through it to ``w``: to train ``w`` through a program, compute ``w * 2``
+  inside the traced function.
 """
 
 from __future__ import annotations
 
+import bisect
+import builtins
 import inspect
 import keyword
 import numbers
@@ -21,8 +28,7 @@ import re
 import time
 from typing import Any, Callable, cast
 
-from engine.core.graph import post_order
-from engine.core.ops import OPS
+from engine.core.ops import OPS, table_version
 from engine.core.value import Parameter, Value, is_grad_enabled, sequence_mark
 from engine.replay.errors import TraceError
 from engine.replay.layout import Guard, Instruction, Layout
@@ -31,7 +37,9 @@ from engine.replay.program import Program
 
 __all__ = ["trace"]
 
-_RESERVED = {"m", "math", "abs", "float"}
+# what generated code refers to besides names starting with ``_``: the maths namespaces and
+# Python's builtins (``abs``, ``float``, ``zip``...), so a slot never shadows any of them
+_RESERVED = frozenset({"m", "math", *dir(builtins)})
 
 
 class _Namer:
@@ -40,17 +48,23 @@ class _Namer:
 
     def __init__(self) -> None:
         self.used: set[str] = set()
+        self.tried: dict[str, int] = {}  # base -> the last k tried: linear, however many ``c``
 
     def __call__(self, wanted: str) -> str:
-        base = re.sub(r"\W", "_", wanted, flags=re.ASCII).lstrip("_") or "v"
+        if wanted.isascii() and wanted.isidentifier() and wanted[0] != "_":
+            base = wanted  # already a name (most are): no regex
+        else:
+            base = re.sub(r"\W", "_", wanted, flags=re.ASCII).lstrip("_") or "v"
         if base[0].isdigit():
             base = "v" + base
         if keyword.iskeyword(base) or base in _RESERVED or base.endswith("_bar"):
             base += "_"
-        name, k = base, 1
+        k = self.tried.get(base, 1)
+        name = base if k == 1 else f"{base}_{k}"
         while name in self.used or f"{name}_bar" in self.used:
             k += 1
             name = f"{base}_{k}"
+        self.tried[base] = k
         self.used.update((name, f"{name}_bar"))
         return name
 
@@ -101,14 +115,28 @@ def _outputs(result: object) -> tuple[list, bool]:
     return items, isinstance(result, (list, tuple))
 
 
-def _walk(roots: list[Value]) -> list[Value]:
-    """Every node the roots depend on, in creation order (a topological order); iterative."""
-    return sorted(_every_node(roots), key=lambda node: node._seq)
-
-
-def _every_node(roots: list[Value]) -> list[Value]:
-    """Every node the roots depend on, leaves included (`engine.core.graph.post_order`)."""
-    order, leaves = post_order(roots)
+def _every_node(roots: list[Value], mark: int) -> list[Value]:
+    """Every node the roots depend on, leaves first, then the others in post-order (as
+    `engine.core.graph.post_order` walks; iterative). A node made before the trace (``_seq <
+    mark``) is walked as a leaf: the program holds it, it does not recompute it."""
+    order: list[Value] = []
+    leaves: list[Value] = []
+    seen: set[int] = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        stack: list[Value | None] = [root]
+        while stack:
+            node = stack.pop()
+            if node is None:  # a marker: the node under it has all of its parents listed now
+                order.append(stack.pop())  # type: ignore[arg-type]
+            elif id(node) not in seen:
+                seen.add(id(node))
+                if not node.parents or node._seq < mark:
+                    leaves.append(node)
+                    continue
+                stack += [node, None]
+                stack.extend(reversed(node.parents))  # popped in order: x before y
     return leaves + order
 
 
@@ -128,7 +156,9 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
     ``program.backward``), over numpy batches too, and prints as Python source.
 
     Leaves `f` did not receive and did not make (an ``nn`` model's parameters) are held by
-    reference. Comparisons `f` makes on ``.data`` become guards (see `engine.replay.probe`).
+    reference; nodes computed before the trace are constants holding their number at trace
+    time. Comparisons `f` makes on ``.data`` become guards (see `engine.replay.probe`), checked
+    where `f` made them.
     """
     if not callable(f):
         raise TypeError(f"trace needs a function, got {type(f).__name__} {f!r}")
@@ -159,18 +189,22 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
     with recording() as recorder:
         result = f(*args)
     outputs, many = _outputs(result)
+    shifts = recorder.shifts
+    shift_deps = [v for _, logits in shifts.values() for v in logits]
     guard_roots = [v for deps, *_ in recorder.guards for v in deps]
     unused = [v for v in recorder.created if v.parents and v._seq > mark]  # eager computed them
-    roots = [o for o in outputs if isinstance(o, Value)] + guard_roots + unused
-    walked = _every_node(roots)
+    roots = [o for o in outputs if isinstance(o, Value)] + guard_roots + unused + shift_deps
+    walked = _every_node(roots, mark)
     nodes = sorted(walked, key=lambda node: node._seq)  # the forward runs in creation order
     input_slot = {id(v): i for i, v in enumerate(inputs)}
     params, constants, interior = [], [], []
     for node in nodes:
         if id(node) in input_slot and node is inputs[input_slot[id(node)]]:
             continue
-        if node.parents:
+        if node.parents and node._seq > mark:
             interior.append(node)
+        elif node.parents:  # a node built before the trace: its number now, as eager reads it
+            constants.append(node)
         elif isinstance(node, Parameter) or node._seq < mark:
             params.append(node)
         else:
@@ -197,11 +231,21 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
         instructions.append(Instruction(node.op, parents, arg, slot[id(node)]))
     guards = []
     first_constant = len(inputs) + len(params)
-    for deps, fn, expected, code, where in recorder.guards:
+    shift_slots = {
+        slot[key]: tuple(slot[id(v)] for v in logits)
+        for key, (_, logits) in shifts.items()
+        if key in slot
+    }
+    made = [node._seq for node in interior]
+    for deps, fn, expected, code, where, decided in recorder.guards:
         slots = tuple(slot[id(d)] for d in deps)
-        if all(first_constant <= s < first_constant + len(constants) for s in slots):
+        if all(
+            first_constant <= s < first_constant + len(constants) and s not in shift_slots
+            for s in slots
+        ):
             continue  # a comparison of constants comes out the same on every replay
-        guards.append(Guard(slots, fn, expected, code, where))
+        # checked before the first node made after the comparison: eager decided there
+        guards.append(Guard(slots, fn, expected, code, where, bisect.bisect(made, decided)))
     layout = Layout(
         len(inputs),
         params,
@@ -210,8 +254,10 @@ def trace(f: Callable[..., Any], *example_inputs: Any, name: str | None = None) 
         [slot[id(o)] if isinstance(o, Value) else float(o) for o in outputs],
         names,
         guards,
-        [c._needs_grad for c in constants],
+        [c._needs_grad or bool(c.parents) for c in constants],
         _backward_order(walked, interior),
+        shift_slots,
+        table_version(),
     )
     return Program(
         layout,

@@ -9,7 +9,8 @@ Modules: `narration` (Step, backward_steps), `trace` (forward_trace), `stepper` 
 `terminal` (print_all, interactive) and `player` (the self-contained HTML page); for learners
 `practice` (Practice, the learner computes each step), `check` (is a number right, and what went
 wrong), `exercises` (seeded practice expressions), `derivation` (∂out/∂x written as the chain
-rule), `gif` (the steps as an animated GIF) and `notebook` (the player inside Jupyter).
+rule), `gif` (the steps as an animated GIF), `notebook` (the player inside Jupyter) and
+`lookup` (a node by its name; a name two nodes share is an error listing both).
 """
 
 from engine.core.names import node_names

@@ -47,34 +47,58 @@ def parse_answer(text: object) -> float:
     """
     if isinstance(text, bool):
         raise AnswerError(f"an answer is a number, got {text!r}")
-    if isinstance(text, (int, float)):
-        value = float(text)
+    shown = _shown(text)
+    if isinstance(text, int):
+        try:
+            value = float(text)
+        except OverflowError:  # 10**400: more digits than a float holds
+            raise AnswerError(
+                f"{shown} is too large: an answer must fit in a float (at most about 1.8e308)"
+            ) from None
+    elif isinstance(text, float):
+        value = text
     elif isinstance(text, Value):
         value = text.data
     elif isinstance(text, str):
-        shown = text.strip()
-        if len(shown) > _MAX_ANSWER_CHARS:
-            shown = shown[:_MAX_ANSWER_CHARS] + "…"
         match = _ANSWER.fullmatch(text.translate(_MINUS_SIGNS))
         if match is None:
             raise AnswerError(
-                f"could not read {shown!r} as a number: type a number like -1.5 or 2e-3, "
+                f"could not read {shown} as a number: type a number like -1.5 or 2e-3, "
                 f"or a fraction like 3/4"
             )
         top, bottom = match.groups()
         value = float(top)
         if bottom is not None:
             if float(bottom) == 0.0:
-                raise AnswerError(f"{shown!r} divides by zero: the denominator must not be 0")
+                raise AnswerError(f"{shown} divides by zero: the denominator must not be 0")
             value /= float(bottom)
     else:
         raise AnswerError(f"an answer is a number or text like '3/4', got {type(text).__name__}")
     if not math.isfinite(value):
-        raise AnswerError(f"{text!r} is not a finite number")
+        raise AnswerError(f"{shown} is not a finite number")
     return value
 
 
+def _shown(text: object) -> str:
+    """`text` for a message: its repr, shortened in the middle when it is long (10**400)."""
+    if isinstance(text, str):
+        shown = text.strip()
+        if len(shown) > _MAX_ANSWER_CHARS:
+            shown = shown[:_MAX_ANSWER_CHARS] + "…"
+        return repr(shown)
+    if isinstance(text, int) and text.bit_length() > 1000:  # repr would be 300+ digits
+        return f"an int of about {int(text.bit_length() * math.log10(2)) + 1} digits"
+    shown = repr(text)
+    if len(shown) > _MAX_ANSWER_CHARS:
+        shown = shown[:_MAX_ANSWER_CHARS] + "…"
+    return shown
+
+
 def _close(a: float, b: float, rel: float, abs_tol: float) -> bool:
+    """|a - b| ≤ max(rel·|b|, abs_tol), for a finite `b` (a finite answer is never within a
+    tolerance of inf: rel·inf would let every answer through)."""
+    if not math.isfinite(b):
+        return a == b
     return abs(a - b) <= max(rel * abs(b), abs_tol)
 
 
@@ -119,7 +143,13 @@ class Check:
     @property
     def off_by(self) -> str:
         """How far off, in words: ``12%`` of the value, or the difference when the value is 0."""
+        if math.isnan(self.value):
+            return "an unknown amount: the value is nan (not a number), which no answer equals"
+        if math.isinf(self.value):
+            return f"an infinite amount: the value is {fmt_number(self.value)}"
         diff = abs(self.answer - self.value)
+        if math.isinf(diff):
+            return "more than a float can hold (the difference overflows)"
         if self.value == 0.0:
             return f"{fmt_number(diff)} (the answer is 0)"
         percent = 100.0 * diff / abs(self.value)

@@ -26,8 +26,11 @@ from typing import Union
 
 from engine.core.chain_rule import defined_local_derivatives
 from engine.core.graph import topological_order
+from engine.core.maths import IEEE_MATH, IEEEFloat
 from engine.core.names import names_for
+from engine.core.ops import OPS
 from engine.core.value import Value
+from engine.step.lookup import node_named
 
 __all__ = ["derivation", "Derivation", "Local", "Upstream", "Group", "MAX_PATHS"]
 
@@ -91,10 +94,36 @@ Term = list[Factor]
 
 
 def _product(term: Term) -> float:
+    """Π factors, from the output down, as backward() multiplies them: where a step is not
+    finite (inf · 0 at ``relu(g).sqrt()`` for g = 0) the op's PyTorch form decides
+    (`_careful_step`), so a chosen 0 wins over an infinite upstream gradient."""
     value = 1.0
     for factor in term:
-        value *= factor.value
+        step = value * factor.value
+        if step - step != 0.0 and isinstance(factor, Local):  # inf or NaN
+            step = _careful_step(factor, value)
+        value = step
     return value
+
+
+def _careful_step(factor: Local, upstream: float) -> float:
+    """What backward()'s careful step (`engine.core.chain_rule.careful_step`) sends along
+    `factor`'s edge for gradient `upstream`: the op's ``vjp`` in IEEE 754 arithmetic, or
+    ``upstream · local`` in IEEE arithmetic for an op without one."""
+    child, index = factor.child, factor.index
+    op = OPS[child.op]
+    g = IEEEFloat(upstream)
+    if op.vjp is None:
+        return float(g * IEEEFloat(factor.value))
+    out = IEEEFloat(child.data)
+    xs = tuple(IEEEFloat(x.data) for x in child.parents)
+    if op.arity == -1:
+        sent = op.vjp(IEEE_MATH, g, xs, out)
+    elif op.arity == 1:
+        sent = op.vjp(IEEE_MATH, g, xs[0], out, child.arg)
+    else:
+        sent = op.vjp(IEEE_MATH, g, xs[0], xs[1], out)
+    return float(sent[index])
 
 
 class Equation:
@@ -163,6 +192,17 @@ class Derivation:
         return max((abs(_product(term)) for term in terms), default=0.0)
 
     @property
+    def chooses_zero(self) -> bool:
+        """True when a product meets inf · 0 and, as in backward(), an op's chosen 0 wins
+        (√relu(g) at g = 0): the numbers row then reads ``inf × 0`` and the product 0."""
+        for eq in self.equations:
+            for term in eq.terms:
+                naive = math.prod(f.value for f in term)
+                if naive - naive != 0.0 and _product(term) - _product(term) == 0.0:
+                    return True
+        return False
+
+    @property
     def agrees(self) -> bool:
         """The derivation's sum equals backward()'s gradient to rounding: 1e-9 relative to the
         result, or to the largest term where terms cancel."""
@@ -204,14 +244,11 @@ class Derivation:
 
 
 def _find(wrt: Value | str, order: list[Value], names: dict[Value, str]) -> Value:
+    """The node `wrt` names: a Value itself, or the one node called so (`node_named`)."""
     if isinstance(wrt, Value):
         return wrt
     if isinstance(wrt, str):
-        for node in reversed(order):
-            if names[node] == wrt:
-                return node
-        known = ", ".join(sorted({names[n] for n in order if n.label}))
-        raise ValueError(f"derivation: no node is named {wrt!r}; the named nodes are: {known}")
+        return node_named(wrt, order, names, "derivation(wrt=)")
     raise TypeError(f"derivation(wrt=) needs a Value or a node name, got {type(wrt).__name__}")
 
 
@@ -226,6 +263,32 @@ def _backward_value(out: Value, wrt: Value, order: list[Value]) -> float:
     finally:
         for node, grad in saved:
             node.grad = grad
+
+
+Edge = tuple[Value, int]  # (child, the index of the input the edge enters)
+
+
+def _edge_paths(node: Value, out: Value, uses: dict[Value, list[Edge]]) -> list[list[Edge]]:
+    """Every path from `node` to `out` as its edges, in depth-first order (first use first).
+
+    A partial path is a linked list ``(edge, the path before it)``, so taking a step costs O(1)
+    instead of copying the path: a chain of n ops takes O(n), not O(n²). Each finished path is
+    read back once, so the whole costs O(graph + the edges of all paths)."""
+    finished: list[list[Edge]] = []
+    stack: list[tuple[Value, tuple | None]] = [(node, None)]
+    while stack:
+        v, path = stack.pop()
+        if v is out:
+            edges: list[Edge] = []
+            while path is not None:
+                edge, path = path
+                edges.append(edge)
+            edges.reverse()
+            finished.append(edges)
+            continue
+        for c, i in reversed(uses[v]):
+            stack.append((c, ((c, i), path)))
+    return finished
 
 
 def derivation(
@@ -284,15 +347,7 @@ def derivation(
 
     one_by_one = count[node] <= max_paths and factors[node] <= MAX_WRITTEN_FACTORS
     if count[node] == 1 or one_by_one:
-        edge_paths: list[list[tuple[Value, int]]] = []
-        stack: list[tuple[Value, list[tuple[Value, int]]]] = [(node, [])]
-        while stack:
-            v, path = stack.pop()
-            if v is out:
-                edge_paths.append(path)
-                continue
-            for c, i in reversed(uses[v]):
-                stack.append((c, path + [(c, i)]))
+        edge_paths = _edge_paths(node, out, uses)
         terms: list[Term] = [[local(c, i) for c, i in reversed(p)] for p in edge_paths]
         equation = Equation(node, terms)
         path_nodes = [[node] + [c for c, _ in p] for p in edge_paths]

@@ -54,9 +54,16 @@ def _printed(f, digits: int) -> Fraction:
 
 
 def _printed_sum(terms: list[Term], digits: int) -> Fraction:
-    """Σ Π factors recomputed, exactly, from the factors as printed with `digits` digits."""
+    """Σ Π factors recomputed, exactly, from the factors as printed with `digits` digits.
+
+    A product too long to be written out (more than `MAX_FACTORS`: its middle is elided, so no
+    one can recompute it by hand) is multiplied in floats: exactly, its numerator and
+    denominator would grow with every factor, making a chain of n ops cost O(n²)."""
     total = Fraction(0)
     for term in terms:
+        if len(term) > MAX_FACTORS:
+            total += Fraction(math.prod(float(_printed(f, digits)) for f in term))
+            continue
         product = Fraction(1)
         for f in term:
             product *= _printed(f, digits)
@@ -254,9 +261,30 @@ def _lines(r: _Text, eq: Equation) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _intro(d: Derivation) -> list[str]:
-    out, wrt = d.names[d.out], d.names[d.wrt]
-    partial = partial_symbol(out, wrt)
+def _plain(text: str) -> str:
+    return text
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~$<>&])")
+
+
+def markdown_text(text: str) -> str:
+    """`text` (a node name, from a label) as literal Markdown: its punctuation backslash-escaped
+    and ``< > &`` written as HTML entities, so a label such as ``<b onmouseover=...>`` or
+    ``*x*`` shows as typed instead of becoming HTML or emphasis."""
+
+    def escape(match: re.Match) -> str:
+        ch = match.group(1)
+        return {"<": "&lt;", ">": "&gt;", "&": "&amp;"}.get(ch, "\\" + ch)
+
+    return _MARKDOWN_SPECIAL.sub(escape, text)
+
+
+def _intro(d: Derivation, esc: Callable[[str], str] = _plain) -> list[str]:
+    """The explanation before the equations; `esc` writes each name (and symbol made of
+    names) for the output format (`markdown_text` for Markdown)."""
+    out, wrt = esc(d.names[d.out]), esc(d.names[d.wrt])
+    partial = esc(partial_symbol(d.names[d.out], d.names[d.wrt]))
     if d.mode == "self":
         return [f"{partial} = 1: the derivative of a value with respect to itself."]
     if d.mode == "none":
@@ -270,7 +298,7 @@ def _intro(d: Derivation) -> list[str]:
             f"path multiply the local derivatives; then add the paths up."
         ]
         for k, nodes in enumerate(d.path_nodes, start=1):
-            shown = [d.names[n] for n in nodes]
+            shown = [esc(d.names[n]) for n in nodes]
             if len(shown) > MAX_FACTORS + 1:
                 shown = shown[:5] + [f"⋯ {len(shown) - 9} more ⋯"] + shown[-4:]
             lines.append(f"  path {k}: {' → '.join(shown)}")
@@ -289,8 +317,14 @@ def _intro(d: Derivation) -> list[str]:
     return lines
 
 
-def _verdict(d: Derivation) -> str:
-    partial = partial_symbol(d.names[d.out], d.names[d.wrt])
+CHOSEN_ZERO_NOTE = (
+    "inf × 0 is taken as 0 here, as backward() takes it: the op chooses a 0 derivative there "
+    "(relu at x ≤ 0, say), and a chosen 0 wins over an infinite derivative, as in PyTorch."
+)
+
+
+def _verdict(d: Derivation, esc: Callable[[str], str] = _plain) -> str:
+    partial = esc(partial_symbol(d.names[d.out], d.names[d.wrt]))
     found = f"backward() found {partial} = {number(d.backward_value)}"
     if d.agrees:
         return f"{found}: the two agree (difference {fmt(d.difference, 2)})."
@@ -308,6 +342,8 @@ def text(d: Derivation) -> str:
         lines.append(f"{lhs} = {rows[0]}")
         lines.extend(f"{' ' * len(lhs)} = {row}" for row in rows[1:])
     lines.append("")
+    if d.chooses_zero:
+        lines.append(CHOSEN_ZERO_NOTE)
     lines.append(_verdict(d))
     return "\n".join(lines)
 
@@ -331,10 +367,13 @@ def latex(d: Derivation) -> str:
 
 def markdown(d: Derivation) -> str:
     """Prose in Markdown, the equations as LaTeX between ``$$`` lines."""
-    intro = _intro(d)
+    intro = _intro(d, markdown_text)
     parts = [intro[0]]
     if len(intro) > 1:
         parts.append("\n".join(f"- {line.strip()}" for line in intro[1:]))
     parts.append("$$\n" + latex(d) + "\n$$")
-    parts.append(_verdict(d).replace("backward()", "`backward()`"))
+    if d.chooses_zero:
+        parts.append(CHOSEN_ZERO_NOTE.replace("backward()", "`backward()`"))
+    verdict = _verdict(d, markdown_text)
+    parts.append(verdict.replace("backward()", "`backward()`", 1))
     return "\n\n".join(parts) + "\n"

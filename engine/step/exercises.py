@@ -189,6 +189,14 @@ def _kinks(root: Value) -> bool:
     return any(n.op == "relu" and n.parents[0].data == 0.0 for n in topological_order(root))
 
 
+def _nothing_to_compute(root: Value, inputs: list[Value]) -> bool:
+    """True if some input's gradient is 0 (a dead relu cuts every path): its questions would all
+    have the answer 0, with nothing to compute."""
+    from engine.functional.gradients import grad
+
+    return any(g.data == 0.0 for g in grad(root, inputs))
+
+
 def exercise(level: int = 1, seed: int | None = None) -> Exercise:
     """A practice exercise of `level` (1, 2 or 3; see `LEVELS`) from `seed`.
 
@@ -207,14 +215,15 @@ def exercise(level: int = 1, seed: int | None = None) -> Exercise:
     names = sorted(
         {leaf for t in (*intermediates.values(), tree) for leaf in _leaves(t)} - set(intermediates)
     )
-    for _ in range(100):  # redraw numbers that put a relu on its kink
+    for _ in range(100):  # redraw numbers that put a relu on its kink or cut an input off
         values = {name: rng.choice(_NUMBERS) for name in names}
         leaves = {name: Value(v, label=name) for name, v in values.items()}
         for name, sub in intermediates.items():
             leaves[name] = _build(sub, leaves)
             leaves[name].label = name
         root = _build(tree, leaves)
-        if not _kinks(root):
+        inputs = [leaves[name] for name in names]
+        if not _kinks(root) and not _nothing_to_compute(root, inputs):
             break
     root.label = "out"
     lines = [f"{name} = {_text(sub)}" for name, sub in intermediates.items()]

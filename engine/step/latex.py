@@ -87,6 +87,8 @@ _TEXT_ESCAPES = {
     "~": r"\sim ",
     "^": r"\wedge ",
     " ": r"\ ",
+    "<": r"\lt ",  # MathJax's and KaTeX's names: a raw < or > would be read as HTML in a notebook
+    ">": r"\gt ",
 }
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

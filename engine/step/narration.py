@@ -324,9 +324,8 @@ class Step:
         return self.narrate()
 
     def __repr__(self) -> str:
-        kind = self.op or "leaf"
-        upstream = fmt(self.upstream)
-        return f"<Step {self.index}/{self.total} {self.name} ({kind}) upstream={upstream}>"
+        """The narration: in a REPL, ``s.next()`` shows the chain rule with its numbers."""
+        return self.narrate()
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,7 +372,7 @@ def _steps(
                     uses.get(parent, 0),
                 )
             )
-        earlier = node.grad if not node.parents else 0.0
+        earlier = _number(node.grad) if not node.parents else 0.0
         if index == total:  # every step taken: the pass is complete, write it into .grad
             commit(p)
         yield Step(
@@ -389,6 +388,12 @@ def _steps(
             grad_held=earlier + upstream if not node.parents else upstream,
             digits=digits,
         )
+
+
+def _number(grad: float | Value) -> float:
+    """A ``.grad`` as a number: after ``backward(create_graph=True)`` it is a Value (a graph),
+    and the steps show its number, ``.data``."""
+    return grad.data if isinstance(grad, Value) else grad
 
 
 def backward_steps(root: Value, grad: float = 1.0, *, digits: int | None = None) -> Iterator[Step]:

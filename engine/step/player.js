@@ -78,7 +78,7 @@
 
   // ---- moving ---------------------------------------------------------------------------
   function show(k) {
-    k = Math.max(0, Math.min(last, k | 0));
+    k = Math.max(0, Math.min(last, Math.floor(Number(k)) || 0));  // not k | 0: #4294967296 is 0
     current = k;
     if (data.frames) { swapFrame(k); }
     var state = stateAt(k);
@@ -359,12 +359,19 @@
     at("pointermove", parts[0], parts[1]);
     at("pointerup", parts[0], parts[1]);
   }
+  // A replay is bounded: "next*999999999" or a fragment of a million actions would freeze the
+  // page. No replay needs more than a few passes over the steps (next and prev stop at the ends).
+  var MAX_REPLAYED = 4 * last + 1000, replayed = 0;
   function act(action) {
     var star = action.lastIndexOf("*"), what = action, times = 1;
     if (star > 0 && /^\d+$/.test(action.slice(star + 1))) {
       what = action.slice(0, star);
       times = Number(action.slice(star + 1));
     }
+    times = Math.max(0, Math.min(times, MAX_REPLAYED - replayed));
+    replayed += times;
+    document.body.setAttribute("data-replayed", String(replayed));
+    if (replayed >= MAX_REPLAYED) { document.body.setAttribute("data-replay-capped", "true"); }
     for (var t = 0; t < times; t++) {
       if (what === "next") { next.click(); }
       else if (what === "prev") { prev.click(); }
@@ -391,7 +398,8 @@
   measureNatural();
   fit();
   show(0);
-  var hash = decodeURIComponent(window.location.hash.slice(1));
+  var hash = "";
+  try { hash = decodeURIComponent(window.location.hash.slice(1)); } catch (e) { /* bad %XX: no replay */ }
   if (/^\d+$/.test(hash)) { show(Number(hash)); }
-  else if (hash.indexOf("play=") === 0) { hash.slice(5).split(",").forEach(act); }
+  else if (hash.indexOf("play=") === 0) { hash.slice(5).split(",", MAX_REPLAYED).forEach(act); }
 })();

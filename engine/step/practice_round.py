@@ -63,7 +63,8 @@ class Score:
             f"hint, {self.shown} shown ({percent:.0f}%)"
         )
         if self.asked < self.total:
-            text += f"; {self.total - self.asked} questions not reached"
+            left = self.total - self.asked
+            text += f"; {left} question{'' if left == 1 else 's'} not reached"
         return text
 
     def __repr__(self) -> str:

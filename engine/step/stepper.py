@@ -16,6 +16,7 @@ from engine.core.names import names_for
 from engine.core.numfmt import check_digits, fmt
 from engine.core.value import Value, as_float
 from engine.step.forward_trace import _check_root, _trace
+from engine.step.lookup import node_named
 from engine.step.narration import ForwardTrace, Step, _steps, partial_note, use_counts
 
 __all__ = ["Stepper"]
@@ -225,11 +226,8 @@ class Stepper:
         return self.go_to(index)
 
     def _node_named(self, name: str) -> Value:
-        for node in reversed(self._order):  # the first match in step order
-            if self.names[node] == name:
-                return node
-        known = ", ".join(sorted(set(self.names.values())))
-        raise ValueError(f"jump: no node is named {name!r}; the names are: {known}")
+        """The one node called `name`; ValueError if none or several are (`node_named`)."""
+        return node_named(name, reversed(self._order), self.names, "jump")
 
     # -- showing ----------------------------------------------------------------------------
 
@@ -326,6 +324,9 @@ class Stepper:
         return f"{head}\n{self.summary()}"
 
     def __repr__(self) -> str:
+        """Where the stepper is and its last step, narrated (what a REPL shows for ``s``)."""
+        head = f"Stepper for {self.names[self.root]}: step {self._position}/{self.total}"
         current = self.current
-        at = f" at {current.name}" if current else ""
-        return f"<Stepper {self.names[self.root]}: step {self._position}/{self.total}{at}>"
+        if current is None:
+            return f"{head}, nothing applied yet (s.next() takes the first step)"
+        return f"{head}, the last step:\n{current}"

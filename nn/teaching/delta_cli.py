@@ -1,8 +1,5 @@
 """Step an MLP's backward pass one layer at a time: the δ rule, on the network view.
 
-(``chainrule delta``: nn adds this command to ``chainrule`` through the ``chainrule.commands``
-entry point in pyproject.toml.)
-
     chainrule delta                                  # the lecture's 3-3-3-3-1 tanh network
     chainrule delta --sizes 2,4,4,1 --x 0.5,-1 --y 1 --seed 3
     chainrule delta --html delta.html                # the player page, with practice mode
@@ -15,15 +12,16 @@ gives the output layer's δ_j = ∂L/∂a_j · g'(s_j), then each layer's from t
 Each step prints one layer's δ with the numbers, read off the engine after loss.backward()
 and recomputed by the rule (a mismatch is reported).
 
-The network is ``nn.MLP(sizes[0], sizes[1:], activation, output_activation, seed)``; x and y
-default to numbers drawn from --seed (x in [-1, 1], y in (-0.9, 0.9)), and the loss is
-``nn.losses.<--loss>(model(x), y)`` (mse: (a - y)² for one output). In a terminal it steps on
-key presses (Enter/n next, b back, q quit); with --all, or when not in a terminal, every step is
-printed at once. --practice asks for each δ before showing it (a number or a fraction, within 1%
-or --rel; a hint after a wrong answer, the answer after two; s shows it, q stops; a score at the
-end); answers are read line by line, so a script can pipe them in. --html PAGE.html (or a
-folder) writes the step player on the network view, self-contained, with a practice toggle that
-asks for each δ first. -o FILE writes the network view after the whole pass (.svg, .png or .dot).
+The network is nn.MLP(sizes[0], sizes[1:], activation, output_activation, seed); x and y default to
+numbers drawn from --seed (x in [-1, 1]; y to fit the loss: in (-0.9, 0.9) for mse, 0 or 1 for
+bce_with_logits, -1 or 1 for hinge and perceptron, a class index for cross_entropy), and the loss is
+nn.losses.<--loss>(model(x), y) (mse: (a - y)² for one output). In a terminal it steps on key
+presses (Enter/n next, b back, q quit); with --all, or when not in a terminal, every step is printed
+at once. --practice asks for each δ before showing it (a number or a fraction, within 1% or --rel; a
+hint after a wrong answer, the answer after two; s shows it, q stops; a score at the end); answers
+are read line by line, so a script can pipe them in. --html PAGE.html (or a folder) writes the step
+player on the network view, self-contained, with a practice toggle that asks for each δ first. -o
+FILE writes the network view after the whole pass (.svg, .png or .dot).
 """
 
 from __future__ import annotations
@@ -42,6 +40,14 @@ SUMMARY = "step an MLP's backward pass layer by layer: the δ rule, on the netwo
 _fail = partial(fail, PROG)
 LECTURE_SIZES = "3,3,3,3,1"
 """The lecture's picture (seed 004): three inputs, three hidden layers of three, one output."""
+MAX_WIDTH = 100
+"""The most inputs, or neurons in one layer, --sizes may ask for: the δ mode prints every
+neuron's δ, and one layer of 1,500 already means 2.25 million weights (gigabytes, minutes)."""
+MAX_SIZES = 16
+"""The most numbers in --sizes: the inputs and up to 15 layers."""
+MAX_WEIGHTS = 25_000
+"""The most weights (Σ fan-in · width over the layers) --sizes may ask for: 100,100,100,1 has
+20,100 and takes about a second."""
 
 
 def _numbers(text: str) -> list[float]:
@@ -64,6 +70,22 @@ def _sizes(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"--sizes needs the inputs and at least one layer, each at least 1, got {text!r}"
         )
+    if len(sizes) > MAX_SIZES:
+        raise argparse.ArgumentTypeError(
+            f"--sizes has {len(sizes)} numbers; at most {MAX_SIZES} are allowed (the inputs and "
+            f"{MAX_SIZES - 1} layers)"
+        )
+    widest = max(sizes)
+    if widest > MAX_WIDTH:
+        raise argparse.ArgumentTypeError(
+            f"--sizes asks for a layer of {widest:,}; each size may be at most {MAX_WIDTH} "
+            f"(the δ mode is for networks small enough to read)"
+        )
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    if weights > MAX_WEIGHTS:
+        raise argparse.ArgumentTypeError(
+            f"--sizes {text} makes {weights:,} weights; at most {MAX_WEIGHTS:,} are allowed"
+        )
     return sizes
 
 
@@ -73,7 +95,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_sizes,
         default=_sizes(LECTURE_SIZES),
         metavar="N,N,...",
-        help=f"inputs, then each layer's width (default {LECTURE_SIZES}, the lecture's)",
+        help=f"inputs, then each layer's width (default {LECTURE_SIZES}, the lecture's; each "
+        f"at most {MAX_WIDTH}, at most {MAX_SIZES} numbers and {MAX_WEIGHTS:,} weights)",
     )
     parser.add_argument("--x", type=_numbers, metavar="X,...", help="the input (default: seeded)")
     parser.add_argument("--y", type=_numbers, metavar="Y,...", help="the target (default: seeded)")
@@ -117,6 +140,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def default_targets(loss: str, outputs: int, rng: random.Random) -> list[float]:
+    """Targets drawn from `rng` that fit `loss`: a class index for cross_entropy, 0 or 1 for
+    bce_with_logits, ±1 for hinge and perceptron, a number in (-0.9, 0.9) for mse."""
+    if loss == "cross_entropy":
+        return [float(rng.randrange(outputs))]
+    if loss == "bce_with_logits":
+        return [float(rng.randrange(2)) for _ in range(outputs)]
+    if loss in ("hinge", "perceptron"):
+        return [rng.choice((-1.0, 1.0)) for _ in range(outputs)]
+    return [rng.uniform(-0.9, 0.9) for _ in range(outputs)]
+
+
+def check_targets(loss: str, y: list[float], outputs: int) -> None:
+    """ValueError, naming --y (and --sizes) and what to write, when `y` does not fit `loss`."""
+    if loss == "cross_entropy":
+        if outputs < 2:
+            raise ValueError(
+                "--loss cross_entropy needs at least 2 outputs, one logit per class: end "
+                "--sizes with the number of classes (e.g. --sizes 3,3,2)"
+            )
+        if len(y) != 1 or y[0] != int(y[0]) or not 0 <= y[0] < outputs:
+            given = ",".join(f"{v:g}" for v in y)
+            raise ValueError(
+                f"--loss cross_entropy takes one class index as --y, from 0 to {outputs - 1} "
+                f"(e.g. --y 0 or --y 1), got --y {given}"
+            )
+        return
+    if len(y) != outputs:
+        raise ValueError(f"--y has {len(y)} numbers but the network has {outputs} outputs")
+    if loss == "bce_with_logits" and any(not 0.0 <= v <= 1.0 for v in y):
+        bad = next(v for v in y if not 0.0 <= v <= 1.0)
+        raise ValueError(
+            f"--loss bce_with_logits takes targets in [0, 1] (--y 0 or --y 1), got {bad:g}"
+        )
+    if loss in ("hinge", "perceptron") and any(v not in (-1.0, 1.0) for v in y):
+        bad = next(v for v in y if v not in (-1.0, 1.0))
+        raise ValueError(f"--loss {loss} takes labels -1 or 1 (--y 1 or --y -1), got {bad:g}")
+
+
 def build(args: argparse.Namespace) -> Any:
     """The MLP, its loss after ``loss.backward()``, and the `nn.DeltaStepper` on them."""
     import nn
@@ -124,12 +186,13 @@ def build(args: argparse.Namespace) -> Any:
     sizes = args.sizes
     rng = random.Random(f"chainrule delta: x and y, seed {args.seed}")  # not the weights' stream
     x = args.x if args.x is not None else [rng.uniform(-1.0, 1.0) for _ in range(sizes[0])]
-    y = args.y if args.y is not None else [rng.uniform(-0.9, 0.9) for _ in range(sizes[-1])]
-    if len(x) != sizes[0]:
-        raise ValueError(f"--x has {len(x)} numbers but the network has {sizes[0]} inputs")
     if args.loss not in nn.losses.LOSSES:
         known = ", ".join(nn.losses.LOSSES)
         raise ValueError(f"unknown --loss {args.loss!r}; choose one of: {known}")
+    y = args.y if args.y is not None else default_targets(args.loss, sizes[-1], rng)
+    if len(x) != sizes[0]:
+        raise ValueError(f"--x has {len(x)} numbers but the network has {sizes[0]} inputs")
+    check_targets(args.loss, y, sizes[-1])
     model = nn.MLP(
         sizes[0],
         sizes[1:],
@@ -139,14 +202,9 @@ def build(args: argparse.Namespace) -> Any:
     )
     prediction = model(x)
     if args.loss == "cross_entropy":
-        if len(y) != 1:
-            raise ValueError(f"--loss cross_entropy takes one class index as --y, got {len(y)}")
-        target: Any = y[0]
+        target: Any = int(y[0])
     else:
-        outputs = sizes[-1]
-        if len(y) != outputs:
-            raise ValueError(f"--y has {len(y)} numbers but the network has {outputs} outputs")
-        target = y[0] if outputs == 1 else y
+        target = y[0] if sizes[-1] == 1 else y
     loss = nn.losses.LOSSES[args.loss](prediction, target)
     loss.label = "L"
     loss.backward()

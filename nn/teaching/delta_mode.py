@@ -32,7 +32,13 @@ from engine.core.names import fill_in
 from engine.core.numfmt import equation
 from engine.core.ops import OPS
 from engine.core.value import Value, fmt_number
-from nn.teaching.network_view import NetworkState, NeuronState, draw_network, network_state
+from nn.teaching.network_view import (
+    NetworkState,
+    NeuronState,
+    draw_network,
+    grad_number,
+    network_state,
+)
 
 __all__ = ["DeltaStepper", "DeltaStep", "Question"]
 
@@ -149,13 +155,11 @@ def _output_step(state: NetworkState, total: int) -> DeltaStep:
     for n in layer:
         assert n.out is not None and n.pre is not None
         slope, formula = _slope(n)
-        upstream = n.out.grad
+        upstream = grad_number(n.out)
         delta = upstream * slope
         deltas.append(delta)
-        engine.append(n.pre.grad)
+        engine.append(grad_number(n.pre))
         d, a = _name("δ", n.j, layer=L), _name("a", n.j, layer=L)
-        if formula == "1":  # a linear output: g' = 1, δ is ∂L/∂a itself
-            lines.append(f"  {d} = ∂L/∂{a} · 1 = {fmt_number(delta)}   (a linear output: g' = 1)")
         given = f"∂L/∂{a} = {fmt_number(upstream)}, {_own_numbers(n)}"
         if formula == "1":  # a linear output: g' = 1, δ is ∂L/∂a itself
             lines.append(f"  {d} = ∂L/∂{a} · 1 = {fmt_number(delta)}   (a linear output: g' = 1)")
@@ -185,7 +189,7 @@ def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaSt
         total_in = math.fsum(w * d for w, d in terms)
         delta = slope * total_in
         deltas.append(delta)
-        engine.append(n.pre.grad)
+        engine.append(grad_number(n.pre))
         d = _name("δ", n.j, layer=l)
         symbols = " + ".join(
             f"{_name('w', n.j, m.j, layer=l + 1)}{_name('δ', m.j, layer=l + 1)}" for m in above
@@ -231,7 +235,7 @@ def _weights_line(state: NetworkState, l: int) -> str:
         f"  then ∂L/∂w_ij{_sup(l)} = a_i{_sup(l - 1)}·δ_j{_sup(l)} and ∂L/∂b_j{_sup(l)} = "
         f"δ_j{_sup(l)}, e.g. ∂L/∂{_name('w', 1, 1, layer=l)} = {a_name}·{_name('δ', 1, layer=l)}"
         f" = {_paren(a_s)} × {_paren(d_s)} = {product} "
-        f"(engine: {fmt_number(w.grad)})"
+        f"(engine: {fmt_number(grad_number(w))})"
     )
 
 

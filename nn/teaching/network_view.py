@@ -68,7 +68,7 @@ class NeuronState:
     @property
     def delta(self) -> float | None:
         """δ = ∂L/∂s, the gradient the engine left on the pre-activation (None if unknown)."""
-        return None if self.pre is None else self.pre.grad
+        return None if self.pre is None else grad_number(self.pre)
 
 
 class NetworkState:
@@ -82,7 +82,7 @@ class NetworkState:
         self.loss = loss
         self.inputs: list[Value | None] = list(layers[0][0].inputs) if layers else []
         self.has_forward = any(n.out is not None for layer in layers for n in layer)
-        self.has_grad = loss is not None and loss.grad != 0.0
+        self.has_grad = loss is not None and grad_number(loss) != 0.0
 
     @property
     def sizes(self) -> list[int]:
@@ -175,6 +175,13 @@ def _cell(text: str, colour: str = "#212529", bold: bool = False) -> str:
     return f'<TD ALIGN="RIGHT"><FONT COLOR="{colour}">{text}</FONT></TD>'
 
 
+def grad_number(node: Value) -> float:
+    """``node.grad`` as a float: after ``backward(create_graph=True)`` it is a `Value` (a graph),
+    and the view shows its number."""
+    g = node.grad
+    return g.data if isinstance(g, Value) else g
+
+
 def _exact(x: float) -> str:
     """`x` at full precision for a tooltip (the shortest repr that reads back exactly), never a
     negative zero."""
@@ -207,19 +214,21 @@ def _neuron_rows(
         return prefix + (fmt_number(value) if known else "?")
 
     if n.pre is not None and n.out is not None:
-        delta = grad(n.pre.grad, "δ ")
+        delta = grad(grad_number(n.pre), "δ ")
         rows.append(_row(s_name, fmt_number(n.pre.data), delta, "#2b8a3e"))
         if n.activation != "linear":
-            rows.append(_row(a_name, fmt_number(n.out.data), grad(n.out.grad)))
+            rows.append(_row(a_name, fmt_number(n.out.data), grad(grad_number(n.out))))
         tips += [f"s = {_exact(n.pre.data)}", f"a = {_exact(n.out.data)}"]
         if show_grad and known:
-            tips += [f"δ = {_exact(n.pre.grad)}", f"a.grad = {_exact(n.out.grad)}"]
+            tips += [f"δ = {_exact(grad_number(n.pre))}", f"a.grad = {_exact(grad_number(n.out))}"]
     b = n.bias
-    rows.append(_row(lecture_name("b", j, layer=l), fmt_number(b.data), grad(b.grad)))
-    tips += [f"b = {_exact(b.data)}", f"b.grad = {_exact(b.grad)}"]
+    rows.append(_row(lecture_name("b", j, layer=l), fmt_number(b.data), grad(grad_number(b))))
+    tips += [f"b = {_exact(b.data)}", f"b.grad = {_exact(grad_number(b))}"]
     if weight_rows:
         for i, w in enumerate(n.weights, start=1):
-            rows.append(_row(lecture_name("w", i, j, layer=l), fmt_number(w.data), grad(w.grad)))
+            rows.append(
+                _row(lecture_name("w", i, j, layer=l), fmt_number(w.data), grad(grad_number(w)))
+            )
     return rows, "; ".join(tips)
 
 
@@ -281,7 +290,7 @@ def draw_network(
         raise ValueError(f"draw_network(rankdir=) must be 'LR' or 'TB', got {rankdir!r}")
     state = network_state(model, x, loss=loss)
     show_grad = state.has_grad or (loss is None and any(
-        p.grad != 0.0 for layer in state.layers for n in layer for p in (*n.weights, n.bias)
+        grad_number(p) != 0.0 for layer in state.layers for n in layer for p in (*n.weights, n.bias)
     ))  # fmt: skip
     weights = [w.data for layer in state.layers for n in layer for w in n.weights]
     biggest = max((abs(w) for w in weights), default=0.0)
@@ -304,10 +313,10 @@ def draw_network(
         if node is not None:
             inputs_known = known_layers is None or 1 in known_layers
             grad = None
-            if show_grad and node.grad != 0.0:
-                grad = fmt_number(node.grad) if inputs_known else "?"
+            if show_grad and grad_number(node) != 0.0:
+                grad = fmt_number(grad_number(node)) if inputs_known else "?"
             rows.append(_row(lecture_name("x", i), fmt_number(node.data), grad))
-            tip += f"; x = {_exact(node.data)}; x.grad = {_exact(node.grad)}"
+            tip += f"; x = {_exact(node.data)}; x.grad = {_exact(grad_number(node))}"
         cells.append((f"n{i}", _neuron_box(rows, FILLS["input"], tip)))
     g.node("L0", _column("inputs", cells))
     last = len(state.layers)
@@ -323,7 +332,7 @@ def draw_network(
         g.node(f"L{l}", _column(f"layer {l} ({layer[0].activation})", cells))
         for n in layer:
             for i, w in enumerate(n.weights, start=1):
-                tip = f"w{i},{n.j}({l}) = {_exact(w.data)}; grad = {_exact(w.grad)}"
+                tip = f"w{i},{n.j}({l}) = {_exact(w.data)}; grad = {_exact(grad_number(w))}"
                 attrs = _edge_style(w.data, biggest)
                 if any(w is h for h in highlight):
                     attrs.update(
@@ -335,7 +344,7 @@ def draw_network(
                 if labels:
                     text = f"{lecture_name('w', i, n.j, layer=l)} = {fmt_number(w.data)}"
                     if show_grad:
-                        text += f"<BR/>∂L/∂w = {fmt_number(w.grad) if known else '?'}"
+                        text += f"<BR/>∂L/∂w = {fmt_number(grad_number(w)) if known else '?'}"
                     attrs["label"] = f"<{text}>"
                 g.edge(f"L{l - 1}:n{i}:e", f"L{l}:n{n.j}:w", tooltip=tip, **attrs)
     if state.loss is not None:
@@ -348,8 +357,10 @@ def draw_network(
             if n.out is None:
                 continue
             label = (
-                f"∂L/∂a = {fmt_number(n.out.grad)}" if show_grad and known_layers is None else ""
+                f"∂L/∂a = {fmt_number(grad_number(n.out))}"
+                if show_grad and known_layers is None
+                else ""
             )
             g.edge(f"L{last}:n{n.j}:e", "loss:L:w", label=label, style="dashed", color="#868e96",
-                   tooltip=f"a.grad = {_exact(n.out.grad)}")  # fmt: skip
+                   tooltip=f"a.grad = {_exact(grad_number(n.out))}")  # fmt: skip
     return g

@@ -108,3 +108,67 @@ def test_network_and_moons(executed):
     moons = text(executed["moons"])
     accuracy = int(re.search(r"training accuracy: (\d+)%", moons).group(1))
     assert accuracy >= 90
+
+
+def test_the_notebook_instruction_opens_the_notebook_in_jupyterlab(tmp_path):
+    """teaching.md and the notebook's first cell say ``pip install 'chainrule[notebook]'`` then
+    ``jupyter lab demos/backprop.ipynb``: run that command (without a browser, on a free port,
+    with Jupyter's files in a temporary folder), fetch the notebook's page and its contents,
+    then stop the server."""
+    import json
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    lab = shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) or shutil.which(
+        "jupyter-lab"
+    )
+    if lab is None:
+        pytest.skip("jupyter-lab is not installed (the 'notebook' extra installs JupyterLab)")
+    token = "chainrule-test-token"
+    env = {**os.environ, "HOME": str(tmp_path)}
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        env[name] = str(tmp_path / name.lower())
+    command = [lab, "demos/backprop.ipynb", "--no-browser", "--port=0", "--ip=127.0.0.1"]
+    command.append(f"--IdentityProvider.token={token}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
+        command.append("--allow-root")
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stderr is not None
+        url, log, deadline = None, [], time.monotonic() + 120
+        while url is None and time.monotonic() < deadline:
+            line = server.stderr.readline()
+            if not line and server.poll() is not None:
+                break
+            log.append(line)
+            found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+            url = found.group(1) if found else None
+        assert url is not None, "jupyter lab did not start:\n" + "".join(log)
+        fetch = urllib.request.build_opener(urllib.request.ProxyHandler({})).open  # no proxy
+        # given a notebook, JupyterLab serves its folder and opens it: /lab/tree/backprop.ipynb
+        page = f"{url}/lab/tree/backprop.ipynb?token={token}"
+        while True:  # the log line can come a moment before the socket accepts
+            try:
+                with fetch(page) as r:
+                    assert r.status == 200 and "JupyterLab" in r.read().decode()
+                break
+            except urllib.error.URLError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        api = f"{url}/api/contents/backprop.ipynb?token={token}"
+        with fetch(api) as r:
+            model = json.loads(r.read())
+        assert model["type"] == "notebook" and len(model["content"]["cells"]) > 10
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -83,8 +83,39 @@ def test_an_existing_file_keeps_its_permission_bits(tmp_path, mode):
     path = tmp_path / "model.json"
     path.write_text("old")
     os.chmod(path, mode)
-    write_atomic(path, "new")
+    write_atomic(path, "new", force=mode == 0o444)
     assert path.read_text() == "new" and _mode(path) == mode
+
+
+@pytest.mark.parametrize("mode", [0o444, 0o400, 0o555])
+def test_a_read_only_file_is_refused_unless_forced_even_for_root(tmp_path, mode):
+    """The mode bits decide (as root, permission bits do not stop a write)."""
+    path = tmp_path / "model.json"
+    path.write_text("old")
+    os.chmod(path, mode)
+    link = tmp_path / "link.json"
+    link.symlink_to(path)
+    for given in (path, link):
+        with pytest.raises(
+            FileWriteError,
+            match=rf"read-only \(mode 0{mode:o}\): make it writable first \(chmod u\+w\), "
+            r"or pass force=True",
+        ):
+            write_atomic(given, "new")
+        with pytest.raises(PermissionError):
+            write_atomic(given, "new")
+    assert path.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["link.json", "model.json"]
+    write_atomic(path, "new", force=True)
+    assert path.read_text() == "new" and _mode(path) == mode
+    with pytest.raises(TypeError, match="force"):
+        write_atomic(path, "x", force="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("call", [lambda p: write_atomic(p, "x"), read_bytes])
+def test_a_nul_byte_in_the_path_is_worded(tmp_path, call):
+    with pytest.raises(ValueError, match="the path contains a NUL byte") as info:
+        call(str(tmp_path / "a\x00b.json"))
+    assert "a\\x00b.json" in str(info.value)
 
 
 def test_a_private_file_is_never_readable_by_others_while_it_is_written(tmp_path, monkeypatch):

@@ -5,14 +5,18 @@ The hypothesis fuzz of the loader is in tests/nn/test_checkpoint_fuzz.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import random
+import re
 import stat
 import threading
 from fractions import Fraction
 
 import pytest
 
+from engine import Parameter
 from nn import MLP, CheckpointError, Module, Neuron, RandomProjection
 from nn import checkpoint as ckpt
 from nn.checkpoint import DEFAULT_MAX_PARAMETERS, default_max_bytes
@@ -419,3 +423,163 @@ def test_a_module_without_a_config_says_how_to_load_it(tmp_path):
 
 def test_a_version_that_is_true_is_not_version_1(tmp_path):
     _expect_checkpoint_error(_write(tmp_path, json.dumps({**_good(), "version": True})), "version")
+
+
+# --------------------------------------------------------------------------------------------
+# A hostile config: only declared constructor arguments, of their types, within bounds
+# --------------------------------------------------------------------------------------------
+
+
+def _load_by_class(tmp_path, document: dict, match: str, loaders=(MLP, Module)) -> None:
+    path = _write(tmp_path, json.dumps(document), "hostile.json")
+    for loader in loaders:
+        with pytest.raises(CheckpointError, match=match):
+            loader.load(path)
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"evil": 1}, r"MLP has no argument 'evil' \(its arguments: nin, nouts, activation"),
+        ({"activation": "rm -rf /"}, r"MLP argument 'activation' must be one of 'linear', "),
+        ({"output_activation": "identity?"}, r"argument 'output_activation' must be one of"),
+        ({"init": "evil"}, r"MLP argument 'init' must be one of .*'uniform'"),
+        ({"names": "latex"}, r"MLP argument 'names' must be one of 'engine', 'lecture'"),
+        ({"seed": "x" * 5000}, r"MLP argument 'seed' must be an integer or null, got 'xxx"),
+        ({"seed": 1.5}, r"MLP argument 'seed' must be an integer or null, got 1.5"),
+        ({"bias": "0.1"}, r"MLP argument 'bias' must be a finite number, got '0.1'"),
+        ({"activation": "x" * 5000}, r"MLP argument 'activation' must be a string of at most"),
+    ],
+)
+def test_a_hostile_mlp_config_is_refused_naming_the_argument(tmp_path, changes, match, monkeypatch):
+    good = _good()
+    built = []
+    original = MLP.__init__
+
+    @functools.wraps(original)  # the same signature and annotations
+    def spy(self, *args, **kwargs):
+        built.append(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "__init__", spy)
+    _load_by_class(tmp_path, {**good, "config": {**good["config"], **changes}}, match)
+    assert built == []  # refused before the constructor ran
+
+
+@pytest.mark.parametrize(
+    "config, match",
+    [
+        ({"nouts": [3, 1]}, r"the MLP config lacks the argument 'nin'"),
+        ({"nin": 0, "nouts": [3, 1]}, r"MLP\(nin\) must be a positive integer"),
+        ({"nin": 2, "nouts": [3, -1]}, r"MLP\(nouts\) entry 1 must be a positive integer"),
+    ],
+)
+def test_a_config_missing_or_with_bad_sizes_names_the_argument(tmp_path, config, match):
+    _load_by_class(tmp_path, {**_good(), "config": config}, match)
+
+
+def test_a_size_is_bounded_by_max_parameters_even_when_the_count_cannot_tell(tmp_path):
+    class Wide(Module):
+        config_sizes = ("width",)
+
+        def __init__(self, width: int) -> None:
+            raise AssertionError("built")
+
+        def config(self) -> dict:
+            return {}
+
+    document = {"format": "chainrule-checkpoint", "version": 1, "class": "Wide"}
+    for width, match in [(10**9, "at most 1,000"), (0, "positive size"), (True, "an integer")]:
+        text = {**document, "config": {"width": width}, "parameters": {}}
+        with pytest.raises(CheckpointError, match=rf"Wide argument 'width' must be .*{match}"):
+            Module.load(_write(tmp_path, json.dumps(text)), max_parameters=1000)
+
+
+def test_a_registered_class_without_a_config_is_never_built_from_a_file(tmp_path, monkeypatch):
+    from nn import Layer
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("Layer was built from a file's arguments")
+
+    monkeypatch.setattr(Layer, "__init__", no_building)
+    document = {
+        "format": "chainrule-checkpoint",
+        "version": 1,
+        "class": "Layer",
+        "config": {"nin": 10**6, "nout": 10**6, "label": "x"},
+        "parameters": {},
+    }
+    with pytest.raises(CheckpointError, match="Layer can be rebuilt from; build the Layer"):
+        Module.load(_write(tmp_path, json.dumps(document)))
+
+
+def test_an_argument_a_json_file_cannot_hold_is_refused(tmp_path):
+    class Seeded(Module):
+        def __init__(self, width: int, rng: random.Random | None = None, *, scale=1.0) -> None:
+            self.width = width
+            self.p = Parameter(scale)
+
+        def config(self) -> dict:
+            return {"width": self.width}
+
+    path = tmp_path / "seeded.json"
+    Seeded(3).save(path)
+    assert Module.load(path).width == 3  # an honest file loads
+    document = json.loads(path.read_text())
+    for changes, match in [
+        ({"rng": {"seed": 1}}, r"Seeded argument 'rng' must be of a type a checkpoint cannot hold"),
+        ({"scale": [1, 2]}, r"Seeded argument 'scale' must be an integer or a finite number"),
+        ({"width": 2.5}, r"Seeded argument 'width' must be an integer"),
+    ]:
+        document["config"] = {"width": 3, **changes}
+        with pytest.raises(CheckpointError, match=match):
+            Module.load(_write(tmp_path, json.dumps(document)))
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["envelope", "parameters", "config"],
+)
+def test_a_key_given_twice_is_refused_naming_it(tmp_path, where):
+    good = _good()
+    text = json.dumps(good, indent=1)
+    if where == "envelope":  # a second class, after the first
+        text = text.replace('"class": "MLP",', '"class": "MLP",\n "class": "MLP",')
+        key = "class"
+    elif where == "parameters":  # the same weight twice: which value is meant?
+        first = next(iter(good["parameters"]))
+        text = text.replace(f'"{first}": ', f'"{first}": 5.0,\n  "{first}": ', 1)
+        key = first
+    else:
+        text = text.replace('"nin": 2,', '"nin": 2,\n  "nin": 2,')
+        key = "nin"
+    assert text.count(f'"{key}"') == 2 or where == "parameters"
+    path = _write(tmp_path, text)
+    _expect_checkpoint_error(path, match=rf"the key '{re.escape(key)}' appears twice")
+
+
+def test_equal_keys_in_different_objects_are_fine(tmp_path):
+    path = tmp_path / "ok.json"
+    MLP(2, [3, 1], seed=0).save(path)  # "nin" sits in config; parameter names are distinct
+    assert MLP.load(path).state_dict() == MLP(2, [3, 1], seed=0).state_dict()
+
+
+def test_string_annotations_that_cannot_be_resolved_still_check_plain_types(tmp_path):
+    class Later(Module):
+        def __init__(self, width: int, shape: NotDefinedAnywhere = None) -> None:  # noqa: F821
+            self.width = width
+            self.p = Parameter(1.0)
+
+        def config(self) -> dict:
+            return {"width": self.width}
+
+    path = tmp_path / "later.json"
+    Later(3).save(path)
+    assert Module.load(path).width == 3
+    document = json.loads(path.read_text())
+    document["config"] = {"width": "3"}
+    with pytest.raises(CheckpointError, match="Later argument 'width' must be an integer"):
+        Module.load(_write(tmp_path, json.dumps(document)))
+    document["config"] = {"width": 3, "shape": {"deep": 1}}  # unresolvable: a JSON scalar only
+    with pytest.raises(CheckpointError, match="Later argument 'shape' must be an integer or"):
+        Module.load(_write(tmp_path, json.dumps(document)))

@@ -161,3 +161,60 @@ def test_a_named_loss_without_a_per_example_term_is_compiled_whole(monkeypatch):
     assert train(True, "mae", X, y, alpha=0.0) == train(False, "mae", X, y, alpha=0.0)
     with pytest.raises(ValueError, match=r"loss 'mae' needs full batches"):
         train(True, "mae", X, y, batch_size=4)
+
+
+# --------------------------------------------------------------------------------------------
+# compile=True takes what eager fit takes: numpy arrays, integral float labels, soft targets
+# --------------------------------------------------------------------------------------------
+
+
+def _moons_and_labels(kind: str):
+    X, y = data.make_moons(24, noise=0.1, seed=1)
+    if kind == "hinge":
+        return X, list(y), "hinge", (4, 1)
+    if kind == "cross_entropy":
+        return X, [float((t + 1) // 2) for t in y], "cross_entropy", (4, 2)  # 0.0 and 1.0
+    if kind == "bce":
+        return X, [1.0 if t > 0 else 0.0 for t in y], "bce_with_logits", (4, 1)
+    if kind == "bce_soft":
+        return X, [0.8 if t > 0 else 0.3 for t in y], "bce_with_logits", (4, 1)
+    return X, [[1.0 if t > 0 else 0.0, 1.0 if t < 0 else 0.0] for t in y], "bce_with_logits", (4, 2)
+
+
+KINDS = ["hinge", "cross_entropy", "bce", "bce_soft", "bce_multi_label"]
+
+
+@pytest.mark.parametrize("mode", ["float", "numpy"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_compile_accepts_numpy_arrays_exactly_as_eager_fit_does(kind, mode):
+    np = pytest.importorskip("numpy")
+    X, y, loss, sizes = _moons_and_labels(kind)
+    Xn, yn = np.array(X), np.array(y)
+    eager, eager_state = train(False, loss, Xn, yn, sizes=sizes)
+    compiled, compiled_state = train(mode, loss, Xn, yn, sizes=sizes)
+    lists, _ = train(mode, loss, X, y, sizes=sizes)
+    if mode == "float":  # bit for bit
+        assert compiled == eager == lists and compiled_state == eager_state
+    else:
+        assert compiled["loss"] == pytest.approx(eager["loss"], rel=1e-12)
+        for name, value in eager_state.items():
+            assert compiled_state[name] == pytest.approx(value, rel=1e-9, abs=1e-12)
+    soft = kind == "bce_soft"
+    assert all((a is None) == soft for a in compiled["accuracy"] + eager["accuracy"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_compile_takes_float_class_labels_and_soft_targets_from_lists(kind):
+    X, y, loss, sizes = _moons_and_labels(kind)
+    eager, eager_state = train(False, loss, X, y, sizes=sizes)
+    compiled, compiled_state = train("float", loss, X, y, sizes=sizes)
+    assert compiled == eager and compiled_state == eager_state
+
+
+def test_compile_with_numpy_rows_in_a_list_and_a_numpy_label_vector():
+    np = pytest.importorskip("numpy")
+    X, y, loss, sizes = _moons_and_labels("hinge")
+    rows = [np.array(x, dtype=np.float32).astype(float) for x in X]
+    eager, _ = train(False, loss, rows, np.array(y, dtype=np.int64), sizes=sizes)
+    compiled, _ = train("float", loss, rows, np.array(y, dtype=np.int64), sizes=sizes)
+    assert compiled == eager

@@ -319,3 +319,115 @@ def test_random_projection_then_a_trainable_layer():
     out.backward()
     assert all(w.grad in (-1.0, 0.0, 1.0) for w in head.w)  # ∂out/∂w_i = z_i = sign(...)
     assert x[0].grad == 0.0  # sign has derivative 0: nothing flows back through it
+
+
+# --------------------------------------------------------------------------------------------
+# Tied and self-containing modules: each parameter and module counted once
+# --------------------------------------------------------------------------------------------
+
+
+class _Tied(Module):
+    """Two names for one neuron (``self.b = self.a``), as weight tying does."""
+
+    def __init__(self) -> None:
+        self.a = Neuron(1, "linear", seed=0)
+        self.b = self.a
+
+    def forward(self, x):
+        return self.a(x) + self.b(x)
+
+
+def test_tied_module_lists_each_parameter_and_module_once_first_name_wins():
+    model = _Tied()
+    assert model.parameters() == [model.a.w[0], model.a.b]
+    assert [n for n, _ in model.named_parameters()] == ["a.w.0", "a.b"]
+    assert model.num_parameters() == 2
+    assert [n for n, _ in model.named_modules()] == ["", "a"]
+    assert list(model.modules()) == [model, model.a]
+    assert list(model.state_dict()) == ["a.w.0", "a.b"]
+
+
+def test_tied_model_one_sgd_step_moves_each_weight_by_exactly_lr_times_grad():
+    from nn import optim
+
+    model, lr, x = _Tied(), 0.1, 0.7
+    w, b = model.a.w[0], model.a.b
+    before_w, before_b = w.data, b.data
+    out = model([x])  # out = 2·(w·x + b): ∂out/∂w = 2x, ∂out/∂b = 2
+    out.backward()
+    eps = 1e-6
+    numeric = (2 * ((before_w + eps) * x + before_b)) - (2 * ((before_w - eps) * x + before_b))
+    assert w.grad == pytest.approx(numeric / (2 * eps), rel=1e-8) == pytest.approx(2 * x)
+    g_w, g_b = w.grad, b.grad
+    opt = optim.SGD(model.parameters(), lr=lr)
+    opt.step()
+    assert w.data == pytest.approx(before_w - lr * g_w, abs=1e-15)
+    assert b.data == pytest.approx(before_b - lr * g_b, abs=1e-15)
+    model.zero_grad()
+    assert w.grad == 0.0 and b.grad == 0.0
+
+
+def test_tied_model_checkpoint_round_trips_into_a_tied_model(tmp_path):
+    model = _Tied()
+    model.a.w[0].data = 0.25
+    model.save(tmp_path / "tied.json")
+    other = _Tied()
+    other.load(tmp_path / "tied.json")
+    assert other.a.w[0].data == 0.25 and other.b is other.a
+
+
+def test_a_tied_mlp_saves_each_weight_once_and_says_how_to_load_it(tmp_path):
+    from nn import CheckpointError
+
+    def tied_mlp():
+        model = MLP(2, [2, 2, 1], seed=0)
+        for neuron, source in zip(model.layers[1].neurons, model.layers[0].neurons):
+            neuron.w, neuron.b = source.w, source.b
+        return model
+
+    model = tied_mlp()
+    model.layers[0].neurons[0].w[0].data = 0.5
+    model.save(tmp_path / "tied.json")
+    with pytest.raises(CheckpointError, match="tied weights stores each once: build it tied"):
+        MLP.load(tmp_path / "tied.json")
+    other = tied_mlp().load(tmp_path / "tied.json")
+    assert other.layers[1].neurons[0].w[0].data == 0.5 and other.num_parameters() == 9
+
+
+def test_a_module_that_contains_itself_terminates_everywhere():
+    class Loop(Module):
+        def __init__(self) -> None:
+            self.p = Parameter(1.0)
+            self.kids = [self]
+            self.inner = Neuron(2, seed=0)
+            self.inner.back = self  # a cycle through a child, too
+
+    model = Loop()
+    assert model.parameters() == [model.p, *model.inner.w, model.inner.b]
+    assert [n for n, _ in model.named_modules()] == ["", "inner"]
+    model.zero_grad()
+    assert len(model.state_dict()) == 4
+    text = repr(model)
+    assert "(kids.0): Loop() (shared, shown above)" in text
+    assert "(back): Loop() (shared, shown above)" in text
+
+
+def test_repr_of_a_nested_model_is_unchanged_by_the_walk():
+    model = MLP(2, [3, 1], seed=0)
+    assert repr(model) == (
+        "MLP(nin=2, nouts=[3, 1], activation='relu', output_activation='linear'; "
+        "13 parameters\n"
+        "  (layers.0): Layer(nin=2, nout=3, activation='relu')\n"
+        "  (layers.1): Layer(nin=3, nout=1, activation='linear')\n"
+        ")"
+    )
+    neuron_tree = Module()
+    neuron_tree.child = Neuron(1, seed=0)
+    neuron_tree.child.grandchild = Neuron(2, seed=0)
+    assert repr(neuron_tree) == (
+        "Module(\n"
+        "  (child): Neuron(nin=1, activation='relu'\n"
+        "    (grandchild): Neuron(nin=2, activation='relu')\n"
+        "  )\n"
+        ")"
+    )

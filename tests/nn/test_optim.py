@@ -7,7 +7,7 @@ import math
 import pytest
 
 from engine import Parameter, Value
-from nn import MLP, losses, optim
+from nn import MLP, Neuron, losses, optim
 
 START = [0.5, -1.25, 2.0, 0.0, -0.03]
 
@@ -203,3 +203,78 @@ def test_params_must_be_values():
         optim.SGD(Value(1.0), lr=0.1)
     with pytest.raises(TypeError, match="schedule must be callable"):
         optim.SGD([Parameter(1.0)], lr=0.1, schedule=0.5)
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.Adam(ps)])
+def test_the_same_parameter_twice_is_refused_naming_both_positions(make):
+    p, q = Parameter(1.0), Parameter(2.0)
+    with pytest.raises(ValueError, match=r"parameter 2 .* is the same Value as parameter 0"):
+        make([p, q, p])
+
+
+# --------------------------------------------------------------------------------------------
+# After backward(create_graph=True) p.grad is a Value: every optimiser steps on its number
+# --------------------------------------------------------------------------------------------
+
+CREATE_GRAPH_CASES = {
+    "SGD": lambda ps: optim.SGD(ps, lr=0.1),
+    "SGD-momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    "SGD-nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    "Adam": lambda ps: optim.Adam(ps, lr=0.01),
+    "Adam-decay": lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1),
+}
+
+
+def _floats_only(x: object) -> bool:
+    if isinstance(x, dict):
+        return all(_floats_only(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return all(_floats_only(v) for v in x)
+    return not isinstance(x, Value)
+
+
+def test_every_optimiser_is_covered_by_the_create_graph_cases():
+    covered = {name.split("-")[0] for name in CREATE_GRAPH_CASES}
+    assert {cls.__name__ for cls in optim.Optimizer.__subclasses__()} <= covered
+
+
+@pytest.mark.parametrize("name", list(CREATE_GRAPH_CASES))
+def test_optimisers_step_on_the_numbers_after_backward_create_graph(name, tmp_path):
+    import json
+
+    make = CREATE_GRAPH_CASES[name]
+
+    def run(create_graph: bool) -> tuple[Neuron, optim.Optimizer]:
+        model = Neuron(2, "tanh", seed=3)
+        opt = make(model.parameters())
+        for _ in range(3):
+            opt.zero_grad()
+            loss = model([0.5, -1.5]) ** 2
+            loss.backward(create_graph=create_graph)
+            if create_graph:
+                assert all(isinstance(p.grad, Value) for p in model.parameters())
+            opt.step()
+        return model, opt
+
+    graph_model, graph_opt = run(create_graph=True)
+    plain_model, plain_opt = run(create_graph=False)
+    for p, q in zip(graph_model.parameters(), plain_model.parameters()):
+        assert type(p.data) is float
+        assert p.data == q.data  # the same numbers as the ordinary backward pass
+    state = graph_opt.state_dict()
+    assert _floats_only(state) and state == plain_opt.state_dict()
+    json.dumps(state, allow_nan=False)
+    graph_model.save(tmp_path / "model.json")
+    loaded = Neuron(2, "tanh", seed=0).load(tmp_path / "model.json")
+    assert loaded.state_dict() == graph_model.state_dict()
+
+
+def test_create_graph_gradient_is_the_numeric_derivative_and_sgd_moves_by_lr_times_it():
+    p = Parameter(0.7)
+    loss = p**3  # dL/dp = 3p²
+    loss.backward(create_graph=True)
+    eps = 1e-6
+    numeric = ((0.7 + eps) ** 3 - (0.7 - eps) ** 3) / (2 * eps)
+    assert p.grad.data == pytest.approx(numeric, rel=1e-8)
+    optim.SGD([p], lr=0.1).step()
+    assert type(p.data) is float and p.data == pytest.approx(0.7 - 0.1 * 3 * 0.7**2, abs=1e-15)

@@ -149,3 +149,28 @@ def test_to_torch_needs_an_mlp():
 
     with pytest.raises(TypeError, match="MLP"):
         to_torch(Neuron(2))
+
+
+def test_tied_layers_cross_to_torch_as_one_shared_linear_and_back():
+    square = MLP(2, [2, 2, 1], activation="tanh", seed=0)
+    for neuron, source in zip(square.layers[1].neurons, square.layers[0].neurons):
+        neuron.w, neuron.b = source.w, source.b  # layer 1 reuses layer 0's weights
+    assert square.num_parameters() == 9
+    net = square.to_torch()
+    assert net[0] is net[2]
+    assert sum(p.numel() for p in net.parameters()) == 9
+    x = [0.3, -0.4]
+    ours = square(x).data
+    theirs = net(torch.tensor([x], dtype=torch.float64)).item()
+    assert theirs == pytest.approx(ours, abs=1e-14)
+    back = MLP.from_torch(net)
+    assert back.num_parameters() == 9
+    assert back.layers[1].neurons[0].w[0] is back.layers[0].neurons[0].w[0]
+    assert back(x).data == pytest.approx(ours, abs=1e-14)
+
+
+def test_a_layer_sharing_part_of_its_parameters_is_refused_by_to_torch():
+    model = MLP(2, [2, 2, 1], seed=0)
+    model.layers[1].neurons[0].b = model.layers[0].neurons[0].b
+    with pytest.raises(ValueError, match="layer 1 shares some, but not all"):
+        model.to_torch()

@@ -270,3 +270,75 @@ def test_benchmark_pytorch_step_matches_chainrule_step_for_step():
     ours, theirs = _chainrule_twin_of_the_floats_model(), bt.pytorch_step()
     for _ in range(2):
         assert theirs() == pytest.approx(ours(), rel=1e-10)
+
+
+def test_accuracy_reads_integral_float_class_indices_as_cross_entropy_does():
+    scores = [[0.1, 0.9, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 5.0]]
+    assert accuracy(scores, [1.0, 0.0, 1.0]) == accuracy(scores, [1, 0, 1]) == 2 / 3
+    with pytest.raises(ValueError, match="class index 1.5 is out of range for 3 scores"):
+        accuracy(scores, [1.5, 0, 1])
+    with pytest.raises(ValueError, match="class index True"):
+        accuracy(scores, [True, 0, 1])
+
+
+def test_accuracy_refuses_a_soft_label_by_name_and_reads_multi_label_targets():
+    with pytest.raises(ValueError, match="0.3 is a soft label"):
+        accuracy([0.5, -1.0], [1, 0.3])
+    assert accuracy([[0.5, -1.0], [0.5, 2.0]], [[1, 0], [1, 0]]) == 0.5  # all outputs right
+
+
+@pytest.mark.parametrize("labels", ["float", "numpy-float", "numpy-int"])
+def test_fit_takes_integral_float_class_labels_and_records_accuracy(labels):
+    X, y = data.make_blobs(30, centers=3, seed=0)
+    ints = [int(t) for t in y]
+    if labels == "float":
+        targets = [float(t) for t in ints]
+    else:
+        np = pytest.importorskip("numpy")
+        targets = np.array(ints, dtype=float if labels == "numpy-float" else int)
+
+    def run(ys):
+        model = MLP(2, [4, 3], seed=0)
+        return fit(model, X, ys, loss="cross_entropy", epochs=3, progress=False)
+
+    history = run(targets)
+    assert history == run(ints) and all(a is not None for a in history["accuracy"])
+
+
+def test_fit_with_soft_bce_targets_trains_and_reports_no_accuracy():
+    X, y = data.make_moons(20, seed=0)
+    soft = [0.8 if t > 0 else 0.3 for t in y]
+    history = fit(MLP(2, [4, 1], seed=0), X, soft, loss="bce_with_logits", epochs=3, progress=False)
+    assert history["accuracy"] == [None, None, None]
+    model = MLP(2, [4, 1], seed=0)
+    bce = losses.bce_with_logits([model(x) for x in X], soft)  # the first epoch's objective
+    assert history["loss"][0] == pytest.approx(bce.data, abs=1e-12)
+    hard = fit(MLP(2, [4, 1], seed=0), X, [1 if t > 0 else 0 for t in y], loss="bce_with_logits",
+               epochs=1, progress=False)  # fmt: skip
+    assert hard["accuracy"][0] is not None
+
+
+def test_a_run_stuck_on_dead_relus_says_so_once_and_tanh_does_not_get_stuck():
+    """micrograd's README data on MLP(3, [4, 4, 1]): with the ReLU default, seed 8 kills every
+    unit of layer 2 at the first step and the loss stays put; fit says so, once, and what to try."""
+    import warnings
+
+    from nn.train import dead_layers
+
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    model = MLP(3, [4, 4, 1], seed=8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = fit(model, xs, ys, loss="mse", epochs=20, lr=0.05)
+    assert history["loss"][-1] == history["loss"][2]  # stuck
+    dead = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(dead) == 1 and "dead in layer 2" in str(dead[0].message)
+    assert "activation='tanh'" in str(dead[0].message)
+    assert dead_layers(model, xs) == [2]
+    tanh = MLP(3, [4, 4, 1], activation="tanh", seed=8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = fit(tanh, xs, ys, loss="mse", epochs=20, lr=0.05)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert history["loss"][-1] < history["loss"][0] and dead_layers(tanh, xs) == []

@@ -316,3 +316,30 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["step", " + ".join(f"tanh(x*{i})" for i in range(1, 120)), "x=0.5"],
+        ["delta", "--sizes", "12,12,12,1", "--all"],
+        ["practice", "x*y", "x=2", "y=3"],
+        ["draw", " + ".join(f"tanh(x*{i})" for i in range(1, 80)), "x=0.5", "-o", "-"],
+    ],
+    ids=["step", "delta", "practice", "draw"],
+)
+def test_every_command_ends_quietly_when_the_reader_stops(argv):
+    """``chainrule ... | head -2``: every command ends quietly when the pipe closes."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader goes away before the command writes anything
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert code == 0, err

@@ -271,7 +271,8 @@ HOSTILE = [
     ("...", "...", "only numbers"),
     ("_x + 1", "_x", "not allowed"),
     ("__builtins__", "__builtins__", "not allowed"),
-    ("x.tanh()", "x.tanh", "attribute"),
+    ("x.tanh()", "x.tanh()", "write tanh(x)"),
+    ("(x * 2).leaky_relu(0.1)", "(x * 2).leaky_relu(0.1)", "write leaky_relu(x * 2, 0.1)"),
     ("tanh", "tanh", "is a function"),
     ("y + 1", "y", "no value"),
     ("leaky_relu(x, x)", "x", "must be a number"),
@@ -317,6 +318,13 @@ def test_refused_with_the_offending_text_and_a_caret(text, snippet, words, tmp_p
     assert shown == "  " + text.replace("\n", " ")
     assert carets.startswith("  " + " " * error.column + "^")
     assert list(tmp_path.iterdir()) == []  # nothing ran: no file appeared
+
+
+@pytest.mark.parametrize("name", sorted(functions()))
+def test_the_method_form_of_every_function_says_what_to_write(name):
+    """``x.exp()`` is Python's spelling; the expression language writes ``exp(x)``."""
+    with pytest.raises(ExpressionError, match=rf"write {name}\(x\)"):
+        build(f"x.{name}() + 1", {"x": 0.5})
 
 
 def test_never_calls_eval_or_exec(monkeypatch):

@@ -164,6 +164,68 @@ def test_a_task_started_inside_no_grad_keeps_it_and_changes_stay_inside_tasks():
     assert asyncio.run(main()) == (False, True)
 
 
+@pytest.mark.parametrize("decorator", [no_grad, no_grad()], ids=["bare", "called"])
+def test_no_grad_decorates_a_coroutine_function_while_it_runs(decorator):
+    """``@no_grad`` on ``async def``: the mode is set while the coroutine runs (across its
+    awaits), other tasks keep recording meanwhile, and the caller has its own mode back."""
+
+    async def main():
+        entered, resume = asyncio.Event(), asyncio.Event()
+
+        @decorator
+        async def evaluate(x):
+            first = is_grad_enabled()
+            entered.set()
+            await resume.wait()  # paused: the other task runs, recording on
+            y = x * x
+            return first, is_grad_enabled(), bool(y.parents)
+
+        async def training():
+            await entered.wait()
+            state = is_grad_enabled()
+            resume.set()
+            return state
+
+        inside, other = await asyncio.gather(evaluate(Value(3.0)), training())
+        return inside, other, is_grad_enabled()
+
+    (first, later, recorded), other, after = asyncio.run(main())
+    assert (first, later, recorded) == (False, False, False)
+    assert other is True and after is True
+    assert is_grad_enabled()
+
+
+def test_enable_grad_decorates_a_coroutine_function_inside_no_grad():
+    @enable_grad
+    async def build(x):
+        await asyncio.sleep(0)
+        return x * x
+
+    async def main():
+        with no_grad():
+            y = await build(Value(2.0))
+            return y, is_grad_enabled()
+
+    y, state = asyncio.run(main())
+    assert y.parents and state is False
+
+
+def test_no_grad_decorates_an_async_generator_only_while_it_runs():
+    @no_grad
+    async def values():
+        for k in range(2):
+            received = yield is_grad_enabled(), k
+            assert received is None
+
+    async def main():
+        seen = []
+        async for state, k in values():
+            seen.append((state, k, is_grad_enabled()))  # the consumer keeps recording on
+        return seen
+
+    assert asyncio.run(main()) == [(False, 0, True), (False, 1, True)]
+
+
 # --------------------------------------------------------------------------------------------
 # The API: blocks, plain calls, decorators
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from engine import Value, leaves, topological_order
+import math
+
+import pytest
+
+from engine import Parameter, Value, leaves, topological_order
 from engine.core.graph import iter_edges
 
 
@@ -149,3 +153,45 @@ def test_random_dags_list_every_reachable_node_once_after_its_parents():
         assert order[-1] is root
         interior = topological_order(root, include_leaves=False)
         assert interior == [v for v in order if v.parents or v is root]
+
+
+def _deep_chain(n: int) -> tuple[Value, Value]:
+    w = Parameter(0.7, label="w")
+    h: Value = w
+    for _ in range(n):
+        h = (h * 1.01).tanh() + 0.01
+    return w, h
+
+
+@pytest.mark.parametrize("copier", ["pickle", "deepcopy"])
+def test_a_deep_graph_pickles_and_deep_copies_without_recursion(copier):
+    import copy
+    import pickle
+
+    w, h = _deep_chain(5000)  # 15,000 nodes: far past the recursion limit
+    w2, h2 = pickle.loads(pickle.dumps((w, h))) if copier == "pickle" else copy.deepcopy((w, h))
+    assert h2 is not h and w2 is not w and type(w2) is Parameter and w2.label == "w"
+    assert h2.data == h.data and h2.op == h.op
+    h.backward()
+    h2.backward()
+    assert w2.grad == w.grad != 0.0  # the copy's gradient reaches the copy's own leaf
+
+
+def test_a_leaf_shared_by_two_pickled_graphs_stays_one_value():
+    import pickle
+
+    x = Value(3.0, label="x")
+    a, b = x * x, x.tanh()
+    x2, a2, b2 = pickle.loads(pickle.dumps((x, a, b)))
+    assert a2.parents == (x2, x2) and b2.parents == (x2,)
+    (a2 + b2).backward()
+    assert x2.grad == pytest.approx(6.0 + 1 - math.tanh(3.0) ** 2)
+
+
+def test_gradients_that_are_graphs_pickle_too():
+    import pickle
+
+    x = Value(2.0)
+    (x * x * x).backward(create_graph=True)
+    x2 = pickle.loads(pickle.dumps(x))
+    assert isinstance(x2.grad, Value) and x2.grad.data == 12.0

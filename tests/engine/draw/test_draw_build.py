@@ -362,3 +362,15 @@ def test_a_stepper_drawing_shows_this_pass_after_an_earlier_backward():
     assert a.grad == 14.0
     source = stepper.draw().source
     assert "grad 7</td>" in source and "grad 14" not in source
+
+
+def test_gradients_that_are_values_after_create_graph_show_their_numbers():
+    """After backward(create_graph=True) every .grad is a Value (a graph): the boxes show
+    its number, as repr does, instead of raising TypeError from float()."""
+    x = Value(2.0, label="x")
+    y = x * x * x
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    source = draw_dot(y).source
+    assert "12" in source  # ∂x³/∂x = 3x² = 12
+    assert format_number(Value(0.25)) == format_number(0.25)

@@ -113,6 +113,19 @@ def test_redefining_replaces_the_row_and_retires_the_old_function():
         ({"name": "tanh"}, ValueError, "built-in op"),
         ({"name": "2x"}, ValueError, "letters"),
         ({"name": "a b"}, ValueError, "letters"),
+        ({"name": "x.y"}, ValueError, "letters"),
+        ({"name": ""}, ValueError, "letters"),
+        ({"name": 3}, ValueError, "letters"),
+        ({"name": "backward"}, ValueError, "'backward' is an attribute of Value"),
+        ({"name": "item"}, ValueError, "'item' is an attribute of Value"),
+        ({"name": "zero_grad"}, ValueError, "'zero_grad' is an attribute of Value"),
+        ({"name": "detach"}, ValueError, "attribute of Value"),
+        ({"name": "data"}, ValueError, "attribute of Value"),
+        ({"name": "lambda"}, ValueError, "'lambda' is a Python keyword"),
+        ({"name": "match"}, ValueError, "Python keyword"),
+        ({"name": "eval"}, ValueError, "'eval' is a Python builtin"),
+        ({"name": "open"}, ValueError, "Python builtin"),
+        ({"name": "print"}, ValueError, "Python builtin"),
         ({"forward": 3}, TypeError, "forward must be a function"),
         ({"derivative": None}, TypeError, "derivative must be a function"),
         ({"forward": lambda x, y, z: x}, ValueError, "1 or 2 inputs"),
@@ -123,9 +136,10 @@ def test_redefining_replaces_the_row_and_retires_the_old_function():
 )
 def test_bad_definitions_are_refused_where_they_enter(kwargs, error, match):
     args = {"name": "op1", "forward": lambda x: x, "derivative": lambda x: 1.0, **kwargs}
+    before = dict(OPS)
     with pytest.raises(error, match=match):
         define_op(**args)
-    assert "op1" not in OPS
+    assert OPS == before  # nothing was registered
 
 
 def test_bad_results_name_the_op():
@@ -194,3 +208,27 @@ def test_remove_puts_back_the_row_it_replaced():
     first.remove()
     assert "twice_ctx" not in OPS
     first.remove()  # nothing left to remove: no error
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["backward", "grad", "hessian", "hvp", "gradgradcheck"],
+)
+def test_a_custom_op_in_a_gradient_graph_says_it_has_first_derivatives_only(where):
+    """Its derivative is a function of numbers: under create_graph (and what uses it) the error
+    names the op and says why, not "must return numbers, got Value"."""
+    from engine import grad, gradgradcheck, hessian, hvp
+
+    cube = define_cube()
+    binary = define_op("times", lambda x, y: x * y, lambda x, y: (y, x))
+    x = Value(2.0, label="x")
+    calls = {
+        "backward": lambda: cube(x).backward(create_graph=True),
+        "grad": lambda: grad(binary(x, x), x, create_graph=True),
+        "hessian": lambda: hessian(lambda a: cube(a), x),
+        "hvp": lambda: hvp(lambda a: cube(a) * a, [x], [1.0]),
+        "gradgradcheck": lambda: gradgradcheck(lambda a: cube(a), [1.5]),
+    }
+    with pytest.raises(TypeError, match=r"custom op '(cube|times)' \(define_op\) has first "):
+        calls[where]()
+    assert grad(cube(x), x)[0].data == 12.0  # first derivatives still work

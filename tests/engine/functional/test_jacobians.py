@@ -205,6 +205,28 @@ def test_create_graph_gives_values_that_differentiate_again():
     assert isinstance(f, Value) and [v.data for v in hv] == [4.0, 1.0]
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_each_argument_position_is_its_own_input_with_or_without_create_graph(create_graph):
+    """torch.autograd.functional: ``[x, x]`` is two inputs, so ∂(a·a·b)/∂(a, b) at a = b = 2 is
+    (2ab, a²) = (8, 4), not the derivative along x of x³ (12), whatever create_graph is."""
+    x = Value(2.0, label="x")
+    f = lambda a, b: a * a * b
+
+    def numbers(result):
+        if isinstance(result, Value):
+            return result.data
+        if isinstance(result, tuple):
+            return tuple(numbers(r) for r in result)
+        return result
+
+    assert numbers(hessian(f, [x, x], create_graph=create_graph)) == ((4.0, 4.0), (4.0, 0.0))
+    assert numbers(jacobian(f, [x, x], create_graph=create_graph)) == (8.0, 4.0)
+    assert numbers(hvp(f, [x, x], [1.0, 2.0], create_graph=create_graph)) == (8.0, (12.0, 4.0))
+    assert numbers(vhp(f, [x, x], [1.0, 2.0], create_graph=create_graph)) == (8.0, (12.0, 4.0))
+    y = x * 3.0  # an input computed from another one is its own input too
+    assert numbers(jacobian(f, [x, y], create_graph=create_graph)) == (24.0, 4.0)
+
+
 def test_numbers_in_inputs_are_not_modified_and_values_not_touched():
     x = Value(0.3, label="x")
     x.grad = 7.0

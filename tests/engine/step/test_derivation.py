@@ -357,3 +357,98 @@ def test_a_rule_that_raises_only_in_a_branch_not_taken_gives_backwards_number():
         d = derivation(out, leaf)
         assert d.agrees and d.value == d.backward_value
     assert (derivation(out, x).value, derivation(out, y).value) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize("name", ["x", "mul₁", "2"])
+def test_wrt_by_a_name_two_nodes_share_is_refused_listing_both(name):
+    a, b = Value(2.0, label="x"), Value(3.0, label="x")
+    c, d = Value(4.0), Value(5.0, label="mul₁")
+    e = Value(7.0, label="2")
+    out = a * b + c * d + e * 2.0  # mul₁ is also c·d's automatic name; 2 is also the constant
+    with pytest.raises(
+        ValueError, match=rf"derivation\(wrt=\): the name '{name}' is ambiguous"
+    ) as info:
+        derivation(out, name)
+    assert "1. " in str(info.value) and "2. " in str(info.value)
+    assert derivation(out, a).value == 3.0  # the Value itself still chooses one
+
+
+def test_a_long_chain_is_one_path_and_its_text_keeps_exact_numbers_small(monkeypatch):
+    """On a chain of n ops the single path is found without copying it at every step, and the
+    text's check of the printed row multiplies the elided long product in floats: exactly, its
+    fraction would grow by a few dozen bits per factor, O(n²) in all (a 200k-op chain took
+    minutes; it is measured by a script, not timed here)."""
+    from fractions import Fraction
+
+    import engine.step.derivation_format as fmt_module
+
+    largest = [0]
+
+    class Counting(Fraction):
+        def __new__(cls, *args, **kwargs):
+            made = super().__new__(cls, *args, **kwargs)
+            largest[0] = max(largest[0], made.denominator.bit_length())
+            return made
+
+        def __mul__(self, other):
+            made = Fraction.__mul__(self, other)
+            largest[0] = max(largest[0], made.denominator.bit_length())
+            return Counting(made)
+
+        __rmul__ = __mul__
+
+    monkeypatch.setattr(fmt_module, "Fraction", Counting)
+    x = Value(0.5, label="x")
+    y = x
+    for k in range(3000):
+        y = y * 1.0001 if k % 2 else y + 0.25
+    d = derivation(y, x)
+    assert d.mode == "paths" and d.paths == 1 and len(d.path_nodes[0]) == 3001
+    assert d.agrees and d.value == pytest.approx(1.0001**1500, rel=1e-12)
+    assert "more" in str(d) and not d.chooses_zero  # the long product is elided in the middle
+    assert largest[0] < 400  # bits: one factor's decimal, not 1500 of them multiplied
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda g: g.relu().sqrt(),
+        lambda g: g.relu().sqrt() + g.relu().sqrt() * 2.0,
+        lambda g: (g * 1.0).relu().sqrt().exp(),
+    ],
+    ids=["chain", "two-paths", "longer"],
+)
+def test_a_chosen_zero_wins_over_an_infinite_local_derivative_as_in_backward(build):
+    """√relu(g) at g = 0: ∂√r/∂r = inf but relu's 0 is chosen, so backward() gives 0; the
+    derivation multiplies its factors the same careful way (not inf · 0 = nan)."""
+    g = Value(0.0, label="g")
+    d = derivation(build(g), wrt=g)
+    assert d.value == 0.0 and d.backward_value == 0.0 and d.agrees
+    assert "DISAGREE" not in str(d) and "nan" not in str(d)
+    assert d.chooses_zero and "a chosen 0 wins over an infinite derivative" in str(d)
+    assert "a chosen 0 wins" in d.markdown() and r"\infty" in d.latex()
+
+
+def test_a_chosen_zero_in_grouped_mode_is_careful_too():
+    g = Value(0.0, label="g")
+    y = g.relu().sqrt()
+    for _ in range(5):
+        y = y * y + y
+    d = derivation(y, wrt=g)
+    assert d.mode == "grouped" and d.value == 0.0 == d.backward_value
+
+
+def test_labels_are_escaped_in_markdown_and_latex():
+    """A label is user text: in Markdown it must not become HTML (``<b onmouseover=...>``) or
+    emphasis, and in the LaTeX (shown by a notebook as HTML + MathJax) no raw < or > appears."""
+    x = Value(2.0, label="<b onmouseover=alert(1)>")
+    y = x * x
+    y.label = "*y*"
+    d = derivation(y, x)
+    md = d.markdown()
+    assert "<b" not in md and "onmouseover=alert" in md
+    assert "&lt;b onmouseover=alert\\(1\\)&gt;" in md
+    assert "\\*y\\*" in md and " *y* " not in md
+    tex = d.latex()
+    assert "<" not in tex and ">" not in tex and r"\lt b" in tex
+    assert "<b onmouseover=alert(1)>" in d.text()  # plain text shows the label as it is

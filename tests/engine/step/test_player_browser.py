@@ -96,6 +96,35 @@ def test_the_page_steps_to_the_end_and_back(browser, window, neuron_page, tmp_pa
     assert jumped.body["data-step"] == "5" and jumped.text("narration") == str(steps[4])
 
 
+@pytest.mark.parametrize(
+    "fragment, at_end",
+    [
+        ("play=next*999999999", True),
+        ("play=prev*999999999,next*999999999", False),  # prev used up the whole budget
+        ("play=" + ",".join(["next"] * 3000), True),
+    ],
+    ids=["one-huge-repeat", "two-huge-repeats", "many-actions"],
+)
+def test_a_huge_replay_is_bounded_instead_of_freezing_the_page(
+    browser, window, neuron_page, tmp_path, fragment, at_end
+):
+    """``#play=next*999999999`` used to click a billion times at load: the page froze. The
+    replay stops after 4·steps + 1000 actions (next and prev stop at the ends anyway)."""
+    last = len(Stepper(neuron()).run())
+    bound = 4 * last + 1000
+    page = load(browser, neuron_page, fragment, tmp_path, window)
+    assert page.body["data-step"] == (str(last) if at_end else "0")
+    assert int(page.body["data-replayed"]) == bound and page.body["data-replay-capped"] == "true"
+
+
+def test_a_small_replay_and_odd_fragments_are_not_capped(browser, window, neuron_page, tmp_path):
+    page = load(browser, neuron_page, "play=next*3,prev", tmp_path, window)
+    assert page.body["data-step"] == "2" and page.body["data-replayed"] == "4"
+    assert "data-replay-capped" not in page.body
+    assert load(browser, neuron_page, "4294967296", tmp_path, window).body["data-step"] != "0"
+    assert load(browser, neuron_page, "play=%E0%A4%A", tmp_path, window).body["data-step"] == "0"
+
+
 def test_a_partial_sum_is_marked_until_its_last_edge_contributes(browser, window, tmp_path):
     a = Value(2.0, label="a")
     o = a * a + a

@@ -58,6 +58,15 @@ def test_answers_are_numbers_or_simple_fractions(text, value):
         ("1e400", "not a finite number"),
         (True, "is a number"),
         (None, "is a number or text"),
+        pytest.param(
+            10**400,
+            "an int of about 401 digits is too large: an answer must fit in a float",
+            id="10**400",
+        ),
+        pytest.param(-(10**400), "too large", id="-10**400"),
+        pytest.param(10**100000, "an int of about 100001 digits", id="10**100000"),  # no str()
+        ("1e300/1e-300", "'1e300/1e-300' is not a finite number"),
+        ("9" * 500, r"'9{100}…' is not a finite number"),
     ],
 )
 def test_bad_answers_get_a_message_and_are_never_evaluated(text, message):
@@ -88,6 +97,19 @@ def test_check_prints_right_or_how_far_off_and_why():
     assert check(x, 2.0) and check(2.0, x)
     with pytest.raises(ValueError, match="rel"):
         check(1.0, 1.0, rel=2.0)
+
+
+def test_a_value_that_is_not_finite_is_worded_and_never_matched():
+    nan = check(1, math.nan)
+    assert not nan and str(nan) == (
+        "off by an unknown amount: the value is nan (not a number), which no answer equals"
+    )
+    assert "nan%" not in str(nan)
+    infinite = check(1, math.inf)  # rel·inf used to let every answer through
+    assert not infinite and str(infinite) == "off by an infinite amount: the value is inf"
+    assert not check(1e308, math.inf) and not check(-1, -math.inf)
+    far = check(1e308, -1e308)
+    assert "inf%" not in str(far) and "the difference overflows" in str(far)
 
 
 def test_a_mistake_that_gives_the_right_number_is_never_named():
@@ -284,3 +306,23 @@ def test_every_exercise_can_be_practised_to_the_end(level, seed):
         mine = [n for n in topological_order(ex.root) if n.label == name][0]
         theirs = [n for n in topological_order(reference.root) if n.label == name][0]
         assert mine.grad == theirs.grad
+
+
+@pytest.mark.parametrize("level", sorted(LEVELS))
+def test_every_exercise_has_something_to_compute_for_every_input(level):
+    """No dead relu cuts an input off: every input's gradient is non-zero (level 3, seed 7 had
+    every contribution 0)."""
+    from engine import grad
+    from engine.core.graph import leaves
+
+    for seed in range(150):
+        ex = exercise(level, seed)
+        inputs = [leaf for leaf in leaves(ex.root) if leaf.label]
+        assert all(g.data != 0.0 for g in grad(ex.root, inputs)), (level, seed, str(ex))
+
+
+@pytest.mark.parametrize(("asked", "words"), [(3, "1 question not reached"), (2, "2 questions")])
+def test_the_score_counts_questions_in_words(asked, words):
+    from engine.step.practice_round import Score
+
+    assert words in str(Score(asked, 0, 0, asked, 4))

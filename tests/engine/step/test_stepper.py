@@ -60,7 +60,7 @@ def test_stepper_next_back_run_and_state():
     assert o.grad == 0.0 and v["n"].grad == 0.0  # .grad is written when the pass completes
     assert s.known() == {o, v["n"]}
     assert s.gradients() == {"n": pytest.approx(0.5), "o": 1.0}
-    assert repr(s) == "<Stepper o: step 1/10 at o>"
+    assert repr(s) == f"Stepper for o: step 1/10, the last step:\n{first}"
     assert s.summary() == "gradients so far (∂o/∂x): n 0.5, o 1"
     assert s.back() is first and s.known() == set()
     rest = s.run()
@@ -265,3 +265,49 @@ def test_draw_dot_names_only_unlabelled_non_constant_nodes():
     assert "<td>a</td>" in source and "<td>product</td>" in source
     assert "ignored" not in source and "<td>const</td>" not in source
     assert "<td>product</td>" not in draw.draw_dot(out).source
+
+
+def _same_named_graphs():
+    """Graphs where one name means two nodes: two labels x, a label that is an automatic name
+    (mul₁), a label that reads as a constant (2)."""
+    a, b = Value(2.0, label="x"), Value(3.0, label="x")
+    twice = (a * b, "x")
+    c, d = Value(2.0, label="c"), Value(3.0, label="d")
+    auto = ((c * d + Value(1.0, label="mul₁")), "mul₁")
+    e = Value(5.0, label="2")
+    constant = (e * 2.0, "2")
+    return [twice, auto, constant]
+
+
+@pytest.mark.parametrize("root, name", _same_named_graphs(), ids=["two-x", "auto-name", "constant"])
+def test_stepper_jump_refuses_a_name_two_nodes_share(root, name):
+    with pytest.raises(ValueError, match=rf"jump: the name '{name}' is ambiguous: 2 nodes"):
+        Stepper(root).jump(name)
+
+
+def test_a_graph_whose_grads_are_values_after_create_graph_can_be_stepped():
+    """backward(create_graph=True) leaves Values in .grad: the narration, the drawing and the
+    player show their numbers (a leaf's earlier gradient 12, held as a graph)."""
+    from engine.step.player import player_html
+
+    x = Value(2.0, label="x")
+    y = x * x * x
+    y.backward(create_graph=True)
+    s = Stepper(y)
+    s.run()
+    text = str(s.current)
+    assert "x.grad = 12 + 12 = 24" in text
+    assert s.grads()[x] == 12.0
+    assert "12" in s.draw().source
+    x.zero_grad()
+    y.backward(create_graph=True)
+    assert "<html" in player_html(Stepper(y)).lower()
+    assert [str(step) for step in backward_steps(y)]
+
+
+def test_a_fresh_stepper_says_how_to_begin():
+    a = Value(2.0, label="a")
+    o = a * a
+    o.label = "o"
+    s = Stepper(o)
+    assert repr(s) == "Stepper for o: step 0/2, nothing applied yet (s.next() takes the first step)"

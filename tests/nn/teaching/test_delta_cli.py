@@ -75,7 +75,7 @@ def test_width_folds_every_line(capsys):
         (["--y", "1,2"], "--y has 2 numbers but the network has 1 outputs"),
         (["--activation", "tan"], "unknown activation 'tan'"),
         (["--sizes", "2,3", "--loss", "cross_entropy", "--y", "0,1"], "one class index"),
-        (["--sizes", "2,3", "--loss", "cross_entropy", "--y", "5"], "out of range"),
+        (["--sizes", "2,3", "--loss", "cross_entropy", "--y", "5"], "from 0 to 2"),
         (["-o", "network.txt"], "cannot tell what to write to 'network.txt'"),
     ],
 )
@@ -221,3 +221,74 @@ def test_practice_reads_answers_line_by_line_and_scores_them():
     assert out.rstrip().endswith("score: 9/10 right first time, 1 after a hint, 0 shown (95%)"), (
         out[-400:]
     )
+
+
+@pytest.mark.parametrize(
+    "sizes, words",
+    [
+        ("1500,1500,1", "--sizes asks for a layer of 1,500; each size may be at most 100"),
+        ("3000,3000,1", "--sizes asks for a layer of 3,000; each size may be at most 100"),
+        ("2," + "99999999999999999999", "each size may be at most 100"),
+        (",".join(["2"] * 17), "--sizes has 17 numbers; at most 16 are allowed"),
+        ("100,100,100,100,1", "makes 30,100 weights; at most 25,000 are allowed"),
+    ],
+)
+def test_sizes_are_capped_with_an_error_naming_the_flag_and_the_limit(sizes, words, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["delta", "--sizes", sizes, "--all"])
+    captured = capsys.readouterr()
+    assert info.value.code == 2 and captured.out == "" and words in captured.err
+
+
+def test_sizes_at_the_caps_still_run(capsys):
+    from nn.teaching.delta_cli import MAX_SIZES, MAX_WIDTH
+
+    assert main(["delta", "--sizes", f"{MAX_WIDTH},1", "--all"]) == 0
+    assert main(["delta", "--sizes", ",".join(["2"] * MAX_SIZES), "--all"]) == 0
+    assert "δ known" in capsys.readouterr().out
+
+
+def test_a_linear_output_layer_prints_its_delta_line_once(capsys):
+    argv = ["delta", "--sizes", "2,2,1", "--output-activation", "linear", "--all"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("(a linear output: g' = 1)") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--loss", "mse"],
+        ["--loss", "bce_with_logits"],
+        ["--loss", "hinge"],
+        ["--loss", "perceptron"],
+        ["--loss", "cross_entropy", "--sizes", "3,3,2"],
+        ["--loss", "cross_entropy", "--sizes", "2,4,3", "--seed", "5"],
+    ],
+)
+def test_every_loss_runs_on_its_own_default_targets(argv, capsys):
+    assert main(["delta", "--all", *argv]) == 0
+    out = capsys.readouterr().out
+    assert "δ known:" in out and "error" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--loss", "cross_entropy"], "end --sizes with the number of classes"),
+        (["--loss", "cross_entropy", "--sizes", "3,2", "--y", "2"], "--y 0 or --y 1"),
+        (["--loss", "cross_entropy", "--sizes", "3,2", "--y", "0.5"], "--y 0 or --y 1"),
+        (["--loss", "bce_with_logits", "--y", "-0.3"], "--y 0 or --y 1"),
+        (["--loss", "hinge", "--y", "0.5"], "--y 1 or --y -1"),
+    ],
+)
+def test_targets_that_do_not_fit_the_loss_name_the_flag(argv, words, capsys):
+    assert main(["delta", "--all", *argv]) != 0
+    assert words in capsys.readouterr().err
+
+
+def test_help_is_for_users_not_developers(capsys):
+    with pytest.raises(SystemExit):
+        main(["delta", "--help"])
+    out = capsys.readouterr().out
+    assert "entry point" not in out and "``" not in out

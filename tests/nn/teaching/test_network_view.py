@@ -276,3 +276,23 @@ def test_the_view_renders_without_a_system_dot(monkeypatch, tmp_path):
     assert view.layout_renderer is None
     assert view.pipe(format="svg").lstrip().startswith(b"<")
     assert "image/svg+xml" in view._repr_mimebundle_()
+
+
+def test_view_and_delta_mode_read_the_numbers_of_create_graph_gradients():
+    """After backward(create_graph=True) every .grad is a Value: both views show its number,
+    exactly what the ordinary backward pass shows."""
+
+    def run(create_graph: bool):
+        model = MLP(2, [3, 1], activation="tanh", seed=4)
+        loss = (model([0.5, -1.0]) - 1.0) ** 2
+        loss.backward(create_graph=create_graph)
+        return model, loss
+
+    graph_model, graph_loss = run(True)
+    plain_model, plain_loss = run(False)
+    assert isinstance(graph_model.layers[0].neurons[0].w[0].grad, Value)
+    source = draw_network(graph_model, loss=graph_loss).source
+    assert source == draw_network(plain_model, loss=plain_loss).source
+    graph_steps = [str(step) for step in DeltaStepper(graph_model, graph_loss).run()]
+    plain_steps = [str(step) for step in DeltaStepper(plain_model, plain_loss).run()]
+    assert graph_steps == plain_steps
