@@ -177,6 +177,8 @@ class SGD(Optimizer):
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         if mu == 0.0:
             for p in self.params:
+                if not p.requires_grad:
+                    continue  # frozen (requires_grad_(False)): PyTorch skips it too
                 g = _gradient(p, wd)
                 p.data -= lr * g
             return
@@ -185,6 +187,8 @@ class SGD(Optimizer):
             self.velocity = [0.0] * len(self.params)
         velocity, keep = self.velocity, 1.0 - self.dampening
         for i, p in enumerate(self.params):
+            if not p.requires_grad:
+                continue  # frozen
             g = _gradient(p, wd)
             b = g if first else mu * velocity[i] + keep * g
             velocity[i] = b
@@ -240,6 +244,8 @@ class Adam(Optimizer):
         root_correction2 = math.sqrt(1.0 - beta2**t)
         m, v = self.m, self.v
         for i, p in enumerate(self.params):
+            if not p.requires_grad:
+                continue  # frozen
             g = _gradient(p, wd)
             m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # = β₁m + (1-β₁)g, as torch's lerp
             v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)

@@ -337,9 +337,9 @@ def _count_correct(correct: int | None, scores: Sequence, targets: Sequence) -> 
 
 
 def _stuck(losses: list) -> bool:
-    """The loss did not move over the last epoch (to 1e-12 relative): training is stuck."""
+    """The loss did not move over the last epoch (to 1e-9 relative): training is stuck."""
     before, now = losses[-2], losses[-1]
-    return abs(now - before) <= 1e-12 * max(abs(before), abs(now), 1e-300)
+    return abs(now - before) <= 1e-9 * max(abs(before), abs(now), 1e-300)
 
 
 def dead_layers(model: Any, X: Sequence) -> list[int]:

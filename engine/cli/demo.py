@@ -109,5 +109,7 @@ def run(args: argparse.Namespace) -> int:
         if args.name == TOUR_NAME:
             return run_tour(demos, tour, args.out, args.seed, args.quick)
         return run_demo(args.name, args.out, args.seed, args.quick)
+    except BrokenPipeError:  # `chainrule demo ... | head`: the reader has seen enough
+        raise
     except OSError as exc:  # the out folder cannot be created or written
         return _fail(exc)

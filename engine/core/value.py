@@ -374,17 +374,24 @@ class Value:
 
     @property
     def requires_grad(self) -> bool:
-        """Whether backward() differentiates this Value, as PyTorch's flag: True for inputs,
-        parameters and every recorded result; False for constants (numbers written into an
-        expression, `detach()`, ``requires_grad_(False)``) and results computed under no_grad."""
-        return self._needs_grad and self._recorded
+        """Whether backward() differentiates this Value, as PyTorch's flag: True for inputs and
+        parameters, and for a recorded result of at least one of them; False for constants
+        (numbers written into an expression, `detach()`, ``requires_grad_(False)``), results
+        of constants only, and results computed under no_grad."""
+        if not self._recorded:
+            return False
+        if not self.parents:
+            return self._needs_grad
+        return any(leaf._needs_grad for leaf in chain_rule.order_of((self,), False)[1])
 
     def requires_grad_(self, requires_grad: bool = True) -> Value:
         """Make this leaf an input (True) or a constant (False), in place; returns it.
 
-        A constant is still a leaf of the graphs that use it, but anomaly checks and PyTorch's
-        rules treat it as a number: an inf or NaN gradient reaching it is no error, and nn
-        modules' `parameters()` skip it. Only leaves can change (PyTorch's rule too).
+        A constant is still a leaf of the graphs that use it, and its ``.grad`` still shows
+        what reached it (for teaching), but PyTorch's rules treat it as a number: an inf or NaN
+        gradient reaching it is no error, and the optimisers do not step it. A `Parameter`
+        stays a Parameter (a frozen weight, as ``p.requires_grad_(False)`` in PyTorch: still in
+        ``parameters()`` and checkpoints). Only leaves can change (PyTorch's rule too).
         """
         if type(requires_grad) is not bool:
             raise TypeError(f"requires_grad_() takes True or False, got {requires_grad!r}")
@@ -398,10 +405,12 @@ class Value:
                 f"requires_grad_() on {self!r}: it was computed under no_grad(), so it has no "
                 "graph; make a new Value(x.data) instead"
             )
-        if requires_grad and type(self) is _Constant:
-            self.__class__ = Value  # type: ignore[assignment]  # narrowed to _Constant above
-        elif not requires_grad and type(self) is not _Constant:
-            self.__class__ = _Constant
+        kind = type(self)
+        if requires_grad:
+            thawed = {_Constant: Value, _FrozenParameter: Parameter}.get(kind, kind)
+            self.__class__ = thawed
+        elif kind is not _Constant and kind is not _FrozenParameter:
+            self.__class__ = _FrozenParameter if isinstance(self, Parameter) else _Constant
         return self
 
     def retain_grad(self) -> None:
@@ -430,20 +439,12 @@ class Value:
     def __eq__(self, other: object) -> bool:
         """``a == b`` for two Values asks whether they are the same node (graphs keep Values in
         sets and dicts); against a number it raises, saying to compare ``a.data``."""
-        if isinstance(other, Value):
-            return self is other
-        if isinstance(other, numbers.Number):
-            raise TypeError(
-                f"{self!r} == {other!r}: == on Values asks whether two Values are the same node; "
-                f"to compare the number write v.data == {other!r} (or math.isclose(v.data, "
-                f"{other!r}))"
-            )
-        return NotImplemented
+        return _same_node(self, other, "==")
 
     def __ne__(self, other: object) -> bool:
         """The negation of `__eq__`."""
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
+        same = _same_node(self, other, "!=")
+        return same if same is NotImplemented else not same
 
     __hash__ = object.__hash__  # by identity: graphs keep Values in sets and dicts
 
@@ -548,6 +549,14 @@ class Parameter(Value):
     __slots__ = ()
 
 
+class _FrozenParameter(Parameter):
+    """A Parameter after ``requires_grad_(False)``: still a parameter of its module (saved,
+    loaded, drawn as one), but the optimisers do not step it."""
+
+    __slots__ = ()
+    _needs_grad = False
+
+
 class _Unrecorded(Value):
     """A Value computed while recording was off (`no_grad`): a leaf whose backward() raises."""
 
@@ -575,6 +584,20 @@ def _rebuild_graph(records: list[tuple]) -> Value:
         node._seq = _next_seq()
         nodes.append(node)
     return nodes[-1]
+
+
+def _same_node(v: Value, other: object, symbol: str) -> Any:
+    """Whether `other` is the node `v` itself; a TypeError that says what to write when it is a
+    number (``a == 2.0`` almost always means ``a.data == 2.0``)."""
+    if isinstance(other, Value):
+        return v is other
+    if isinstance(other, numbers.Number):
+        raise TypeError(
+            f"{v!r} {symbol} {other!r}: {symbol} on Values asks whether two Values are the same "
+            f"node; to compare the number write v.data {symbol} {other!r} (or math.isclose(v.data, "
+            f"{other!r}))"
+        )
+    return NotImplemented
 
 
 def _compared(other: object, symbol: str) -> float:

@@ -162,14 +162,16 @@ class Program(Calling):
         forward = blocks["def forward"]
         backward = blocks["def backward" if self._layout.params else "def grad"]
         body = set(forward[1:])
-        shown, elided = [backward[0]], False
-        for line in backward[1:]:
-            if line in body and not line.lstrip().startswith(("return", "raise")):
-                if not elided:
-                    shown.append("    ...  # the lines of forward() above, then:")
-                    elided = True
-                continue
-            shown.append(line)
+        rest = backward[1:]
+        chain = next(  # where the chain rule starts: before it, backward() repeats forward()
+            (i for i, line in enumerate(rest) if line.lstrip().startswith("# the chain rule")),
+            len(rest),
+        )
+        head = [line for line in rest[:chain] if line not in body]
+        shown = [backward[0]]
+        if len(head) < chain:
+            shown.append("    ...  # the lines of forward() above, then:")
+        shown.extend(head + rest[chain:])
         header = f"# {self!r}"
         return "\n".join([header, *forward, "", *shown])
 

@@ -278,3 +278,39 @@ def test_create_graph_gradient_is_the_numeric_derivative_and_sgd_moves_by_lr_tim
     assert p.grad.data == pytest.approx(numeric, rel=1e-8)
     optim.SGD([p], lr=0.1).step()
     assert type(p.data) is float and p.data == pytest.approx(0.7 - 0.1 * 3 * 0.7**2, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=0.1),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: optim.Adam(ps, lr=0.1),
+    ],
+    ids=["sgd", "momentum", "adam"],
+)
+def test_a_frozen_parameter_is_not_stepped(make):
+    """``p.requires_grad_(False)`` after the optimiser was made freezes p, as in PyTorch."""
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    params = model.parameters()
+    opt = make(params)
+    before = [p.data for p in params]
+    frozen = params[0]
+    frozen.requires_grad_(False)
+    model([1.0, 2.0]).backward()
+    assert frozen.grad != 0.0  # the gradient still reaches it (shown for teaching) ...
+    opt.step()
+    assert frozen.data == before[0] and not frozen.requires_grad  # ... but it is not stepped
+    assert all(p.data != b for p, b in zip(params[1:], before[1:]) if p.grad != 0.0)
+
+
+def test_a_frozen_parameter_stays_a_parameter_of_its_model_and_its_checkpoint(tmp_path):
+    model = MLP(2, [3, 1], seed=0)
+    frozen = model.parameters()[0]
+    frozen.requires_grad_(False)
+    assert isinstance(frozen, Parameter) and frozen in model.parameters()
+    path = tmp_path / "m.json"
+    model.save(path)
+    again = MLP.load(path)
+    assert [p.data for p in again.parameters()] == [p.data for p in model.parameters()]
+    assert frozen.requires_grad_(True).requires_grad and isinstance(frozen, Parameter)

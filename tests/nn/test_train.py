@@ -342,3 +342,16 @@ def test_a_run_stuck_on_dead_relus_says_so_once_and_tanh_does_not_get_stuck():
         history = fit(tanh, xs, ys, loss="mse", epochs=20, lr=0.05)
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
     assert history["loss"][-1] < history["loss"][0] and dead_layers(tanh, xs) == []
+
+
+def test_a_dead_run_that_still_creeps_is_told_too():
+    """Seed 11 at lr 0.1: only the output bias still learns, so the loss creeps by ~1e-12 an
+    epoch; it is stuck all the same and fit says so."""
+    import warnings
+
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(MLP(3, [4, 4, 1], seed=11), xs, ys, loss="mse", epochs=50, lr=0.1)
+    assert any("every hidden unit is dead" in str(w.message) for w in caught)

@@ -324,9 +324,10 @@ def test_a_reader_that_stops_early_gets_no_traceback():
         ["step", " + ".join(f"tanh(x*{i})" for i in range(1, 120)), "x=0.5"],
         ["delta", "--sizes", "12,12,12,1", "--all"],
         ["practice", "x*y", "x=2", "y=3"],
+        ["demo", "neuron"],
         ["draw", " + ".join(f"tanh(x*{i})" for i in range(1, 80)), "x=0.5", "-o", "-"],
     ],
-    ids=["step", "delta", "practice", "draw"],
+    ids=["step", "delta", "practice", "demo", "draw"],
 )
 def test_every_command_ends_quietly_when_the_reader_stops(argv):
     """``chainrule ... | head -2``: every command ends quietly when the pipe closes."""

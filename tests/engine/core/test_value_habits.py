@@ -154,3 +154,15 @@ def test_sqrt_at_zero_names_the_op_and_the_input_and_changes_nothing():
     text = str(info.value)
     assert "sqrt(x=0.0)" in text and "1/(2√x)" in text and "unlabelled input (data = 0.0)" in text
     assert x.grad == 0.0
+
+
+def test_requires_grad_of_a_result_follows_its_leaves_as_in_pytorch():
+    a = Value(1.0)
+    a.requires_grad_(False)
+    assert not (a * 3).requires_grad  # only constants below it
+    assert (a * Value(2.0)).requires_grad
+
+
+def test_not_equal_names_its_own_operator():
+    with pytest.raises(TypeError, match=r"!= 2\.0.*v\.data != 2\.0"):
+        Value(1.0) != 2.0  # noqa: B015

@@ -495,3 +495,18 @@ def test_a_guard_on_a_neuron_of_a_fused_layer_is_checked_on_batches():
         program(*bad)
     with pytest.raises(GuardError, match="for example 2"):
         program.backward(*bad)
+
+
+def test_printed_program_never_shows_a_raise_without_its_if():
+    """``print(program)`` elides backward()'s copy of forward(): it used to drop the ``if`` of an
+    inf/NaN check and keep its ``raise``, which read as broken code."""
+    from engine import Parameter, trace
+
+    w = Parameter(0.5, label="w")
+    text = str(trace(lambda x: (x * w).tanh() * x, 1.0))
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("raise"):
+            assert lines[i - 1].strip().startswith("if "), text
+    assert "    ...  # the lines of forward() above, then:" in lines
+    assert "    w_bar = 0.0" in lines
