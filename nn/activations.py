@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from engine import OPS, Value
+from engine.core.value import apply_op
 
 __all__ = ["ACTIVATIONS", "get_activation"]
 
@@ -38,17 +39,32 @@ ACTIVATIONS.update(_engine_activations())
 _ALIASES = {"binary step": "binary_step", "identity": "linear", None: "linear"}
 
 
+def _table_activation(name: object) -> Callable[[Value], Value] | None:
+    """A one-input row of the op table that is not in `ACTIVATIONS` (a row `engine.define_op`
+    added after nn was imported, such as a lecture's own relu), applied with its row as it is
+    when called; None if there is no such row."""
+    op = OPS.get(name) if isinstance(name, str) else None
+    if op is None or op.arity != 1 or op.methods or op.arg_name is not None:
+        return None  # the table's own one-input rows are in ACTIVATIONS or are no activation
+    return lambda z: apply_op(OPS[op.name], (z,))
+
+
 def _activation_name(name: object) -> str:
     """The canonical name of activation `name`; ValueError listing the valid names if unknown."""
     if isinstance(name, str) or name is None:
         canonical = _ALIASES.get(name, name)
-        if canonical in ACTIVATIONS:
+        if canonical in ACTIVATIONS or _table_activation(canonical) is not None:
             return str(canonical)
     raise ValueError(
-        f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)} (or 'binary step')"
+        f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)} (or 'binary step'), "
+        "or a one-input op you added with engine.define_op"
     )
 
 
 def get_activation(name: str) -> Callable[[Value], Value]:
-    """The activation function called `name` (see `ACTIVATIONS`)."""
-    return ACTIVATIONS[_activation_name(name)]
+    """The activation function called `name`: one of `ACTIVATIONS`, or a one-input op added to
+    the table with `engine.define_op` (its forward and derivative are the row's)."""
+    canonical = _activation_name(name)
+    found = ACTIVATIONS.get(canonical) or _table_activation(canonical)
+    assert found is not None
+    return found

@@ -124,7 +124,7 @@ class Neuron(Module):
     ) -> None:
         self.nin = _positive_int(nin, "Neuron(nin)")
         self.activation = _activation_name(activation)
-        self._activate = None if self.activation == "linear" else ACTIVATIONS[self.activation]
+        self._activate = None if self.activation == "linear" else get_activation(self.activation)
         draw = _init.get(init)
         fan_out = _positive_int(fan_out, "Neuron(fan_out)")
         generator = _rng(seed, rng)

@@ -40,3 +40,31 @@ def test_guide_links_stay_inside_the_repository(guide):
     for target in re.findall(r"\]\(([^)#]+)", text):
         if not target.startswith(("http://", "https://")):
             assert (guide.parent / target).exists(), target
+
+
+def outputs_shown(path: Path) -> list[tuple[int, str]]:
+    """(index of the Python block, the text block right after it): the output a guide shows
+    for that block. A ```text block that follows a ```python block with only blank lines
+    between is its printed output; other text blocks illustrate prose."""
+    text = path.read_text(encoding="utf-8")
+    shown = []
+    pattern = r"```python\n((?:(?!```).)*?)```\n\s*```text\n(.*?)```"
+    blocks = python_blocks(path)
+    for match in re.finditer(pattern, text, flags=re.S):
+        shown.append((blocks.index(match.group(1)), match.group(2)))
+    return shown
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=[path.stem for path in GUIDES])
+def test_guide_output_blocks_are_what_the_code_prints(guide, tmp_path, monkeypatch):
+    """Docs must not show an old format (``1.0000`` where chainrule now prints ``1``): each
+    output block is compared with what its Python block prints today."""
+    monkeypatch.chdir(tmp_path)
+    shown = dict(outputs_shown(guide))
+    namespace: dict = {"__name__": f"docs_{guide.stem}"}
+    for i, block in enumerate(python_blocks(guide)):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(block, str(guide), "exec"), namespace)
+        if i in shown:
+            assert printed.getvalue().rstrip() == shown[i].rstrip(), f"{guide.name}, block {i + 1}"

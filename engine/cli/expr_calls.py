@@ -9,7 +9,7 @@ from typing import Callable
 
 from engine.cli.expr_syntax import ExpressionError, _Parsed, _refuse
 from engine.core.ops import OPS
-from engine.core.value import Value
+from engine.core.value import Value, apply_op
 from engine.functional import softmax as functional
 
 __all__ = ["functions", "functions_help"]
@@ -37,12 +37,16 @@ class _Function:
 def functions() -> dict[str, _Function]:
     """The callable functions, derived from the op table: every one-input op that is a Value
     method of the same name (its constant parameter, if any, as an optional second argument),
-    and every n-ary op that `engine.functional.softmax` provides."""
+    every one-input op `engine.define_op` added (its name is checked there: never a Value
+    attribute, keyword or builtin), and every n-ary op that `engine.functional.softmax`
+    provides."""
     table = {}
     for name, op in OPS.items():
         if op.arity == 1 and callable(getattr(Value, name, None)):
             method = getattr(Value, name)
             table[name] = _Function(name, method, 1, 2 if op.arg_name else 1, op.arg_name)
+        elif op.arity == 1 and not op.methods and op.arg_name is None:  # a row define_op added
+            table[name] = _Function(name, lambda x, _op=op: apply_op(_op, (x,)), 1, 1, None)
         elif op.arity == -1 and callable(getattr(functional, name, None)):
             nary = getattr(functional, name)
             table[name] = _Function(name, lambda *xs, _f=nary: _f(list(xs)), 1, None, None)

@@ -363,6 +363,15 @@ class Value:
     _prev = property(lambda self: set(self.parents), doc="micrograd's name: the parents, as a set")
     _op = property(lambda self: self.op, doc="micrograd's name for `op`")
 
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's per-node closure: there is none here, so say what to call instead."""
+        raise AttributeError(
+            "v._backward(): chainrule keeps no closure per node (the op table holds each local "
+            "derivative); call root.backward() for the whole pass, or step it node by node with "
+            "engine.Stepper(root)"
+        )
+
     def item(self) -> float:
         """The number, as PyTorch's ``tensor.item()``: the same as ``.data``."""
         return self.data

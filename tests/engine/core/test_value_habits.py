@@ -166,3 +166,9 @@ def test_requires_grad_of_a_result_follows_its_leaves_as_in_pytorch():
 def test_not_equal_names_its_own_operator():
     with pytest.raises(TypeError, match=r"!= 2\.0.*v\.data != 2\.0"):
         Value(1.0) != 2.0  # noqa: B015
+
+
+def test_micrograds_backward_closure_says_what_to_call():
+    y = Value(2.0) * 3
+    with pytest.raises(AttributeError, match=r"root\.backward\(\)"):
+        y._backward()
