@@ -54,7 +54,7 @@ from engine.cli.expr_syntax import (
     statements,
 )
 from engine.core.graph import topological_order
-from engine.core.value import Parameter, Value
+from engine.core.value import Parameter, Value, as_value
 
 __all__ = [
     "ExpressionError",
@@ -217,8 +217,8 @@ def build(
         if target is not None:
             _check_target(parsed, target, values, named, table)
         result = _walk(parsed, expression, values, params, leaves, named, table)
-        if not isinstance(result, Value):  # a number alone, or arithmetic of numbers only
-            result = Value(result)
+        if not isinstance(result, Value):  # a number alone, or arithmetic of numbers only:
+            result = as_value(result)  # a constant leaf (no gradient is asked of it)
         if target is not None:
             if result.label:
                 raise parsed.error(

@@ -6,9 +6,10 @@
 
 At every step, for each input x of the node being visited, type two numbers: the local
 derivative ∂node/∂x, then x's gradient after the step (x.grad + upstream × local). An answer is
-a number (-1.5, 2e-3) or a simple fraction (3/4, -1 / 2) and is right within 1% (--rel). A wrong
-answer gets a hint from the op table (the formula with the numbers in it) and, where the numbers
-tell, the likely mistake; a second wrong answer shows the step. Type s to be shown the answer,
+a number (-1.5, 2e-3) or a simple fraction (3/4, -1 / 2) and is right within 1% (--rel), or
+closer where a likely slip gives a number that near (the prompt then says how many digits). A
+wrong answer names the slip it looks like and gets a hint from the op table (the rule and its
+quantities, not the answer); a second wrong answer shows the step. Type s to be shown the answer,
 q to stop. The score comes at the end.
 
 --random makes a seeded exercise: level 1 sums and products, level 2 with an activation (tanh,

@@ -172,18 +172,33 @@ def equation(
 
     The result gets `digits` significant digits; the operands start with as many and get one
     more digit at a time until ``compute`` of the printed operands `holds` against the printed
-    result. At 17 digits the operands are exact, so this always ends. `compute` is plain
-    arithmetic on floats, e.g. ``lambda a, b: a * b``.
+    result, clear of a tie (exactly half a unit away, where the float rounding of the
+    recomputation, not the numbers, would decide). Where even exact operands tie (1 + 1.5 = 2.5
+    to one digit), the result gets one more digit. At 17 digits everything is exact, so this
+    always ends. `compute` is plain arithmetic on floats, e.g. ``lambda a, b: a * b``.
     """
     d = _digits if digits is None else check_digits(digits, "equation")
-    shown_result = fmt(result, d, plus=plus)
     shown: list[str] = []
-    for k in range(d, MAX_DIGITS + 1):
-        shown = [fmt(v, k, plus=plus) for v in operands]
-        try:
-            recomputed = compute(*(float(s) for s in shown))
-        except (ArithmeticError, ValueError):
-            continue
-        if holds(recomputed, shown_result, d):
-            return shown, shown_result
+    shown_result = fmt(result, d, plus=plus)
+    for r in range(d, MAX_DIGITS + 1):  # more result digits only when exact operands tie
+        shown_result = fmt(result, r, plus=plus)  # (1 + 1.5 = 2.5 shown to 1 digit)
+        for k in range(r, MAX_DIGITS + 1):
+            shown = [fmt(v, k, plus=plus) for v in operands]
+            try:
+                recomputed = compute(*(float(s) for s in shown))
+            except (ArithmeticError, ValueError):
+                continue
+            if _holds_clearly(recomputed, shown_result, r):
+                return shown, shown_result
     return shown, shown_result
+
+
+def _holds_clearly(recomputed: float, shown: str, digits: int) -> bool:
+    """`holds`, and not on a tie: a recomputation half a unit away (0.62071395 + 2.4828558 =
+    3.10356975 against ``3.1035697``) rounds either way, and its float error decides whether a
+    reader's exact arithmetic agrees, so the operands get more digits instead."""
+    target = float(shown)
+    if not math.isfinite(target) or not math.isfinite(recomputed):
+        return holds(recomputed, shown, digits)
+    limit = 0.5 * resolution(shown, digits)
+    return abs(recomputed - target) < limit * (1.0 - 1e-6) or recomputed == target

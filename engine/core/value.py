@@ -633,6 +633,8 @@ def leaf_kind(node: Value) -> str:
     written into an expression, which gets no label). Drawings and narration both use this."""
     if isinstance(node, Parameter):
         return "parameter"
+    if isinstance(node, _Constant):  # a number of the expression, even when labelled
+        return "constant"
     return "input" if node.label else "constant"
 
 

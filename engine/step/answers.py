@@ -5,11 +5,19 @@
     check("3/2", x1.grad)                 # prints: off by 200%: is the sign right?
     check(0.5, x1.grad, mistakes={"did you forget the upstream gradient?": 0.5})
 
-An answer is right when ``|answer - value| ≤ max(rel·|value|, abs_tol)``. When it is not, each
-candidate mistake (a description and the number that mistake gives) is tried in turn; the first
-one the answer matches, and the right value does not, is named. `parse_answer` reads what a
-learner types: a number (``-1.5``, ``1e-3``, ``.5``) or a simple fraction (``3/4``, ``-1 / 2``),
-never evaluated as Python.
+One rule grades every face (this function, the terminal, the δ practice and the browser pages,
+which get each question's `Grading` as data): the known mistakes (a description and the number
+that mistake gives: a factor left out, the sign flipped, the value for the derivative, one
+contribution of several, the other input's derivative), plus the guesses any value allows (a
+flipped sign, a factor of 2), are never right. An answer is right when it lies in the accepted
+interval ``value ± tol``, with ``tol = max(rel·|value|, abs_tol)`` tightened to half the distance
+to the nearest known mistake when that is closer (tanh′ ≈ 0.99: the δ without its g′ factor is
+within 1% of the δ, so that question wants more digits). Every answer inside the interval is
+closer to the value than to any mistake. A wrong answer is matched to the nearest mistake whose
+own interval (its number ± the same kind of tolerance) holds it, and that mistake is named.
+
+`parse_answer` reads what a learner types: a number (``-1.5``, ``1e-3``, ``.5``) or a simple
+fraction (``3/4``, ``-1 / 2``), never evaluated as Python.
 """
 
 from __future__ import annotations
@@ -20,7 +28,16 @@ from typing import Mapping
 
 from engine.core.value import Value, fmt_number
 
-__all__ = ["check", "Check", "parse_answer", "AnswerError", "DEFAULT_REL"]
+__all__ = [
+    "check",
+    "graded_check",
+    "Check",
+    "Grading",
+    "grading",
+    "parse_answer",
+    "AnswerError",
+    "DEFAULT_REL",
+]
 
 DEFAULT_REL = 0.01
 """Default relative tolerance: an answer within 1% of the value is right (0.707 for 0.70711)."""
@@ -94,14 +111,6 @@ def _shown(text: object) -> str:
     return shown
 
 
-def _close(a: float, b: float, rel: float, abs_tol: float) -> bool:
-    """|a - b| ≤ max(rel·|b|, abs_tol), for a finite `b` (a finite answer is never within a
-    tolerance of inf: rel·inf would let every answer through)."""
-    if not math.isfinite(b):
-        return a == b
-    return abs(a - b) <= max(rel * abs(b), abs_tol)
-
-
 def _generic_mistakes(value: float) -> dict[str, float]:
     """What we can guess with nothing but the value: a flipped sign, a factor of 2."""
     return {
@@ -111,6 +120,114 @@ def _generic_mistakes(value: float) -> dict[str, float]:
         ),
         "that is twice the value: is a contribution counted twice?": value * 2,
     }
+
+
+def _distinct(number: float, value: float, abs_tol: float) -> bool:
+    """Can `number` (a mistake's) be told from `value` at all? Not when it is the same number up
+    to rounding, nor when both are zero at this tolerance (0 and 1e-17 are the same answer)."""
+    if not math.isfinite(number):
+        return False
+    if abs(number) <= abs_tol and abs(value) <= abs_tol:
+        return False
+    return abs(number - value) > 1e-12 * max(abs(number), abs(value))
+
+
+class Grading:
+    """How one question is graded: the `value`, the accepted interval ``[lo, hi]`` and the known
+    `mistakes` as ``(description, number, lo, hi)``, each with the interval that names it.
+
+    `as_data()` is the JSON form the browser pages carry, so their JavaScript applies the very
+    intervals Python does (``lo <= x <= hi``, then the nearest mistake whose interval holds x).
+    """
+
+    __slots__ = ("value", "lo", "hi", "tol", "tightened", "mistakes")
+
+    def __init__(
+        self,
+        value: float,
+        tol: float,
+        tightened: bool,
+        mistakes: list[tuple[str, float, float, float]],
+    ) -> None:
+        self.value = value
+        self.tol = tol
+        self.tightened = tightened
+        self.lo = value - tol if math.isfinite(value) else value
+        self.hi = value + tol if math.isfinite(value) else value
+        self.mistakes = mistakes
+
+    def accepts(self, answer: float) -> bool:
+        """Is `answer` inside the accepted interval? (nan never is; inf only for inf.)"""
+        if not math.isfinite(self.value):
+            return answer == self.value
+        return self.lo <= answer <= self.hi
+
+    def mistake_for(self, answer: float) -> tuple[str, float] | None:
+        """The nearest known mistake whose interval holds `answer` (the first on a tie)."""
+        best: tuple[str, float] | None = None
+        for text, number, lo, hi in self.mistakes:
+            if not lo <= answer <= hi:
+                continue
+            if best is None or abs(answer - number) < abs(answer - best[1]):
+                best = (text, number)
+        return best
+
+    @property
+    def digits(self) -> int | None:
+        """When the interval was tightened: the significant digits an answer needs (every
+        number rounded to them lies inside), else None."""
+        if not self.tightened or self.value == 0.0 or self.tol <= 0.0:
+            return None
+        needed = math.ceil(math.log10(abs(self.value) / self.tol)) + 1
+        return max(1, min(17, needed))
+
+    def as_data(self) -> dict[str, object]:
+        """``{"lo", "hi", "digits", "mistakes": [[description, lo, hi, number], ...]}`` for
+        JSON (`digits` as the property: None unless a mistake tightened the interval)."""
+        finite = math.isfinite(self.value)
+        return {
+            "lo": self.lo if finite else None,
+            "hi": self.hi if finite else None,
+            "digits": self.digits,
+            "mistakes": [[text, lo, hi, number] for text, number, lo, hi in self.mistakes],
+        }
+
+
+def grading(
+    value: float | Value,
+    mistakes: Mapping[str, float] | None = None,
+    *,
+    rel: float = DEFAULT_REL,
+    abs_tol: float = DEFAULT_ABS,
+) -> Grading:
+    """The one grading rule (see the module docstring) for a question whose answer is `value`
+    and whose likely slips are `mistakes` (description -> the number it gives); the guesses any
+    value allows (sign, factor of 2) are added after them."""
+    if not (isinstance(rel, (int, float)) and 0.0 <= rel < 1.0):
+        raise ValueError(f"check(rel=) must be a number from 0 to 1, got {rel!r}")
+    if not (isinstance(abs_tol, (int, float)) and abs_tol >= 0.0):
+        raise ValueError(f"check(abs_tol=) must be a number ≥ 0, got {abs_tol!r}")
+    expected = value.data if isinstance(value, Value) else float(value)
+    candidates = {text: float(number) for text, number in (mistakes or {}).items()}
+    if math.isfinite(expected):
+        for text, number in _generic_mistakes(expected).items():
+            candidates.setdefault(text, number)
+    known = [
+        (text, number)
+        for text, number in candidates.items()
+        if math.isfinite(expected) and _distinct(number, expected, abs_tol)
+    ]
+    tol = max(rel * abs(expected), abs_tol) if math.isfinite(expected) else 0.0
+    tightened = False
+    for _, number in known:
+        half = abs(number - expected) / 2
+        if half < tol:
+            tol, tightened = half, True
+    intervals = []
+    for text, number in known:
+        own = min(max(rel * abs(number), abs_tol), abs(number - expected) / 2)
+        intervals.append((text, number, number - own, number + own))
+    return Grading(expected, tol, tightened, intervals)
 
 
 class Check:
@@ -182,25 +299,26 @@ def check(
 ) -> Check:
     """Is `answer` (a number, a Value, or text like ``"-3/2"``) equal to `value`?
 
-    Right when ``|answer - value| ≤ max(rel·|value|, abs_tol)``. When wrong, the first entry of
-    `mistakes` (description -> the number that mistake gives) that the answer matches and the
-    value does not is named; then the generic guesses (a flipped sign, a factor of 2). Raises
-    `AnswerError` for text that is not a number or a simple fraction.
+    Right when it lies in the accepted interval of `grading` (within ``max(rel·|value|,
+    abs_tol)``, tightened so that no known mistake, of `mistakes` or the generic guesses, is
+    right). When wrong, the nearest mistake the answer matches is named. Raises `AnswerError`
+    for text that is not a number or a simple fraction.
     """
-    if not (isinstance(rel, (int, float)) and 0.0 <= rel < 1.0):
-        raise ValueError(f"check(rel=) must be a number from 0 to 1, got {rel!r}")
-    if not (isinstance(abs_tol, (int, float)) and abs_tol >= 0.0):
-        raise ValueError(f"check(abs_tol=) must be a number ≥ 0, got {abs_tol!r}")
+    graded = grading(value, mistakes, rel=rel, abs_tol=abs_tol)
+    return graded_check(answer, graded, rel, abs_tol)
+
+
+def graded_check(answer: object, graded: Grading, rel: float, abs_tol: float) -> Check:
+    """`check` with the `Grading` already made (a round makes it once per question)."""
     given = parse_answer(answer)
-    expected = value.data if isinstance(value, Value) else float(value)
-    if _close(given, expected, rel, abs_tol):
-        return Check(True, given, expected, rel, abs_tol)
-    candidates = dict(mistakes or {})
-    for text, number in _generic_mistakes(expected).items():
-        candidates.setdefault(text, number)
-    for text, number in candidates.items():
-        if not math.isfinite(number) or _close(number, expected, rel, abs_tol):
-            continue  # this mistake would give the right number: it cannot explain the answer
-        if _close(given, number, rel, abs_tol):
-            return Check(False, given, expected, rel, abs_tol, text)
-    return Check(False, given, expected, rel, abs_tol)
+    if graded.accepts(given):
+        return Check(True, given, graded.value, rel, abs_tol)
+    found = graded.mistake_for(given)
+    mistake = found[0] if found else None
+    if (
+        mistake is None
+        and graded.tightened
+        and abs(given - graded.value) <= max(rel * abs(graded.value), abs_tol)
+    ):
+        mistake = "close, but a known mistake is near too: give more digits"
+    return Check(False, given, graded.value, rel, abs_tol, mistake)

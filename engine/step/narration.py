@@ -57,6 +57,7 @@ from engine.step.forward_trace import (
 
 __all__ = [
     "backward_steps",
+    "is_constant",
     "Step",
     "ParentTerm",
     "forward_trace",
@@ -74,6 +75,13 @@ def _product(a: float, b: float) -> float:
 
 def _sum(a: float, b: float) -> float:
     return a + b
+
+
+def is_constant(node: Value) -> bool:
+    """A leaf that does not require a gradient: a number written into an expression (the 2 of
+    ``x * 2``), a `detach()`-ed or ``requires_grad_(False)`` leaf. It is not differentiated (as
+    in PyTorch), so no step narrates a gradient for it and practice asks nothing about it."""
+    return not node.parents and not node.requires_grad
 
 
 def use_counts(order: list[Value]) -> dict[Value, int]:
@@ -244,6 +252,8 @@ class Step:
         upstream = f"{partial_symbol(self.root_name, self.name)} = {fmt(self.upstream, d)}"
         if self.is_seed:
             upstream += " (the seed)"
+        if self.is_leaf and is_constant(self.node):
+            return f"{where} {self.name} is a constant (a leaf): not differentiated, no gradient"
         if self.is_leaf:
             kind = LEAF_KIND_TEXT[leaf_kind(self.node)]
             return f"{where} {self.name} = {value} is {kind} (a leaf): nothing to pass on"
@@ -251,6 +261,8 @@ class Step:
 
     def _term_line(self, term: ParentTerm, d: int) -> str:
         root, v, x = self.root_name, self.name, term.name
+        if is_constant(term.parent):
+            return f"  {x} is a constant: not differentiated"
         local = f"{partial_symbol(v, x)} = {term.formula}"
         if not _NUMBER.fullmatch(term.formula):  # "1" needs no "= 1" after it
             local += f" = {fmt(term.local, d)}"
@@ -271,6 +283,8 @@ class Step:
         return f"{line} {note}" if note else line
 
     def _leaf_lines(self, d: int) -> list[str]:
+        if is_constant(self.node):
+            return []
         final = f"{partial_symbol(self.root_name, self.name)} = {fmt(self.upstream, d)}"
         lines = [f"  its gradient is final: {final}"]
         if self.grad_earlier != 0.0:

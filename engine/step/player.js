@@ -99,6 +99,23 @@
 
   function move(k) { cancelQuiz(); feedback.textContent = ""; show(k); }
 
+  // Forward by the slider (or End) in practice mode: stop at the first step whose questions
+  // are not answered yet and ask them, so no question is skipped unseen.
+  function seek(k) {
+    k = Math.max(0, Math.min(last, Math.floor(Number(k)) || 0));
+    if (practiceBox.checked) {
+      for (var t = (quiz ? quiz.step - 1 : current) + 1; t <= k; t++) {
+        if (!practiced[t] && steps[t - 1].ask && steps[t - 1].ask.length) {
+          cancelQuiz();
+          feedback.textContent = "";
+          startQuiz(t);
+          return;
+        }
+      }
+    }
+    move(k);
+  }
+
   function goNext() {
     if (quiz) { return; }
     var t = current + 1;
@@ -134,7 +151,24 @@
     return { value: value };
   }
 
-  function close(x, want) { return Math.abs(x - want) <= Math.max(tol.rel * Math.abs(want), tol.abs); }
+  // The one grading rule (engine.step.answers.grading) comes as data: right inside [lo, hi];
+  // else the nearest known mistake whose interval holds the answer is named.
+  function close(x, want) {
+    var g = want.grade;
+    if (!g) { return Math.abs(x - want.want) <= Math.max(tol.rel * Math.abs(want.want), tol.abs); }
+    return g.lo !== null && g.lo <= x && x <= g.hi;
+  }
+  function mistakeFor(x, want) {
+    var g = want.grade, best = null;
+    if (!g) { return null; }
+    for (var i = 0; i < g.mistakes.length; i++) {
+      var m = g.mistakes[i];
+      if (m[1] <= x && x <= m[2] && (best === null || Math.abs(x - m[3]) < Math.abs(x - best[3]))) {
+        best = m;
+      }
+    }
+    return best ? best[0] : null;
+  }
 
   function say(kind, text) {
     var p = document.createElement("p");
@@ -160,7 +194,10 @@
 
   function ask() {
     var asks = steps[quiz.step - 1].ask;
-    question.textContent = "(" + (quiz.q + 1) + " of " + asks.length + ") " + asks[quiz.q].ask;
+    var asked = asks[quiz.q], digits = asked.grade && asked.grade.digits;
+    question.textContent = "(" + (quiz.q + 1) + " of " + asks.length + ") " + asked.ask +
+      (asked.given ? "   from " + asked.given : "") +
+      (digits ? "   (a likely slip is near: give " + digits + " digits)" : "");
     answerBox.value = "";
     answerBox.focus();
   }
@@ -184,7 +221,7 @@
     if (!quiz) { return; }
     var want = steps[quiz.step - 1].ask[quiz.q], got = parseAnswer(answerBox.value);
     if (got.error) { say("bad", got.error); return; }
-    if (close(got.value, want.want)) {
+    if (close(got.value, want)) {
       score.asked++;
       if (quiz.tries === 0) { score.first++; } else { score.second++; }
       say("right", "\u2713 right: " + want.name + " = " + want.text);
@@ -193,7 +230,9 @@
       if (quiz.q >= steps[quiz.step - 1].ask.length) { finishQuiz(); } else { ask(); }
     } else if (quiz.tries === 0) {
       quiz.tries = 1;
-      say("wrong", "\u2717 " + answerBox.value.trim() + " is not " + want.name + ". Try again.");
+      var slip = mistakeFor(got.value, want);
+      say("wrong", "\u2717 " + answerBox.value.trim() + " is not " + want.name +
+          (slip ? ": " + slip : ".") + " Try again.");
       say("hint-text", "Hint: " + want.hint);
       answerBox.select();
     } else {
@@ -305,7 +344,7 @@
   // ---- controls -------------------------------------------------------------------------
   prev.addEventListener("click", function () { move(quiz ? current : current - 1); });
   next.addEventListener("click", goNext);
-  slider.addEventListener("input", function () { move(Number(slider.value)); });
+  slider.addEventListener("input", function () { seek(Number(slider.value)); });
   quizForm.addEventListener("submit", check);
   practiceBox.addEventListener("change", function () {
     if (!practiceBox.checked && quiz) { var t = quiz.step; cancelQuiz(); show(t); }
@@ -325,7 +364,7 @@
       event.preventDefault();
       if (moves[event.key] > 0) { goNext(); } else { move(quiz ? current : current - 1); }
     } else if (event.key === "Home") { event.preventDefault(); move(0); }
-    else if (event.key === "End") { event.preventDefault(); move(last); }
+    else if (event.key === "End") { event.preventDefault(); seek(last); }
   });
 
   // ---- the URL fragment: "#5" opens step 5; "#play=a,b,..." replays actions -----------------

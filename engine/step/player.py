@@ -18,8 +18,10 @@ What the page shows and does:
   ``a 1  (partial: 1 of 3 edges)``; it becomes plain when its last edge has contributed;
 * a practice toggle: at each step the page asks for each local derivative, then the new grad,
   before revealing the step. Answers are numbers or simple fractions (``-3``, ``0.5``, ``1/2``,
-  ``2e-3``), parsed, never evaluated, and accepted within relative 1e-3 or absolute 1e-6. A wrong
-  answer gets a hint (the op's formula with the numbers filled in), a second miss shows the step,
+  ``2e-3``), parsed, never evaluated, and graded by `engine.step.answers.grading` (each question
+  carries its accepted interval and its known mistakes, so no known mistake is ever right and the
+  page accepts what ``check`` does). A wrong answer names the mistake it looks like and gets a
+  hint (the op's formula with the numbers filled in), a second miss shows the step,
   and the last step shows the score;
 * Prev/Next buttons, arrow keys (Home/End), a slider; the URL fragment opens a step
   (``index.html#5``) or replays actions through the page's own handlers (how the browser tests
@@ -39,9 +41,17 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from engine.core.graph import topological_order
 from engine.core.names import derivative_numbers, grad_of, partial_symbol
 from engine.core.numfmt import equation, fmt
+from engine.step.answers import DEFAULT_ABS, DEFAULT_REL, grading
+from engine.step.narration import is_constant
 from engine.step.player_page import render_page
 from engine.step.player_svg import annotate_svg, inline_svg
-from engine.step.practice import _step_sum
+from engine.step.practice import (
+    _gives_the_answer,
+    _grad_mistakes,
+    _local_mistakes,
+    _step_sum,
+    local_rule_hint,
+)
 
 if TYPE_CHECKING:
     from engine.core.value import Value
@@ -66,8 +76,10 @@ DEFAULT_MAX_NODES = 1000
 stepping through by hand is impractical and the layout of a wide graph can take minutes.
 Override with ``max_nodes=`` (CLI: ``--max-nodes``)."""
 
-TOLERANCE = {"rel": 1e-3, "abs": 1e-6}
-"""Practice mode accepts an answer x for the true value t when |x - t| <= max(rel·|t|, abs)."""
+TOLERANCE = {"rel": DEFAULT_REL, "abs": DEFAULT_ABS}
+"""The tolerances of `engine.step.answers.grading`, the one rule every face grades by. The page
+does not apply them itself: each question carries its ``grade`` (the accepted interval and the
+known mistakes' intervals, from `grading`), so the browser accepts exactly what Python does."""
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: stage is "steps" (one call per recorded step), "layout"
@@ -90,17 +102,22 @@ def _questions(step: Step) -> list[dict[str, Any]]:
     The hints' numbers have the digits they need to give the answer as printed."""
     asked = []
     for index, term in enumerate(step.terms):
+        if is_constant(term.parent):
+            continue  # a number in the expression: not differentiated, nothing to ask
         local, grad = _number(term.local), _number(term.grad_after)
         if local is None or grad is None or not math.isfinite(step.upstream):
             continue  # nothing a learner can type
-        partial = partial_symbol(step.name, term.name)  # ∂mul₁/∂(2e-4) for a constant
-        filled = derivative_numbers(step.node, index, term.local, step.digits)
+        partial = partial_symbol(step.name, term.name)
         (before, upstream, times), _ = equation(
             _step_sum, (term.grad_before, step.upstream, term.local), term.grad_after, step.digits
         )
-        hint = f"the op table says {partial} = {term.formula}"
-        if filled != term.formula:
-            hint += f"; with the numbers: {filled}"
+        if _gives_the_answer(term.formula):  # a sum's 1: the rule described, not stated
+            hint = f"the op table says: {local_rule_hint(step, term)}"
+        else:  # the rule and its numbers, never the final number (∂mul₁/∂w = x, not 0.5)
+            hint = f"the op table says {partial} = {term.formula}"
+            filled = derivative_numbers(step.node, index, term.local, step.digits)
+            if filled != term.formula and not _gives_the_answer(filled):
+                hint += f"; with the numbers: {filled}"
         asked.append(
             {
                 "ask": f"{partial} = ?",
@@ -108,6 +125,7 @@ def _questions(step: Step) -> list[dict[str, Any]]:
                 "text": fmt(term.local, step.digits),
                 "hint": hint,
                 "name": f"the local derivative {partial}",
+                "grade": grading(term.local, _local_mistakes(step, term)).as_data(),
             }
         )
         asked.append(
@@ -118,6 +136,7 @@ def _questions(step: Step) -> list[dict[str, Any]]:
                 "text": fmt(term.grad_after, step.digits),
                 "hint": f"new grad = old grad + upstream × local = {before} + {upstream} × {times}",
                 "name": grad_of(term.name),
+                "grade": grading(term.grad_after, _grad_mistakes(step, term)).as_data(),
             }
         )
     return asked

@@ -44,7 +44,8 @@ forward pass; each step applies <i>x</i>.grad += upstream · ∂node/∂<i>x</i>
 The red node is the one being visited; <code>grad ?</code>: not reached yet; orange with a
 <span class="badge-key">partial k/n</span> badge: a partial sum, only k of the n edges out of that
 node have passed their share back. Practice answers: a number or a fraction (-3, 0.5, 1/2, 2e-3),
-accepted within relative 1e-3 or absolute 1e-6.</p>"""
+graded as in the terminal: within 1%, or closer when a likely slip gives a number that near (the
+question then says how many digits), so no known slip is ever right.</p>"""
 
 
 def render_page(

@@ -10,22 +10,25 @@
 
 At every step of the backward pass (`engine.step.Stepper`) and for each input x of the visited
 node, the learner gives two numbers: the local derivative ∂node/∂x, then x's gradient after the
-step, ``x.grad + upstream · ∂node/∂x``. Answers are checked with `engine.step.answers.check` (within
-1% by default). A wrong answer gets a hint: the op table's formula with the numbers filled in,
-and, where the numbers tell, the likely mistake (the upstream gradient forgotten, the sign
-flipped, the output used where the formula needs the input...). A second miss shows the answer.
-Leaves have nothing to pass on and are skipped.
+step, ``x.grad + upstream · ∂node/∂x``. Answers are graded by `engine.step.answers.grading`
+(within 1% by default, tighter where a known mistake is nearer: no known mistake is ever right).
+A wrong answer names the mistake it looks like (the upstream gradient forgotten, the sign
+flipped, the output used where the formula needs the input...) and gets a hint: the op table's
+rule and the quantities it needs, never the final number. A second miss shows the answer.
+Leaves have nothing to pass on and are skipped; constants (the 2 of ``x * 2``) are not
+differentiated, so nothing is asked about them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from engine.core.names import arg_note, derivative_numbers, grad_of, partial_symbol
-from engine.core.numfmt import equation
+from engine.core.numfmt import equation, fmt
 from engine.core.ops import FLOAT_MATH, OPS
 from engine.core.value import Value, fmt_number
 from engine.step.answers import DEFAULT_ABS, DEFAULT_REL
+from engine.step.narration import is_constant
 from engine.step.practice_round import Feedback, Round, Score
 
 if TYPE_CHECKING:
@@ -60,15 +63,36 @@ class Question:
 # --------------------------------------------------------------------------------------------
 
 
-def _local_hint(step: Step, term: ParentTerm) -> str:
-    """The op table's formula, then with the numbers (digits enough to give the answer)."""
+def _gives_the_answer(text: str) -> bool:
+    """Is `text` a bare number (``0.5``, ``-1``)? A hint that ends in one gives the answer."""
+    try:
+        float(text.replace("−", "-").strip("()"))
+    except ValueError:
+        return False
+    return True
+
+
+def local_rule_hint(step: Step, term: ParentTerm) -> str:
+    """The op table's rule for ∂node/∂x, with the quantities it needs named, never the final
+    number: ``∂mul₁/∂w = x`` (x's value is in the prompt), ``∂o/∂n = 1 - o² = 1 - 0.7071²``; a
+    rule that is a number itself (a sum's 1) is described instead of stated."""
     node = step.node
     partial = partial_symbol(step.name, term.name)
-    hint = f"hint: {step.name} = {step.formula}, so {partial} = {term.formula}"
+    if _gives_the_answer(term.formula):
+        return (
+            f"{step.name} = {step.formula}: the op table's {partial} is a constant; how much does "
+            f"{step.name} change when {term.name} grows by 1 and everything else stays?"
+        )
+    hint = f"{step.name} = {step.formula}, so {partial} = {term.formula}"
     with_numbers = derivative_numbers(node, step.terms.index(term), term.local, step.digits)
-    if with_numbers != term.formula:
+    if with_numbers != term.formula and not _gives_the_answer(with_numbers):
         hint += f" = {with_numbers}"
     return hint + arg_note(node)
+
+
+def _local_hint(step: Step, term: ParentTerm) -> str:
+    """The op table's formula, then with the numbers, but not the answer (`local_rule_hint`)."""
+    return "hint: " + local_rule_hint(step, term)
 
 
 def _grad_hint(step: Step, term: ParentTerm) -> str:
@@ -99,12 +123,23 @@ def _swapped_local(node: Value, term: ParentTerm, step: Step, use_output: bool) 
 
 
 def _local_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
+    """What a likely slip gives for ∂node/∂x: the upstream factor put in, the sign flipped, the
+    input and output confused, another input's derivative, the node's value."""
     node = step.node
     mistakes: dict[str, float] = {}
     if step.upstream != 1.0:
         mistakes["that is upstream × local; the question is the local derivative alone"] = (
             step.upstream * term.local
         )
+    mistakes["is the sign right?"] = -term.local
+    if node.op not in ("add", "sub"):
+        mistakes[
+            f"1 is the rule of a sum (∂(x + y)/∂x = 1); {step.name} = {step.formula} is not one"
+        ] = 1.0
+    mistakes[
+        f"that is the upstream gradient {partial_symbol(step.root_name, step.name)}; the question "
+        f"is the local derivative"
+    ] = step.upstream
     swapped = _swapped_local(node, term, step, use_output=False)
     if swapped is not None:
         mistakes[
@@ -117,16 +152,19 @@ def _local_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
             f"did you use the output {step.name} = {fmt_number(node.data)} where the formula needs "
             f"the input {term.name}?"
         ] = swapped
-    others = [t for t in step.terms if t.parent is not term.parent]
-    for other in others[:2]:
-        mistakes[
-            f"that is {partial_symbol(step.name, other.name)}, the derivative for another input"
-        ] = other.local
+    for other in step.terms:
+        if other.parent is term.parent:
+            continue
+        text = f"that is {partial_symbol(step.name, other.name)}, the derivative for another input"
+        mistakes.setdefault(text, other.local)
     mistakes[f"that is the value of {step.name}, not its derivative"] = node.data
     return mistakes
 
 
 def _grad_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
+    """What a likely slip gives for x.grad after the step: a factor left out (the upstream
+    gradient or the local derivative), the sign, the earlier contributions dropped, the value
+    used for the gradient."""
     before, upstream, local = term.grad_before, step.upstream, term.local
     partial = partial_symbol(step.root_name, step.name)
     mistakes = {
@@ -137,6 +175,8 @@ def _grad_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
         f"gradients accumulate (+=)": upstream * local,
         f"did you multiply by the value of {step.name} instead of its gradient?": before
         + step.node.data * local,
+        f"did you forget the local derivative {partial_symbol(step.name, term.name)}?": before
+        + upstream,
     }
     return mistakes
 
@@ -189,6 +229,8 @@ class Practice(Round):
             if step is None:
                 break
             for term in step.terms:
+                if is_constant(term.parent):
+                    continue  # a number in the expression: not differentiated, nothing to ask
                 partial = partial_symbol(step.name, term.name)
                 self._questions.append(Question("local", step, term, partial, term.local))
                 label = grad_of(term.name)
@@ -209,8 +251,11 @@ class Practice(Round):
 
     @property
     def total(self) -> int:
-        """How many questions the whole pass asks: two per input of every interior node."""
-        return 2 * sum(len(node.parents) for node in self.stepper._order)
+        """How many questions the whole pass asks: two per input of every interior node that
+        is not a constant (a number in the expression is not differentiated)."""
+        return 2 * sum(
+            not is_constant(parent) for node in self.stepper._order for parent in node.parents
+        )
 
     @property
     def prompt(self) -> str:
@@ -219,18 +264,22 @@ class Practice(Round):
         if question is None:
             return f"the backward pass is done.\n{self.summary()}"
         step = question.step
-        lines = [_headline(step)]
-        inputs = _inputs_line(step)
+        # a slip near the answer: the numbers get the digits that telling them apart needs
+        digits = self.grading(question).digits
+        show = (lambda x: fmt_number(x)) if digits is None else (lambda x: fmt(x, max(digits, 4)))
+        lines = [_headline(step, show)]
+        inputs = _inputs_line(step, show)
         if inputs:
             lines.append(inputs)
         for earlier in self._questions[: self._index]:
-            lines.append(f"  {earlier.label} = {fmt_number(earlier.value)}")
+            lines.append(f"  {earlier.label} = {show(earlier.value)}")
+        need = "" if digits is None else f"; a likely slip is near: give {digits} digits"
         if question.kind == "local":
-            lines.append(f"  {question.label} = ?   (the local derivative)")
+            lines.append(f"  {question.label} = ?   (the local derivative{need})")
         else:
             lines.append(
-                f"  {question.label} = ?   (it held {fmt_number(question.term.grad_before)} before "
-                f"this step)"
+                f"  {question.label} = ?   (it held {show(question.term.grad_before)} before "
+                f"this step{need})"
             )
         return "\n".join(lines)
 
@@ -245,21 +294,21 @@ class Practice(Round):
         return True
 
 
-def _headline(step: Step) -> str:
-    upstream = f"{partial_symbol(step.root_name, step.name)} = {fmt_number(step.upstream)}"
+def _headline(step: Step, show: Callable[[float], str] = fmt_number) -> str:
+    upstream = f"{partial_symbol(step.root_name, step.name)} = {show(step.upstream)}"
     if step.is_seed:
         upstream += " (the seed)"
-    value = fmt_number(step.node.data)
+    value = show(step.node.data)
     return f"step {step.index}/{step.total}: {step.name} = {step.formula} = {value};  {upstream}"
 
 
-def _inputs_line(step: Step) -> str:
+def _inputs_line(step: Step, show: Callable[[float], str] = fmt_number) -> str:
     """``  where x1 = 2, w1 = -3`` for the inputs that are not plain numbers."""
     seen: list[str] = []
     for term in step.terms:
         if term.name[:1].isdigit() or term.name[:1] in "-.":
             continue  # a constant's name is its value already
-        text = f"{term.name} = {fmt_number(term.parent.data)}"
+        text = f"{term.name} = {show(term.parent.data)}"
         if text not in seen:
             seen.append(text)
     return f"  where {', '.join(seen)}" if seen else ""

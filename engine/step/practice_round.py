@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.core.value import fmt_number
-from engine.step.answers import Check, check
+from engine.step.answers import Check, Grading, check, graded_check, grading
 
 __all__ = ["Round", "Feedback", "Score"]
 
@@ -119,6 +119,11 @@ class Round:
         """Move past the current question; True when that question finished its step."""
         raise NotImplementedError
 
+    def grading(self, question: Any) -> Grading:
+        """How `question` is graded: `engine.step.answers.grading` of its value and mistakes
+        (the one rule every face uses; the browser pages carry it as data)."""
+        return grading(question.value, question.mistakes, rel=self.rel, abs_tol=self.abs_tol)
+
     def answer(self, value: object) -> Feedback:
         """Check `value` (a number or text like ``"3/4"``) against the current question.
 
@@ -129,9 +134,7 @@ class Round:
         question = self.question
         if question is None:
             raise RuntimeError("the practice round is over; see summary()")
-        result = check(
-            value, question.value, rel=self.rel, abs_tol=self.abs_tol, mistakes=question.mistakes
-        )
+        result = graded_check(value, self.grading(question), self.rel, self.abs_tol)
         if result.ok:
             outcome = "first try" if self._misses == 0 else "after hint"
             text = f"right: {question.label} = {fmt_number(question.value)}"

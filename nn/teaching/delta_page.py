@@ -13,7 +13,8 @@ holds L + 1 drawings, plus L for practice).
 Practice mode asks, before each step is shown, for every δ_j of that layer; the drawing then
 marks the layer but still hides its δ. A wrong answer gets the rule with the numbers filled in
 (``δ₁⁽³⁾ = (1 - a₁⁽³⁾²) · [w₁₁⁽⁴⁾δ₁⁽⁴⁾] = 0.9504 × [(0.6142)·(-0.7719)]``), a second miss
-shows the step; answers are accepted within `engine.step.player.TOLERANCE`.
+shows the step; answers are graded by `engine.step.answers.grading` with the mistakes of
+`nn.teaching.delta_practice.delta_questions`, the terminal round's own.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from engine.core.numfmt import fmt
 
 if TYPE_CHECKING:
     from nn.teaching.delta_mode import DeltaStep, DeltaStepper
+    from nn.teaching.delta_practice import DeltaQuestion
 
 __all__ = ["delta_player_html", "write_delta_player", "DEFAULT_MAX_WEIGHTS"]
 
@@ -43,11 +45,13 @@ first: δ<sub>j</sub><sup>(L)</sup> = ∂L/∂a<sub>j</sub> · g′(s<sub>j</sub
 δ<sub>i</sub><sup>(l−1)</sup> = g′(s<sub>i</sub>) Σ<sub>j</sub> w<sub>ij</sub><sup>(l)</sup>
 δ<sub>j</sub><sup>(l)</sup>; every weight's gradient is then a<sub>i</sub> · δ<sub>j</sub>.
 The layer outlined in red is this step's; <code>?</code>: not known yet. Practice answers: a
-number or a fraction (-3, 0.5, 1/2, 2e-3), accepted within relative 1e-3 or absolute 1e-6.</p>"""
+number or a fraction (-3, 0.5, 1/2, 2e-3), graded as in the terminal: within 1%, or closer
+when a known slip (g′(s) left out, say) gives a number that near, so no slip is ever right.</p>"""
 
 
-def _questions(step: DeltaStep) -> list[dict[str, Any]]:
-    """Practice's questions for `step`, one per neuron (in the player's JSON form)."""
+def _questions(step: DeltaStep, asked: list[DeltaQuestion]) -> list[dict[str, Any]]:
+    """Practice's questions for `step`, one per neuron (in the player's JSON form), each with
+    the `grade` the terminal's δ practice uses (`engine.step.answers.grading`)."""
     return [
         {
             "ask": f"{q.name} = ?",
@@ -55,8 +59,10 @@ def _questions(step: DeltaStep) -> list[dict[str, Any]]:
             "text": q.text,
             "hint": q.rule,
             "name": q.name,
+            "given": mine.given,
+            "grade": mine.grading.as_data(),
         }
-        for q in step.questions
+        for q, mine in zip(step.questions, [a for a in asked if a.step is step])
         if math.isfinite(q.want)
     ]
 
@@ -83,6 +89,7 @@ def delta_player_html(
     drawing when the network has more than `max_weights` weights."""
     from engine.step.player import TOLERANCE, PlayerTooLargeError
     from engine.step.player_page import render_page
+    from nn.teaching.delta_practice import delta_questions
     from nn.teaching.network_view import draw_network
 
     if type(max_weights) is not int or max_weights < 1:
@@ -95,6 +102,7 @@ def delta_player_html(
             f"max_weights={weights} (chainrule delta --max-weights {weights}) to write it anyway"
         )
     start = stepper.position
+    asked = delta_questions(stepper)
     frames, quiz_frames, steps = [], [], []
     try:
         for position in range(stepper.total + 1):
@@ -124,7 +132,7 @@ def delta_player_html(
                     "set": [],
                     "prompt": f"Layer {current.layer}, {source}: work out each δ "
                     f"(loss L = {fmt(stepper.loss.data)}).",
-                    "ask": _questions(current),
+                    "ask": _questions(current, asked),
                 }
             )
     finally:

@@ -15,7 +15,10 @@ weight and ∂L/∂w, coloured by the weight's sign (red > 0, blue < 0) and as w
 
 The numbers are read from the engine's graph, never recomputed: with ``loss=`` (after
 ``loss.backward()``) each neuron's s, a and δ are the nodes its latest forward call made (found
-through `Module._span`) and their gradients; weight gradients are ``p.grad``. With ``x=`` and no
+through `Module._span`) and their gradients; weight gradients are ``p.grad``; an input's gradient
+∂L/∂x_i = Σ_j w_ij δ_j is the sum over layer 1's neurons of the gradients on the nodes carrying x_i
+(a model called on plain floats gives each neuron its own constant leaf for x_i, so no single
+leaf's ``.grad`` is the whole of it; see `NetworkState.input_grad`). With ``x=`` and no
 loss the model is run on x and only the forward numbers are shown. Without either, only the
 weights. Every number is also in the node's or edge's tooltip at full precision (hover in SVG).
 graphviz (the Python package) is imported only when a drawing is made. The view is an
@@ -71,18 +74,46 @@ class NeuronState:
         return None if self.pre is None else grad_number(self.pre)
 
 
+def _input_nodes(first: list[NeuronState]) -> list[list[Value]]:
+    """For each input i, the distinct nodes that carry x_i into the neurons of layer 1.
+
+    One node when the model was called on Values; one per neuron when it was called on plain
+    floats, since each ``w * x`` turns the float into a constant leaf of its own."""
+    nodes: list[list[Value]] = [[] for _ in first[0].inputs] if first else []
+    for n in first:
+        for i, node in enumerate(n.inputs):
+            if node is not None and all(node is not seen for seen in nodes[i]):
+                nodes[i].append(node)
+    return nodes
+
+
 class NetworkState:
     """What the view draws: `layers` of `NeuronState`, the `inputs` (Values or None), the
-    `loss`, and whether gradients are there to show (`has_grad`)."""
+    `loss`, and whether gradients are there to show (`has_grad`). `input_nodes` holds, for
+    each input, every node that carries it into layer 1 (see `input_grad`)."""
 
-    __slots__ = ("layers", "inputs", "loss", "has_grad", "has_forward")
+    __slots__ = ("layers", "inputs", "input_nodes", "loss", "has_grad", "has_forward")
 
     def __init__(self, layers: list[list[NeuronState]], loss: Value | None) -> None:
         self.layers = layers
         self.loss = loss
-        self.inputs: list[Value | None] = list(layers[0][0].inputs) if layers else []
+        self.input_nodes = _input_nodes(layers[0]) if layers else []
+        self.inputs: list[Value | None] = [ns[0] if ns else None for ns in self.input_nodes]
         self.has_forward = any(n.out is not None for layer in layers for n in layer)
         self.has_grad = loss is not None and grad_number(loss) != 0.0
+
+    def input_grad(self, i: int) -> float | None:
+        """∂L/∂x_i (`i` 0-based) = Σ_j w_ij^(1) δ_j^(1), over every neuron j of layer 1: the sum
+        of the gradients the engine left on the nodes carrying x_i (one node per neuron when
+        the model ran on plain floats, so no single node's ``.grad`` is the whole sum). None
+        when the input is unknown."""
+        nodes = self.input_nodes[i]
+        if not nodes:
+            return None
+        total = grad_number(nodes[0])
+        for node in nodes[1:]:
+            total += grad_number(node)
+        return total
 
     @property
     def sizes(self) -> list[int]:
@@ -223,7 +254,9 @@ def _neuron_rows(
             tips += [f"δ = {_exact(grad_number(n.pre))}", f"a.grad = {_exact(grad_number(n.out))}"]
     b = n.bias
     rows.append(_row(lecture_name("b", j, layer=l), fmt_number(b.data), grad(grad_number(b))))
-    tips += [f"b = {_exact(b.data)}", f"b.grad = {_exact(grad_number(b))}"]
+    tips.append(f"b = {_exact(b.data)}")
+    if known or not show_grad:  # a layer not done yet keeps b.grad (= δ) out of its tooltip
+        tips.append(f"b.grad = {_exact(grad_number(b))}")
     if weight_rows:
         for i, w in enumerate(n.weights, start=1):
             rows.append(
@@ -312,11 +345,15 @@ def draw_network(
         tip = f"input {i}"
         if node is not None:
             inputs_known = known_layers is None or 1 in known_layers
+            x_bar = state.input_grad(i - 1)  # Σ_j w_ij δ_j: not one node's .grad (floats)
+            assert x_bar is not None
             grad = None
-            if show_grad and grad_number(node) != 0.0:
-                grad = fmt_number(grad_number(node)) if inputs_known else "?"
+            if show_grad:
+                grad = fmt_number(x_bar) if inputs_known else "?"
             rows.append(_row(lecture_name("x", i), fmt_number(node.data), grad))
-            tip += f"; x = {_exact(node.data)}; x.grad = {_exact(grad_number(node))}"
+            tip += f"; x = {_exact(node.data)}"
+            if show_grad and inputs_known:
+                tip += f"; ∂L/∂x = {_exact(x_bar)}"
         cells.append((f"n{i}", _neuron_box(rows, FILLS["input"], tip)))
     g.node("L0", _column("inputs", cells))
     last = len(state.layers)
@@ -332,7 +369,9 @@ def draw_network(
         g.node(f"L{l}", _column(f"layer {l} ({layer[0].activation})", cells))
         for n in layer:
             for i, w in enumerate(n.weights, start=1):
-                tip = f"w{i},{n.j}({l}) = {_exact(w.data)}; grad = {_exact(grad_number(w))}"
+                tip = f"w{i},{n.j}({l}) = {_exact(w.data)}"
+                if known or not show_grad:
+                    tip += f"; grad = {_exact(grad_number(w))}"
                 attrs = _edge_style(w.data, biggest)
                 if any(w is h for h in highlight):
                     attrs.update(

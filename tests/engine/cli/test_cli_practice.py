@@ -165,3 +165,12 @@ def test_step_writes_a_gif(tmp_path, capsys):
     long = "+".join(["x"] * 70)
     assert main(["step", f"tanh({long})", "x=1", "--gif", str(tmp_path / "long.gif")]) == 2
     assert "more than max_steps=60" in capsys.readouterr().err
+
+
+def test_a_session_asks_nothing_about_the_constants():
+    """``(x*0.5)**2``: 0.5 and the exponent are numbers of the expression, not differentiated;
+    the session asked ∂mul₁/∂(0.5) and (0.5).grad too (4 questions of 8 were about ½)."""
+    result = practice("(x*0.5)**2", "x=2", stdin="2\n2\n0.5\n1\n")
+    assert result.returncode == 0, result.stderr
+    assert "∂(0.5)" not in result.stdout and "(0.5).grad" not in result.stdout
+    assert "score: 4/4 right first time" in result.stdout

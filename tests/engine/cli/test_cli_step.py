@@ -344,3 +344,10 @@ def test_every_command_ends_quietly_when_the_reader_stops(argv):
         code = proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert code == 0, err
+
+
+def test_a_result_of_numbers_only_is_a_constant_not_an_input(capsys):
+    """``chainrule step '2*3'`` called the result "(input)": it is a number, not differentiated."""
+    assert main(["step", "2*3", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "(constant)" in out and "(input)" not in out and "not differentiated" in out

@@ -249,9 +249,9 @@ def test_unlabelled_nodes_get_readable_names():
     ]
     first = next(backward_steps(y))
     assert str(first).startswith("[1/9] sub₁ = tanh₁ - 1.5 = ")
-    assert "∂sub₁/∂(1.5) = -1;  ∂sub₁/∂(1.5) += ∂sub₁/∂sub₁ · ∂sub₁/∂(1.5) = 1 × -1 = -1" in (
-        str(first)
-    )
+    # the constant 1.5 is not differentiated: no ∂sub₁/∂(1.5) (it was narrated as a gradient)
+    assert "∂sub₁/∂(1.5)" not in str(first)
+    assert str(first).endswith("\n  1.5 is a constant: not differentiated")
 
 
 def test_negative_constants_are_parenthesised_in_formulas():
@@ -348,3 +348,19 @@ def test_interior_gradients_restart_like_backward():
         pass
     assert v["n"].grad == pytest.approx(0.5) and v["x1"].grad == pytest.approx(-4.5)
     assert math.isclose(v["w1"].grad, 3.0)
+
+
+def test_constants_are_not_differentiated():
+    """The 0.5 of ``x * 0.5`` is a constant: no ∂L/∂(0.5) in the narration, and its leaf step
+    says so (it read ``∂L/∂(0.5) = 4`` and ``its gradient is final``)."""
+    from engine.core.value import leaf_kind
+
+    x = Value(2.0, label="x")
+    half = x * 0.5
+    constant = half.parents[1]
+    assert leaf_kind(constant) == "constant"
+    text = "\n".join(str(step) for step in backward_steps(half * half))
+    assert "∂(0.5)" not in text and "(0.5).grad" not in text
+    assert "  0.5 is a constant: not differentiated" in text
+    assert "0.5 is a constant (a leaf): not differentiated, no gradient" in text
+    assert "∂mul₁/∂x = 0.5" in text and "∂mul₂/∂x = 1" in text  # x is, as before

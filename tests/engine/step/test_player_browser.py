@@ -261,7 +261,9 @@ def test_practice_through_every_step_scores_at_the_end(browser, window, neuron_p
             elif want == 0:
                 actions.append("answer:0")
             else:
-                actions.append(f"answer:{want:.5g}")  # rounded: inside the 1e-3 tolerance
+                lo, hi = question["grade"]["lo"], question["grade"]["hi"]
+                rounded = float(f"{want:.5g}")  # rounded: inside the accepted interval, mostly
+                actions.append(f"answer:{rounded if lo <= rounded <= hi else want!r}")
             asked += 1
     dom = load(browser, neuron_page, "play=" + ",".join(actions), tmp_path, window)
     assert dom.body["data-step"] == "10"
@@ -284,3 +286,16 @@ def test_practice_off_steps_without_questions(browser, window, neuron_page, tmp_
     dom = load(browser, neuron_page, "play=practice:on,next,practice:off,next", tmp_path, window)
     assert dom.body["data-step"] == "2" and "hidden" in dom.attrs("score")
     assert "hidden" in dom.attrs("quiz")
+
+
+def test_the_slider_in_practice_mode_stops_at_the_first_unanswered_step(
+    browser, window, neuron_page, tmp_path
+):
+    """Sliding to step 4 skipped three steps of questions (the score read '0 of 0')."""
+    dom = load(browser, neuron_page, "play=practice:on,slide:4", tmp_path, window)
+    assert dom.body.get("data-quiz") == "1" and dom.body["data-step"] == "0"
+    play = "play=practice:on,next,answer:1/2,answer:0.5,slide:4"  # step 1 answered
+    done = load(browser, neuron_page, play, tmp_path, window)
+    assert done.body.get("data-quiz") == "2"
+    free = load(browser, neuron_page, "play=slide:4", tmp_path, window)  # practice off: it moves
+    assert free.body["data-step"] == "4" and "data-quiz" not in free.body

@@ -194,3 +194,27 @@ def test_practice_on_the_delta_page_checks_each_delta(browser, window, delta_pag
     )
     assert f"✓ right: δ₁⁽⁴⁾ = {right.text}" in done.text("feedback")
     assert done.attrs("score")["data-first"] == "1" and done.body["data-step"] == "1"
+
+
+@needs_renderer
+def test_the_page_grades_with_the_intervals_of_the_terminal_round():
+    """Each δ question in the page's JSON carries the accepted interval and known mistakes of
+    `DeltaPractice` (the terminal's round): one rule, where the page had its own 1e-3."""
+    data = page_json(delta_player_html(lecture_stepper(0)))
+    asked = [question["grade"] for step in data["steps"] for question in step["ask"]]
+    practice = DeltaStepper(*lecture_network(0), practice=True).practice
+    terminal = [practice.grading(q).as_data() for q in practice._questions]
+    assert asked == json.loads(json.dumps(terminal))
+    missing = [m for g in asked for m in g["mistakes"] if "g'(s) is missing" in m[0]]
+    assert missing and all(not (g["lo"] <= m[3] <= g["hi"]) for g in asked for m in g["mistakes"])
+
+
+@needs_renderer
+def test_the_browser_rejects_a_delta_without_its_g_prime_and_says_so(browser, window, tmp_path):
+    stepper = lecture_stepper(0)
+    page = stepper.save_html(tmp_path / "delta0.html")
+    question = DeltaStepper(*lecture_network(0), practice=True).practice.question
+    slip = next(n for text, n in question.mistakes.items() if "g'(s) is missing" in text)
+    dom = load(browser, page, f"play=practice:on,next,answer:{slip!r}", tmp_path, window)
+    said = dom.text("feedback")
+    assert dom.body.get("data-quiz") == "1" and "g'(s) is missing" in said, said

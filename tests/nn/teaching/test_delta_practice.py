@@ -3,11 +3,14 @@ first."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine.step.answers import AnswerError
+from engine.step.answers import AnswerError, graded_check
 from nn import MLP, DeltaStepper
 from nn.teaching.delta_practice import DeltaPractice
 from nn.teaching.network_view import network_state
@@ -111,3 +114,43 @@ def test_practice_starts_from_the_forward_pass():
     practice = DeltaPractice(d)
     assert d.position == 0 and practice.question.step.layer == 4
     assert "δ known: none yet" in practice.summary()
+
+
+def test_leaving_out_every_g_prime_scores_nothing():
+    """tanh′ ≈ 0.9999 here: every δ without its g′ factor was within 1%, and scored 100%."""
+    d = lecture(0)
+    practice = d.practice
+    while not practice.done:
+        question = practice.question
+        slip = [n for text, n in question.mistakes.items() if "g'(s) is missing" in text]
+        if not slip:
+            practice.reveal()
+            continue
+        feedback = practice.answer(slip[0])
+        assert not feedback.right and "g'(s) is missing" in feedback.text
+        practice.reveal()
+    assert practice.score.first_try == 0
+
+
+@given(
+    seed=st.integers(0, 10**6),
+    activation=st.sampled_from(["tanh", "sigmoid", "relu", "linear"]),
+    xs=st.lists(st.floats(-2, 2, allow_nan=False), min_size=2, max_size=2),
+)
+@settings(max_examples=40, deadline=None)
+def test_no_known_mistake_is_marked_right_on_random_networks(seed, activation, xs):
+    model = MLP(2, [3, 2, 1], activation, output_activation="tanh", seed=seed)
+    loss = (model(xs) - 0.3) ** 2
+    loss.backward()
+    practice = DeltaStepper(model, loss, practice=True).practice
+    while not practice.done:
+        question = practice.question
+        slips = dict(question.mistakes)
+        slips.update({"sign": -question.value, "twice": 2 * question.value})
+        for text, number in slips.items():
+            gap = abs(number - question.value)
+            if math.isfinite(number) and gap > max(1e-12 * abs(question.value), 1e-9):
+                assert not practice.grading(question).accepts(number), text
+                graded = graded_check(number, practice.grading(question), practice.rel, 1e-9)
+                assert not graded, text  # what answer() does with it
+        assert practice.answer(question.value).right

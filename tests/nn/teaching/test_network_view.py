@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import re
 import shutil
 
@@ -127,7 +128,8 @@ def test_forward_only_and_weights_only_views():
     assert "δ" not in forward.split("edges:")[0] and "s<SUB>1</SUB><SUP>(1)</SUP>" in forward
     assert '>x<SUB>2</SUB></TD><TD ALIGN="RIGHT"><FONT COLOR="#212529">2</FONT>' in forward
     signed_zero = draw_network(model, [-0.0, 2.0]).source  # no "-0" in the cells or tooltips
-    assert "x = 0.0;" in signed_zero and not re.search(r"-0(\.0*)?(?![\d.])", signed_zero)
+    assert re.search(r"x = 0\.0[;\"]", signed_zero)
+    assert not re.search(r"-0(\.0*)?(?![\d.])", signed_zero)
     bare = draw_network(MLP(2, [3, 1], seed=2)).source
     assert "a<SUB>1</SUB><SUP>(1)</SUP>" in bare and "∂L/∂" not in bare
     assert draw_network(model.layers[0]).source.count("L1:n") == 6  # a Layer alone
@@ -296,3 +298,64 @@ def test_view_and_delta_mode_read_the_numbers_of_create_graph_gradients():
     graph_steps = [str(step) for step in DeltaStepper(graph_model, graph_loss).run()]
     plain_steps = [str(step) for step in DeltaStepper(plain_model, plain_loss).run()]
     assert graph_steps == plain_steps
+
+
+def _input_cells(source: str) -> list[str]:
+    """The gradient cell of each input box x_i, in order ("" when there is none)."""
+    out = []
+    for match in re.finditer(r">x<SUB>\d+</SUB></TD>(.*?)</TR>", source):
+        cells = re.findall(r'<FONT COLOR="#495057">([^<]*)</FONT>', match.group(1))
+        out.append(cells[0] if cells else "")
+    return out
+
+
+@pytest.mark.parametrize("as_values", [False, True])
+def test_an_input_shows_its_whole_gradient_the_sum_over_every_neuron_of_layer_1(as_values):
+    """∂L/∂x_i = Σ_j w_ij^(1) δ_j^(1). Called on plain floats, each neuron of layer 1 makes its
+    own constant leaf for x_i, and the view used to show neuron 1's: w_i1 δ_1 alone."""
+    x = [0.3, -0.7, 0.9]
+    model = MLP(3, [4, 1], activation="tanh", seed=0)
+    loss = (model([Value(v) for v in x] if as_values else x) - 1.0) ** 2
+    loss.backward()
+    state = network_state(model, loss=loss)
+    first = state.layers[0]
+    want = [math.fsum(n.weights[i].data * n.delta for n in first) for i in range(3)]
+    assert [state.input_grad(i) for i in range(3)] == pytest.approx(want, rel=1e-12)
+    assert len(state.input_nodes[0]) == (1 if as_values else 4)
+    source = draw_network(model, loss=loss).source
+    assert _input_cells(source) == [fmt_number(g) for g in want]
+    tips = tooltips(source)
+    for i, g in enumerate(want, start=1):
+        assert number(tips[f"L0n{i}"], "∂L/∂x") == pytest.approx(g, rel=1e-12)
+
+
+def test_an_input_gradient_of_zero_is_shown_not_left_blank():
+    """A relu layer 1 whose neurons are all off gives ∂L/∂x = 0: the box says 0 (it used to
+    hide the cell, and with floats hid it whenever neuron 1 alone was off)."""
+    model = MLP(2, [2, 1], activation="relu", seed=0)
+    for n in model.layers[0].neurons:
+        n.b.data = -10.0
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    assert _input_cells(draw_network(model, loss=loss).source) == ["0", "0"]
+    known = draw_network(model, loss=loss, known_layers={2}).source
+    assert _input_cells(known) == ["?", "?"]  # before layer 1's δ is known
+
+
+def test_a_forward_only_view_has_no_input_gradient():
+    source = draw_network(MLP(2, [3, 1], seed=1), [1.0, 2.0]).source
+    assert _input_cells(source) == ["", ""] and "∂L/∂x" not in source
+
+
+def test_a_layer_not_done_yet_keeps_its_gradients_out_of_the_tooltips_too():
+    """The δ mode's frames show "?" for a layer whose δ is not known yet; the tooltips (hover)
+    used to give the answer away anyway: b.grad (= δ), the weights' a·δ and ∂L/∂x."""
+    model, loss = trained_once(sizes=(3, 1))
+    source = draw_network(model, loss=loss, known_layers={2}).source
+    tips = tooltips(source)
+    for j in range(1, 4):
+        assert "b.grad" not in tips[f"L1n{j}"] and "δ =" not in tips[f"L1n{j}"]
+        assert "grad" not in tips[f"L0n1->L1n{j}"]
+    assert "∂L/∂x" not in tips["L0n1"]
+    assert number(tips["L2n1"], "b.grad") == model.layers[1].neurons[0].b.grad
+    assert "grad = " in tips["L1n1->L2n1"]
