@@ -8,6 +8,8 @@ cross-entropy of their softmax (lectures 000 and 001),
 
 computed in the stable log-sum-exp form, and Adam (lr 0.05) minimises it with full-batch steps.
 The predicted class is the argmax of the scores, so the plane splits into three decision regions.
+Classes are counted from 1 in what the demo prints and draws, as the lectures count them; in the
+code (``y``, ``nn.losses.cross_entropy``'s target) they are indices from 0, so class k is y = k − 1.
 Training runs through replay (``fit(..., compile=True)``): one program per class, traced once;
 the demo repeats the first steps eagerly to show the speed-up and that the losses agree.
 
@@ -87,7 +89,7 @@ def plot_regions(X: list, y: list, grid: tuple, acc: float, out: Path, dpi: int)
             s=26,
             edgecolors="black",
             linewidths=0.5,
-            label=f"class {k}",
+            label=f"class {k + 1}",
         )
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
@@ -134,7 +136,7 @@ def run(
     with no_grad():
         z = model(X[0])
     print(
-        f"  one point x = [{signed(X[0][0], 3)}, {signed(X[0][1], 3)}], class {y[0]}: scores "
+        f"  one point x = [{signed(X[0][0], 3)}, {signed(X[0][1], 3)}], class {y[0] + 1}: scores "
         f"[{', '.join(signed(v.data, 3) for v in z)}] before training"
     )
 

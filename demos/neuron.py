@@ -13,7 +13,7 @@ The demo prints the forward values, narrates every backward step (`engine.backwa
 every gradient against those hand formulas and against central finite differences, and draws the
 graph twice, as SVG and PNG: after the forward pass, and after backward with each edge's local
 derivative. The narration writes the chain rule as the lectures do: visiting node v, each input
-x of v gets ∂o/∂x += ∂o/∂v · ∂v/∂x.
+x of v gets ∂⁺o/∂x += ∂⁺o/∂v · ∂v/∂x (∂⁺: total, every path; ∂: local, one op).
 
     python -m demos.neuron [--out DIR]
 """
@@ -99,7 +99,7 @@ def run(out: str | Path = "out/neuron", seed: int = 0, quick: bool = False) -> d
         print(f"  {name + formula:19} = {signed(nodes[name].data)}")
     files = save_graph_pictures(o, out / "neuron_forward.svg", show_grad=False)
 
-    rule("Backward pass, node by node: visiting v, each input x gets ∂o/∂x += ∂o/∂v · ∂v/∂x")
+    rule("Backward pass, node by node: visiting v, each input x gets ∂⁺o/∂x += ∂⁺o/∂v · ∂v/∂x")
     for step in backward_steps(o):
         print(step)
 

@@ -1,16 +1,26 @@
-"""SGD, momentum and Adam on the same problem: the lecture's sigmoid neuron on two points.
+"""Gradient descent, momentum and Adam on the same problem: the lecture's sigmoid neuron on two
+points.
 
 The problem of seed 002 (see ``demos.two_points``): f(x) = σ(w·x + b), X = [0.5, 2.5],
 Y = [0.2, 0.9], L(w, b) = Σ ½ (f(x) - y)², starting at w = b = -2. Its error surface has a long
-flat plateau there, which is exactly where optimisers differ:
+flat plateau there, which is exactly where optimisers differ. Every step uses both points (the
+whole data set), so the first run is full-batch gradient descent, not stochastic: with one
+point per step it would be SGD (``chainrule demo batch_sizes`` compares the two). With
+g = ∂L/∂p for each parameter p:
 
-    SGD        p ← p - η·g                                   (η = 1, the lecture's)
-    momentum   v ← μ·v + g,  p ← p - η·v                     (η = 1, μ = 0.9)
-    Adam       m, v = moving averages of g and g²,  p ← p - η·m̂/(√v̂ + ε)   (η = 0.1, lecture 001)
+    gradient descent   p ← p − η·g                                     η = 1 (lecture 002)
+    momentum           v ← μ·v + g,  p ← p − η·v                        η = 1, μ = 0.9
+    Adam, step t       m ← β₁·m + (1 − β₁)·g,  v ← β₂·v + (1 − β₂)·g²
+                       p ← p − η·m̂/(√v̂ + ε),  m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
+                                                      η = 0.1, β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸
 
-Every run uses the engine for the gradients (``L.backward()``) and `nn.optim` for the update. The
-demo reports how many steps each needs to bring L below 10⁻³ and draws the three loss curves on
-one plot, and the three paths on the error surface.
+The notes write gradient descent with η (002); notes 001 call the learning rate α and describe
+Adam only as "exponential moving averages of the gradient and the squared gradient", without
+symbols, so β₁, β₂ and ε are Kingma and Ba's names (and PyTorch's defaults), and μ is PyTorch's
+momentum. Every run uses the engine for the gradients (``L.backward()``) and `nn.optim` for the
+update; the demo recomputes each optimiser's first step from the rule as printed and checks
+that `nn.optim` made exactly that step. It reports how many steps each needs to bring L below
+10⁻³ and draws the three loss curves on one plot, and the three paths on the error surface.
 
     python -m demos.optimizers [--out DIR] [--quick]
 """
@@ -31,10 +41,56 @@ def _optimizers(params: list) -> dict:
     from nn import optim
 
     return {
-        "SGD (η = 1)": lambda: optim.SGD(params, lr=1.0),
-        "momentum (η = 1, μ = 0.9)": lambda: optim.SGD(params, lr=1.0, momentum=0.9),
-        "Adam (η = 0.1)": lambda: optim.Adam(params, lr=0.1),
+        GD: lambda: optim.SGD(params, lr=1.0),
+        MOMENTUM: lambda: optim.SGD(params, lr=1.0, momentum=0.9),
+        ADAM: lambda: optim.Adam(params, lr=0.1, betas=(0.9, 0.999), eps=1e-8),
     }
+
+
+GD = "gradient descent (full batch, η = 1)"
+MOMENTUM = "momentum (η = 1, μ = 0.9)"
+ADAM = "Adam (η = 0.1, β₁ = 0.9, β₂ = 0.999, ε = 1e-8)"
+RULES = {
+    GD: "p ← p − η·g",
+    MOMENTUM: "v ← μ·v + g;  p ← p − η·v   (v starts at 0)",
+    ADAM: "m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  p ← p − η·m̂/(√v̂ + ε)",
+}
+"""Each optimiser's update rule, as printed (and recomputed by `step_by_hand`)."""
+
+
+def step_by_hand(name: str, p: float, g: float, state: dict, t: int) -> float:
+    """One parameter's update number t (from 1) by the printed rule, from p with gradient g;
+    `state` holds that parameter's v (momentum) or m and v (Adam), all 0 before the first step."""
+    if name == GD:
+        return p - 1.0 * g
+    if name == MOMENTUM:
+        state["v"] = 0.9 * state.get("v", 0.0) + g
+        return p - 1.0 * state["v"]
+    state["m"] = 0.9 * state.get("m", 0.0) + (1 - 0.9) * g
+    state["v"] = 0.999 * state.get("v", 0.0) + (1 - 0.999) * g * g
+    m_hat, v_hat = state["m"] / (1 - 0.9**t), state["v"] / (1 - 0.999**t)
+    return p - 0.1 * m_hat / (v_hat**0.5 + 1e-8)
+
+
+def check_rules(steps: int = 3) -> dict:
+    """For each optimiser, the largest |nn.optim's parameter − the printed rule's| over its first
+    `steps` updates of w and b, the rule fed the same gradients (about 1e-16 when the rule printed
+    is the rule that ran)."""
+    gaps = {}
+    for name in _optimizers([]):
+        w, b = Parameter(W0, label="w"), Parameter(B0, label="b")
+        opt = _optimizers([w, b])[name]()
+        states: list[dict] = [{}, {}]
+        gap = 0.0
+        for t in range(1, steps + 1):
+            loss = engine_loss(w, b)
+            opt.zero_grad()
+            loss.backward()
+            want = [step_by_hand(name, q.data, q.grad, st, t) for q, st in zip((w, b), states)]
+            opt.step()
+            gap = max(gap, *(abs(q.data - x) for q, x in zip((w, b), want)))
+        gaps[name] = gap
+    return gaps
 
 
 def descend(name: str, steps: int) -> dict:
@@ -103,12 +159,20 @@ def run(out: str | Path = "out/optimizers", seed: int = 0, quick: bool = False) 
     out = prepare_out(out)
     steps = 200 if quick else 400
     rule("One problem, three optimisers (sigmoid neuron, two points, start w = b = -2)")
+    print("  each step uses both points: full-batch. With g = ∂L/∂p for p in (w, b):")
+    for name, text in RULES.items():
+        print(f"  {name}\n      {text}")
+    gaps = check_rules()
+    print(
+        "  the first 3 steps of each, recomputed from the rule above, differ from nn.optim's by "
+        f"at most {fmt(max(gaps.values()))}: the rules printed are the rules that ran"
+    )
     runs = {}
     for name in _optimizers([]):
         r = runs[name] = descend(name, steps)
         reached = r["steps_to_threshold"]
         print(
-            f"  {name:26} L: {fmt(r['losses'][0])} → {fmt(r['losses'][-1])} after {steps} steps;"
+            f"  {name:48} L: {fmt(r['losses'][0])} → {fmt(r['losses'][-1])} after {steps} steps;"
             f" L < 1e-3 after {reached if reached is not None else f'more than {steps}'} steps"
         )
     sgd, momentum, adam = (r["steps_to_threshold"] for r in runs.values())
@@ -128,8 +192,10 @@ def run(out: str | Path = "out/optimizers", seed: int = 0, quick: bool = False) 
         and adam is not None
         and (sgd is None or (momentum < sgd and adam < sgd))
     )
+    exact = all(gap <= 1e-12 for gap in gaps.values())
     return {
-        "ok": lowered and faster,
+        "ok": lowered and faster and exact,
+        "rule_gaps": gaps,
         "files": files,
         "steps_to_threshold": {name: r["steps_to_threshold"] for name, r in runs.items()},
         "final_loss": {name: r["losses"][-1] for name, r in runs.items()},

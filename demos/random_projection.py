@@ -9,7 +9,10 @@ that is not trained at all:
 Each z_i says on which side of a random line the point lies (the constant 1 lets the lines miss
 the origin). In m dimensions the classes become (nearly) linearly separable, and a logistic output
 trained on z, P(y = 1 | x) = σ(w · z + b), with the binary cross-entropy, fits what the plain
-logistic model cannot. Nothing flows back through the sign layer (sgn' = 0): only w and b learn.
+logistic model cannot. Each accuracy is printed on the training points and on 200 held-out points
+from the same distribution (another seed), which the model never saw: fitting is not yet
+generalising (``demos.overfitting``). Nothing flows back through the sign layer (sgn' = 0):
+only w and b learn.
 
     python -m demos.random_projection [--seed N] [--out DIR] [--quick]
 """
@@ -38,6 +41,11 @@ def _config(quick: bool) -> dict:
     if quick:
         return {"n": 80, "m": 40, "epochs": 60, "grid": 30, "dpi": 80, "target": 0.9}
     return {"n": 120, "m": 100, "epochs": 100, "grid": 45, "dpi": 110, "target": 0.95}
+
+
+TEST_POINTS = 200
+TEST_SEED_OFFSET = 1000
+"""The held-out points: drawn from the same distribution with seed + 1000, never trained on."""
 
 
 def _datasets(n: int, seed: int) -> dict:
@@ -112,7 +120,9 @@ def plot_all(results: dict, out: Path, dpi: int) -> Path | None:
                 else f"σ(w·z + b) on m = {r['m']} random signs z"
             )
             ax.set_title(
-                f"{name}: {title}\ntraining accuracy {r[kind]['accuracy']:.0%}", fontsize=10
+                f"{name}: {title}\ntraining accuracy {r[kind]['accuracy']:.0%}, "
+                f"test accuracy {r[kind]['test']:.0%}",
+                fontsize=10,
             )
             ax.set_xlabel("x₁")
             ax.set_ylabel("x₂")
@@ -145,24 +155,31 @@ def run(out: str | Path = "out/random_projection", seed: int = 0, quick: bool = 
     print(f"  the projection has {len(projection.parameters())} trainable parameters")
 
     results, ok = {}, True
+    held_out = _datasets(TEST_POINTS, seed + TEST_SEED_OFFSET)
     for name, (X, y) in _datasets(cfg["n"], seed).items():
-        rule(f"{name}: {len(X)} points")
+        rule(f"{name}: {len(X)} training points, {TEST_POINTS} held-out test points")
+        X_test, y_test = held_out[name]
         plain, _ = train_logistic(X, y, cfg["epochs"], seed)
         plain_acc = accuracy(plain, X, y)
+        plain_test = accuracy(plain, X_test, y_test)
         features = project(projection, X)
         head, history = train_logistic(features, y, cfg["epochs"], seed)
         proj_acc = accuracy(head, features, y)
-        print(f"  plain logistic regression on x:        training accuracy {plain_acc:.0%}")
+        proj_test = accuracy(head, project(projection, X_test), y_test)
+        print(
+            f"  plain logistic regression on x:        training accuracy {plain_acc:.0%}, "
+            f"test accuracy {plain_test:.0%}"
+        )
         print(
             f"  logistic output on {cfg['m']:3d} random signs z: training accuracy "
-            f"{proj_acc:.0%} (loss {fmt(history['loss'][-1])})"
+            f"{proj_acc:.0%}, test accuracy {proj_test:.0%} (loss {fmt(history['loss'][-1])})"
         )
         ok = ok and proj_acc >= cfg["target"] and plain_acc <= PLAIN_CEILING
         results[name] = {
             "data": (X, y),
             "m": cfg["m"],
-            "plain": {"accuracy": plain_acc, "model": plain},
-            "projection": {"accuracy": proj_acc, "model": head},
+            "plain": {"accuracy": plain_acc, "test": plain_test, "model": plain},
+            "projection": {"accuracy": proj_acc, "test": proj_test, "model": head},
         }
 
     rule("Picture")
@@ -181,7 +198,17 @@ def run(out: str | Path = "out/random_projection", seed: int = 0, quick: bool = 
         name: {"plain": r["plain"]["accuracy"], "projection": r["projection"]["accuracy"]}
         for name, r in results.items()
     }
-    return {"ok": ok, "files": files, "accuracy": summary, "target": cfg["target"]}
+    test_summary = {
+        name: {"plain": r["plain"]["test"], "projection": r["projection"]["test"]}
+        for name, r in results.items()
+    }
+    return {
+        "ok": ok,
+        "files": files,
+        "accuracy": summary,
+        "test_accuracy": test_summary,
+        "target": cfg["target"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

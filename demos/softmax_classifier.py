@@ -19,7 +19,10 @@ gradient and with a central finite difference. It also shows the famous collapse
 factors: ∂L/∂y · ∂y/∂z⁽²⁾ = y - t. Then it writes the same derivative the way the engine sees it,
 `engine.derivation`: the sum over the paths from w_{2,1}^{(1)} to L of the products of local
 derivatives, symbols, formulas and numbers. Pictures: the network view (`nn.draw_network`, the
-weight in orange), the graph of the hidden unit it feeds, and the prediction.
+weight in orange), the graph of the hidden unit it feeds, and the prediction. Classes are counted
+from 1 in what it prints and draws, as the lectures count them (class 1, 2, 3); the code's target
+is an index from 0 (``target = k − 1``), as ``nn.losses.cross_entropy`` and ``chainrule demo
+classify`` take it.
 
     python -m demos.softmax_classifier [--seed N] [--out DIR]
 """
@@ -254,10 +257,10 @@ def plot_prediction(f: dict, out: Path, dpi: int) -> Path | None:
     classes = [f"class {k + 1}" for k in range(N_CLASSES)]
     bar.bar(classes, f["y"], color="tab:blue", label="y = softmax(z⁽²⁾)")
     bar.bar(classes, f["t"], fill=False, edgecolor="black", linewidth=1.5, label="target t")
-    bar.set_ylim(0, 1.1)
+    bar.set_ylim(0, 1.35)  # room above every bar (a target is 1) for the legend
     bar.set_ylabel("probability")
     bar.set_title(f"Prediction vs target, L = {fmt(f['L'])}", fontsize=11)
-    bar.legend(fontsize=8, loc="upper left")
+    bar.legend(fontsize=8, loc="upper center", ncols=2)
     return save_figure(fig, out / "prediction.png", dpi=dpi)
 
 

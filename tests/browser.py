@@ -23,6 +23,9 @@ FLAGS = [
     "--no-first-run",
     "--mute-audio",
 ]
+PLAYWRIGHT_ARGS = [flag for flag in FLAGS if flag != "--headless"]
+"""The same flags for Playwright's ``chromium.launch(executable_path=..., args=...)`` (it adds
+headless mode itself); never ``playwright install``: the browser is Debian's chromium."""
 SCREEN = (1280, 720)
 """The screen the page tests lay the page out for."""
 

@@ -23,6 +23,7 @@ from engine import Value, draw_dot, grad
 from engine.core.chain_rule import defined_local_derivatives
 from engine.core.graph import topological_order
 from engine.core.numfmt import get_digits
+from engine.step.narration import is_constant
 from nn import MLP, DeltaStepper, draw_network
 from nn.activations import get_activation
 from nn.losses import cross_entropy, mse
@@ -117,6 +118,10 @@ def exact_agrees(text: str, value: float) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+_SUBS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+_SUPS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾", "0123456789()"))
+
+
 class Row:
     """One table row of a neuron box: its name (symbol, subscript, superscript), the printed
     value cells and gradient cells, and any other text (bold heads, ``L = ...``)."""
@@ -130,11 +135,16 @@ class Row:
 
     def key(self) -> tuple | None:
         """("s", l, j) etc. from the name cell, as `oracle` keys them."""
-        symbol = "".join(t for s, t in self.name if s == "").strip()
+        plain = "".join(t for s, t in self.name if s == "").strip()
+        symbol = "".join(c for c in plain if c not in _SUBS and c not in _SUPS)
         if not symbol:
             return None
         sub = "".join(t for s, t in self.name if s == "sub")
-        sup = "".join(t for s, t in self.name if s == "super").strip("()")
+        sub += "".join(_SUBS[c] for c in plain if c in _SUBS)  # Unicode: w₁₂⁽¹⁾
+        sup = "".join(t for s, t in self.name if s == "super")
+        sup = (sup + "".join(_SUPS[c] for c in plain if c in _SUPS)).strip("()")
+        if symbol == "x" and sup not in ("", "0"):  # lecture 004: x_j^(l), an activation
+            return ("a", int(sup), int(sub))
         if symbol == "x":
             return ("x", int(sub))
         if symbol == "w":
@@ -631,12 +641,15 @@ def test_every_frame_of_a_stepped_pass_shows_the_engines_gradients_or_says_why_n
         done = 0
         for i, (data, shown) in boxes.items():
             assert agrees(data, order[i].data)
+            if is_constant(order[i]):  # not differentiated: no grad in its box, ever
+                assert shown is None, (position, i, shown)
+                continue
             if shown == "?" or "(partial" in shown:
                 continue
             assert agrees(shown, fresh[i]), (position, i, shown, fresh[i])
             done += 1
         whole.append(done)
-    assert whole == sorted(whole) and whole[-1] == len(order)
+    assert whole == sorted(whole) and whole[-1] == sum(not is_constant(n) for n in order)
 
 
 def test_every_gif_caption_states_the_engines_numbers():
@@ -672,3 +685,90 @@ def test_every_gif_caption_states_the_engines_numbers():
             assert agrees(product, want), (line, want)
             checked += 1
     assert checked == sum(p.requires_grad for n in order for p in n.parents)  # every edge
+
+
+# --------------------------------------------------------------------------------------------
+# The pages: the player's and the δ page's embedded JSON (and the δ page's drawings)
+# --------------------------------------------------------------------------------------------
+
+
+def page_json(page: str) -> dict:
+    """The data a player page's JavaScript applies: its ``<script id="player-data">`` JSON."""
+    import json
+
+    m = re.search(r'<script type="application/json" id="player-data">(.*?)</script>', page, re.S)
+    assert m, "no player data in the page"
+    return json.loads(m.group(1))
+
+
+def _step_numbers(text: str) -> list[str]:
+    return NUMBER.findall(text)
+
+
+def test_every_number_in_the_player_pages_json_is_the_engines():
+    """Each step's ``set`` (the boxes' new grad texts) is the engine's gradient so far: the
+    whole gradient once every edge has passed its share back; each practice question's answer
+    is the local derivative or the new gradient that step adds."""
+    from engine import Stepper
+    from engine.step.player import player_html
+
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    root = (model([0.5, -1.0]) - 1.0) ** 2
+    order = topological_order(root)
+    fresh = [_number(g) for g in grad(root, order, allow_unused=True, materialize_grads=True)]
+    stepper = Stepper(root, digits=3)
+    data = page_json(player_html(stepper))
+    assert data["names"] == [stepper.names[node] for node in order]
+    shown: dict[int, str] = {}
+    whole = 0
+    for position, step in enumerate(data["steps"], start=1):
+        stepper.go_to(position)
+        grads = stepper.grads()
+        for j, text, received in step["set"]:
+            shown[j] = text
+            assert _agrees_to(text, grads[order[j]], 3), (position, j, text)
+            if received >= data["consumers"][j]:  # every edge in: the whole gradient
+                assert _agrees_to(text, fresh[j], 3), (position, j, text, fresh[j])
+                whole += 1
+        current = stepper.current
+        assert current is not None
+        wants = {term.local for term in current.terms} | {term.grad_after for term in current.terms}
+        for question in step["ask"]:
+            assert any(question["want"] == pytest.approx(w, rel=1e-12, abs=1e-15) for w in wants)
+            assert _agrees_to(question["text"], question["want"], 3), question
+    assert whole > 0 and set(shown) >= {i for i, n in enumerate(order) if n.requires_grad}
+
+
+def test_every_number_in_the_delta_pages_json_and_drawings_is_the_engines():
+    """The δ page: every frame's and practice frame's network view (read from its SVG), each
+    step's δ questions, and each step's narration's δ are the engine's."""
+    from nn.teaching.delta_page import delta_player_html
+
+    model, loss, x, loss_fn = trained("tanh 3-3-3-3-1 mse floats")
+    want = oracle(model, x, loss_fn)
+    stepper = DeltaStepper(model, loss)
+    data = page_json(delta_player_html(stepper))
+    assert len(data["frames"]) == stepper.total + 1 == len(data["quizFrames"]) + 1
+    unknown = []
+    for position, svg in enumerate(data["frames"]):
+        stepper.position = position
+        source = stepper.draw().source  # only for the edges' order: the numbers are the page's
+        unknown.append(check(svg_nodes(svg.encode("utf-8"), source), want).unknown)
+    assert unknown[0] > unknown[-1] == 0
+    for k, svg in enumerate(data["quizFrames"]):
+        known = {step.layer for step in stepper.steps[:k]}
+        source = draw_network(
+            model, loss=loss, known_layers=known, highlight_layer=stepper.steps[k].layer
+        ).source  # the edges' order
+        assert check(svg_nodes(svg.encode("utf-8"), source), want).unknown > 0  # δ still "?"
+    asked = 0
+    for step, shown in zip(stepper.steps, data["steps"]):
+        for j, question in enumerate(shown["ask"], start=1):
+            delta = want[("s", step.layer, j)][1]
+            assert question["want"] == pytest.approx(delta, rel=1e-12, abs=1e-15), question
+            assert agrees(question["text"], delta), question
+            asked += 1
+        assert shown["text"] == str(step)
+        for j, delta in enumerate(step.engine, start=1):
+            assert delta == pytest.approx(want[("s", step.layer, j)][1], rel=1e-12, abs=1e-15)
+    assert asked == sum(len(layer) for layer in stepper.state.layers)

@@ -29,7 +29,7 @@ def test_readme_python_blocks_run():
     assert "0.5\n[-1.5, 1.0, 0.5, 0.0]" in printed
     # the README quotes this line of the narration
     assert (
-        "∂out/∂add₁ = 1 - tanh(add₁)² = 1.816e-4;  ∂out/∂add₁ += ∂out/∂out · ∂out/∂add₁ = "
+        "∂out/∂add₁ = 1 - tanh(add₁)² = 1.816e-4;  ∂⁺out/∂add₁ += ∂⁺out/∂out · ∂out/∂add₁ = "
         "1 × 1.816e-4 = 1.816e-4" in printed
     )
     assert "((4.0, 2.0), (2.0, 0.0))" in printed

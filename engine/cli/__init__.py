@@ -30,6 +30,8 @@ SUBCOMMANDS = {
     "demo": "list the teaching demos, or run one",
     "practice": "practise backpropagation: compute each step before it is shown",
     "derive": "write a derivative out as the chain rule, with the numbers",
+    "exercises": "make an exercise sheet and its answer key from a seed",
+    "grade": "grade a class's answer files against an exercise sheet's key",
 }
 PLUGIN_GROUP = "chainrule.commands"
 """Other packages add subcommands under this entry-point group: the name is the command, the

@@ -7,7 +7,7 @@ import sys
 
 from engine.step.terminal import MIN_WIDTH
 
-__all__ = ["fail", "param_names", "columns"]
+__all__ = ["fail", "param_names", "columns", "add_notation_argument"]
 
 
 def fail(prog: str, message: object, pointer: str = "", status: int = 2) -> int:
@@ -40,3 +40,16 @@ def columns(text: str) -> int:
     if width < MIN_WIDTH:
         raise argparse.ArgumentTypeError(f"--width must be at least {MIN_WIDTH}, got {width}")
     return width
+
+
+def add_notation_argument(parser: argparse.ArgumentParser) -> None:
+    """``--notation NAME``: one lecture's symbols (`engine.step.notation.NOTATIONS`)."""
+    from engine.step.notation import DEFAULT, NOTATIONS
+
+    parser.add_argument(
+        "--notation",
+        choices=list(NOTATIONS),
+        default=DEFAULT,
+        metavar="NAME",
+        help=f"the lecture whose symbols to use: {', '.join(NOTATIONS)} (default {DEFAULT})",
+    )

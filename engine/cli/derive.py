@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from functools import partial
 
-from engine.cli.common import fail
+from engine.cli.common import add_notation_argument, fail
 
 PROG = "chainrule derive"
 _fail = partial(fail, PROG)
@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="write at most N paths one by one; group more where they split (default 8)",
     )
+    add_notation_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
                 )
         if args.max_paths < 1:
             raise ValueError(f"--max-paths must be at least 1, got {args.max_paths}")
-        results = [derivation(root, leaves[name], max_paths=args.max_paths) for name in wrt]
+        results = [
+            derivation(root, leaves[name], max_paths=args.max_paths, notation=args.notation)
+            for name in wrt
+        ]
     except ExpressionError as exc:
         return _fail(exc, exc.pointer())
     except (ValueError, ZeroDivisionError, OverflowError) as exc:

@@ -100,9 +100,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--font-size",
         type=float,
-        default=DEFAULT_FONT_SIZE,
+        default=None,
         metavar="PT",
         help=f"text size in points (default {DEFAULT_FONT_SIZE:g}; 18 reads on a slide)",
+    )
+    parser.add_argument(
+        "--slide",
+        action="store_true",
+        help="for a 1280x720 slide: 18 pt, 3 digits (unless given), and the layout (LR or TB) "
+        "whose text reads biggest",
     )
     parser.add_argument(
         "--digits",
@@ -168,6 +174,17 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def _slide_defaults(args: argparse.Namespace) -> None:
+    """Fill in --font-size and --digits: the slide preset's with --slide, else the defaults."""
+    from engine.draw.slide import SLIDE_DIGITS, SLIDE_FONT_SIZE
+    from engine.draw.style import DEFAULT_FONT_SIZE
+
+    if args.font_size is None:
+        args.font_size = SLIDE_FONT_SIZE if args.slide else DEFAULT_FONT_SIZE
+    if args.digits is None and args.slide:
+        args.digits = SLIDE_DIGITS
+
+
 def _check_numbers(args: argparse.Namespace) -> None:
     if args.max_nodes < 1:
         raise ValueError(f"--max-nodes must be at least 1, got {args.max_nodes}")
@@ -183,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the expression, run backward, draw the graph and write it."""
     from engine.cli.expr import ExpressionError, build, parse_assignments
     from engine.draw import DrawError, draw_dot, render_bytes, save
+    from engine.draw.slide import slide_drawing
 
     if args.expression is None:  # argparse would also call NAME=NUMBER required, which it is not
         return _fail(
@@ -190,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
             "(numbers alone work too: chainrule draw '2**3'); see --help"
         )
     try:
+        _slide_defaults(args)
         _check_numbers(args)
         path, fmt = _output(args.output, args.renderer)
         values = parse_assignments(list(args.assignments))
@@ -206,18 +225,21 @@ def run(args: argparse.Namespace) -> int:
     if unused:
         print(f"{PROG}: warning: not in the expression: {', '.join(unused)}", file=sys.stderr)
 
-    graph = draw_dot(
-        root,
-        rankdir=args.rankdir,
-        show_local=args.local,
-        show_grad=not args.no_grad,
-        max_nodes=args.max_nodes,
-        font_size=args.font_size,
-        digits=args.digits,
-        renderer=args.renderer,
-        timeout=args.timeout,
-    )
+    def make(rankdir: str):
+        return draw_dot(
+            root,
+            rankdir=rankdir,
+            show_local=args.local,
+            show_grad=not args.no_grad,
+            max_nodes=args.max_nodes,
+            font_size=args.font_size,
+            digits=args.digits,
+            renderer=args.renderer,
+            timeout=args.timeout,
+        )
+
     try:
+        graph = slide_drawing(make) if args.slide and fmt != "dot" else make(args.rankdir)
         if path is None:
             data = render_bytes(graph, "svg")
             sys.stdout.buffer.write(data)

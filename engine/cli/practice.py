@@ -24,7 +24,7 @@ import sys
 from functools import partial
 from typing import TextIO
 
-from engine.cli.common import fail
+from engine.cli.common import add_notation_argument, fail
 
 PROG = "chainrule practice"
 _fail = partial(fail, PROG)
@@ -48,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rel", type=float, default=0.01, help="relative tolerance of a right answer (0.01 = 1%%)"
     )
+    add_notation_argument(parser)
 
 
 def _root(args: argparse.Namespace, out: TextIO):
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         if not 0.0 <= args.rel < 1.0:
             raise ValueError(f"--rel must be from 0 to 1 (0.01 is 1%), got {args.rel}")
         root = _root(args, sys.stdout)
-        practice = Practice(root, rel=args.rel)
+        practice = Practice(root, rel=args.rel, notation=args.notation)
     except ExpressionError as exc:
         return _fail(exc, exc.pointer())
     except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:

@@ -8,7 +8,7 @@
 
 In a terminal it shows the forward pass, then one step per key: Enter, n, space or → for the
 next step, b or ← to undo the last one (gradients restored exactly), q to quit. Each step is the
-chain rule for one node v, written with the output L's name: ∂L/∂x += ∂L/∂v · ∂v/∂x for each
+chain rule for one node v, written with the output L's name: ∂⁺L/∂x += ∂⁺L/∂v · ∂v/∂x for each
 input x of v, with the local derivative's formula and the numbers; a gradient that still waits
 for other edges is marked partial. With --all, or when the input or output is not a terminal (a
 pipe, CI), every step is printed at once. --html PAGE.html (or --html DIR, which gets
@@ -30,11 +30,13 @@ one is the result): 'n = x1*w1 + b; o = tanh(n)'. An unnamed result is called "o
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from functools import partial
 from typing import Any, TextIO
 
-from engine.cli.common import columns, fail, param_names
+from engine.cli.common import add_notation_argument, columns, fail, param_names
+from engine.draw.slide import SLIDE_DIGITS
 from engine.step.stepper import Stepper
 from engine.step.terminal import MIN_WIDTH, interactive, print_all
 
@@ -109,8 +111,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_digits,
         default=None,
         metavar="N",
-        help="significant digits of the numbers (default 4)",
+        help="significant digits of the numbers (default 4; 3 with --slide)",
     )
+    parser.add_argument(
+        "--rankdir",
+        choices=("LR", "TB"),
+        default=None,
+        help="with --html/--gif: LR inputs on the left (default), TB inputs on top",
+    )
+    parser.add_argument(
+        "--font-size",
+        type=float,
+        default=None,
+        metavar="PT",
+        help="with --html/--gif: the drawing's text size in points (default 12; 18 with --slide)",
+    )
+    parser.add_argument(
+        "--slide",
+        action="store_true",
+        help="with --html/--gif: for a 1280x720 projector: 18 pt, 3 digits, the layout whose "
+        "text reads biggest, every text of the page at least 16 px",
+    )
+    add_notation_argument(parser)
 
 
 def _build(args: argparse.Namespace):
@@ -128,17 +150,21 @@ def run(args: argparse.Namespace) -> int:
     """Build the expression, then write the player, print every step, or step interactively."""
     from engine.cli.expr import ExpressionError
 
+    if args.font_size is not None and not (4 <= args.font_size <= 96):
+        return _fail(f"--font-size must be from 4 to 96 points, got {args.font_size:g}")
+    if args.slide and args.digits is None:
+        args.digits = SLIDE_DIGITS
     try:
-        stepper = Stepper(_build(args), digits=args.digits)
+        stepper = Stepper(_build(args), digits=args.digits, notation=args.notation)
     except ExpressionError as exc:
         return _fail(exc, exc.pointer())
     except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
         return _fail(exc)  # domain errors like log(-1), a bad --params name
     try:
         if args.html:
-            return _write_html(stepper, args.html, args.expression, args.max_nodes)
+            return _write_html(stepper, args, _drawing_options(args))
         if args.gif:
-            return _write_gif(stepper, args.gif)
+            return _write_gif(stepper, args.gif, _gif_options(stepper, args))
         if args.all or not (sys.stdin.isatty() and sys.stdout.isatty()):
             print_all(stepper, sys.stdout, width=args.width)
             return 0
@@ -147,17 +173,38 @@ def run(args: argparse.Namespace) -> int:
         return _fail(exc)  # e.g. a local derivative that is not finite (sqrt at 0)
 
 
-def _write_html(stepper: Stepper, target: str, expression: str, max_nodes: int | None) -> int:
+def _drawing_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The drawing's --rankdir and --font-size, as `draw_dot` options (only those given)."""
+    options: dict[str, Any] = {}
+    if args.rankdir is not None:
+        options["rankdir"] = args.rankdir
+    if args.font_size is not None:
+        options["font_size"] = args.font_size
+    return options
+
+
+def _title(name: str, expression: str) -> str:
+    """The page's title: the expression, named (``o = tanh(x)``), never named twice."""
+    last = expression.split(";")[-1]
+    if re.match(r"\s*[A-Za-z_]\w*\s*=(?!=)", last):
+        return expression.strip()
+    return f"{name} = {expression}"
+
+
+def _write_html(stepper: Stepper, args: argparse.Namespace, options: dict[str, Any]) -> int:
     from engine.draw import DrawError
     from engine.step.player import DEFAULT_MAX_NODES
 
-    limit = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
+    target = args.html
+    limit = DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     if limit < 1:
         return _fail(f"--max-nodes must be a positive number of values, got {limit}")
-    title = f"{stepper.names[stepper.root]} = {expression}"
+    title = _title(stepper.names[stepper.root], args.expression)
     progress = _Progress(sys.stderr)
     try:
-        path = stepper.save_html(target, title=title, max_nodes=limit, progress=progress)
+        path = stepper.save_html(
+            target, title=title, max_nodes=limit, progress=progress, slide=args.slide, **options
+        )
     except DrawError as exc:
         return _fail(exc)
     except OSError as exc:
@@ -210,11 +257,39 @@ class _Progress:
             self.bar = None
 
 
-def _write_gif(stepper: Stepper, path: str) -> int:
+SLIDE_CAPTION_PX = 22
+"""The GIF caption's font size (pixels) with --slide: 16 px or more on a 1280×720 screen."""
+
+
+def _gif_options(stepper: Stepper, args: argparse.Namespace) -> dict[str, Any]:
+    """The GIF's drawing options; with --slide, 18 pt, the best layout and a bigger caption."""
+    options = _drawing_options(args)
+    if not args.slide:
+        return options
+    from engine.draw.slide import SLIDE_FONT_SIZE, best_layout
+
+    options.setdefault("font_size", SLIDE_FONT_SIZE)
+    options.setdefault("legend", False)
+    options["caption_size"] = SLIDE_CAPTION_PX
+    if "rankdir" not in options:
+        start = stepper.position
+        try:
+            stepper.go_to(stepper.total)
+            options["rankdir"] = best_layout(
+                lambda rankdir: stepper.draw(
+                    rankdir=rankdir, font_size=options["font_size"], legend=False
+                )
+            )[0]
+        finally:
+            stepper.go_to(start)
+    return options
+
+
+def _write_gif(stepper: Stepper, path: str, options: dict[str, Any]) -> int:
     from engine.draw import DrawError
 
     try:
-        written = stepper.save_gif(path)
+        written = stepper.save_gif(path, **options)
     except (DrawError, OSError, ModuleNotFoundError) as exc:
         return _fail(exc)  # GifTooLargeError is a ValueError, handled by run()
     print(f"wrote {written} ({stepper.total} frames, one per step)")

@@ -26,7 +26,7 @@ Colour legend (also drawn as a small legend node; ``legend=False`` hides it):
 * grey    ``#e9ecef``  constants: unlabelled leaves (numbers written into the expression)
 * green   ``#b2f2bb``  the output (the root you drew)
 * white                intermediate results
-* red border / red edges: the active node of ``highlight=`` and the edges into it
+* red border / red edges: the node(s) of ``highlight=`` and the edges into them
 
 Options: ``show_local=True`` writes on each edge ``x -> op`` the local derivative ∂out/∂x;
 ``show_grad=False`` hides gradients and says why; ``grad_known=`` shows ``grad ?`` on every node
@@ -36,7 +36,8 @@ and ``digits=`` (significant digits) make slides readable.
 
 Modules: `build` (draw_dot), `drawing` (the Digraph subclass), `style` (colours, legend, numbers,
 escaping), `clusters` (module clusters), `size` (the layout-size estimate and limit),
-`renderers` (graphviz-pure or dot, formats), `render` (timeouts, save), `errors`.
+`renderers` (graphviz-pure or dot, formats), `render` (timeouts, save), `slide` (the 1280×720
+slide preset: the layout whose text reads biggest), `errors`.
 
 Importing this package imports neither graphviz nor any renderer: names load on first use.
 """
@@ -59,6 +60,7 @@ _NAMES = {
     "layout_size": "size",
     "COLOURS": "style",
     "FONT": "style",
+    "NAME_FONT": "style",
     "DEFAULT_FONT_SIZE": "style",
     "MAX_LABEL_CHARS": "style",
     "escape_label": "style",
@@ -78,6 +80,12 @@ _NAMES = {
     "FormatNotSupportedError": "errors",
     "GraphTooLargeError": "errors",
     "write_atomic": "render",
+    "slide_drawing": "slide",
+    "best_layout": "slide",
+    "smallest_text_px": "slide",
+    "SLIDE": "slide",
+    "SLIDE_FONT_SIZE": "slide",
+    "SLIDE_DIGITS": "slide",
 }
 
 __all__ = list(_NAMES)

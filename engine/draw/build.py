@@ -249,8 +249,8 @@ def draw_dot(
         target = graph if home is None else bodies[index[id(home)]]
         kind = kinds[i]
         active = id(node) in active_ids
-        if not show_grad:
-            grad = None
+        if not show_grad or (kind == "constant" and grads is not None):
+            grad = None  # a stepped pass does not differentiate a constant: no grad to show
         elif known_ids is not None and id(node) not in known_ids:
             grad = "?"
         else:

@@ -66,6 +66,8 @@ class Drawing(graphviz.Digraph):
     layout work (`engine.draw.size.layout_size`); ``max_nodes``, ``layout_renderer`` (draw_dot's
     ``renderer=``) and ``timeout`` are the options `draw_dot` was given. (``edges`` and
     ``renderer`` are the package's: a method that adds edges, and the -T renderer like cairo.)
+    ``summary``, when set, is what ``repr`` says instead of the counts (the network view:
+    ``<chainrule Drawing: network view of an MLP 2-3-1, 4 neurons, 9 weights>``).
     """
 
     values: int = 0
@@ -76,6 +78,7 @@ class Drawing(graphviz.Digraph):
     max_nodes: int = DEFAULT_MAX_NODES
     layout_renderer: str | os.PathLike[str] | None = None  # ``renderer`` is the package's
     timeout: float = DEFAULT_TIMEOUT
+    summary: str = ""  # what a drawing that is not a graph of Values shows (the network view)
 
     _STATS = (
         "values",
@@ -86,9 +89,12 @@ class Drawing(graphviz.Digraph):
         "max_nodes",
         "layout_renderer",
         "timeout",
+        "summary",
     )
 
     def __repr__(self) -> str:
+        if self.summary:
+            return f"<chainrule Drawing: {self.summary}>"
         return (
             f"<chainrule Drawing: {_count(self.values, 'value')}, {_count(self.ops, 'op')}, "
             f"{_count(self.edge_count, 'edge')}>"

@@ -23,10 +23,12 @@ from engine.core.value import Value
 __all__ = [
     "COLOURS",
     "FONT",
+    "NAME_FONT",
     "DEFAULT_FONT_SIZE",
     "MAX_LABEL_CHARS",
     "escape_label",
     "plain_label",
+    "name_cell",
     "format_number",
     "op_text",
     "value_label",
@@ -35,6 +37,12 @@ __all__ = [
 ]
 
 FONT = "Courier"  # the monospace font whose metrics both renderers know, so boxes fit the text
+
+NAME_FONT = "Helvetica"
+"""The font of the name cell (``mul₁``, ``s₁⁽²⁾``): graphviz-pure's monospace (Cousine, for
+Courier) has no subscript digits or superscript parentheses, and a PNG label with one missing
+glyph falls back to a serif as a whole; its sans (Arimo, for Helvetica) has them, and so has every
+browser's Helvetica substitute. Numbers stay monospace."""
 
 DEFAULT_FONT_SIZE = 12.0
 """Point size of the text in value boxes; edge numbers and the legend are 2 pt smaller."""
@@ -155,13 +163,28 @@ def op_text(node: Value) -> str:
     return f"{op.symbol} {name}={arg}"
 
 
+def _needs_name_font(text: str) -> bool:
+    """Whether `text` has a character graphviz-pure's monospace lacks: the sub- and superscript
+    block U+2070-U+209F (``₁``, ``⁽``; its ``²`` and ``∂`` are there)."""
+    return any("\u2070" <= c <= "\u209f" for c in text)
+
+
+def name_cell(name: str) -> str:
+    """The name cell of a Value's box: ``<td>x1</td>``, or in `NAME_FONT` when the name has
+    sub- or superscripts (``<td><font face="Helvetica">mul₁</font></td>``)."""
+    text = escape_label(name)
+    if _needs_name_font(name):
+        text = f'<font face="{NAME_FONT}">{text}</font>'
+    return f"<td>{text}</td>"
+
+
 def value_label(data: str, grad: str | None, kind: str, active: bool, name: str) -> str:
     """The HTML-like label of a Value's box: name | data | grad (no name cell when empty).
 
     `data` and `grad` are formatted numbers (grad ``?`` when not computed yet, None to hide it).
     """
     border = f' color="{COLOURS["active"]}" border="3"' if active else ' border="0"'
-    cells = [f"<td>{escape_label(name)}</td>"] if name else []
+    cells = [name_cell(name)] if name else []
     cells.append(f"<td>data {escape_label(data)}</td>")
     if grad is not None:
         cells.append(f"<td>grad {escape_label(grad)}</td>")
@@ -195,5 +218,5 @@ def notes(show_grad: bool, show_local: bool, grad_known: bool, highlight: bool) 
     if show_local:
         lines.append("edge numbers: local derivatives ∂v/∂x")
     if highlight:
-        lines.append("red: the active node and its incoming edges")
+        lines.append("red: the highlighted node and the edges into it")
     return lines

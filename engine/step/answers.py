@@ -16,8 +16,10 @@ within 1% of the δ, so that question wants more digits). Every answer inside th
 closer to the value than to any mistake. A wrong answer is matched to the nearest mistake whose
 own interval (its number ± the same kind of tolerance) holds it, and that mistake is named.
 
-`parse_answer` reads what a learner types: a number (``-1.5``, ``1e-3``, ``.5``) or a simple
-fraction (``3/4``, ``-1 / 2``), never evaluated as Python.
+`parse_answer` reads what a learner types: a number (``-1.5``, ``1e-3``, ``.5``, or with a
+decimal comma ``-1,5``: a single comma between digits is a decimal comma, so ``1,000`` is 1.0 and
+``1,5,3`` is refused) or a simple fraction (``3/4``, ``-1 / 2``, ``1,5/2``), never evaluated as
+Python.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ DEFAULT_REL = 0.01
 DEFAULT_ABS = 1e-9
 """Default absolute tolerance, for values that are (nearly) zero."""
 
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:\d+,\d+|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+"""A number; a single comma between digits is a decimal comma (``-1,5`` is -1.5, ``1,000`` is
+1.0: thousands separators are not numbers here), so no comma ever makes a list."""
 _ANSWER = re.compile(rf"\s*({_NUMBER})\s*(?:/\s*({_NUMBER})\s*)?")
 _MINUS_SIGNS = str.maketrans({"−": "-", "–": "-", "‐": "-", "﹣": "-", "－": "-"})
 _MAX_ANSWER_CHARS = 100
@@ -56,7 +60,8 @@ class AnswerError(ValueError):
 
 
 def parse_answer(text: object) -> float:
-    """The number a learner typed: ``-1.5``, ``2e-3``, ``3/4``, ``-1 / 2`` (spaces allowed).
+    """The number a learner typed: ``-1.5``, ``-1,5`` (a decimal comma), ``2e-3``, ``3/4``,
+    ``-1 / 2`` (spaces allowed).
 
     Accepts an int or float as it is. Never calls ``eval``: the text must match a number, or
     two numbers with ``/`` between them. Raises `AnswerError` naming the text otherwise, or for
@@ -80,11 +85,12 @@ def parse_answer(text: object) -> float:
         match = _ANSWER.fullmatch(text.translate(_MINUS_SIGNS))
         if match is None:
             raise AnswerError(
-                f"could not read {shown} as a number: type a number like -1.5 or 2e-3, "
-                f"or a fraction like 3/4"
+                f"could not read {shown} as a number: type a number like -1.5 (or -1,5) or "
+                f"2e-3, or a fraction like 3/4"
             )
         top, bottom = match.groups()
-        value = float(top)
+        value = float(top.replace(",", "."))  # a decimal comma is a decimal point
+        bottom = None if bottom is None else bottom.replace(",", ".")
         if bottom is not None:
             if float(bottom) == 0.0:
                 raise AnswerError(f"{shown} divides by zero: the denominator must not be 0")

@@ -31,6 +31,8 @@ from engine.core.names import names_for
 from engine.core.ops import OPS
 from engine.core.value import Value
 from engine.step.lookup import node_named
+from engine.step.notation import Notation
+from engine.step.notation import notation as lookup_notation
 
 __all__ = ["derivation", "Derivation", "Local", "Upstream", "Group", "MAX_PATHS"]
 
@@ -167,7 +169,9 @@ class Derivation:
         hidden: int,
         value: float,
         backward_value: float,
+        notation: Notation | str | None = None,
     ) -> None:
+        self.notation = lookup_notation(notation)
         self.out = out
         self.wrt = wrt
         self.names = names
@@ -297,6 +301,7 @@ def derivation(
     *,
     max_paths: int = MAX_PATHS,
     max_equations: int = MAX_EQUATIONS,
+    notation: Notation | str | None = None,
 ) -> Derivation:
     """∂out/∂wrt by the chain rule: Σ over paths wrt -> out of Π local derivatives.
 
@@ -304,8 +309,11 @@ def derivation(
     `MAX_WRITTEN_FACTORS` factors in all) are written one by one; otherwise the sum is grouped
     where paths split (see the module docstring), showing at most `max_equations` equations.
     The result knows its own sum (`value`) and the gradient ``backward()`` computes
-    (`backward_value`); gradients in the graph are left as they were.
+    (`backward_value`); gradients in the graph are left as they were. It writes the total
+    derivative ``∂⁺out/∂x`` apart from the local ones ``∂v/∂x`` in the symbols of `notation`
+    (`engine.step.notation`).
     """
+    profile = lookup_notation(notation)
     if not isinstance(out, Value):
         raise TypeError(f"derivation needs a Value as out, got {type(out).__name__} {out!r}")
     for name, limit in (("max_paths", max_paths), ("max_equations", max_equations)):
@@ -319,9 +327,9 @@ def derivation(
         names[node] = node.label or "x"
     backward_value = _backward_value(out, node, order) if in_graph else 0.0
     if node is out:
-        return Derivation(out, node, names, "self", 1, [[out]], [], 0, 1.0, backward_value)
+        return Derivation(out, node, names, "self", 1, [[out]], [], 0, 1.0, backward_value, profile)
     if not in_graph:
-        return Derivation(out, node, names, "none", 0, [], [], 0, 0.0, backward_value)
+        return Derivation(out, node, names, "none", 0, [], [], 0, 0.0, backward_value, profile)
 
     reach = {node}
     uses: dict[Value, list[tuple[Value, int]]] = {node: []}
@@ -353,7 +361,7 @@ def derivation(
         path_nodes = [[node] + [c for c, _ in p] for p in edge_paths]
         return Derivation(
             out, node, names, "paths", count[node], path_nodes, [equation], 0, equation.value,
-            backward_value,
+            backward_value, profile,
         )  # fmt: skip
 
     def is_key(v: Value) -> bool:
@@ -396,5 +404,5 @@ def derivation(
     hidden = max(0, len(equations) - max_equations)
     return Derivation(
         out, node, names, "grouped", count[node], [], equations[hidden:], hidden,
-        grads[node], backward_value,
+        grads[node], backward_value, profile,
     )  # fmt: skip

@@ -16,7 +16,7 @@ import re
 from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
-from engine.core.names import fill_in, partial_symbol
+from engine.core.names import fill_in
 from engine.core.numfmt import MAX_DIGITS, fmt, get_digits, holds
 from engine.core.ops import OPS
 from engine.step.latex import fill, latex_formula, latex_name, latex_number
@@ -143,7 +143,12 @@ class _Text:
         self.digits: int | None = None  # the factors' digits in the current row of numbers
 
     def partial(self, top, bottom) -> str:
-        return partial_symbol(self.names[top], self.names[bottom])
+        """The local derivative ``∂top/∂bottom`` (one op's)."""
+        return self.d.notation.local(self.names[top], self.names[bottom])
+
+    def total(self, top, bottom) -> str:
+        """The total derivative ``∂⁺top/∂bottom`` (every path)."""
+        return self.d.notation.total(self.names[top], self.names[bottom])
 
     def symbol(self, f) -> str:
         from engine.step.derivation import Group, Local
@@ -155,7 +160,7 @@ class _Text:
             return (
                 "(" + self.sum([self.product(t, self.symbol, self.sym_dot) for t in f.terms]) + ")"
             )
-        return self.partial(self.d.out, f.node)
+        return self.total(self.d.out, f.node)
 
     def formula(self, f) -> str:
         from engine.step.derivation import Group, Local
@@ -201,6 +206,9 @@ class _Latex(_Text):
 
     def partial(self, top, bottom) -> str:
         return rf"\frac{{\partial {{{self.name(top)}}}}}{{\partial {{{self.name(bottom)}}}}}"
+
+    def total(self, top, bottom) -> str:
+        return self.d.notation.total_latex(self.name(top), self.name(bottom))
 
     def symbol(self, f) -> str:
         from engine.step.derivation import Group, Local
@@ -284,7 +292,8 @@ def _intro(d: Derivation, esc: Callable[[str], str] = _plain) -> list[str]:
     """The explanation before the equations; `esc` writes each name (and symbol made of
     names) for the output format (`markdown_text` for Markdown)."""
     out, wrt = esc(d.names[d.out]), esc(d.names[d.wrt])
-    partial = esc(partial_symbol(d.names[d.out], d.names[d.wrt]))
+    partial = esc(d.notation.total(d.names[d.out], d.names[d.wrt]))
+    mark = d.notation.total_mark
     if d.mode == "self":
         return [f"{partial} = 1: the derivative of a value with respect to itself."]
     if d.mode == "none":
@@ -295,7 +304,8 @@ def _intro(d: Derivation, esc: Callable[[str], str] = _plain) -> list[str]:
         plural = "path" if d.paths == 1 else "paths"
         lines = [
             f"{partial} by the chain rule: {d.paths} {plural} from {wrt} to {out}. Along each "
-            f"path multiply the local derivatives; then add the paths up."
+            f"path multiply the local derivatives (∂v/∂u: one op's); then add the paths up "
+            f"(∂{mark}: the total derivative, every path)."
         ]
         for k, nodes in enumerate(d.path_nodes, start=1):
             shown = [esc(d.names[n]) for n in nodes]
@@ -306,7 +316,8 @@ def _intro(d: Derivation, esc: Callable[[str], str] = _plain) -> list[str]:
     lines = [
         f"{partial} by the chain rule: {d.paths:,} paths lead from {wrt} to {out}. They share "
         f"sub-paths, so rather than writing each path the sum is grouped where paths split: for "
-        f"a node v used by several others, ∂{out}/∂v = Σ over its uses c of ∂{out}/∂c times the "
+        f"a node v used by several others, ∂{mark}{out}/∂v = Σ over its uses c of ∂{mark}{out}/∂c "
+        f"times the "
         f"local derivatives from v to c. From the output back to {wrt}:"
     ]
     if d.hidden:
@@ -324,7 +335,7 @@ CHOSEN_ZERO_NOTE = (
 
 
 def _verdict(d: Derivation, esc: Callable[[str], str] = _plain) -> str:
-    partial = esc(partial_symbol(d.names[d.out], d.names[d.wrt]))
+    partial = esc(d.notation.total(d.names[d.out], d.names[d.wrt]))
     found = f"backward() found {partial} = {number(d.backward_value)}"
     if d.agrees:
         return f"{found}: the two agree (difference {fmt(d.difference, 2)})."
@@ -336,7 +347,7 @@ def text(d: Derivation) -> str:
     lines = _intro(d)
     r = _Text(d)
     for eq in d.equations:
-        lhs = partial_symbol(d.names[d.out], d.names[eq.node])
+        lhs = d.notation.total(d.names[d.out], d.names[eq.node])
         rows = _lines(r, eq)
         lines.append("")
         lines.append(f"{lhs} = {rows[0]}")
@@ -353,10 +364,10 @@ def latex(d: Derivation) -> str:
     r = _Latex(d)
     rows = []
     if d.mode in ("self", "none"):
-        rows.append(f"{r.partial(d.out, d.wrt)} &= {1 if d.mode == 'self' else 0}")
+        rows.append(f"{r.total(d.out, d.wrt)} &= {1 if d.mode == 'self' else 0}")
     for eq in d.equations:
         lines = _lines(r, eq)
-        rows.append(f"{r.partial(d.out, eq.node)} &= {lines[0]}")
+        rows.append(f"{r.total(d.out, eq.node)} &= {lines[0]}")
         rows.extend(f"&= {line}" for line in lines[1:])
     agree = r"\text{(backward() agrees)}" if d.agrees else r"\text{(backward() DISAGREES: }"
     if not d.agrees:

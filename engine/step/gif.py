@@ -78,13 +78,13 @@ def _caption(graph, text: str, font):
 
 
 def gif_frames(
-    stepper: Stepper, *, caption: bool = True, font_size: int | None = None, **options
+    stepper: Stepper, *, caption: bool = True, caption_size: int | None = None, **options
 ) -> list:
     """One RGB image (Pillow) per step: the graph after that step, and its narration.
 
-    The caption's `font_size` defaults to the graph's width / 100 (at least 14), so it reads at
-    the size the graph does. The Stepper ends where it started. `options` go to `Stepper.draw`
-    (e.g. ``rankdir="TB"``).
+    The caption's `caption_size` (pixels) defaults to the graph's width / 100 (at least 14), so
+    it reads at the size the graph does. The Stepper ends where it started. `options` go to
+    `Stepper.draw` (e.g. ``rankdir="TB"``, ``font_size=18``, ``digits=3``).
     """
     Image, _, _ = _pillow()
     start = stepper.position
@@ -95,7 +95,7 @@ def gif_frames(
             png = stepper.draw(**options).pipe(format="png")
             graph = Image.open(io.BytesIO(png)).convert("RGB")
             if caption:
-                size = font_size if font_size is not None else max(14, graph.width // 100)
+                size = caption_size if caption_size is not None else max(14, graph.width // 100)
                 graph = _caption(graph, str(step), _font(size))
             frames.append(graph)
     finally:

@@ -1,20 +1,20 @@
 """Backpropagation one node at a time: the narrated steps of a backward pass.
 
-Notation (the lectures'): ``L`` is the output the backward pass starts from (the root), ``∂L/∂x``
-the derivative of ``L`` with respect to node ``x``, and ``∂v/∂x`` the *local* derivative of node
-``v`` with respect to its input ``x`` (a row of the op table). Reverse mode visits the nodes
-outputs first; when node ``v`` is visited ``∂L/∂v`` is complete, and the chain rule adds to each
-input ``x`` of ``v``:
+Notation (`engine.step.notation`): ``L`` is the output the backward pass starts from (the root),
+``∂⁺L/∂x`` the *total* derivative of ``L`` with respect to node ``x`` (through every path), and
+``∂v/∂x`` the *local* derivative of node ``v`` with respect to its input ``x`` (a row of the op
+table). Reverse mode visits the nodes outputs first; when node ``v`` is visited ``∂⁺L/∂v`` is
+complete, and the chain rule adds to each input ``x`` of ``v``:
 
-    ∂L/∂x += ∂L/∂v · ∂v/∂x
+    ∂⁺L/∂x += ∂⁺L/∂v · ∂v/∂x
 
 The narration writes this with the nodes' names and numbers (root ``o``)::
 
-    [1/10] o = tanh(n) = 0.7071;  upstream ∂o/∂o = 1 (the seed)
-      ∂o/∂n = 1 - tanh(n)² = 0.5;  ∂o/∂n += ∂o/∂o · ∂o/∂n = 1 × 0.5 = 0.5
+    [1/10] o = tanh(n) = 0.7071;  upstream ∂⁺o/∂o = 1 (the seed)
+      ∂o/∂n = 1 - tanh(n)² = 0.5;  ∂⁺o/∂n += ∂⁺o/∂o · ∂o/∂n = 1 × 0.5 = 0.5
 
 A node used by several others collects one contribution per edge; until the last one arrives its
-gradient is *partial*, and the line says so: ``(partial: 1 of 3 edges)``, then ``∂o/∂a = 4 + 3 = 7
+gradient is *partial*, and the line says so: ``(partial: 1 of 3 edges)``, then ``∂⁺o/∂a = 4 + 3 = 7
 (all 3 edges: final)``.
 
 Whose gradient. `backward_steps(root)` is ``root.backward()`` paused after every node: the same
@@ -42,7 +42,6 @@ from engine.core.names import (
     fill_in,
     grad_of,
     names_for,
-    partial_symbol,
 )
 from engine.core.numfmt import equation, fmt, holds
 from engine.core.ops import OPS
@@ -54,6 +53,8 @@ from engine.step.forward_trace import (
     formula_of,
     forward_trace,
 )
+from engine.step.notation import Notation
+from engine.step.notation import notation as _lookup_notation
 
 __all__ = [
     "backward_steps",
@@ -197,6 +198,7 @@ class Step:
         "grad_earlier",
         "grad_held",
         "digits",
+        "notation",
     )
 
     def __init__(
@@ -212,7 +214,9 @@ class Step:
         grad_earlier: float = 0.0,
         grad_held: float | None = None,
         digits: int | None = None,
+        notation: Notation | str | None = None,
     ) -> None:
+        self.notation = _lookup_notation(notation)
         self.index = index
         self.total = total
         self.node = node
@@ -249,7 +253,7 @@ class Step:
     def _headline(self, d: int) -> str:
         where = f"[{self.index}/{self.total}]"
         value = fmt(self.node.data, d)
-        upstream = f"{partial_symbol(self.root_name, self.name)} = {fmt(self.upstream, d)}"
+        upstream = f"{self.notation.total(self.root_name, self.name)} = {fmt(self.upstream, d)}"
         if self.is_seed:
             upstream += " (the seed)"
         if self.is_leaf and is_constant(self.node):
@@ -263,14 +267,15 @@ class Step:
         root, v, x = self.root_name, self.name, term.name
         if is_constant(term.parent):
             return f"  {x} is a constant: not differentiated"
-        local = f"{partial_symbol(v, x)} = {term.formula}"
+        total, local_of = self.notation.total, self.notation.local
+        local = f"{local_of(v, x)} = {term.formula}"
         if not _NUMBER.fullmatch(term.formula):  # "1" needs no "= 1" after it
             local += f" = {fmt(term.local, d)}"
         (up, loc), contribution = equation(
             _product, (self.upstream, term.local), term.contribution, d
         )
         chain = (
-            f"{partial_symbol(root, x)} += {partial_symbol(root, v)} · {partial_symbol(v, x)} = "
+            f"{total(root, x)} += {total(root, v)} · {local_of(v, x)} = "
             f"{up} × {loc} = {contribution}"
         )
         line = f"  {local};  {chain}"
@@ -278,14 +283,14 @@ class Step:
             (before, added), after = equation(
                 _sum, (term.grad_before, term.contribution), term.grad_after, d
             )
-            line += f";  {partial_symbol(root, x)} = {before} + {added} = {after}"
+            line += f";  {total(root, x)} = {before} + {added} = {after}"
         note = partial_note(term.edge, term.edges)
         return f"{line} {note}" if note else line
 
     def _leaf_lines(self, d: int) -> list[str]:
         if is_constant(self.node):
             return []
-        final = f"{partial_symbol(self.root_name, self.name)} = {fmt(self.upstream, d)}"
+        final = f"{self.notation.total(self.root_name, self.name)} = {fmt(self.upstream, d)}"
         lines = [f"  its gradient is final: {final}"]
         if self.grad_earlier != 0.0:
             (earlier, this), held = equation(
@@ -307,15 +312,15 @@ class Step:
         formula = fill_in(OPS[self.op].derivatives[0], {"out": self.name})
         root = self.root_name
         lines = [
-            f"  {partial_symbol(self.name, 'x_i')} = {formula} for each input x_i;  "
-            f"{partial_symbol(root, 'x_i')} += {fmt(self.upstream, d)} × local"
+            f"  {self.notation.local(self.name, 'x_i')} = {formula} for each input x_i;  "
+            f"{self.notation.total(root, 'x_i')} += {fmt(self.upstream, d)} × local"
         ]
         lines.append("  local: " + ", ".join(f"{t.name} {fmt(t.local, d)}" for t in self.terms))
         now = []
         for t in self.terms:
             note = partial_note(t.edge, t.edges)
             now.append(f"{t.name} {fmt(t.grad_after, d)}" + (f" {note}" if t.partial else ""))
-        lines.append(f"  {partial_symbol(root, 'x_i')} now: " + ", ".join(now))
+        lines.append(f"  {self.notation.total(root, 'x_i')} now: " + ", ".join(now))
         return lines
 
     def narrate(self, digits: int | None = None) -> str:
@@ -353,6 +358,7 @@ def _steps(
     order: list[Value],
     names: Mapping[Value, str],
     digits: int | None = None,
+    notation: Notation | str | None = None,
 ) -> Iterator[Step]:
     """The chain-rule walker's own pass (`engine.core.chain_rule.walk`), paused after every node
     and narrated. The pass commits into ``.grad`` just before its last step is handed out, so a
@@ -401,6 +407,7 @@ def _steps(
             grad_earlier=earlier,
             grad_held=earlier + upstream if not node.parents else upstream,
             digits=digits,
+            notation=notation,
         )
 
 
@@ -410,7 +417,13 @@ def _number(grad: float | Value) -> float:
     return grad.data if isinstance(grad, Value) else grad
 
 
-def backward_steps(root: Value, grad: float = 1.0, *, digits: int | None = None) -> Iterator[Step]:
+def backward_steps(
+    root: Value,
+    grad: float = 1.0,
+    *,
+    digits: int | None = None,
+    notation: Notation | str | None = None,
+) -> Iterator[Step]:
     """The backward pass of `root`, one `Step` per node, in reverse topological order.
 
     This is ``root.backward(grad)`` itself, paused after every node: consuming every step leaves
@@ -418,10 +431,13 @@ def backward_steps(root: Value, grad: float = 1.0, *, digits: int | None = None)
     to what they held, as in PyTorch). Every number a Step reports is the derivative of *this*
     pass, counted from zero, so an earlier ``backward()`` changes nothing that is narrated; a
     leaf's step says when its ``.grad`` holds more. ``print(step)`` narrates it with `digits`
-    significant digits (default `engine.core.numfmt.get_digits()`).
+    significant digits (default `engine.core.numfmt.get_digits()`), writing total derivatives
+    ``∂⁺L/∂x`` apart from local ones ``∂v/∂x`` in the symbols of `notation`
+    (`engine.step.notation`; default its `DEFAULT`).
     """
+    profile = _lookup_notation(notation)
     _check_root(root, "backward_steps")
     seed = as_float(grad, "backward_steps(grad)")
     check_root(root)
     order = topological_order(root)
-    return _steps(root, seed, order, names_for(order), digits)
+    return _steps(root, seed, order, names_for(order), digits, profile)

@@ -273,7 +273,8 @@
   function fit(whole) {  // the whole graph; at first, no smaller than readable (then follow)
     var vw = viewport.clientWidth, vh = viewport.clientHeight;
     var s = Math.max(0.02, Math.min(2, vw / natural.w, vh / natural.h));
-    if (whole !== true && s < 0.5) { s = 0.8; }  // too small to read: readable, then follow
+    var slide = document.body.classList.contains("slide");  // a slide: always the whole graph
+    if (whole !== true && !slide && s < 0.4) { s = 0.8; }  // too small to read: readable, follow
     view.s = s;
     view.x = Math.max(0, (vw - natural.w * s) / 2);
     view.y = Math.max(0, (vh - natural.h * s) / 2);

@@ -144,7 +144,9 @@ def _questions(step: Step) -> list[dict[str, Any]]:
 
 def _prompt(step: Step) -> str:
     """The question's lead-in: the node and its (complete) upstream gradient."""
-    upstream = f"{partial_symbol(step.root_name, step.name)} = {fmt(step.upstream, step.digits)}"
+    upstream = (
+        f"{step.notation.total(step.root_name, step.name)} = {fmt(step.upstream, step.digits)}"
+    )
     if step.formula:
         return (
             f"{step.name} = {step.formula} = {fmt(step.node.data, step.digits)}; its gradient "
@@ -176,6 +178,8 @@ def _step_data(
         if position == 1:  # the seed: the root's gradient is final
             changes[k] = [k, fmt(step.upstream, step.digits), 0]
         for term in step.terms:
+            if is_constant(term.parent):
+                continue  # a constant is not differentiated: its box shows no grad
             j = index[id(term.parent)]
             received[j] += 1
             changes[j] = [j, fmt(term.grad_after, step.digits), received[j]]
@@ -231,15 +235,20 @@ def player_html(
     title: str | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
     progress: Progress | None = None,
+    slide: bool = False,
     **options: Any,
 ) -> str:
     """The player page for `stepper` as one HTML string; the Stepper ends where it started.
+
+    `slide` makes the page for a 1280×720 projector: the drawing at
+    `engine.draw.slide.SLIDE_FONT_SIZE` in the layout (LR or TB, unless ``rankdir=`` is given)
+    whose text reads biggest in the graph panel (`SLIDE_PANEL`), every text of the page at least
+    16 px, and the drawing always fit whole.
 
     `options` go to `draw_dot` (e.g. ``rankdir="TB"``); `max_nodes` is the player's size limit
     and is passed on to `draw_dot`. Raises `PlayerTooLargeError` before any work when the graph
     has more Values than `max_nodes`.
     """
-    from engine.draw import draw_dot
 
     if type(max_nodes) is not int or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
@@ -255,6 +264,7 @@ def player_html(
         raise TypeError(f"the player sets {', '.join(clash)} itself; leave it out of the options")
     report: Progress = progress or (lambda stage, done, total: None)
     options.setdefault("names", stepper.names)
+    options.setdefault("digits", stepper.digits)  # the boxes show the narration's numbers
     if title is None:
         title = f"backward pass of {stepper.names[stepper.root]}"
     data = page_data(stepper, progress=report)
@@ -263,15 +273,38 @@ def player_html(
     report("layout", 0, 1)
     try:  # drawn in the final state, so that every box is sized for its final gradient
         stepper.go_to(stepper.total)
-        drawing = draw_dot(stepper.root, grad_known=order, max_nodes=max_nodes, **options)
+        drawing = _drawing(stepper.root, order, max_nodes, slide, options)
         svg = drawing.pipe(format="svg")
     finally:
         stepper.go_to(start)
     report("layout", 1, 1)
     markup, _ = annotate_svg(svg, data["names"])
-    page = render_page(data, title, svg=markup)
+    page = render_page(data, title, svg=markup, slide=slide)
     report("page", 1, 1)
     return page
+
+
+SLIDE_PANEL = (840, 630)
+"""The graph panel of a slide page on a 1280×720 screen, in CSS px (the side panel takes 400)."""
+
+
+def _drawing(root: Value, order: list, max_nodes: int, slide: bool, options: dict) -> Any:
+    """The page's one drawing; with `slide`, in the slide preset's font and best layout."""
+    from engine.draw import draw_dot
+    from engine.draw.slide import SLIDE_FONT_SIZE, slide_drawing
+
+    def make(rankdir: str) -> Any:
+        return draw_dot(
+            root, grad_known=order, max_nodes=max_nodes, **{**options, "rankdir": rankdir}
+        )
+
+    if not slide:
+        return draw_dot(root, grad_known=order, max_nodes=max_nodes, **options)
+    options.setdefault("font_size", SLIDE_FONT_SIZE)
+    options.setdefault("legend", False)  # the page's help and narration say what the colours are
+    if "rankdir" in options:
+        return make(options["rankdir"])
+    return slide_drawing(make, SLIDE_PANEL)
 
 
 def page_path(target: str | Path) -> Path:

@@ -48,6 +48,15 @@ graded as in the terminal: within 1%, or closer when a likely slip gives a numbe
 question then says how many digits), so no known slip is ever right.</p>"""
 
 
+STACKED_PANEL = (1260, 470)
+"""The graph panel of a stacked slide page on a 1280×720 screen, in CSS px."""
+
+
+def _body_class(slide: bool, stacked: bool) -> str:
+    names = (["slide"] if slide else []) + (["stacked"] if slide and stacked else [])
+    return f' class="{" ".join(names)}"' if names else ""
+
+
 def render_page(
     data: dict[str, Any],
     title: str,
@@ -55,6 +64,8 @@ def render_page(
     svg: str | None = None,
     tagline: str = "the chain rule, one node at a time",
     help_html: str = _HELP,
+    slide: bool = False,
+    stacked: bool = False,
 ) -> str:
     """The whole player as one HTML string (every piece of text escaped).
 
@@ -64,7 +75,10 @@ def render_page(
     ``data["quizFrames"]``, the drawing practice mode shows while it asks about step k (k-1 in
     the list); a step's ``focus`` names a drawing node (its Graphviz name) to pan into view.
     `tagline` and `help_html` (trusted markup) are the header's line and the help
-    under the controls.
+    under the controls. `slide` lays the page out for a 1280×720 projector: every text at
+    least 16 px, the help left out, and the drawing always fit whole in its panel; `stacked`
+    (with `slide`) puts the drawing above the narration, full width, for wide drawings
+    (`STACKED_PANEL`).
     """
     if not isinstance(data, dict):
         raise TypeError(f"render_page needs the page data as a dict, got {type(data).__name__}")
@@ -80,7 +94,7 @@ def render_page(
 <title>{esc(title)}</title>
 <style>{_asset("player.css")}</style>
 </head>
-<body data-step="0">
+<body data-step="0"{_body_class(slide, stacked)}>
 <header><h1>{esc(title)}</h1><span class="tagline">chainrule: {esc(tagline)}</span></header>
 <main>
 <section id="graph-panel" aria-label="the computation graph">

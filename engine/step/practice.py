@@ -33,6 +33,7 @@ from engine.step.practice_round import Feedback, Round, Score
 
 if TYPE_CHECKING:
     from engine.step.narration import ParentTerm, Step
+    from engine.step.notation import Notation
     from engine.step.stepper import Stepper
 
 __all__ = ["Practice", "Round", "Question", "Feedback", "Score"]
@@ -137,8 +138,8 @@ def _local_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
             f"1 is the rule of a sum (∂(x + y)/∂x = 1); {step.name} = {step.formula} is not one"
         ] = 1.0
     mistakes[
-        f"that is the upstream gradient {partial_symbol(step.root_name, step.name)}; the question "
-        f"is the local derivative"
+        f"that is the upstream gradient {step.notation.total(step.root_name, step.name)}; the "
+        f"question is the local derivative"
     ] = step.upstream
     swapped = _swapped_local(node, term, step, use_output=False)
     if swapped is not None:
@@ -166,7 +167,7 @@ def _grad_mistakes(step: Step, term: ParentTerm) -> dict[str, float]:
     gradient or the local derivative), the sign, the earlier contributions dropped, the value
     used for the gradient."""
     before, upstream, local = term.grad_before, step.upstream, term.local
-    partial = partial_symbol(step.root_name, step.name)
+    partial = step.notation.total(step.root_name, step.name)
     mistakes = {
         f"did you forget the upstream gradient ({partial} = {fmt_number(upstream)})?": before
         + local,
@@ -206,13 +207,14 @@ class Practice(Round):
         rel: float = DEFAULT_REL,
         abs_tol: float = DEFAULT_ABS,
         stepper: Stepper | None = None,
+        notation: Notation | str | None = None,
     ) -> None:
         if stepper is None:
             from engine.step.stepper import Stepper
 
             if root is None:
                 raise TypeError("Practice needs a root Value (or stepper=)")
-            stepper = Stepper(root, grad)
+            stepper = Stepper(root, grad, notation=notation)  # the questions' symbols
         super().__init__(rel, abs_tol)
         self.stepper = stepper
         self._questions: list[Question] = []
@@ -295,7 +297,7 @@ class Practice(Round):
 
 
 def _headline(step: Step, show: Callable[[float], str] = fmt_number) -> str:
-    upstream = f"{partial_symbol(step.root_name, step.name)} = {show(step.upstream)}"
+    upstream = f"{step.notation.total(step.root_name, step.name)} = {show(step.upstream)}"
     if step.is_seed:
         upstream += " (the seed)"
     value = show(step.node.data)

@@ -17,7 +17,9 @@ from engine.core.numfmt import check_digits, fmt
 from engine.core.value import Value, as_float
 from engine.step.forward_trace import _check_root, _trace
 from engine.step.lookup import node_named
-from engine.step.narration import ForwardTrace, Step, _steps, partial_note, use_counts
+from engine.step.narration import ForwardTrace, Step, _steps, is_constant, partial_note, use_counts
+from engine.step.notation import Notation
+from engine.step.notation import notation as lookup_notation
 
 __all__ = ["Stepper"]
 
@@ -50,8 +52,15 @@ class Stepper:
     """
 
     def __init__(
-        self, root: Value, grad: float = 1.0, *, digits: int | None = None, practice: bool = False
+        self,
+        root: Value,
+        grad: float = 1.0,
+        *,
+        digits: int | None = None,
+        practice: bool = False,
+        notation: Notation | str | None = None,
     ) -> None:
+        self.notation = lookup_notation(notation)  # the symbols (`engine.step.notation`)
         self.root = _check_root(root, "Stepper")
         self.seed = as_float(grad, "Stepper(grad)")
         self.digits = None if digits is None else check_digits(digits, "Stepper")
@@ -103,18 +112,22 @@ class Stepper:
         """
         nodes: set[Value] = set()
         for step in self._steps[: self._position]:
-            nodes.add(step.node)
-            nodes.update(step.node.parents)
+            if not is_constant(step.node):
+                nodes.add(step.node)
+            nodes.update(p for p in step.node.parents if not is_constant(p))
         return nodes
 
     def grads(self) -> dict[Value, float]:
         """``{node: ∂root/∂node}`` of this pass so far, for the nodes in `known()` (a partial
-        gradient holds the contributions received so far; see `partial`)."""
+        gradient holds the contributions received so far; see `partial`). Constants (the 2 of
+        ``x * 2``) are not differentiated, so they have no entry."""
         grads: dict[Value, float] = {}
         for step in self._steps[: self._position]:
-            grads.setdefault(step.node, step.upstream)
+            if not is_constant(step.node):
+                grads.setdefault(step.node, step.upstream)
             for term in step.terms:
-                grads[term.parent] = term.grad_after
+                if not is_constant(term.parent):  # a constant is not differentiated
+                    grads[term.parent] = term.grad_after
         return grads
 
     def received(self) -> dict[Value, tuple[int, int]]:
@@ -159,7 +172,9 @@ class Stepper:
         if self._failure is not None:  # the pass stopped at a node it cannot differentiate
             raise self._failure
         if self._stream is None:
-            self._stream = _steps(self.root, self.seed, self._order, self.names, self.digits)
+            self._stream = _steps(
+                self.root, self.seed, self._order, self.names, self.digits, self.notation
+            )
         last = len(self._steps) == self.total - 1
         before = [(node, node.grad) for node in self._order] if last else []
         try:
@@ -243,6 +258,7 @@ class Stepper:
 
         current = self.current
         options.setdefault("names", self.names)  # boxes named as the narration names them
+        options.setdefault("digits", self.digits)  # the numbers the narration prints
         options.setdefault("grads", self.grads())
         options.setdefault("partial", self.received())
         return draw_dot(
@@ -309,7 +325,8 @@ class Stepper:
                 note = partial_note(got, of) if got < of else ""
                 text = f"{self.names[node]} {fmt(grads[node], self.digits)}"
                 parts.append(f"{text} {note}" if note else text)
-        return f"gradients so far (∂{self.names[self.root]}/∂x): " + ", ".join(parts)
+        total = self.notation.total(self.names[self.root], "x")
+        return f"gradients so far ({total}): " + ", ".join(parts)
 
     def __str__(self) -> str:
         if self.practice is not None:
@@ -319,7 +336,8 @@ class Stepper:
             f"step {self._position}/{self.total}\n{current}"
             if current
             else f"step 0/{self.total}: nothing applied yet (next() seeds "
-            f"∂{self.names[self.root]}/∂{self.names[self.root]} = {fmt(self.seed, self.digits)})"
+            f"{self.notation.total(self.names[self.root], self.names[self.root])} = "
+            f"{fmt(self.seed, self.digits)})"
         )
         return f"{head}\n{self.summary()}"
 

@@ -94,11 +94,12 @@ def _split(text: str, width: int, indent: str, level: int) -> list[str]:
 
 
 def _final_gradients(stepper: Stepper) -> str:
-    """``∂out/∂x1 = -1.5`` for every named leaf, in topological order: this pass's derivatives."""
+    """``∂⁺out/∂x1 = -1.5`` for every named leaf, in topological order: this pass's derivatives."""
     root = stepper.names[stepper.root]
     grads = stepper.grads()
     lines = [
-        f"  ∂{root}/∂{entry.name} = {fmt(grads.get(entry.node, 0.0), stepper.digits)}"
+        f"  {stepper.notation.total(root, entry.name)} = "
+        f"{fmt(grads.get(entry.node, 0.0), stepper.digits)}"
         for entry in stepper.forward_trace()
         if not entry.node.parents and entry.node.label
     ]

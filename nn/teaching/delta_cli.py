@@ -7,8 +7,9 @@
     chainrule delta --practice                       # you work out each δ first
 
 With δ_j^(l) = ∂L/∂s_j^(l), the gradient of neuron j's pre-activation in layer l, the chain rule
-gives the output layer's δ_j = ∂L/∂a_j · g'(s_j), then each layer's from the one above:
-δ_i^(l-1) = g'(s_i^(l-1)) · Σ_j w_ij^(l) δ_j^(l), and every weight's gradient is a_i^(l-1) δ_j^(l).
+gives the output layer's δ_j = ∂⁺L/∂x_j · θ'(s_j), then each layer's from the one above:
+δ_i^(l-1) = θ'(s_i^(l-1)) · Σ_j w_ij^(l) δ_j^(l), and every weight's gradient is x_i^(l-1) δ_j^(l)
+(symbols of --notation, default lecture 004's; with the update w_ij ← w_ij − η·x_i·δ_j, η = --lr).
 Each step prints one layer's δ with the numbers, read off the engine after loss.backward()
 and recomputed by the rule (a mismatch is reported).
 
@@ -33,7 +34,8 @@ import sys
 from functools import partial
 from typing import Any
 
-from engine.cli.common import columns, fail
+from engine.cli.common import add_notation_argument, columns, fail
+from engine.step.notation import notation as lookup_notation
 
 PROG = "chainrule delta"
 SUMMARY = "step an MLP's backward pass layer by layer: the δ rule, on the network view"
@@ -104,7 +106,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--activation", default="tanh", help="the hidden layers' activation (default tanh)"
     )
     parser.add_argument(
-        "--output-activation", default="tanh", help="the output layer's (default tanh)"
+        "--output-activation",
+        default="tanh",
+        help="the output layer's (default tanh; softmax with --loss cross_entropy)",
     )
     parser.add_argument(
         "--loss", default="mse", help="a loss of nn.losses (default mse: (a - y)² for one output)"
@@ -136,8 +140,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--width", type=columns, default=None, metavar="N", help="fold every line to N columns"
     )
     parser.add_argument(
+        "--font-size",
+        type=float,
+        default=None,
+        metavar="PT",
+        help="with -o/--html: the network view's text size (default 11; 18 with --slide)",
+    )
+    parser.add_argument(
+        "--digits",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with -o/--html: significant digits of the view's numbers (default 4; 3 with --slide)",
+    )
+    parser.add_argument(
+        "--rankdir", choices=("LR", "TB"), default=None, help="with -o/--html: the view's layout"
+    )
+    parser.add_argument(
+        "--slide",
+        action="store_true",
+        help="with -o/--html: for a 1280x720 projector (18 pt, 3 digits, weights in tooltips, "
+        "the layout whose text reads biggest)",
+    )
+    parser.add_argument(
         "--clear", action="store_true", help="clear the screen before each step (interactive)"
     )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=0.1,
+        metavar="ETA",
+        help="the learning rate η of the update step w ← w − η·x·δ shown (default 0.1)",
+    )
+    add_notation_argument(parser)
 
 
 def default_targets(loss: str, outputs: int, rng: random.Random) -> list[float]:
@@ -193,11 +228,21 @@ def build(args: argparse.Namespace) -> Any:
     if len(x) != sizes[0]:
         raise ValueError(f"--x has {len(x)} numbers but the network has {sizes[0]} inputs")
     check_targets(args.loss, y, sizes[-1])
+    output_activation = args.output_activation
+    if output_activation == "softmax":  # softmax lives in the loss: linear outputs, cross-entropy
+        if args.loss != "cross_entropy":
+            raise ValueError(
+                f"--output-activation softmax goes with --loss cross_entropy (the softmax is "
+                f"part of it), got --loss {args.loss}"
+            )
+        output_activation = "linear"
+    if not args.lr > 0 or args.lr != args.lr:
+        raise ValueError(f"--lr must be a positive number, got {args.lr:g}")
     model = nn.MLP(
         sizes[0],
         sizes[1:],
         activation=args.activation,
-        output_activation=args.output_activation,
+        output_activation=output_activation,
         seed=args.seed,
     )
     prediction = model(x)
@@ -206,9 +251,11 @@ def build(args: argparse.Namespace) -> Any:
     else:
         target = y[0] if sizes[-1] == 1 else y
     loss = nn.losses.LOSSES[args.loss](prediction, target)
-    loss.label = "L"
+    nt = lookup_notation(args.notation)
+    loss.label = nt.loss
     loss.backward()
-    return nn.DeltaStepper(model, loss)
+    kind = args.loss if args.loss in ("mse", "cross_entropy") else None
+    return nn.DeltaStepper(model, loss, notation=nt, target=target, loss_kind=kind, lr=args.lr)
 
 
 def print_all(stepper: Any, width: int | None) -> None:
@@ -236,12 +283,43 @@ def practise(stepper: Any, rel: float) -> int:
     return session(DeltaPractice(stepper, rel=rel), read_line, sys.stdout)
 
 
+def view_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The network view's options from --font-size, --digits and --slide (only those given);
+    ValueError naming a bad one."""
+    view: dict[str, Any] = {}
+    if args.font_size is not None:
+        if not 4 <= args.font_size <= 96:
+            raise ValueError(f"--font-size must be from 4 to 96 points, got {args.font_size:g}")
+        view["font_size"] = args.font_size
+    if args.digits is not None:
+        if not 1 <= args.digits <= 17:
+            raise ValueError(f"--digits must be from 1 to 17, got {args.digits}")
+        view["digits"] = args.digits
+    if args.slide:
+        from nn.teaching.network_view import SLIDE_VIEW
+
+        for key, value in SLIDE_VIEW.items():
+            view.setdefault(key, value)
+    return view
+
+
+def network_picture(stepper: Any, args: argparse.Namespace, view: dict[str, Any]) -> Any:
+    """The network view after the whole pass, for -o: with --slide (and no --rankdir), the
+    layout whose text reads biggest on a 1280×720 screen."""
+    from engine.draw.slide import best_layout
+
+    if args.rankdir is not None or not args.slide:
+        return stepper.draw(rankdir=args.rankdir or "LR", **view)
+    return best_layout(lambda rankdir: stepper.draw(rankdir=rankdir, **view))[1]
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.draw import DrawError, format_of
 
     try:
         if args.output:
             format_of(args.output)  # a file name chainrule cannot write fails before any work
+        view = view_options(args)
         stepper = build(args)
     except (ValueError, TypeError, OverflowError) as exc:
         return _fail(exc)
@@ -250,8 +328,10 @@ def run(args: argparse.Namespace) -> int:
         if args.practice:
             return practise(stepper, args.rel)
         if args.html:
-            options = {} if args.max_weights is None else {"max_weights": args.max_weights}
-            path = stepper.save_html(args.html, **options)
+            options: dict[str, Any] = dict(view)
+            if args.max_weights is not None:
+                options["max_weights"] = args.max_weights
+            path = stepper.save_html(args.html, slide=args.slide, rankdir=args.rankdir, **options)
             print(f"wrote {path} ({stepper.total} layers); open it in a browser")
             return 0
         if args.all or args.output or not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -263,7 +343,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output:
             from engine.draw import save
 
-            print(f"wrote {save(stepper.draw(), args.output)}")
+            print(f"wrote {save(network_picture(stepper, args, view), args.output)}")
         return 0
     except (DrawError, ValueError) as exc:
         return _fail(exc)

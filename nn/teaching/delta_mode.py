@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.core.chain_rule import local_derivatives
 from engine.core.names import fill_in
@@ -40,17 +40,29 @@ from nn.teaching.network_view import (
     network_state,
 )
 
+if TYPE_CHECKING:
+    from engine.step.notation import Notation
+
+
+def lookup_notation(which: Notation | str | None = None) -> Notation:
+    """`engine.step.notation.notation`, imported on use (``import nn`` stays light)."""
+    from engine.step.notation import notation
+
+    return notation(which)
+
+
 __all__ = ["DeltaStepper", "DeltaStep", "Question"]
 
-_SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
-_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
-
-def _name(symbol: str, *indices: int, layer: int) -> str:
-    """``w₁₂⁽³⁾``: lecture notation in Unicode (comma-separated indices past 9)."""
-    sep = "," if any(i > 9 for i in indices) else ""
-    sub = sep.join(str(i) for i in indices).translate(_SUB)
-    return f"{symbol}{sub}{f'({layer})'.translate(_SUP)}"
+def _name(symbol: str, *indices: int, layer: int, nt: Notation | None = None) -> str:
+    """``w₁₂⁽³⁾``: `symbol` in the notation `nt` (default profile) in Unicode: ``"s"``, ``"a"``,
+    ``"δ"`` and ``"w"`` stand for the profile's pre-activation, activation, δ and weight
+    (``"w", i, j``: from input unit i to output unit j)."""
+    nt = lookup_notation(nt)
+    if symbol == "w":
+        return nt.weight_name(indices[0], indices[1], layer=layer)
+    chosen = {"s": nt.pre, "a": nt.act, "δ": nt.delta}.get(symbol, symbol)
+    return nt.symbol(chosen, *indices, layer=layer)
 
 
 def _paren(x: float | str) -> str:
@@ -59,15 +71,18 @@ def _paren(x: float | str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _sup(l: int) -> str:
-    return f"({l})".translate(_SUP)
+def _sup(l: int, nt: Notation | None = None) -> str:
+    return lookup_notation(nt).layer(l)
 
 
-def _slope(n: NeuronState) -> tuple[float, str]:
+def _slope(n: NeuronState, nt: Notation | None = None) -> tuple[float, str]:
     """g'(s) from the op table (the activation node's local derivative) and its formula."""
     if n.activation == "linear" or n.out is None or n.out is n.pre:
         return 1.0, "1"
-    names = {"x": _name("s", n.j, layer=n.layer), "out": _name("a", n.j, layer=n.layer)}
+    names = {
+        "x": _name("s", n.j, layer=n.layer, nt=nt),
+        "out": _name("a", n.j, layer=n.layer, nt=nt),
+    }
     formula = fill_in(OPS[n.out.op].derivatives[0], names)
     return float(local_derivatives(n.out)[0]), formula
 
@@ -99,10 +114,10 @@ class Question:
 _NO_SLOPE = "the factor g'(s) is missing"
 
 
-def _own_numbers(n: NeuronState) -> str:
-    """``s₁⁽³⁾ = 0.1647, a₁⁽³⁾ = 0.1632 (tanh)``: the neuron's forward numbers."""
+def _own_numbers(n: NeuronState, nt: Notation | None = None) -> str:
+    """``s₁⁽³⁾ = 0.1647, x₁⁽³⁾ = 0.1632 (tanh)``: the neuron's forward numbers."""
     assert n.pre is not None and n.out is not None
-    s, a = _name("s", n.j, layer=n.layer), _name("a", n.j, layer=n.layer)
+    s, a = _name("s", n.j, layer=n.layer, nt=nt), _name("a", n.j, layer=n.layer, nt=nt)
     return f"{s} = {fmt_number(n.pre.data)}, {a} = {fmt_number(n.out.data)} ({n.activation})"
 
 
@@ -147,26 +162,90 @@ class DeltaStep:
         return f"<DeltaStep {self.index}/{self.total}: layer {self.layer}>"
 
 
-def _output_step(state: NetworkState, total: int) -> DeltaStep:
+def _loss_line(n: NeuronState, nt: Notation, outputs: int, target: Any) -> tuple[str, str] | None:
+    """For an mse loss with a known target: ``target y₁ = 0.3;  ∂⁺L/∂x₁⁽²⁾ = 2(x₁⁽²⁾ − y₁) =
+    2(0.76 − 0.3) = 0.92``, the formula ∂/∂a (1/n) Σ (a − y)² = 2(a − y)/n with its numbers (and
+    the short rule for the hint); None when the target is not known."""
+    if target is None or n.out is None:
+        return None
+    y = float(target[n.j - 1]) if isinstance(target, (list, tuple)) else float(target)
+    a = _name("a", n.j, layer=n.layer, nt=nt)
+    t = nt.symbol(nt.target, n.j)
+    per = "" if outputs == 1 else f"/{outputs}"
+    value = 2.0 * (n.out.data - y) / outputs
+    (a_s, y_s), value_s = equation(lambda p, q: 2.0 * (p - q) / outputs, (n.out.data, y), value)
+    rule = f"{nt.total(nt.loss, a)} = 2({a} − {t}){per}"
+    worked = f"target {t} = {fmt_number(y)};  {rule} = 2({a_s} − {_paren(y_s)}){per} = {value_s}"
+    return worked, rule
+
+
+def _softmax_line(
+    layer: list[NeuronState], n: NeuronState, nt: Notation, target: int
+) -> tuple[float, str, str]:
+    """Softmax + cross-entropy at a linear output: δ_j = ∂⁺L/∂s_j = p_j − t_j, with p the
+    softmax of the outputs and t the one-hot target; (δ, the worked line, the rule)."""
+    pre = [m.pre.data for m in layer if m.pre is not None]
+    top = max(pre)
+    exps = [math.exp(v - top) for v in pre]
+    p = exps[n.j - 1] / math.fsum(exps)
+    t = 1.0 if n.j - 1 == target else 0.0
+    d = _name("δ", n.j, layer=n.layer, nt=nt)
+    p_name, t_name = nt.symbol(nt.prob, n.j), nt.symbol(nt.target, n.j)
+    (p_s, t_s), delta_s = equation(lambda u, v: u - v, (p, t), p - t)
+    rule = f"{d} = {p_name} − {t_name}"
+    return p - t, f"{rule} = {p_s} − {t_s} = {delta_s}", rule
+
+
+def _output_step(
+    state: NetworkState,
+    total: int,
+    nt: Notation | None = None,
+    target: Any = None,
+    loss_kind: str | None = None,
+) -> DeltaStep:
+    """δ of the output layer: ∂⁺L/∂a_j · g'(s_j); for softmax + cross-entropy p_j − t_j."""
+    nt = lookup_notation(nt)
     L = len(state.layers)
     layer = state.layers[-1]
-    head = f"[1/{total}] layer {L}, the output layer: δ_j = ∂L/∂a_j · g'(s_j)"
+    act, pre, g = nt.act, nt.pre, nt.activation
+    head = (
+        f"[1/{total}] layer {L}, the output layer: {nt.delta}_j = "
+        f"{nt.total(nt.loss, act + '_j')} · {g}'({pre}_j)"
+    )
     lines, deltas, engine, asked = [head], [], [], []
+    softmax = loss_kind == "cross_entropy" and target is not None
+    if softmax:
+        k = nt.class_index(int(target))
+        lines.append(
+            f"  softmax + cross-entropy: {nt.prob}_j = softmax({pre})_j, {nt.target}_j = 1 for "
+            f"the class (k = {k}) else 0, and {nt.delta}_j = {nt.total(nt.loss, pre + '_j')} = "
+            f"{nt.prob}_j − {nt.target}_j (the softmax's g' and ∂⁺{nt.loss}/∂{nt.prob} combined)"
+        )
     for n in layer:
         assert n.out is not None and n.pre is not None
-        slope, formula = _slope(n)
+        slope, formula = _slope(n, nt)
         upstream = grad_number(n.out)
+        d, a = _name("δ", n.j, layer=L, nt=nt), _name("a", n.j, layer=L, nt=nt)
+        up_name = nt.total(nt.loss, a)
+        engine.append(grad_number(n.pre))
+        given = f"{up_name} = {fmt_number(upstream)}, {_own_numbers(n, nt)}"
+        if softmax and formula == "1":
+            delta, worked, rule = _softmax_line(layer, n, nt, int(target))
+            deltas.append(delta)
+            lines.append(f"  {worked}")
+            asked.append(Question(d, rule, delta, worked.rsplit(" = ", 1)[1], given))
+            continue
         delta = upstream * slope
         deltas.append(delta)
-        engine.append(grad_number(n.pre))
-        d, a = _name("δ", n.j, layer=L), _name("a", n.j, layer=L)
-        given = f"∂L/∂{a} = {fmt_number(upstream)}, {_own_numbers(n)}"
+        loss_line = _loss_line(n, nt, len(layer), target) if loss_kind == "mse" else None
+        if loss_line is not None:
+            lines.append(f"  {loss_line[0]}")
         if formula == "1":  # a linear output: g' = 1, δ is ∂L/∂a itself
-            lines.append(f"  {d} = ∂L/∂{a} · 1 = {fmt_number(delta)}   (a linear output: g' = 1)")
-            hint = f"{d} = ∂L/∂{a} · 1 (a linear output: g' = 1)"
+            lines.append(f"  {d} = {up_name} · 1 = {fmt_number(delta)}   (a linear output: g' = 1)")
+            hint = f"{d} = {up_name} · 1 (a linear output: g' = 1)"
             asked.append(Question(d, hint, delta, fmt_number(delta), given))
             continue
-        rule = f"∂L/∂{a} · ({formula})"
+        rule = f"{up_name} · ({formula})"
         (up_s, slope_s), delta_s = equation(lambda u, g: u * g, (upstream, slope), delta)
         worked = f"{d} = {rule} = {_paren(up_s)} × {_paren(slope_s)}"
         lines.append(f"  {worked} = {delta_s}")
@@ -175,25 +254,37 @@ def _output_step(state: NetworkState, total: int) -> DeltaStep:
     return DeltaStep(1, total, L, deltas, engine, lines, asked)
 
 
-def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaStep:
+def _hidden_step(
+    state: NetworkState, l: int, index: int, total: int, nt: Notation | None = None
+) -> DeltaStep:
     """δ of layer `l` from the δ of layer l + 1 (the engine's)."""
+    nt = lookup_notation(nt)
     above = state.layers[l]  # layer l + 1 (0-based list)
     layer = state.layers[l - 1]
-    up = _sup(l + 1)
-    head = f"[{index}/{total}] layer {l}: δ_i = g'(s_i) · Σ_j w_ij{up} δ_j{up}"
+    up = _sup(l + 1, nt)
+    w_ij = nt.weight_name(0, 0).replace("₀₀", "_ij" if nt.input_first else "_ji")
+    head = (
+        f"[{index}/{total}] layer {l}: {nt.delta}_i = {nt.activation}'({nt.pre}_i) · "
+        f"Σ_j {w_ij}{up} {nt.delta}_j{up}"
+    )
     lines, deltas, engine, asked = [head], [], [], []
     for n in layer:
         assert n.pre is not None
-        slope, formula = _slope(n)
+        slope, formula = _slope(n, nt)
         terms = [(m.weights[n.j - 1].data, m.delta or 0.0) for m in above]
         total_in = math.fsum(w * d for w, d in terms)
         delta = slope * total_in
         deltas.append(delta)
         engine.append(grad_number(n.pre))
-        d = _name("δ", n.j, layer=l)
-        symbols = " + ".join(
-            f"{_name('w', n.j, m.j, layer=l + 1)}{_name('δ', m.j, layer=l + 1)}" for m in above
-        )
+        d = _name("δ", n.j, layer=l, nt=nt)
+
+        def w_name(m: NeuronState, i: int = n.j) -> str:
+            return _name("w", i, m.j, layer=l + 1, nt=nt)
+
+        def d_name(m: NeuronState) -> str:
+            return _name("δ", m.j, layer=l + 1, nt=nt)
+
+        symbols = " + ".join(f"{w_name(m)}{d_name(m)}" for m in above)
         # The printed factors carry enough digits that the line recomputes to its printed result.
         flat = [slope] + [x for pair in terms for x in pair]
         shown, delta_s = equation(
@@ -207,36 +298,55 @@ def _hidden_step(state: NetworkState, l: int, index: int, total: int) -> DeltaSt
         slope_num = "" if formula == "1" else f"{_paren(shown[0])} × "
         # practice's hint has every term; the narration folds more than four into Σ and ⋯
         given = ", ".join(
-            f"{_name('w', n.j, m.j, layer=l + 1)} = {fmt_number(w)}, "
-            f"{_name('δ', m.j, layer=l + 1)} = {fmt_number(dd)}"
+            f"{w_name(m)} = {fmt_number(w)}, {d_name(m)} = {fmt_number(dd)}"
             for m, (w, dd) in zip(above, terms)
         )
         slip = {} if formula == "1" else {f"{_NO_SLOPE}: δ = g'(s) · Σ w δ": total_in}
         asked.append(Question(d, f"{d} = {slope_text}[{symbols}] = {slope_num}[{numbers}]",
-                              delta, delta_s, f"{_own_numbers(n)}; {given}", slip))  # fmt: skip
+                              delta, delta_s, f"{_own_numbers(n, nt)}; {given}", slip))  # fmt: skip
         if len(terms) > 4:
-            symbols = f"Σ_j w_{n.j}j{up} δ_j{up}"
+            symbols = f"Σ_j {w_ij.replace('_i', '_' + str(n.j))}{up} {nt.delta}_j{up}"
             numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in pairs[:3]) + " + ⋯"
         lines.append(f"  {d} = {slope_text}[{symbols}] = {slope_num}[{numbers}] = {delta_s}")
     return DeltaStep(index, total, l, deltas, engine, lines, asked)
 
 
-def _weights_line(state: NetworkState, l: int) -> str:
-    """One example of ∂L/∂w = a·δ for layer `l`, with numbers."""
+def _weights_line(
+    state: NetworkState, l: int, nt: Notation | None = None, lr: float = 0.1
+) -> list[str]:
+    """One example of ∂⁺L/∂w = x·δ for layer `l`, with numbers, and the update step it gives:
+    w_ij ← w_ij − η · x_i · δ_j."""
+    nt = lookup_notation(nt)
     n = state.layers[l - 1][0]
     w = n.weights[0]
     source = state.inputs[0] if l == 1 else state.layers[l - 2][0].out
     if source is None or n.delta is None:
-        return ""
-    a_name = _name("x" if l == 1 else "a", 1, layer=l - 1)
+        return []
+    a_name = nt.input_name(1) if l == 1 else _name("a", 1, layer=l - 1, nt=nt)
+    w_name, d_name = _name("w", 1, 1, layer=l, nt=nt), _name("δ", 1, layer=l, nt=nt)
     product_of = source.data * n.delta
     (a_s, d_s), product = equation(lambda x, y: x * y, (source.data, n.delta), product_of)
-    return (
-        f"  then ∂L/∂w_ij{_sup(l)} = a_i{_sup(l - 1)}·δ_j{_sup(l)} and ∂L/∂b_j{_sup(l)} = "
-        f"δ_j{_sup(l)}, e.g. ∂L/∂{_name('w', 1, 1, layer=l)} = {a_name}·{_name('δ', 1, layer=l)}"
-        f" = {_paren(a_s)} × {_paren(d_s)} = {product} "
-        f"(engine: {fmt_number(grad_number(w))})"
+    w_ij = nt.weight_name(0, 0).replace("₀₀", "_ij" if nt.input_first else "_ji")
+    sup, below = _sup(l, nt), _sup(l - 1, nt)
+    if l > 1 or nt.act == "x":
+        source_i = f"{nt.act}_i{below}"
+    else:  # the inputs are x, the activations another letter
+        source_i = "x_i"
+    gradient = (
+        f"  then {nt.total(nt.loss, w_ij + sup)} = {source_i}·{nt.delta}_j{sup} and "
+        f"{nt.total(nt.loss, 'b_j' + sup)} = {nt.delta}_j{sup}, e.g. "
+        f"{nt.total(nt.loss, w_name)} = {a_name}·{d_name} = {_paren(a_s)} × {_paren(d_s)} = "
+        f"{product} (engine: {fmt_number(grad_number(w))})"
     )
+    new = w.data - lr * product_of
+    (w_s, lr_s, x_s, dd_s), new_s = equation(
+        lambda a, b, c, d: a - b * c * d, (w.data, lr, source.data, n.delta), new
+    )
+    update = (
+        f"  update ({nt.lr} = {fmt_number(lr)}): {w_name} ← {w_name} − {nt.lr}·{a_name}·{d_name}"
+        f" = {w_s} − {lr_s} × {_paren(x_s)} × {_paren(dd_s)} = {new_s}"
+    )
+    return [gradient, update]
 
 
 class DeltaStepper:
@@ -250,7 +360,27 @@ class DeltaStepper:
     `nn.teaching.delta_practice`).
     """
 
-    def __init__(self, model: Any, loss: Value, *, practice: bool = False) -> None:
+    def __init__(
+        self,
+        model: Any,
+        loss: Value,
+        *,
+        practice: bool = False,
+        notation: Notation | str | None = None,
+        target: Any = None,
+        loss_kind: str | None = None,
+        lr: float = 0.1,
+    ) -> None:
+        self.notation = lookup_notation(notation)
+        if loss_kind not in (None, "mse", "cross_entropy"):
+            raise ValueError(
+                f"DeltaStepper(loss_kind=) is 'mse', 'cross_entropy' or None, got {loss_kind!r}"
+            )
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+            raise ValueError(f"DeltaStepper(lr=) must be a positive number, got {lr!r}")
+        self.lr = float(lr)
+        self.target = target
+        self.loss_kind = loss_kind
         state = network_state(model, loss=loss)
         if not state.layers or any(n.pre is None for layer in state.layers for n in layer):
             raise ValueError(
@@ -263,13 +393,12 @@ class DeltaStepper:
         self.loss = loss
         self.state = state
         total = len(state.layers)
-        self.steps = [_output_step(state, total)]
+        nt = self.notation
+        self.steps = [_output_step(state, total, nt, target, loss_kind)]
         for k, l in enumerate(range(total - 1, 0, -1), start=2):
-            self.steps.append(_hidden_step(state, l, k, total))
+            self.steps.append(_hidden_step(state, l, k, total, nt))
         for step in self.steps:
-            extra = _weights_line(state, step.layer)
-            if extra:
-                step.lines.append(extra)
+            step.lines.extend(_weights_line(state, step.layer, nt, self.lr))
         self.position = 0
         self.practice = (
             None  # practice mode (`nn.teaching.delta_practice`): answer() drives the steps
@@ -332,7 +461,7 @@ class DeltaStepper:
             loss=self.loss,
             known_layers=self.known_layers(),
             highlight_layer=current.layer if current else None,
-            **options,
+            **{"notation": self.notation, **options},
         )
 
     def save_html(self, target: str | Path, **options: Any) -> Path:
@@ -363,10 +492,12 @@ class DeltaStepper:
         lines.append(f"  inputs: {', '.join(inputs)}")
         for l, layer in enumerate(self.state.layers, start=1):
             cells = [
-                f"{_name('a', n.j, layer=l)} = {fmt_number(n.out.data)}" for n in layer if n.out
+                f"{_name('a', n.j, layer=l, nt=self.notation)} = {fmt_number(n.out.data)}"
+                for n in layer
+                if n.out
             ]
             lines.append(f"  layer {l} ({layer[0].activation}): {', '.join(cells)}")
-        lines.append(f"  L = {fmt_number(self.loss.data)}")
+        lines.append(f"  {self.notation.loss} = {fmt_number(self.loss.data)}")
         return "\n".join(lines)
 
     def summary(self) -> str:

@@ -74,19 +74,44 @@ def _svg(graph: Any, renderer: Any, timeout: float | None) -> str:
     return inline_svg(render_bytes(graph, "svg", renderer=renderer, timeout=timeout))
 
 
+def _slide_view(stepper: DeltaStepper, rankdir: str | None, view: dict[str, Any]) -> str:
+    """Fill `view` with the slide preset (`SLIDE_VIEW`) and return the rankdir:
+    the one given, else the one whose last drawing reads biggest in a slide page's panel."""
+    from engine.draw.slide import best_layout
+    from engine.step.player_page import STACKED_PANEL
+    from nn.teaching.network_view import SLIDE_VIEW
+
+    for key, value in SLIDE_VIEW.items():
+        view.setdefault(key, value)
+    if rankdir is not None:
+        return rankdir
+    start = stepper.position
+    try:
+        stepper.position = stepper.total
+        return best_layout(lambda r: stepper.draw(rankdir=r, **view), STACKED_PANEL)[0]
+    finally:
+        stepper.position = start
+
+
 def delta_player_html(
     stepper: DeltaStepper,
     *,
     title: str | None = None,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     renderer: str | None = None,
     timeout: float | None = None,
     max_weights: int = DEFAULT_MAX_WEIGHTS,
+    slide: bool = False,
+    **view: Any,
 ) -> str:
     """The δ mode's player page for `stepper` as one HTML string; the stepper ends where it
     started. `rankdir`, `renderer` and `timeout` are the drawing's (see `nn.draw_network`,
     `engine.draw.render_bytes`). Raises `engine.step.player.PlayerTooLargeError` before any
-    drawing when the network has more than `max_weights` weights."""
+    drawing when the network has more than `max_weights` weights. `view` goes to
+    `nn.draw_network` (``font_size=``, ``digits=``, ``weight_rows=``). `slide` makes the page for
+    a 1280×720 projector: the drawing at the slide preset's font size, with the weights in the
+    edges' tooltips only, in the layout whose text reads biggest unless `rankdir` is given, and
+    every text of the page at least 16 px."""
     from engine.step.player import TOLERANCE, PlayerTooLargeError
     from engine.step.player_page import render_page
     from nn.teaching.delta_practice import delta_questions
@@ -101,13 +126,17 @@ def delta_player_html(
             f"max_weights={max_weights:,} (its drawing would be an unreadable mesh); pass "
             f"max_weights={weights} (chainrule delta --max-weights {weights}) to write it anyway"
         )
+    if slide:
+        rankdir = _slide_view(stepper, rankdir, view)
+    elif rankdir is None:
+        rankdir = "LR"
     start = stepper.position
     asked = delta_questions(stepper)
     frames, quiz_frames, steps = [], [], []
     try:
         for position in range(stepper.total + 1):
             stepper.position = position
-            frames.append(_svg(stepper.draw(rankdir=rankdir), renderer, timeout))
+            frames.append(_svg(stepper.draw(rankdir=rankdir, **view), renderer, timeout))
             current = stepper.current
             if current is None:
                 continue
@@ -118,6 +147,7 @@ def delta_player_html(
                 known_layers=known,
                 highlight_layer=current.layer,
                 rankdir=rankdir,
+                **view,
             )
             quiz_frames.append(_svg(asking, renderer, timeout))
             source = (
@@ -152,7 +182,13 @@ def delta_player_html(
         sizes = [len(stepper.state.inputs)] + [len(layer) for layer in stepper.state.layers]
         title = f"the δ rule, layer by layer: an MLP {'-'.join(map(str, sizes))}"
     return render_page(
-        data, title, svg=frames[0], tagline="the δ rule, one layer at a time", help_html=_HELP
+        data,
+        title,
+        svg=frames[0],
+        tagline="the δ rule, one layer at a time",
+        help_html=_HELP,
+        slide=slide,
+        stacked=rankdir == "LR",
     )
 
 

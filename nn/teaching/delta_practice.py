@@ -66,17 +66,20 @@ class _Neuron:
         assert n.pre is not None and n.out is not None
         self.n = n
         self.linear = n.activation == "linear" or n.out is n.pre
-        s_name, a_name = _name("s", n.j, layer=n.layer), _name("a", n.j, layer=n.layer)
+        nt = stepper.notation
+        s_name = _name("s", n.j, layer=n.layer, nt=nt)
+        a_name = _name("a", n.j, layer=n.layer, nt=nt)
         own = [(s_name, n.pre.data), (a_name, n.out.data)]
         self.output = step.layer == len(stepper.state.layers)
         if self.output:
-            self.names = [(f"∂L/∂{a_name}", grad_number(n.out))] + own
+            self.names = [(nt.total(nt.loss, a_name), grad_number(n.out))] + own
         else:
             above = stepper.state.layers[step.layer]
             pairs: list[tuple[str, float]] = []
             for m in above:
-                pairs.append((_name("w", n.j, m.j, layer=step.layer + 1), m.weights[n.j - 1].data))
-                pairs.append((_name("δ", m.j, layer=step.layer + 1), m.delta or 0.0))
+                w_name = _name("w", n.j, m.j, layer=step.layer + 1, nt=nt)
+                pairs.append((w_name, m.weights[n.j - 1].data))
+                pairs.append((_name("δ", m.j, layer=step.layer + 1, nt=nt), m.delta or 0.0))
             self.names = own + pairs
 
     def rule(self, *numbers: float) -> float:

@@ -31,16 +31,32 @@ from __future__ import annotations
 
 import bisect
 import html
-from typing import Any, Sequence
+import math
+from functools import partial
+from typing import Any, Callable, Sequence
 
 from engine.core.graph import topological_order
+from engine.core.numfmt import check_digits, fmt
 from engine.core.value import Value, fmt_number
 
-__all__ = ["draw_network", "network_state", "NetworkState", "NeuronState", "lecture_name"]
+__all__ = [
+    "draw_network",
+    "network_state",
+    "NetworkState",
+    "NeuronState",
+    "lecture_name",
+    "SLIDE_VIEW",
+]
 
 POSITIVE, NEGATIVE, ZERO, HIGHLIGHT = "#c92a2a", "#1864ab", "#868e96", "#e8590c"
 FILLS = {"input": "#d0ebff", "hidden": "#ffffff", "output": "#b2f2bb", "loss": "#ffe3e3"}
 FONT = "Helvetica"
+DEFAULT_FONT_SIZE = 11.0
+"""Points of the neurons' text; 16 and more for slides (``chainrule delta --slide``)."""
+SLIDE_VIEW = {"font_size": 20.0, "digits": 3, "weight_rows": False, "ranksep": 0.4}
+"""`draw_network` options of the slide preset (``chainrule delta --slide``): big text, the weights
+in the edges' tooltips only and the columns close, so that the lecture's 3-3-3-3-1 network's
+text is 16.6 px high when the picture is shown fit to 1280×720."""
 MAX_WEIGHT_ROWS = 8
 """A neuron lists its incoming weights (value and gradient) when it has at most this many inputs;
 wider layers keep the numbers in the edges' tooltips, so the picture still reads at slide size."""
@@ -187,16 +203,45 @@ def network_state(model: Any, x: Sequence[Any] | None = None, *, loss: Value | N
 # --------------------------------------------------------------------------------------------
 
 
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPT = str.maketrans("0123456789()-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁻")
+
+
 def lecture_name(symbol: str, *indices: int, layer: int | None = None) -> str:
-    """``w<SUB>12</SUB><SUP>(1)</SUP>``: a symbol with 1-based indices (comma-separated when one
-    has two digits) and the layer as a superscript, in Graphviz's HTML-like label markup."""
+    """``w₁₂⁽¹⁾``: a symbol with 1-based indices as subscripts (comma-separated when one has two
+    digits) and the layer as a superscript, escaped for Graphviz's HTML-like labels.
+
+    Unicode sub- and superscript characters, not ``<SUB>``/``<SUP>`` markup: Graphviz writes
+    markup as separate SVG ``<text>`` elements with ``baseline-shift``, which browsers ignore on
+    ``<text>`` (``s 1 (2)``); the characters stay on one line in SVG and PNG (the view's font,
+    Helvetica, is Arimo in graphviz-pure and has every one of them)."""
     sub = ("," if any(i > 9 for i in indices) else "").join(str(i) for i in indices)
-    text = html.escape(symbol)
-    if sub:
-        text += f"<SUB>{sub}</SUB>"
+    text = html.escape(symbol) + sub.translate(_SUBSCRIPT)
     if layer is not None:
-        text += f"<SUP>({layer})</SUP>"
+        text += f"({layer})".translate(_SUPERSCRIPT)
     return text
+
+
+def notation_name(nt: Any, symbol: str, *indices: int, layer: int | None = None) -> str:
+    """`lecture_name` in the symbols of the notation `nt` (`engine.step.notation`): ``"s"``,
+    ``"a"``, ``"δ"`` stand for its pre-activation, activation and δ, ``"w", i, j`` for the weight
+    from input unit i to output unit j; escaped for Graphviz's HTML-like labels."""
+    if symbol == "w":
+        return html.escape(nt.weight_name(indices[0], indices[1], layer=layer))
+    chosen = {"s": nt.pre, "a": nt.act, "δ": nt.delta}.get(symbol, symbol)
+    return html.escape(nt.symbol(chosen, *indices, layer=layer))
+
+
+def lookup_notation(which: Any = None) -> Any:
+    """`engine.step.notation.notation`, imported when a view is drawn (``import nn`` stays
+    light: it loads nothing of engine.step)."""
+    from engine.step.notation import notation
+
+    return notation(which)
+
+
+GRAD_HEADER = "∂L/∂(·)"
+"""The heading of the gradient column: ∂L/∂ of the row's quantity."""
 
 
 def _cell(text: str, colour: str = "#212529", bold: bool = False) -> str:
@@ -227,40 +272,48 @@ def _row(name: str, value: str, grad: str | None = None, grad_colour: str = "#49
 
 
 def _neuron_rows(
-    n: NeuronState, show_grad: bool, known: bool, weight_rows: bool
+    n: NeuronState,
+    show_grad: bool,
+    known: bool,
+    weight_rows: bool,
+    number: Callable[[float], str] = fmt_number,
+    nt: Any = None,
 ) -> tuple[list[str], str]:
-    """(table rows, tooltip) of one neuron: name | value | ∂L/∂(name)."""
+    """(table rows, tooltip) of one neuron: name | value | ∂L/∂(name), numbers by `number`,
+    names in the notation `nt` (default profile)."""
+    nt = lookup_notation(nt)
     l, j = n.layer, n.j
-    s_name, a_name = lecture_name("s", j, layer=l), lecture_name("a", j, layer=l)
+    s_name, a_name = notation_name(nt, "s", j, layer=l), notation_name(nt, "a", j, layer=l)
     formula = f"{n.activation}({s_name})" if n.activation != "linear" else s_name
     columns = 3 if show_grad else 2
     rows = [f'<TR><TD COLSPAN="{columns}"><B>{a_name}</B> = {formula}</TD></TR>']
     if show_grad:
-        rows.append(f"<TR><TD></TD>{_cell('value', '#868e96')}{_cell('∂L/∂', '#868e96')}</TR>")
+        header = f"∂{nt.total_mark}{nt.loss}/∂(·)"
+        rows.append(f"<TR><TD></TD>{_cell('value', '#868e96')}{_cell(header, '#868e96')}</TR>")
     tips = [f"neuron {j} of layer {l} ({n.activation})"]
 
     def grad(value: float, prefix: str = "") -> str | None:
         if not show_grad:
             return None
-        return prefix + (fmt_number(value) if known else "?")
+        return prefix + (number(value) if known else "?")
 
     if n.pre is not None and n.out is not None:
         delta = grad(grad_number(n.pre), "δ ")
-        rows.append(_row(s_name, fmt_number(n.pre.data), delta, "#2b8a3e"))
+        rows.append(_row(s_name, number(n.pre.data), delta, "#2b8a3e"))
         if n.activation != "linear":
-            rows.append(_row(a_name, fmt_number(n.out.data), grad(grad_number(n.out))))
+            rows.append(_row(a_name, number(n.out.data), grad(grad_number(n.out))))
         tips += [f"s = {_exact(n.pre.data)}", f"a = {_exact(n.out.data)}"]
         if show_grad and known:
             tips += [f"δ = {_exact(grad_number(n.pre))}", f"a.grad = {_exact(grad_number(n.out))}"]
     b = n.bias
-    rows.append(_row(lecture_name("b", j, layer=l), fmt_number(b.data), grad(grad_number(b))))
+    rows.append(_row(notation_name(nt, "b", j, layer=l), number(b.data), grad(grad_number(b))))
     tips.append(f"b = {_exact(b.data)}")
     if known or not show_grad:  # a layer not done yet keeps b.grad (= δ) out of its tooltip
         tips.append(f"b.grad = {_exact(grad_number(b))}")
     if weight_rows:
         for i, w in enumerate(n.weights, start=1):
             rows.append(
-                _row(lecture_name("w", i, j, layer=l), fmt_number(w.data), grad(grad_number(w)))
+                _row(notation_name(nt, "w", i, j, layer=l), number(w.data), grad(grad_number(w)))
             )
     return rows, "; ".join(tips)
 
@@ -275,14 +328,27 @@ def _neuron_box(rows: list[str], fill: str, tooltip: str, highlight: bool = Fals
     )
 
 
-def _column(title: str, cells: list[tuple[str, str]]) -> str:
+def _column(title: str, cells: list[tuple[str, str]], size: float = 12.0) -> str:
     """A layer: its title, then one cell per neuron, top to bottom (ports n1, n2, ...)."""
     body = "".join(f'<TR><TD PORT="{port}">{box}</TD></TR>' for port, box in cells)
     return (
         f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="10">'
-        f'<TR><TD><FONT POINT-SIZE="12" COLOR="#495057">{html.escape(title)}</FONT></TD></TR>'
+        f'<TR><TD><FONT POINT-SIZE="{size:g}" COLOR="#495057">{html.escape(title)}</FONT></TD></TR>'
         f"{body}</TABLE>>"
     )
+
+
+def _check_font_size(font_size: object) -> float:
+    """`font_size` as a float; ValueError naming it unless it is 4 to 96 points."""
+    if (
+        isinstance(font_size, bool)
+        or not isinstance(font_size, (int, float))
+        or not (math.isfinite(font_size) and 4 <= font_size <= 96)
+    ):
+        raise ValueError(
+            f"draw_network(font_size=) must be a number of points from 4 to 96, got {font_size!r}"
+        )
+    return float(font_size)
 
 
 def _edge_style(weight: float, biggest: float) -> dict[str, str]:
@@ -302,6 +368,11 @@ def draw_network(
     highlight_layer: int | None = None,
     highlight: Sequence[Value] = (),
     title: str | None = None,
+    font_size: float = DEFAULT_FONT_SIZE,
+    digits: int | None = None,
+    weight_rows: bool | None = None,
+    ranksep: float = 1.5,
+    notation: Any = None,
 ):
     """The network view of `model` as a `graphviz.Digraph` (see the module docstring).
 
@@ -315,12 +386,25 @@ def draw_network(
     highlight_layer: draw this layer's neurons with a red border.
     highlight:       weights whose edges are drawn in orange and labelled with their name (the
                      path a lecture follows, e.g. w_21^(1)).
+    title:           a line above the picture.
+    font_size:       points of the neurons' text (titles 1 pt bigger, edge labels 2 pt smaller).
+    digits:          significant digits of every number; None: the engine's format (as in repr).
+    weight_rows:     list each neuron's incoming weights in its box; None (default): when its
+                     fan-in is at most `MAX_WEIGHT_ROWS`. False keeps a slide short (the
+                     weights stay in the edges' tooltips).
+    ranksep:         inches between the layers' columns (0.6 keeps a slide narrow).
+    notation:        the lecture's symbols (`engine.step.notation`; default its DEFAULT).
     """
+    nt = lookup_notation(notation)
     from engine.draw.drawing import Drawing
     from engine.draw.renderers import prefer_system_dot
 
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"draw_network(rankdir=) must be 'LR' or 'TB', got {rankdir!r}")
+    font = _check_font_size(font_size)
+    if digits is not None:
+        check_digits(digits, "draw_network")
+    number: Callable[[float], str] = partial(fmt, digits=digits)
     state = network_state(model, x, loss=loss)
     show_grad = state.has_grad or (loss is None and any(
         grad_number(p) != 0.0 for layer in state.layers for n in layer for p in (*n.weights, n.bias)
@@ -330,18 +414,18 @@ def draw_network(
     labels = bool(edge_labels) and len(weights) > 0
     g = Drawing("network")  # a graphviz.Digraph that renders with chainrule's renderer choice
     g.layout_renderer = prefer_system_dot()
-    g.attr(rankdir=rankdir, splines="line", nodesep="0.3", ranksep="1.5")
-    g.attr("node", shape="plaintext", fontname=FONT, fontsize="11")
-    g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.5")
+    g.attr(rankdir=rankdir, splines="line", nodesep="0.3", ranksep=f"{float(ranksep):g}")
+    g.attr("node", shape="plaintext", fontname=FONT, fontsize=f"{font:g}")
+    g.attr("edge", fontname=FONT, fontsize=f"{font - 2:g}", arrowsize="0.5")
     legend = "edges: red w > 0, blue w < 0, width ∝ |w|"
     if show_grad:
         legend += ";  δ = ∂L/∂s, the gradient of the pre-activation"
     g.attr(label=f"{title}\\n{legend}" if title else legend, labelloc="t" if title else "b")
-    g.attr(fontname=FONT, fontsize="12")
+    g.attr(fontname=FONT, fontsize=f"{font + 1:g}")
 
     cells = []
     for i, node in enumerate(state.inputs, start=1):
-        rows = [f'<TR><TD COLSPAN="3"><B>{lecture_name("a", i, layer=0)}</B></TD></TR>']
+        rows = [f'<TR><TD COLSPAN="3"><B>{notation_name(nt, "a", i, layer=0)}</B></TD></TR>']
         tip = f"input {i}"
         if node is not None:
             inputs_known = known_layers is None or 1 in known_layers
@@ -349,24 +433,25 @@ def draw_network(
             assert x_bar is not None
             grad = None
             if show_grad:
-                grad = fmt_number(x_bar) if inputs_known else "?"
-            rows.append(_row(lecture_name("x", i), fmt_number(node.data), grad))
+                grad = number(x_bar) if inputs_known else "?"
+            rows.append(_row(lecture_name("x", i), number(node.data), grad))
             tip += f"; x = {_exact(node.data)}"
             if show_grad and inputs_known:
                 tip += f"; ∂L/∂x = {_exact(x_bar)}"
         cells.append((f"n{i}", _neuron_box(rows, FILLS["input"], tip)))
-    g.node("L0", _column("inputs", cells))
+    g.node("L0", _column("inputs", cells, font + 1))
     last = len(state.layers)
     for l, layer in enumerate(state.layers, start=1):
         known = show_grad and (known_layers is None or l in known_layers)
         kind = "output" if l == last else "hidden"
-        weight_rows = not labels and len(layer[0].weights) <= MAX_WEIGHT_ROWS
+        listed = len(layer[0].weights) <= MAX_WEIGHT_ROWS if weight_rows is None else weight_rows
+        listed = listed and not labels
         cells = []
         for n in layer:
-            rows, tip = _neuron_rows(n, show_grad, known, weight_rows)
+            rows, tip = _neuron_rows(n, show_grad, known, listed, number, nt)
             box = _neuron_box(rows, FILLS[kind], tip, highlight=l == highlight_layer)
             cells.append((f"n{n.j}", box))
-        g.node(f"L{l}", _column(f"layer {l} ({layer[0].activation})", cells))
+        g.node(f"L{l}", _column(f"layer {l} ({layer[0].activation})", cells, font + 1))
         for n in layer:
             for i, w in enumerate(n.weights, start=1):
                 tip = f"w{i},{n.j}({l}) = {_exact(w.data)}"
@@ -377,29 +462,34 @@ def draw_network(
                     attrs.update(
                         color=HIGHLIGHT, penwidth=f"{max(3.0, float(attrs['penwidth'])):.2f}"
                     )
-                    attrs["label"] = f"<<B>{lecture_name('w', i, n.j, layer=l)}</B>>"
+                    attrs["label"] = f"<<B>{notation_name(nt, 'w', i, n.j, layer=l)}</B>>"
                     attrs["fontcolor"] = HIGHLIGHT
-                    attrs["fontsize"] = "12"
+                    attrs["fontsize"] = f"{font + 1:g}"
                 if labels:
-                    text = f"{lecture_name('w', i, n.j, layer=l)} = {fmt_number(w.data)}"
+                    text = f"{notation_name(nt, 'w', i, n.j, layer=l)} = {number(w.data)}"
                     if show_grad:
-                        text += f"<BR/>∂L/∂w = {fmt_number(grad_number(w)) if known else '?'}"
+                        text += f"<BR/>∂L/∂w = {number(grad_number(w)) if known else '?'}"
                     attrs["label"] = f"<{text}>"
                 g.edge(f"L{l - 1}:n{i}:e", f"L{l}:n{n.j}:w", tooltip=tip, **attrs)
     if state.loss is not None:
         loss_node = state.loss
-        box = _neuron_box(
-            [f"<TR><TD>L = {fmt_number(loss_node.data)}</TD></TR>"], FILLS["loss"], ""
+        box = _neuron_box([f"<TR><TD>L = {number(loss_node.data)}</TD></TR>"], FILLS["loss"], "")
+        g.node(
+            "loss", _column("loss", [("L", box)], font + 1), tooltip=f"L = {_exact(loss_node.data)}"
         )
-        g.node("loss", _column("loss", [("L", box)]), tooltip=f"L = {_exact(loss_node.data)}")
         for n in state.layers[-1] if state.layers else []:
             if n.out is None:
                 continue
             label = (
-                f"∂L/∂a = {fmt_number(grad_number(n.out))}"
+                f"∂L/∂a = {number(grad_number(n.out))}"
                 if show_grad and known_layers is None
                 else ""
             )
             g.edge(f"L{last}:n{n.j}:e", "loss:L:w", label=label, style="dashed", color="#868e96",
                    tooltip=f"a.grad = {_exact(grad_number(n.out))}")  # fmt: skip
+    neurons = sum(len(layer) for layer in state.layers)
+    g.summary = (
+        f"network view of an MLP {'-'.join(map(str, state.sizes))}, {neurons} neurons, "
+        f"{len(weights)} weights{', with the loss' if state.loss is not None else ''}"
+    )
     return g

@@ -32,7 +32,8 @@ def test_neuron_gradients_and_graphs(out, capsys):
     assert fmt_number(-3.0) in texts  # an edge label: the local derivative ∂(x1·w1)/∂x1 = w1
     assert f"data {fmt_number(-3.0)}" in texts  # and w1's own box
     story = capsys.readouterr().out
-    assert "[10/10]" in story and "∂o/∂x1 += ∂o/∂(x1·w1) · ∂(x1·w1)/∂x1 = 0.5 × -3 = -1.5" in story
+    assert "[10/10]" in story
+    assert "∂⁺o/∂x1 += ∂⁺o/∂(x1·w1) · ∂(x1·w1)/∂x1 = 0.5 × -3 = -1.5" in story
     assert "b  = +6.881373587019543" in story  # the exact b: no -1.4999 anywhere
     check_story(story, at_least=9)
 

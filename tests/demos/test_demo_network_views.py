@@ -35,8 +35,8 @@ def test_softmax_pictures_read_at_slide_size(out, capsys):
     result = softmax_classifier.run(out, seed=0, quick=True)
     assert result["ok"]
     text = capsys.readouterr().out
-    assert "∂L/∂w2,1⁽¹⁾ by the chain rule: 4 paths lead from w2,1⁽¹⁾ to L" in text
-    assert "backward() found ∂L/∂w2,1⁽¹⁾ = " in text and "the two agree" in text
+    assert "∂⁺L/∂w2,1⁽¹⁾ by the chain rule: 4 paths lead from w2,1⁽¹⁾ to L" in text
+    assert "backward() found ∂⁺L/∂w2,1⁽¹⁾ = " in text and "the two agree" in text
     width, height = png_size(out / "network.png")
     assert width <= SLIDE[0] and height <= SLIDE[1], (width, height)
     width, height = svg_size_px(out / "hidden_unit_graph.svg")

@@ -80,8 +80,22 @@ def test_optimizers_momentum_and_adam_beat_sgd(out, capsys):
     steps = list(result["steps_to_threshold"].values())
     sgd, momentum, adam = steps
     assert momentum < sgd and adam < sgd
+    assert all(gap <= 1e-12 for gap in result["rule_gaps"].values())  # printed rule = what ran
     check_pictures(result, out, {"optimizers.png"})
     check_story(capsys.readouterr().out)
+
+
+def test_the_optimizers_printed_rules_are_what_nn_optim_does():
+    """The rules the demo prints, recomputed by hand for three steps, give nn.optim's numbers;
+    a wrong rule (momentum without its memory, Adam without bias correction) would not."""
+    gaps = optimizers.check_rules(steps=3)
+    assert set(gaps) == set(optimizers.RULES) and max(gaps.values()) <= 1e-12
+    # the check can fail: momentum's v must carry over (the 2nd step differs from GD's)
+    state: dict = {}
+    first = optimizers.step_by_hand(optimizers.MOMENTUM, 1.0, 0.5, state, 1)
+    second = optimizers.step_by_hand(optimizers.MOMENTUM, first, 0.5, state, 2)
+    assert second == pytest.approx(first - (0.9 * 0.5 + 0.5))
+    assert "full batch" in optimizers.GD and "SGD" not in optimizers.GD
 
 
 def test_universal_approximation_legend_names_hidden_and_flat_curves():

@@ -95,8 +95,8 @@ def test_practice_check_and_derivation(executed):
     assert "score: 17/18 right first time, 1 after a hint" in practice
     assert text(executed["check"]).splitlines()[:2] == ["right", "off by 200%: is the sign right?"]
     derive = executed["derive"]
-    assert "\n       = 0.5 × 1 × 1 × (-3)\n       = -1.5\n" in text(derive)
-    assert "backward() found ∂o/∂x1 = -1.5: the two agree" in text(derive)
+    assert "\n        = 0.5 × 1 × 1 × (-3)\n        = -1.5\n" in text(derive)
+    assert "backward() found ∂⁺o/∂x1 = -1.5: the two agree" in text(derive)
     assert "text/latex" in mimes(derive)
 
 

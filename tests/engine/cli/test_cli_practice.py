@@ -110,8 +110,8 @@ def test_derive_prints_the_chain_rule_for_one_variable(capsys):
     out = capsys.readouterr().out
     assert "path 1: x1 → mul₁ → add₁ → add₂ → out" in out
     assert "= (1 - tanh(add₂)²) · 1 · 1 · w1" in out
-    assert "\n         = 0.5 × 1 × 1 × (-3)\n         = -1.5\n" in out
-    assert out.endswith("\nbackward() found ∂out/∂x1 = -1.5: the two agree (difference 0).\n")
+    assert "\n          = 0.5 × 1 × 1 × (-3)\n          = -1.5\n" in out
+    assert out.endswith("\nbackward() found ∂⁺out/∂x1 = -1.5: the two agree (difference 0).\n")
 
 
 def test_derive_every_variable_as_latex_and_markdown(capsys):

@@ -39,7 +39,7 @@ def assert_hand_derivation(text: str, root: str = "out") -> None:
     assert f"{root} = tanh(" in text and ") = 0.7071" in text
     assert re.search(rf"∂{root}/∂(\S+) = 1 - tanh\(\1\)² = 0\.5;", text), text  # do/dn = 0.5
     for name, grad in HAND_DERIVED.items():
-        assert re.search(rf"∂{root}/∂{name} = {re.escape(grad)}$", text, re.M), name
+        assert re.search(rf"∂⁺{root}/∂{name} = {re.escape(grad)}$", text, re.M), name
     assert not wrong_equations(text)
 
 
@@ -54,11 +54,11 @@ def test_all_prints_the_forward_pass_every_step_and_the_gradients(capsys):
     assert err == ""
     assert out.startswith("forward pass (inputs first):\n")
     assert [int(k) for k in re.findall(r"^\[(\d+)/10\]", out, re.M)] == list(range(1, 11))
-    assert "upstream ∂out/∂out = 1 (the seed)" in out
+    assert "upstream ∂⁺out/∂out = 1 (the seed)" in out
     assert_hand_derivation(out)
     tail = out.split("gradients of the inputs:\n")[1]
     assert {line.split(" = ")[0].strip() for line in tail.splitlines()} == {
-        f"∂out/∂{name}" for name in HAND_DERIVED
+        f"∂⁺out/∂{name}" for name in HAND_DERIVED
     }
 
 
@@ -67,7 +67,7 @@ def test_b_rounded_as_in_the_issue_gives_the_same_numbers_to_four_digits(capsys)
     assert main(["step", *argv, "--all"]) == 0
     out = capsys.readouterr().out
     tail = out.split("gradients of the inputs:\n")[1]
-    grads = {m[0]: float(m[1]) for m in re.findall(r"∂out/∂(\w+) = (\S+)", tail)}
+    grads = {m[0]: float(m[1]) for m in re.findall(r"∂⁺out/∂(\w+) = (\S+)", tail)}
     for name, grad in HAND_DERIVED.items():
         assert grads[name] == pytest.approx(float(grad), abs=1e-4), name
     assert not wrong_equations(out)  # "0.5 × -3 = -1.4999" no more
@@ -117,7 +117,7 @@ def test_name_equals_expression_names_the_result_and_the_intermediates(capsys):
     assert main(["step", STATEMENTS, *NEURON[1:], "--all"]) == 0
     out = capsys.readouterr().out
     assert " 9. n = add₁ + b = 0.8814" in out and "10. o = tanh(n) = 0.7071" in out
-    assert "[1/10] o = tanh(n) = 0.7071;  upstream ∂o/∂o = 1 (the seed)" in out
+    assert "[1/10] o = tanh(n) = 0.7071;  upstream ∂⁺o/∂o = 1 (the seed)" in out
     assert "∂o/∂n = 1 - tanh(n)² = 0.5;" in out
     assert_hand_derivation(out, root="o")
 
@@ -272,7 +272,7 @@ def test_interactive_stepping_in_a_real_pseudo_terminal():
         term.send("n")
         first = term.expect("gradients so far")
         assert "[1/10] out = tanh(" in first
-        assert "upstream ∂out/∂out = 1 (the seed)" in first
+        assert "upstream ∂⁺out/∂out = 1 (the seed)" in first
         assert re.search(r"1 - tanh\(\S+\)² = 0\.5;", first)
         term.send("\r")  # Enter
         assert "[2/10]" in term.expect("gradients so far")

@@ -54,6 +54,8 @@ def test_parse_assignments():
         ("x=inf", "inf", "not a number"),
         ("x=1e999", "1e999", "too large"),
         ("x=1_000", "1_000", "not a number"),
+        ("x=\u0661", "\u0661", "not a number"),  # an Arabic-Indic one: float() takes it
+        ("x=\uff12", "\uff12", "not a number"),  # a full-width two
         ("x=2*3", "2*3", "not a number"),
         ("1x=2", "1x", "not a variable name"),
         ("_x=2", "_x", "not a variable name"),

@@ -131,3 +131,13 @@ def test_any_numbers_give_well_formed_source(numbers):
     g = draw_dot(out, show_local=True)
     assert g.source.count("{") == g.source.count("}")
     assert len(re.findall(r"^\tv\d+ \[", g.source, re.M)) == g.values
+
+
+def test_names_with_sub_or_superscripts_get_a_font_that_has_them():
+    """graphviz-pure's Courier (Cousine) lacks ₁ and ⁽: a PNG label missing one glyph falls back
+    to a serif as a whole, so such names are set in Helvetica (Arimo, which has them)."""
+    from engine.draw.style import NAME_FONT, name_cell
+
+    assert name_cell("mul₁") == f'<td><font face="{NAME_FONT}">mul₁</font></td>'
+    assert name_cell("s₁⁽²⁾").startswith(f'<td><font face="{NAME_FONT}">')
+    assert name_cell("x1") == "<td>x1</td>" and name_cell("x²") == "<td>x²</td>"  # Cousine has ²

@@ -59,7 +59,7 @@ def test_a_user_defined_op_steps_with_its_formulas():
     y.label = "y"
     text = "\n".join(str(s) for s in backward_steps(y))
     assert "y = mul₁³ = 27;" in text
-    assert "∂y/∂mul₁ = 3·mul₁² = 27;  ∂y/∂mul₁ += ∂y/∂y · ∂y/∂mul₁ = 1 × 27 = 27" in text
+    assert "∂y/∂mul₁ = 3·mul₁² = 27;  ∂⁺y/∂mul₁ += ∂⁺y/∂y · ∂y/∂mul₁ = 1 × 27 = 27" in text
     assert not wrong_equations(text)
     assert a.grad == pytest.approx(40.5)  # the steps were backward() itself
     s = Stepper(y)

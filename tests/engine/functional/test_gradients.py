@@ -281,7 +281,7 @@ def test_stepper_walks_the_double_backward_graph():
     assert stepper.total == len(topological_order(g))
     narrated = "\n".join(str(step) for step in steps)
     assert "tanh" in narrated, narrated
-    assert f"its gradient is final: ∂{stepper.names[g]}/∂x = " in narrated
+    assert f"its gradient is final: ∂⁺{stepper.names[g]}/∂x = " in narrated
 
 
 def test_draw_dot_draws_the_double_backward_graph():

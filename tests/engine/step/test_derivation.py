@@ -79,10 +79,10 @@ def test_the_neurons_derivation_reads_like_the_lecture():
     assert isinstance(d, Derivation) and d.mode == "paths" and d.paths == 1
     text = str(d)
     assert "path 1: x1 → mul₁ → add₁ → n → o" in text
-    assert "∂o/∂x1 = ∂o/∂n · ∂n/∂add₁ · ∂add₁/∂mul₁ · ∂mul₁/∂x1" in text
+    assert "∂⁺o/∂x1 = ∂o/∂n · ∂n/∂add₁ · ∂add₁/∂mul₁ · ∂mul₁/∂x1" in text
     assert "= (1 - tanh(n)²) · 1 · 1 · w1" in text
-    assert "\n       = 0.5 × 1 × 1 × (-3)\n       = -1.5\n" in text
-    assert text.endswith("\n\nbackward() found ∂o/∂x1 = -1.5: the two agree (difference 0).")
+    assert "\n        = 0.5 × 1 × 1 × (-3)\n        = -1.5\n" in text
+    assert text.endswith("\n\nbackward() found ∂⁺o/∂x1 = -1.5: the two agree (difference 0).")
     assert d.value == pytest.approx(-1.5, abs=1e-12) and d.agrees
     assert d.value == d.backward_value
 
@@ -146,7 +146,7 @@ def test_the_row_of_numbers_recomputes_to_the_printed_sum():
     o = a * b * c * e
     o.label = "o"
     d = derivation(o, a)
-    assert "\n      = 1.2346 × 1.2346 × 1.2346\n      = 1.882\n" in str(d)
+    assert "\n       = 1.2346 × 1.2346 × 1.2346\n       = 1.882\n" in str(d)
     assert "&= 1.2346 \\times 1.2346 \\times 1.2346 \\\\\n&= 1.882 \\quad" in d.latex()
     assert [eq.shown for eq in equations(rows_joined(d))] == ["1.882"]
     assert not wrong_equations(rows_joined(d))
@@ -161,7 +161,7 @@ def test_the_three_formats_carry_the_same_numbers():
     assert r"\tanh({n})^{2}" in latex and "\\\\\n&= 0.5 \\times 1 \\\\\n&= 0.5 \\quad" in latex
     assert d._repr_latex_() == f"$${latex}$$"
     md = d.markdown()
-    assert "$$\n" + latex + "\n$$" in md and "`backward()` found ∂o/∂b = 0.5: the two" in md
+    assert "$$\n" + latex + "\n$$" in md and "`backward()` found ∂⁺o/∂b = 0.5: the two" in md
     assert "- path 1: b → n → o" in md
 
 
@@ -189,7 +189,7 @@ def test_seed_000s_weight_in_the_softmax_network():
     latex = d.latex()
     valid_math(latex)
     assert "w_{2,1}^{(1)}" in latex
-    assert "∂L/∂w2,1⁽¹⁾" in str(d)  # the narration parenthesises names with commas
+    assert "∂⁺L/∂w2,1⁽¹⁾" in str(d)  # the narration parenthesises names with commas
 
 
 def test_many_paths_are_grouped_not_exploded():

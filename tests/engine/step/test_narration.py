@@ -57,18 +57,18 @@ def test_the_neuron_matches_the_hand_derivation(b, digits):
         return  # with b = 6.8814 the last digits differ (dx1 = -1.4999...)
     assert "∂o/∂n = 1 - tanh(n)² = 0.5;" in str(by_name["o"])
     text = str(by_name["x1w1"])
-    assert "∂x1w1/∂x1 = w1 = -3;  ∂o/∂x1 += ∂o/∂x1w1 · ∂x1w1/∂x1 = 0.5 × -3 = -1.5" in text
-    assert "∂x1w1/∂w1 = x1 = 2;  ∂o/∂w1 += ∂o/∂x1w1 · ∂x1w1/∂w1 = 0.5 × 2 = 1" in text
-    assert "∂o/∂x1 = -1.5" in str(by_name["x1"])
-    assert "∂o/∂w2 = 0" in str(by_name["w2"])
+    assert "∂x1w1/∂x1 = w1 = -3;  ∂⁺o/∂x1 += ∂⁺o/∂x1w1 · ∂x1w1/∂x1 = 0.5 × -3 = -1.5" in text
+    assert "∂x1w1/∂w1 = x1 = 2;  ∂⁺o/∂w1 += ∂⁺o/∂x1w1 · ∂x1w1/∂w1 = 0.5 × 2 = 1" in text
+    assert "∂⁺o/∂x1 = -1.5" in str(by_name["x1"])
+    assert "∂⁺o/∂w2 = 0" in str(by_name["w2"])
 
 
 def test_the_narration_of_the_neuron_reads_as_the_lecture_chain_rule():
     o, _ = neuron()
     first = next(backward_steps(o))
     assert str(first) == (
-        "[1/10] o = tanh(n) = 0.7071;  upstream ∂o/∂o = 1 (the seed)\n"
-        "  ∂o/∂n = 1 - tanh(n)² = 0.5;  ∂o/∂n += ∂o/∂o · ∂o/∂n = 1 × 0.5 = 0.5"
+        "[1/10] o = tanh(n) = 0.7071;  upstream ∂⁺o/∂o = 1 (the seed)\n"
+        "  ∂o/∂n = 1 - tanh(n)² = 0.5;  ∂⁺o/∂n += ∂⁺o/∂o · ∂o/∂n = 1 × 0.5 = 0.5"
     )
     assert repr(first) == str(first)  # a REPL shows the chain rule, not an object summary
 
@@ -104,10 +104,10 @@ def test_after_an_earlier_backward_the_steps_narrate_the_true_derivatives():
     assert steps["w1"].upstream == pytest.approx(1.0)  # the derivative, not the 2.0 in .grad
     assert v["w1"].grad == pytest.approx(2.0)  # .grad accumulates exactly as backward() does
     text = str(steps["x1w1"])
-    assert "∂o/∂w1 += ∂o/∂x1w1 · ∂x1w1/∂w1 = 0.5 × 2 = 1" in text
+    assert "∂⁺o/∂w1 += ∂⁺o/∂x1w1 · ∂x1w1/∂w1 = 0.5 × 2 = 1" in text
     assert "w1.grad += " not in text and "(now 2" not in text
     leaf = str(steps["w1"])
-    assert "its gradient is final: ∂o/∂w1 = 1" in leaf
+    assert "its gradient is final: ∂⁺o/∂w1 = 1" in leaf
     assert "w1.grad = 1 + 1 = 2: it also holds 1 from an earlier backward()" in leaf
     assert "earlier" not in str(steps["w2"])  # ∂o/∂w2 = 0: the earlier pass left 0 there
     assert steps["w2"].grad_earlier == 0.0
@@ -145,10 +145,10 @@ def test_a_gradient_still_accumulating_is_marked_partial():
     y.label = "y"
     steps = list(backward_steps(y))
     first, second = steps[0], steps[1]
-    assert "∂y/∂a += ∂y/∂y · ∂y/∂a = 1 × 1 = 1 (partial: 1 of 3 edges)" in str(first)
+    assert "∂⁺y/∂a += ∂⁺y/∂y · ∂y/∂a = 1 × 1 = 1 (partial: 1 of 3 edges)" in str(first)
     lines = str(second).splitlines()
-    assert lines[1].endswith("∂y/∂a = 1 + 2 = 3 (partial: 2 of 3 edges)")
-    assert lines[2].endswith("∂y/∂a = 3 + 2 = 5 (all 3 edges: final)")
+    assert lines[1].endswith("∂⁺y/∂a = 1 + 2 = 3 (partial: 2 of 3 edges)")
+    assert lines[2].endswith("∂⁺y/∂a = 3 + 2 = 5 (all 3 edges: final)")
     terms = [t for s in steps for t in s.terms if t.parent is a]
     assert [(t.edge, t.edges, t.partial) for t in terms] == [
         (1, 3, True),
@@ -287,7 +287,7 @@ def test_a_leaf_root_is_one_step():
     steps = list(backward_steps(x, grad=2.5))
     assert len(steps) == 1 and steps[0].is_leaf and steps[0].upstream == 2.5
     assert x.grad == 2.5
-    assert "∂x/∂x = 2.5" in str(steps[0])
+    assert "∂⁺x/∂x = 2.5" in str(steps[0])
     assert isinstance(steps[0], Step)
 
 
@@ -363,4 +363,4 @@ def test_constants_are_not_differentiated():
     assert "∂(0.5)" not in text and "(0.5).grad" not in text
     assert "  0.5 is a constant: not differentiated" in text
     assert "0.5 is a constant (a leaf): not differentiated, no gradient" in text
-    assert "∂mul₁/∂x = 0.5" in text and "∂mul₂/∂x = 1" in text  # x is, as before
+    assert "∂mul₁/∂x = 0.5" in text and "∂⁺mul₂/∂x = 1" in text  # x is, as before

@@ -59,7 +59,7 @@ def test_every_op_narrates_with_its_own_formula(name):
             formula = expected_formula(op.derivatives[i], names)
             assert expected_formula(term.formula, {}) == formula
             assert f"∂out/∂{leaf.label}=" + formula in squashed, (formula, text)
-            assert f"∂out/∂{leaf.label}+=∂out/∂out∂out/∂{leaf.label}=1×" in squashed
+            assert f"∂⁺out/∂{leaf.label}+=∂⁺out/∂out∂out/∂{leaf.label}=1×" in squashed
     if op.arg_name is not None:
         assert "= 0.5)" in text  # the op's constant parameter is shown with its value
     assert not wrong_equations(text)

@@ -128,7 +128,7 @@ def test_a_perfect_round_on_the_neuron_ends_with_backwards_gradients():
     assert p.total == 18  # two questions per input of every interior node
     first = p.prompt
     assert first == (
-        "step 1/10: o = tanh(n) = 0.7071;  ∂o/∂o = 1 (the seed)\n"
+        "step 1/10: o = tanh(n) = 0.7071;  ∂⁺o/∂o = 1 (the seed)\n"
         "  where n = 0.8814\n"
         "  ∂o/∂n = ?   (the local derivative)"
     )
@@ -171,7 +171,7 @@ def test_the_mistakes_practice_recognises():
     p.answer(0.5)  # step 1 done; step 2: n = add₁ + b with upstream 0.5
     assert "did you forget the upstream gradient" not in str(p.answer(1))  # ∂n/∂add₁ = 1: right
     grad = p.answer(1.0)  # add₁.grad = 0.5 × 1; 1 is local without the upstream
-    assert "did you forget the upstream gradient (∂o/∂n = 0.5)?" in str(grad)
+    assert "did you forget the upstream gradient (∂⁺o/∂n = 0.5)?" in str(grad)
     assert "\nhint: add₁.grad += upstream × local = 0 + 0.5 × 1\n" in str(grad)
     assert "is the sign right?" in str(p.answer(-0.5))
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from engine import Value
 from engine.core.graph import topological_order
 from engine.core.value import fmt_number
+from engine.draw.style import name_cell
 from engine.step import Step, Stepper, backward_steps
 from tests.engine.step.graphs import build_recipe, grads_hex, neuron, recipe_strategy, try_build
 
@@ -54,14 +55,14 @@ def test_stepper_next_back_run_and_state():
     assert (s.position, s.total, s.current, s.done) == (0, 10, None, False)
     assert s.back() is None
     assert "nothing applied yet" in str(s) and "gradients so far: none yet" in str(s)
-    assert "next() seeds ∂o/∂o = 1" in str(s)
+    assert "next() seeds ∂⁺o/∂o = 1" in str(s)
     first = s.next()
     assert isinstance(first, Step) and first is s.current
     assert o.grad == 0.0 and v["n"].grad == 0.0  # .grad is written when the pass completes
     assert s.known() == {o, v["n"]}
     assert s.gradients() == {"n": pytest.approx(0.5), "o": 1.0}
     assert repr(s) == f"Stepper for o: step 1/10, the last step:\n{first}"
-    assert s.summary() == "gradients so far (∂o/∂x): n 0.5, o 1"
+    assert s.summary() == "gradients so far (∂⁺o/∂x): n 0.5, o 1"
     assert s.back() is first and s.known() == set()
     rest = s.run()
     assert len(rest) == 10 and s.done and s.next() is None
@@ -192,9 +193,9 @@ def test_draw_passes_this_pass_gradients_when_draw_dot_takes_them(monkeypatch):
     seen = {}
 
     def fake_draw_dot(
-        root, *, highlight=None, grad_known=None, names=None, grads=None, partial=None
+        root, *, highlight=None, grad_known=None, names=None, grads=None, partial=None, digits=None
     ):
-        seen.update(grads=grads, partial=partial, known=grad_known, names=names)
+        seen.update(grads=grads, partial=partial, known=grad_known, names=names, digits=digits)
         return "drawn"
 
     monkeypatch.setattr(draw, "draw_dot", fake_draw_dot)
@@ -207,6 +208,18 @@ def test_draw_passes_this_pass_gradients_when_draw_dot_takes_them(monkeypatch):
     assert s.draw() == "drawn"
     assert seen["grads"][a] == 1.0 and seen["partial"][a] == (1, 3)
     assert seen["known"] == s.known() and seen["names"] is s.names
+    assert seen["digits"] is None  # the engine's format, as the narration prints
+
+
+def test_draw_shows_the_digits_the_narration_prints():
+    pytest.importorskip("graphviz")
+    x = Value(2.0 / 3.0, label="x")
+    y = (x * x).tanh()
+    y.label = "y"
+    s = Stepper(y, digits=3)
+    s.go_to(s.total)
+    source = s.draw().source
+    assert "data 0.667" in source and "data 0.6667" not in source  # Stepper(digits=3): 3
 
 
 def test_draw_shows_only_computed_gradients_and_highlights_the_active_node():
@@ -251,7 +264,7 @@ def test_drawn_boxes_carry_the_names_the_narration_uses():
     source = s.draw().source
     narration = "\n".join(str(step) for step in backward_steps(out))
     for name in ("mul₁", "add₁", "tanh₁"):
-        assert name in narration and f"<td>{name}</td>" in source
+        assert name in narration and name_cell(name) in source
     assert "<td>1</td>" not in source  # a constant shows its data, not a name cell
 
 

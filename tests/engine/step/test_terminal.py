@@ -47,14 +47,14 @@ def test_every_line_fits_the_width_and_nothing_is_lost(width):
 
 
 def test_fold_breaks_after_semicolons_first():
-    line = "  ∂n/∂s = 1;  ∂o/∂s += ∂o/∂n · ∂n/∂s = 0.5 × 1 = 0.5"
-    assert fold(line, 45) == "  ∂n/∂s = 1;\n    ∂o/∂s += ∂o/∂n · ∂n/∂s = 0.5 × 1 = 0.5"
-    assert fold(line, 40) == "  ∂n/∂s = 1;\n    ∂o/∂s += ∂o/∂n · ∂n/∂s = 0.5 × 1\n    = 0.5"
+    line = "  ∂n/∂s = 1;  ∂⁺o/∂s += ∂⁺o/∂n · ∂n/∂s = 0.5 × 1 = 0.5"
+    assert fold(line, 45) == "  ∂n/∂s = 1;\n    ∂⁺o/∂s += ∂⁺o/∂n · ∂n/∂s = 0.5 × 1 = 0.5"
+    assert fold(line, 40) == "  ∂n/∂s = 1;\n    ∂⁺o/∂s += ∂⁺o/∂n · ∂n/∂s = 0.5 × 1\n    = 0.5"
     assert fold(line, None) == line and fold(line, 200) == line
 
 
 def test_fold_keeps_a_partial_note_together():
-    line = "  ∂y/∂a = 1;  ∂y/∂a += ∂y/∂y · ∂y/∂a = 1 × 1 = 1 (partial: 1 of 3 edges)"
+    line = "  ∂y/∂a = 1;  ∂⁺y/∂a += ∂⁺y/∂y · ∂y/∂a = 1 × 1 = 1 (partial: 1 of 3 edges)"
     assert fold(line, 55).splitlines()[-1] == "    1 × 1 = 1 (partial: 1 of 3 edges)" or (
         fold(line, 55).splitlines()[-1] == "    (partial: 1 of 3 edges)"
     )
@@ -72,7 +72,7 @@ def test_the_final_gradients_are_this_pass_derivatives():
     out = io.StringIO()
     print_all(Stepper(o), out)
     tail = out.getvalue().split("gradients of the inputs:\n")[1]
-    assert "∂o/∂x1 = -1.5\n" in tail and "∂o/∂w1 = 1\n" in tail
+    assert "∂⁺o/∂x1 = -1.5\n" in tail and "∂⁺o/∂w1 = 1\n" in tail
     assert v["x1"].grad == pytest.approx(-3.0)
 
 

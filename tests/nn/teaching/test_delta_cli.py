@@ -28,7 +28,7 @@ def same_network(sizes, x, y, seed=0, activation="tanh", output="tanh"):
     model = MLP(sizes[0], sizes[1:], activation=activation, output_activation=output, seed=seed)
     loss = (model(x) - y) ** 2
     loss.backward()
-    return DeltaStepper(model, loss)
+    return DeltaStepper(model, loss, target=y, loss_kind="mse")
 
 
 def test_all_prints_the_forward_pass_then_every_layer_output_first(capsys):
@@ -49,7 +49,7 @@ def test_the_default_is_the_lectures_network_with_seeded_x_and_y(capsys):
     assert main(["delta", "--all"]) == 0
     out = capsys.readouterr().out
     assert "[1/4] layer 4, the output layer" in out and "[4/4] layer 1:" in out
-    assert out.count("layer 1 (tanh): a₁⁽¹⁾ = ") == 1
+    assert out.count("layer 1 (tanh): x₁⁽¹⁾ = ") == 1
     rng = random.Random("chainrule delta: x and y, seed 0")
     x = [rng.uniform(-1.0, 1.0) for _ in range(3)]
     y = rng.uniform(-0.9, 0.9)
@@ -114,7 +114,7 @@ def test_cross_entropy_with_a_linear_output_layer(capsys):
 
     loss = cross_entropy(model([1.0, 0.5]), 2)
     loss.backward()
-    for step in DeltaStepper(model, loss).run():
+    for step in DeltaStepper(model, loss, target=2, loss_kind="cross_entropy").run():
         assert str(step) in out
         assert step.deltas[2] < 0 < step.deltas[0]  # softmax - one-hot: only the target's is < 0
 
@@ -216,8 +216,8 @@ def test_practice_reads_answers_line_by_line_and_scores_them():
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "step 1/4: layer 4, the output layer" in out and "δ₁⁽⁴⁾ = ?   from ∂L/∂a₁⁽⁴⁾ = " in out
-    assert "hint: δ₁⁽⁴⁾ = ∂L/∂a₁⁽⁴⁾ · (1 - tanh(s₁⁽⁴⁾)²) = " in out
+    assert "step 1/4: layer 4, the output layer" in out and "δ₁⁽⁴⁾ = ?   from ∂⁺L/∂x₁⁽⁴⁾ = " in out
+    assert "hint: δ₁⁽⁴⁾ = ∂⁺L/∂x₁⁽⁴⁾ · (1 - tanh(s₁⁽⁴⁾)²) = " in out
     assert out.rstrip().endswith("score: 9/10 right first time, 1 after a hint, 0 shown (95%)"), (
         out[-400:]
     )

@@ -27,8 +27,8 @@ NUMBER = r"(-?\d+(?:\.\d+)?(?:e-?\d+)?)"
 def by_hand_from_the_prompt(prompt: str) -> float:
     """δ worked out from nothing but the numbers the prompt gives (tanh: g'(s) = 1 - a²)."""
     given = prompt.splitlines()[-1].split(" from ", 1)[1]
-    a = float(re.search(r"a\S* = " + NUMBER + r" \(tanh\)", given).group(1))
-    upstream = re.search(r"∂L/∂a\S* = " + NUMBER, given)
+    a = float(re.search(r"x\S* = " + NUMBER + r" \(tanh\)", given).group(1))
+    upstream = re.search(r"∂⁺L/∂x\S* = " + NUMBER, given)
     if upstream:
         return float(upstream.group(1)) * (1.0 - a * a)
     pairs = re.findall(r"w\S* = " + NUMBER + r", δ\S* = " + NUMBER, given)

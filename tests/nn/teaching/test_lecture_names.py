@@ -55,7 +55,7 @@ def test_the_narration_uses_the_lecture_names():
     out = model([0.5, -1.0])
     out.label = "o"
     text = "\n".join(str(s) for s in backward_steps(out))
-    assert "∂o/∂w₂₁⁽²⁾" in text and "∂o/∂b₁⁽¹⁾" in text
+    assert "∂⁺o/∂w₂₁⁽²⁾" in text and "∂⁺o/∂b₁⁽¹⁾" in text
     s = Stepper(out)
     s.run()
     assert "w₁₁⁽¹⁾" in s.gradients()

@@ -99,10 +99,10 @@ def test_delta_is_the_lectures_recursion():
 def test_the_labels_use_the_lecture_names_and_show_the_numbers():
     model, loss = trained_once()
     source = draw_network(model, loss=loss).source
-    assert "w<SUB>21</SUB><SUP>(1)</SUP>" in source  # input 2 to neuron 1 of layer 1
-    assert "δ " in source and "b<SUB>4</SUB><SUP>(2)</SUP>" in source
-    assert "a<SUB>1</SUB><SUP>(3)</SUP></B> = s<SUB>1</SUB><SUP>(3)</SUP>" in source  # linear out
-    assert "tanh(s<SUB>1</SUB><SUP>(1)</SUP>)" in source
+    assert "w₂₁⁽¹⁾" in source  # input 2 to neuron 1 of layer 1
+    assert "δ " in source and "b₄⁽²⁾" in source
+    assert "x₁⁽³⁾</B> = s₁⁽³⁾" in source  # linear out
+    assert "tanh(s₁⁽¹⁾)" in source
     assert '"#c92a2a"' in source and '"#1864ab"' in source  # red positive, blue negative
     assert "L = " in source and "∂L/∂a = " in source
     for neuron in model.layers[0].neurons:
@@ -125,13 +125,13 @@ def test_edge_colour_and_width_follow_the_weight():
 def test_forward_only_and_weights_only_views():
     model = MLP(2, [3, 1], activation="relu", seed=1)
     forward = draw_network(model, [1.0, 2.0]).source
-    assert "δ" not in forward.split("edges:")[0] and "s<SUB>1</SUB><SUP>(1)</SUP>" in forward
-    assert '>x<SUB>2</SUB></TD><TD ALIGN="RIGHT"><FONT COLOR="#212529">2</FONT>' in forward
+    assert "δ" not in forward.split("edges:")[0] and "s₁⁽¹⁾" in forward
+    assert '>x₂</TD><TD ALIGN="RIGHT"><FONT COLOR="#212529">2</FONT>' in forward
     signed_zero = draw_network(model, [-0.0, 2.0]).source  # no "-0" in the cells or tooltips
     assert re.search(r"x = 0\.0[;\"]", signed_zero)
     assert not re.search(r"-0(\.0*)?(?![\d.])", signed_zero)
     bare = draw_network(MLP(2, [3, 1], seed=2)).source
-    assert "a<SUB>1</SUB><SUP>(1)</SUP>" in bare and "∂L/∂" not in bare
+    assert "x₁⁽¹⁾" in bare and "∂L/∂" not in bare
     assert draw_network(model.layers[0]).source.count("L1:n") == 6  # a Layer alone
     with pytest.raises(TypeError, match="MLP, Layer or Neuron"):
         draw_network(object())
@@ -142,13 +142,13 @@ def test_forward_only_and_weights_only_views():
 def test_wide_layers_keep_the_weights_in_the_tooltips():
     model, loss = trained_once(sizes=(12, 1), x=[0.1] * 10)
     source = draw_network(model, loss=loss).source
-    assert "w<SUB>1,1</SUB><SUP>(1)</SUP>" not in source  # 10 inputs: no weight rows in layer 1
-    assert "w<SUB>1,1</SUB><SUP>(2)</SUP>" not in source  # nor in layer 2 (12 inputs)
+    assert "w₁,₁⁽¹⁾" not in source  # 10 inputs: no weight rows in layer 1
+    assert "w₁,₁⁽²⁾" not in source  # nor in layer 2 (12 inputs)
     edges = re.findall(r'tooltip="w\d+,\d+\(\d\) = \S+; grad = \S+"', source)
     assert len(edges) == 10 * 12 + 12  # every weight's edge keeps its numbers
     labelled = draw_network(model, loss=loss, edge_labels=True).source
     assert labelled.count("∂L/∂w = ") == 132
-    assert "w<SUB>12,1</SUB><SUP>(2)</SUP>" in labelled  # past 9: comma-separated indices
+    assert "w₁₂,₁⁽²⁾" in labelled  # past 9: comma-separated indices
 
 
 @needs_dot
@@ -180,16 +180,16 @@ def test_the_delta_mode_goes_output_first_with_numbers_that_match_the_engine():
         assert step.engine == engine
         assert step.deltas == pytest.approx(engine, rel=1e-12, abs=1e-15)
     first = str(steps[0])
-    assert first.startswith("[1/4] layer 4, the output layer: δ_j = ∂L/∂a_j · g'(s_j)")
-    assert "δ₁⁽⁴⁾ = ∂L/∂a₁⁽⁴⁾ · (1 - tanh(s₁⁽⁴⁾)²) = " in first
+    assert first.startswith("[1/4] layer 4, the output layer: δ_j = ∂⁺L/∂x_j · θ'(s_j)")
+    assert "δ₁⁽⁴⁾ = ∂⁺L/∂x₁⁽⁴⁾ · (1 - tanh(s₁⁽⁴⁾)²) = " in first
     second = str(steps[1])
-    assert "δ_i = g'(s_i) · Σ_j w_ij⁽⁴⁾ δ_j⁽⁴⁾" in second
+    assert "δ_i = θ'(s_i) · Σ_j w_ij⁽⁴⁾ δ_j⁽⁴⁾" in second
     assert "δ₂⁽³⁾ = (1 - tanh(s₂⁽³⁾)²) · [w₂₁⁽⁴⁾δ₁⁽⁴⁾] = " in second
     third = str(steps[2])
     assert "[w₁₁⁽³⁾δ₁⁽³⁾ + w₁₂⁽³⁾δ₂⁽³⁾ + w₁₃⁽³⁾δ₃⁽³⁾]" in third
     w = model.layers[1].neurons[0].w[0]  # w₁₁⁽²⁾, the example of the third step
     assert (
-        "e.g. ∂L/∂w₁₁⁽²⁾ = a₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {fmt_number(w.grad)})" in third
+        "e.g. ∂⁺L/∂w₁₁⁽²⁾ = x₁⁽¹⁾·δ₁⁽²⁾ = " in third and f"(engine: {fmt_number(w.grad)})" in third
     )
 
 
@@ -198,13 +198,14 @@ def test_the_numbers_on_each_line_recompute():
     arithmetic on the printed decimals, to the printed precision), here and for other seeds."""
     model, loss = lecture_network()
     text = "\n".join(str(step) for step in DeltaStepper(model, loss).run())
-    assert len(equations(text)) == 14 and not wrong_equations(text)  # 10 δ lines, 4 examples
+    assert len(equations(text)) == 18 and not wrong_equations(text)  # 10 δ, 4 examples, 4 updates
     for seed in range(5):
         model = MLP(3, [4, 3, 1], activation="tanh", seed=seed)
         loss = (model([0.5, -1.0, 0.3]) - 1.0) ** 2
         loss.backward()
         text = "\n".join(str(step) for step in DeltaStepper(model, loss).run())
-        assert len(equations(text)) == 10 and not wrong_equations(text), text  # 7 δ, 3 e.g.
+        # 7 δ, 3 e.g., 3 updates
+        assert len(equations(text)) == 13 and not wrong_equations(text), text
 
 
 def test_moving_back_and_drawing_the_layers_known_so_far():
@@ -231,7 +232,7 @@ def test_the_delta_mode_in_the_terminal_stepper():
     assert interactive(DeltaStepper(model, loss), out, read_key=lambda: next(keys)) == 0
     text = out.getvalue()
     assert text.startswith("forward pass (inputs first):")
-    assert "layer 1 (tanh): a₁⁽¹⁾ = " in text
+    assert "layer 1 (tanh): x₁⁽¹⁾ = " in text
     assert "[1/4] layer 4, the output layer" in text and "[4/4] layer 1:" in text
     assert "undid step 2 (layer 3)" in text
     assert "end of the backward pass" in text and text.rstrip().endswith("bye")
@@ -303,7 +304,7 @@ def test_view_and_delta_mode_read_the_numbers_of_create_graph_gradients():
 def _input_cells(source: str) -> list[str]:
     """The gradient cell of each input box x_i, in order ("" when there is none)."""
     out = []
-    for match in re.finditer(r">x<SUB>\d+</SUB></TD>(.*?)</TR>", source):
+    for match in re.finditer(r">x[₀-₉]+</TD>(.*?)</TR>", source):
         cells = re.findall(r'<FONT COLOR="#495057">([^<]*)</FONT>', match.group(1))
         out.append(cells[0] if cells else "")
     return out
