@@ -59,6 +59,7 @@ from engine.step.notation import notation as _lookup_notation
 __all__ = [
     "backward_steps",
     "is_constant",
+    "step_count",
     "Step",
     "ParentTerm",
     "forward_trace",
@@ -83,6 +84,12 @@ def is_constant(node: Value) -> bool:
     ``x * 2``), a `detach()`-ed or ``requires_grad_(False)`` leaf. It is not differentiated (as
     in PyTorch), so no step narrates a gradient for it and practice asks nothing about it."""
     return not node.parents and not node.requires_grad
+
+
+def step_count(order: list[Value]) -> int:
+    """How many steps a backward pass over `order` narrates: one per node, except the constants,
+    which are not differentiated (`is_constant`)."""
+    return sum(not is_constant(node) for node in order)
 
 
 def use_counts(order: list[Value]) -> dict[Value, int]:
@@ -364,12 +371,15 @@ def _steps(
     and narrated. The pass commits into ``.grad`` just before its last step is handed out, so a
     pass abandoned earlier leaves every ``.grad`` as it was."""
     p = Pass((root,), (seed,), quick=False)
-    total = len(order)
+    total = step_count(order)
     root_name = names[root]
     uses = use_counts(order)
     received: dict[Value, int] = {}
-    walked = walk(p, pause=True)
-    for index, (node, upstream, local, contributions, befores) in enumerate(walked, 1):
+    index = 0
+    for node, upstream, local, contributions, befores in walk(p, pause=True):
+        if is_constant(node):
+            continue  # the 2 of ``x * 2``: no step (its child's step says it is not differentiated)
+        index += 1
         if not node.parents:  # a leaf: its gradient is final; inf or NaN from finite numbers raises
             error = leaf_error(p, node)
             if error is not None:
@@ -424,7 +434,8 @@ def backward_steps(
     digits: int | None = None,
     notation: Notation | str | None = None,
 ) -> Iterator[Step]:
-    """The backward pass of `root`, one `Step` per node, in reverse topological order.
+    """The backward pass of `root`, one `Step` per node, in reverse topological order; the
+    constants (the 2 of ``x * 2``, `is_constant`) are not differentiated and get no step.
 
     This is ``root.backward(grad)`` itself, paused after every node: consuming every step leaves
     exactly the ``.grad`` values ``backward(grad)`` leaves (interior nodes from zero; leaves add

@@ -17,7 +17,15 @@ from engine.core.numfmt import check_digits, fmt
 from engine.core.value import Value, as_float
 from engine.step.forward_trace import _check_root, _trace
 from engine.step.lookup import node_named
-from engine.step.narration import ForwardTrace, Step, _steps, is_constant, partial_note, use_counts
+from engine.step.narration import (
+    ForwardTrace,
+    Step,
+    _steps,
+    is_constant,
+    partial_note,
+    step_count,
+    use_counts,
+)
 from engine.step.notation import Notation
 from engine.step.notation import notation as lookup_notation
 
@@ -65,6 +73,7 @@ class Stepper:
         self.seed = as_float(grad, "Stepper(grad)")
         self.digits = None if digits is None else check_digits(digits, "Stepper")
         self._order = topological_order(root)
+        self._total = step_count(self._order)
         self.names = names_for(self._order)
         self._uses = use_counts(self._order)
         self._stream: Iterator[Step] | None = None
@@ -82,8 +91,9 @@ class Stepper:
 
     @property
     def total(self) -> int:
-        """The number of steps: one per node of the graph."""
-        return len(self._order)
+        """The number of steps: one per node of the graph, except the constants (the 2 of
+        ``x * 2``), which are not differentiated."""
+        return self._total
 
     @property
     def position(self) -> int:

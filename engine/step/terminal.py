@@ -16,6 +16,7 @@ import textwrap
 from typing import Callable, TextIO
 
 from engine.core.numfmt import fmt
+from engine.step.narration import is_constant
 from engine.step.stepper import Stepper
 
 __all__ = ["print_all", "interactive", "fold", "CLEAR_SCREEN", "MIN_WIDTH"]
@@ -101,7 +102,7 @@ def _final_gradients(stepper: Stepper) -> str:
         f"  {stepper.notation.total(root, entry.name)} = "
         f"{fmt(grads.get(entry.node, 0.0), stepper.digits)}"
         for entry in stepper.forward_trace()
-        if not entry.node.parents and entry.node.label
+        if not entry.node.parents and entry.node.label and not is_constant(entry.node)
     ]
     return "gradients of the inputs:\n" + ("\n".join(lines) if lines else "  (no named inputs)")
 
@@ -111,6 +112,9 @@ def print_all(stepper: Stepper, out: TextIO, *, width: int | None = None) -> Non
     `width` columns when given)."""
     print(fold(str(stepper.forward_trace()), width), file=out)
     print(fold("\nbackward pass (the output first):", width), file=out)
+    if stepper.total == 0:  # the whole expression is a number: nothing to differentiate
+        root = stepper.names[stepper.root]
+        print(fold(f"  {root} is a constant: not differentiated, no steps", width), file=out)
     for step in stepper.run():
         print(fold(str(step), width), file=out)
     print(file=out)

@@ -6,7 +6,8 @@
 
 Every request needs the random token in the printed URL (a new one each start), as Jupyter does.
 If the default port is taken (a second lab on the machine), another free port is used and the
-URL says which. Ctrl-C stops the server cleanly (exit status 0).
+URL says which; a port given with --port (8765 too) is insisted on. Ctrl-C stops the server
+cleanly (exit status 0).
 
 Exit status: 0 stopped; 2 bad options or a port that is taken; 1 the ``lab`` extra is missing.
 """
@@ -41,8 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port",
         type=int,
-        default=DEFAULT_PORT,
-        help=f"the port (default {DEFAULT_PORT}; 0 = any free port)",
+        default=None,
+        help=f"the port (default {DEFAULT_PORT}, or a free one if it is taken; 0 = any free port)",
     )
     parser.add_argument(
         "--host",
@@ -87,13 +88,16 @@ def lab_url(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
-def _open_socket(host: str, port: int) -> tuple[socket.socket | None, str]:
-    """The socket, and a note when another port had to be used (or an error message)."""
+def _open_socket(
+    host: str, port: int, *, fallback: bool = False
+) -> tuple[socket.socket | None, str]:
+    """The socket, and a note when another port had to be used (or an error message). Only
+    with `fallback` (no --port given) does a taken port give way to a free one."""
     try:
         return bind(host, port), ""
     except OSError as exc:
         taken = exc.errno == errno.EADDRINUSE
-        if taken and port == DEFAULT_PORT:
+        if taken and fallback:
             sock = bind(host, 0)
             return sock, f"port {port} is taken (another lab?); using {sock.getsockname()[1]}"
         if taken:
@@ -109,10 +113,12 @@ def run(args: argparse.Namespace) -> int:
         from nn.lab.app import create_app
     except ImportError:
         return _fail(INSTALL, status=1)
-    if not 0 <= args.port <= 65535:
-        return _fail(f"--port must be from 0 to 65535, got {args.port}")
+    fallback = args.port is None
+    port = DEFAULT_PORT if fallback else args.port
+    if not 0 <= port <= 65535:
+        return _fail(f"--port must be from 0 to 65535, got {port}")
     try:
-        sock, note = _open_socket(args.host, args.port)
+        sock, note = _open_socket(args.host, port, fallback=fallback)
     except OSError as exc:
         return _fail(f"cannot listen on {args.host}: {exc.strerror or exc}")
     if sock is None:

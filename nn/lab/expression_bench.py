@@ -236,7 +236,7 @@ def _make_view(
     data["notation"] = notation or "default"
     data["gradients"] = _final_gradients(stepper, digits)
     data["svg"], data["svg_message"] = _svg(stepper, graph, digits, limits)
-    data["derivations"] = _derivations(graph, notation)
+    data["derivations"] = _derivations(graph, notation, digits)
     return data
 
 
@@ -286,15 +286,19 @@ def _svg(
     return markup, None
 
 
-def _derivations(graph: LabGraph, notation: str | None) -> list[dict[str, Any]]:
-    """∂out/∂x written by the chain rule for the first `MAX_DERIVATIONS` named inputs."""
+def _derivations(
+    graph: LabGraph, notation: str | None, digits: int | None = None
+) -> list[dict[str, Any]]:
+    """∂out/∂x written by the chain rule for the first `MAX_DERIVATIONS` named inputs, every
+    number with `digits` significant digits (the engine's default when None)."""
     from engine.step.derivation import derivation
 
     out: list[dict[str, Any]] = []
     for name, leaf in list(graph.inputs.items())[:MAX_DERIVATIONS]:
         try:
             written = derivation(graph.root, leaf, notation=notation)
-            out.append({"name": name, "latex": written.latex(), "value": written.value})
+            latex = _latex_with_digits(written, digits)
+            out.append({"name": name, "latex": latex, "value": written.value})
         except (ValueError, OverflowError, ZeroDivisionError) as exc:
             out.append({"name": name, "latex": None, "message": str(exc)})
     for item in out:
@@ -302,6 +306,19 @@ def _derivations(graph: LabGraph, notation: str | None) -> list[dict[str, Any]]:
         if isinstance(value, float) and not math.isfinite(value):
             item["value"] = None  # JSON has no inf or nan
     return out
+
+
+_DIGITS_LOCK = threading.Lock()  # the engine's digits are one global: one request at a time
+
+
+def _latex_with_digits(written: Any, digits: int | None) -> str:
+    """`written.latex()` with the engine's number format set to `digits` meanwhile."""
+    if digits is None:
+        return written.latex()
+    from engine.core.numfmt import printoptions
+
+    with _DIGITS_LOCK, printoptions(digits=digits):
+        return written.latex()
 
 
 def _index(value: object, size: int, what: str) -> int:

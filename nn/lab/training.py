@@ -43,6 +43,7 @@ from nn.teaching.network_view import network_state
 __all__ = [
     "TrainingConfig",
     "TrainingRun",
+    "overflow_message",
     "DATASETS",
     "LOSSES",
     "OPTIMISERS",
@@ -290,6 +291,14 @@ def _layer_outputs(model: MLP, x: Sequence[Any]) -> list:
     return flat
 
 
+def overflow_message(update: int) -> str:
+    """The warning, in words, for weights that blew up at (or by) update `update`."""
+    return (
+        f"update {update}: the numbers overflowed (the weights blew up): the learning rate is "
+        "too large; rewind and lower the learning rate"
+    )
+
+
 @dataclass
 class TrainingRun:
     """One training run (see the module docstring). Build it with ``TrainingRun(config)``."""
@@ -418,16 +427,15 @@ class TrainingRun:
         self.optimizer.zero_grad()
         try:
             value, scores = self.compiled.run(Xb, yb)
+            norms = self._grad_norms()
+            record = _Record(float(value), _batch_accuracy(scores, yb), norms, self.epoch)
+            if not all(map(math.isfinite, (record.loss, *norms))):
+                raise OverflowError("the loss or a gradient is not a finite number")
+            self.optimizer.step()
         except ArithmeticError:
-            raise LabInputError(
-                f"update {self.update + 1}: the numbers overflowed (the weights blew up): the "
-                "learning rate is too large; rewind and lower it"
-            ) from None
-        self.optimizer.step()
+            raise LabInputError(overflow_message(self.update + 1)) from None
         self.update += 1
-        self.records.append(
-            _Record(float(value), _batch_accuracy(scores, yb), self._grad_norms(), self.epoch)
-        )
+        self.records.append(record)
         if self.update % CHECKPOINT_EVERY == 0:
             self._checkpoint()
         return float(value)
@@ -576,9 +584,12 @@ class TrainingRun:
             for layer in self.model.layers
         ]
 
-    def point_graph(self, index: object, model: MLP | None = None) -> tuple[Value, MLP, list]:
+    def point_graph(
+        self, index: object, model: MLP | None = None, *, backward: bool = True
+    ) -> tuple[Value, MLP, list]:
         """The eager graph of point `index` at the current weights: ``(loss, model, inputs)``
-        with the loss ℓ(model(x), t) after ``loss.backward()``. Built on a copy of the model
+        with the loss ℓ(model(x), t) after ``loss.backward()`` (every gradient still 0 when
+        `backward` is False). Built on a copy of the model
         (`model` if given) so the run's parameters and gradients are left alone."""
         if type(index) is bool or not isinstance(index, int) or not 0 <= index < len(self.points):
             raise LabInputError(f"no point number {index!r}: there are {len(self.points)}")
@@ -588,11 +599,14 @@ class TrainingRun:
             mine.data, mine.grad = theirs.data, 0.0
         x1, x2, cls = self.points[index]
         inputs = [Value(x1, label="x₁"), Value(x2, label="x₂")]
-        out = model(inputs)
-        target = target_of(self.config.loss, cls)
-        loss = self.loss_fn(out, target)
+        try:
+            out = model(inputs)
+            loss = self.loss_fn(out, target_of(self.config.loss, cls))
+            if backward:
+                loss.backward()
+        except ArithmeticError:
+            raise LabInputError(overflow_message(self.update)) from None
         loss.label = "L"
-        loss.backward()
         return loss, model, inputs
 
     def deltas(self, index: int | None = None) -> dict | None:
@@ -607,7 +621,14 @@ class TrainingRun:
 
     def point_details(self, index: object) -> dict:
         """Point `index`: its coordinates, class and target, its forward values per layer (s and
-        a of every unit), its loss, its δs and the δ mode's steps in words."""
+        a of every unit), its loss, its δs and the δ mode's steps in words. Raises
+        `LabInputError` (in words) when the weights have blown up."""
+        try:
+            return self._point_details(index)
+        except ArithmeticError:
+            raise LabInputError(overflow_message(self.update)) from None
+
+    def _point_details(self, index: object) -> dict:
         loss, model, inputs = self.point_graph(index)
         stepper = DeltaStepper(model, loss)
         x1, x2, cls = self.points[int(index)]  # type: ignore[call-overload]
@@ -635,7 +656,36 @@ class TrainingRun:
         }
 
     def frame(self, *, grid: bool = True) -> dict:
-        """The page's picture of the run now (see the module docstring)."""
+        """The page's picture of the run now (see the module docstring); when the weights have
+        blown up (the picture's numbers overflow) a picture without the boundary, weights, δs
+        and health, and ``"error"`` saying so in words."""
+        try:
+            if not all(math.isfinite(p.data) for p in self.params):
+                raise OverflowError("a weight is not a finite number")
+            return self._frame(grid=grid)
+        except (ArithmeticError, ValueError):  # inf or nan somewhere: int(nan) is a ValueError
+            return self._blown_up_frame()
+
+    def _blown_up_frame(self) -> dict:
+        record = self.records[-1] if self.records else None
+        return {
+            "update": self.update,
+            "epoch": self.epoch,
+            "loss": None if record is None else record.loss,
+            "accuracy": None if record is None else record.accuracy,
+            "box": list(self.box),
+            "grid_size": self.config.grid,
+            "grid": None,
+            "points": [list(p) for p in self.points],
+            "widths": self.widths,
+            "weights": [],
+            "deltas": None,
+            "health": [],
+            "lr": self.optimizer.lr,
+            "error": overflow_message(self.update),
+        }
+
+    def _frame(self, *, grid: bool = True) -> dict:
         record = self.records[-1] if self.records else None
         return {
             "update": self.update,

@@ -8,8 +8,11 @@
     POST /api/train/frame    {}                    the current frame and loss history
     WS   /api/train/socket?token=...               {"train": true|false}; frames as they come
 
-Training runs on a worker thread; the event loop only sends frames, always the latest (frames
-the page is too slow for are dropped, never queued).
+Training runs on one worker thread per lab, shared by every socket (N pages train as fast as
+one); the event loop only sends frames, always the latest (frames the page is too slow for are
+dropped, never queued). At most `MAX_SOCKETS` sockets are open at once: one more is told why
+and closed with code 1013 (try again later). Training pauses when the last socket closes. An
+exception in the worker stops training and is sent to the pages in words.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from nn.lab.errors import LabInputError
-from nn.lab.training import TrainingRun, parse_config
+from nn.lab.training import TrainingRun, overflow_message, parse_config
 
-__all__ = ["routes", "TrainingState"]
+__all__ = ["routes", "TrainingState", "MAX_SOCKETS", "WORKER_NAME"]
+
+MAX_SOCKETS = 8
+WORKER_NAME = "lab-training"
 
 
 class TrainingState:
@@ -43,13 +49,61 @@ class TrainingState:
         self.version = 0
         self.latest: dict = {}
         self.restarted = 0  # the version of the latest new run or rewind
+        self.sockets = 0
+        self.worker: threading.Thread | None = None
+        self.stop = threading.Event()
         self.bump(restart=True)
+
+    def start_worker(self) -> None:
+        """Start the one worker thread (once; later calls do nothing)."""
+        with self.lock:
+            if self.worker is None or not self.worker.is_alive():
+                self.worker = threading.Thread(
+                    target=self.train_forever, args=(self.stop,), name=WORKER_NAME, daemon=True
+                )
+                self.worker.start()
+
+    def open_socket(self) -> bool:
+        """Count one more socket; False (and nothing counted) when `MAX_SOCKETS` are open."""
+        with self.lock:
+            if self.sockets >= MAX_SOCKETS:
+                return False
+            self.sockets += 1
+        return True
+
+    def close_socket(self) -> None:
+        """Count one socket less; the last one to close pauses training."""
+        with self.lock:
+            self.sockets -= 1
+            last = self.sockets == 0
+        if last:
+            self.training.clear()
+            self.bump()
+
+    def fail(self, message: str) -> None:
+        """Stop training and tell the pages why."""
+        with self.lock:
+            self.training.clear()
+            self.error = message
+        self.bump()
 
     def bump(self, *, restart: bool = False) -> None:
         """Build the frame of the run as it is now (off the event loop) and wake the senders."""
         with self.lock:
-            frame = self.run.frame()
+            try:
+                frame = self.run.frame()
+            except Exception as exc:  # the page must hear of it, the server must go on
+                self.training.clear()
+                self.error = _in_words(exc, self.run.update)
+                frame = {"update": self.run.update, "epoch": self.run.epoch, "loss": None}
+                frame |= {"accuracy": None, "grid": None, "points": [], "weights": []}
+                frame |= {"deltas": None, "health": [], "widths": self.run.widths}
+                frame |= {"box": list(self.run.box), "grid_size": self.run.config.grid}
+            if frame.get("error"):
+                self.training.clear()
+                self.error = frame["error"]
             frame["training"] = self.training.is_set()
+            frame["error"] = self.error
         with self.changed:
             self.version += 1
             if restart:
@@ -74,13 +128,24 @@ class TrainingState:
         while not stop.is_set():
             if not self.training.wait(0.1):
                 continue
-            with self.lock:
-                try:
+            try:
+                with self.lock:
                     self.run.step()
-                except LabInputError as exc:
-                    self.training.clear()
-                    self.error = str(exc)
+                    self.error = ""
+            except Exception as exc:  # any failure stops training, in words; the thread goes on
+                self.fail(_in_words(exc, self.run.update + 1))
+                continue
             self.bump()
+
+
+def _in_words(exc: Exception, update: int) -> str:
+    """A worker's exception as the page shows it: a `LabInputError`'s own message, an
+    overflow as the blown-up-weights warning, anything else named."""
+    if isinstance(exc, LabInputError):
+        return exc.message
+    if isinstance(exc, ArithmeticError):
+        return overflow_message(update)
+    return f"training stopped at update {update}: {type(exc).__name__}: {exc}"[:300]
 
 
 def _state(request: Request | WebSocket) -> TrainingState:
@@ -112,6 +177,7 @@ async def config(request: Request) -> JSONResponse:
     state.training.clear()
     with state.lock:
         state.run = new
+        state.error = ""
     state.bump(restart=True)
     return JSONResponse(_frame(state))
 
@@ -122,10 +188,12 @@ async def step(request: Request) -> JSONResponse:
     n = body.get("updates", 1)
     if type(n) is not int or not 1 <= n <= 100:
         raise LabInputError(f"updates must be a whole number from 1 to 100, got {n!r}"[:120])
-    with state.lock:
-        for _ in range(n):
-            state.run.step()
-    state.bump()
+    try:
+        with state.lock:
+            for _ in range(n):
+                state.run.step()
+    finally:
+        state.bump()
     return JSONResponse(_frame(state))
 
 
@@ -135,6 +203,7 @@ async def rewind(request: Request) -> JSONResponse:
     state.training.clear()
     with state.lock:
         state.run.rewind(body.get("update"))
+        state.error = ""
     state.bump(restart=True)
     return JSONResponse(_frame(state))
 
@@ -163,7 +232,8 @@ async def details(request: Request) -> JSONResponse:
     index = body.get("index")
     with state.lock:
         found = state.run.point_details(index)
-        loss, _, inputs = state.run.point_graph(index)
+        # a fresh graph with no gradients: the bench's backward() is the learner's first
+        loss, _, inputs = state.run.point_graph(index, backward=False)
     graphs = getattr(request.app.state, "graphs", None)
     if graphs is not None:
         found["graph"] = graphs.register(
@@ -182,9 +252,19 @@ async def socket(websocket: WebSocket) -> None:
     """Frames to the page as the run changes; {"train": bool} from the page starts or pauses."""
     state = _state(websocket)
     await websocket.accept()
-    stop = threading.Event()
-    worker = threading.Thread(target=state.train_forever, args=(stop,), daemon=True)
-    worker.start()
+    if not state.open_socket():
+        message = f"the lab has {MAX_SOCKETS} pages open already: close one and reload"
+        await websocket.send_text(json.dumps({"error": message}))
+        await websocket.close(code=1013, reason="too many pages open")
+        return
+    try:
+        await _serve(websocket, state)
+    finally:
+        state.close_socket()
+
+
+async def _serve(websocket: WebSocket, state: TrainingState) -> None:
+    state.start_worker()
     sent = {"version": -1, "update": 0}
     await websocket.send_text(json.dumps(state.take(-1, 0)[1]))
 
@@ -213,7 +293,6 @@ async def socket(websocket: WebSocket) -> None:
                 continue
             # the latest only: the frames made while the page was busy are dropped
             version, current = state.take(sent["version"], sent["update"])
-            current["error"] = state.error
             sent["version"], sent["update"] = version, current["update"]
             await websocket.send_text(json.dumps(current))
 
@@ -224,8 +303,6 @@ async def socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        state.training.clear()
-        stop.set()
         listener.cancel()
         sender.cancel()
 

@@ -142,6 +142,7 @@
 
   function paintPractice() {
     var panel = $("expr-practice-panel"), steps = state.data.steps;
+    window.lab.clearError($("expr-answer-error"));  // an old answer's error is stale now
     panel.hidden = !state.practice || state.pos >= steps.length;
     if (panel.hidden) { return; }
     var step = steps[state.pos], asked = step.ask[state.question];

@@ -25,17 +25,32 @@
     return make("input", { id: id, value: String(value), size: String(size || 5) }, wrap);
   }
 
+  // a number when the text is one, else the text itself (so the server's message names it)
+  function num(text) {
+    var t = String(text).trim(), n = Number(t);
+    return (t !== "" && isFinite(n)) ? n : t;
+  }
+
   function settings() {
-    var hidden = el.hidden.value.trim() ? el.hidden.value.split(",").map(Number) : [];
-    var classes = Number(el.classes.value);
+    var hidden = el.hidden.value.trim() ? el.hidden.value.split(",").map(num) : [];
     return {
-      dataset: el.dataset.value, points: Number(el.points.value), noise: Number(el.noise.value),
-      classes: classes, hidden: hidden, activation: el.activation.value, loss: el.loss.value,
-      optimizer: el.optimizer.value, lr: Number(el.lr.value),
-      momentum: Number(el.momentum.value), batch_size: Number(el.batch.value),
-      seed: Number(el.seed.value), grid: 50
+      dataset: el.dataset.value, points: num(el.points.value), noise: num(el.noise.value),
+      classes: num(el.classes.value), hidden: hidden, activation: el.activation.value,
+      loss: el.loss.value, optimizer: el.optimizer.value, lr: num(el.lr.value),
+      momentum: num(el.momentum.value), batch_size: num(el.batch.value),
+      seed: num(el.seed.value), grid: 50
     };
   }
+
+  // the Digits the page shows numbers with (the expression bench's choice; the engine's 4 else)
+  function digits() {
+    var d = document.getElementById("expr-digits");
+    return d && d.value ? parseInt(d.value, 10) : 4;
+  }
+
+  function shown(x) { return x === null ? "–" : Number(x.toPrecision(digits())).toString(); }
+
+  function clearPoint() { state.details = null; el.point.innerHTML = ""; }
 
   function fail(error) { window.lab.showError(el.error, error.message || String(error)); }
 
@@ -69,19 +84,22 @@
     el.error = make("p", { class: "error", id: "train-error", role: "alert" }, root);
     var status = make("p", { id: "train-status" }, root);
     el.status = status;
+    // the rewind slider above the pictures, so it is on screen at 1280×720
+    var rewind = make("div", { class: "train-rewind" }, root);
+    make("label", { for: "train-rewind" }, rewind, "rewind to update ");
+    el.rewind = make("input", { type: "range", id: "train-rewind", min: "0", max: "0", value: "0" }, rewind);
+    el.rewindGo = make("button", { type: "button", id: "train-rewind-go" }, rewind, "Rewind");
     var row = make("div", { class: "train-row" }, root);
     el.canvas = make("canvas", { id: "train-canvas", width: "400", height: "400" }, row);
     var side = make("div", { class: "train-side" }, row);
     el.curve = make("canvas", { id: "train-curve", width: "360", height: "140" }, side);
     el.net = make("canvas", { id: "train-net", width: "360", height: "200" }, side);
     el.health = make("ul", { id: "train-health" }, side);
-    var rewind = make("div", { class: "train-rewind" }, root);
-    make("label", { for: "train-rewind" }, rewind, "rewind to update ");
-    el.rewind = make("input", { type: "range", id: "train-rewind", min: "0", max: "0", value: "0" }, rewind);
-    el.rewindGo = make("button", { type: "button", id: "train-rewind-go" }, rewind, "Rewind");
     el.point = make("div", { id: "train-point" }, root);
 
-    el.reset.addEventListener("click", function () { stop(); call("/api/train/config", settings()); });
+    el.reset.addEventListener("click", function () {
+      stop(); clearPoint(); call("/api/train/config", settings());
+    });
     el.step.addEventListener("click", function () { call("/api/train/step", { updates: 1 }); });
     el.train.addEventListener("click", function () {
       state.training = !state.training;
@@ -91,8 +109,12 @@
       el.train.textContent = state.training ? "Pause" : "Train";
     });
     el.rewindGo.addEventListener("click", function () {
-      stop(); call("/api/train/rewind", { update: Number(el.rewind.value) });
+      stop(); clearPoint(); call("/api/train/rewind", { update: Number(el.rewind.value) });
     });
+    var digitsChoice = document.getElementById("expr-digits");
+    if (digitsChoice) {
+      digitsChoice.addEventListener("change", function () { if (state.frame) { showStatus(state.frame); } });
+    }
     el.canvas.addEventListener("click", click);
     el.canvas.addEventListener("contextmenu", function (event) { event.preventDefault(); click(event, true); });
   }
@@ -218,6 +240,15 @@
     });
   }
 
+  // the loss with the page's digits; its exact value in the tooltip and in data-loss
+  function showStatus(f) {
+    el.status.textContent = "update " + f.update + "  epoch " + f.epoch + "  loss " +
+      shown(f.loss) + "  accuracy " + (f.accuracy === null ? "–" : (100 * f.accuracy).toFixed(1) + "%");
+    el.status.title = f.loss === null ? "" : "loss " + String(f.loss) + " exactly";
+    el.status.setAttribute("data-loss", f.loss === null ? "" : String(f.loss));
+    el.status.setAttribute("data-update", String(f.update));
+  }
+
   function receive(f) {
     state.frame = f;
     if (f.history) {
@@ -225,10 +256,7 @@
       f.history.forEach(function (row) { state.losses[row[0] - 1] = row[1]; });
       state.losses.length = f.update;
     }
-    el.status.textContent = "update " + f.update + "  epoch " + f.epoch + "  loss " +
-      (f.loss === null ? "–" : f.loss) + "  accuracy " + (f.accuracy === null ? "–" : (100 * f.accuracy).toFixed(1) + "%");
-    el.status.setAttribute("data-loss", f.loss === null ? "" : String(f.loss));
-    el.status.setAttribute("data-update", String(f.update));
+    showStatus(f);
     el.rewind.max = String(f.update);
     if (!state.training) { el.rewind.value = String(f.update); }
     if (f.error) { window.lab.showError(el.error, f.error); }
@@ -243,6 +271,10 @@
     var pending = null;
     ws.onmessage = function (event) {
       var next = JSON.parse(event.data);
+      if (next.update === undefined) {  // a message, not a frame (say, too many pages open)
+        if (next.error) { window.lab.showError(el.error, next.error); }
+        return;
+      }
       if (pending && next.history_start > 0) {  // keep the losses of a frame not drawn yet
         next.history = pending.history.concat(next.history);
         next.history_start = pending.history_start;
@@ -250,7 +282,11 @@
       pending = next;
       window.requestAnimationFrame(function () { if (pending) { receive(pending); pending = null; } });
     };
-    ws.onclose = function () { state.socket = null; setTimeout(connect, 1000); };
+    ws.onclose = function (event) {
+      state.socket = null;
+      // 1013: the lab has too many pages open; try again later, not every second
+      setTimeout(connect, event.code === 1013 ? 30000 : 1000);
+    };
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -248,7 +248,7 @@ def test_unlabelled_nodes_get_readable_names():
         "sub₁",
     ]
     first = next(backward_steps(y))
-    assert str(first).startswith("[1/9] sub₁ = tanh₁ - 1.5 = ")
+    assert str(first).startswith("[1/7] sub₁ = tanh₁ - 1.5 = ")  # 9 nodes, 2 constants
     # the constant 1.5 is not differentiated: no ∂sub₁/∂(1.5) (it was narrated as a gradient)
     assert "∂sub₁/∂(1.5)" not in str(first)
     assert str(first).endswith("\n  1.5 is a constant: not differentiated")
@@ -351,8 +351,8 @@ def test_interior_gradients_restart_like_backward():
 
 
 def test_constants_are_not_differentiated():
-    """The 0.5 of ``x * 0.5`` is a constant: no ∂L/∂(0.5) in the narration, and its leaf step
-    says so (it read ``∂L/∂(0.5) = 4`` and ``its gradient is final``)."""
+    """The 0.5 of ``x * 0.5`` is a constant: no ∂L/∂(0.5) in the narration and no step of its
+    own; its child's step says so (it read ``∂L/∂(0.5) = 4`` and ``its gradient is final``)."""
     from engine.core.value import leaf_kind
 
     x = Value(2.0, label="x")
@@ -362,5 +362,7 @@ def test_constants_are_not_differentiated():
     text = "\n".join(str(step) for step in backward_steps(half * half))
     assert "∂(0.5)" not in text and "(0.5).grad" not in text
     assert "  0.5 is a constant: not differentiated" in text
-    assert "0.5 is a constant (a leaf): not differentiated, no gradient" in text
+    steps = list(backward_steps(half * half))
+    assert [step.name for step in steps] == ["mul₂", "mul₁", "x"]  # no step for 0.5
+    assert all(step.total == 3 for step in steps)
     assert "∂mul₁/∂x = 0.5" in text and "∂⁺mul₂/∂x = 1" in text  # x is, as before

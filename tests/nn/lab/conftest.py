@@ -68,9 +68,11 @@ def lab_server(running_lab):
     return running_lab.url, running_lab.token
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_browser():
-    """Debian's chromium driven by Playwright (skipped, with the reason, when either is missing)."""
+    """Debian's chromium driven by Playwright (skipped, with the reason, when either is missing).
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is
+    open, so a session-wide browser would break other modules' ``asyncio.run`` tests."""
     executable = shutil.which("chromium")
     if executable is None:
         pytest.skip("no chromium on PATH (apt-get install chromium); the browser tests need it")

@@ -26,7 +26,8 @@ def _args(*argv: str) -> argparse.Namespace:
 
 def test_defaults():
     args = _args()
-    assert (args.port, args.host, args.no_browser) == (8765, "127.0.0.1", False)
+    assert (args.port, args.host, args.no_browser) == (None, "127.0.0.1", False)
+    assert cli.DEFAULT_PORT == 8765
     assert _args("--port", "0", "--no-browser").port == 0
 
 
@@ -48,7 +49,7 @@ def test_a_taken_default_port_picks_another(monkeypatch):
     taken = cli.bind("127.0.0.1", 0)
     monkeypatch.setattr(cli, "DEFAULT_PORT", taken.getsockname()[1])
     try:
-        sock, note = cli._open_socket("127.0.0.1", cli.DEFAULT_PORT)
+        sock, note = cli._open_socket("127.0.0.1", cli.DEFAULT_PORT, fallback=True)
         assert sock is not None and sock.getsockname()[1] != cli.DEFAULT_PORT
         assert note.startswith(f"port {cli.DEFAULT_PORT} is taken") and "using" in note
         sock.close()
@@ -58,6 +59,22 @@ def test_a_taken_default_port_picks_another(monkeypatch):
         assert sock is None and "choose another with --port" in note
     finally:
         taken.close()
+
+
+TAKEN = "choose another with --port, or --port 0"
+
+
+def test_an_explicit_default_port_that_is_taken_is_exit_2(monkeypatch, capsys):
+    taken = cli.bind("127.0.0.1", 0)
+    port = taken.getsockname()[1]
+    monkeypatch.setattr(cli, "DEFAULT_PORT", port)
+    try:
+        assert cli._open_socket("127.0.0.1", port) == (None, f"port {port} is taken; " + TAKEN)
+        assert cli.run(_args("--port", str(port), "--no-browser")) == 2
+    finally:
+        taken.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"chainrule lab: error: port {port} is taken; {TAKEN}"]
 
 
 def test_a_bad_port_is_exit_2(capsys):
