@@ -32,10 +32,11 @@ import random
 import sys
 from pathlib import Path
 
-from demos._common import demo_main, figure, prepare_out, rule, save_figure, signed, write_atomic
+from demos._common import demo_main, figure, prepare_out, rule, save_figure, signed
+from demos._common import save_network as save_slide_network
 from engine import Parameter, Value
 from engine.core.numfmt import equation, fmt
-from nn import MLP, DeltaStepper, draw_network
+from nn import MLP, DeltaStepper
 
 SIZES = (3, 3, 3, 3, 1)  # d^{(0)}, ..., d^{(L)}: the lecture's picture, L = 4
 TOLERANCE = 1e-12
@@ -182,22 +183,16 @@ def model_pass(p: dict) -> tuple[MLP, Value]:
 
 
 def save_network(model: MLP, e: Value, out: Path) -> Path | None:
-    """The network view after e.backward(): every x, s, δ, weight and gradient."""
+    """The network view after e.backward(): every x, s, δ, weight and gradient (for a slide,
+    `demos._common.save_network`)."""
     L = len(SIZES) - 1
-    graph = draw_network(
+    return save_slide_network(
         model,
+        out / "delta_network.png",
         loss=e,
-        title=f"Backpropagation as the δ recursion (tanh, e = (a1({L}) - y)², "
-        "δ flows right to left: δ_i(l-1) = (1 - a_i(l-1)²) Σ_j w_ij(l) δ_j(l))",
+        title=f"Backpropagation as the δ recursion (tanh, e = (a1({L}) - y)²)\\n"
+        "δ flows right to left: δ_i(l-1) = (1 - a_i(l-1)²) Σ_j w_ij(l) δ_j(l)",  # two lines
     )
-    path = out / "delta_network.png"
-    try:
-        data = graph.pipe(format="png")
-    except Exception as exc:  # no Graphviz: keep the DOT text
-        dot = write_atomic(path.with_suffix(".dot"), graph.source.encode("utf-8"))
-        print(f"could not render {path.name} ({exc}); wrote the DOT text to {dot.name}")
-        return None
-    return write_atomic(path, data)
 
 
 def plot_parity(hand: dict, engine: dict, out: Path, dpi: int) -> Path | None:

@@ -151,7 +151,7 @@ def _row(x) -> str:
 
 
 def plot_all(learned: dict, epochs: int, out: Path, dpi: int) -> Path | None:
-    fig = figure(figsize=(14.0, 3.9))
+    fig = figure(figsize=(14.0, 5.6))
     if fig is None:
         return None
     axes = fig.subplots(1, 4)
@@ -171,19 +171,19 @@ def plot_all(learned: dict, epochs: int, out: Path, dpi: int) -> Path | None:
         ax.set_ylabel("x₂")
         ax.set_title(title, fontsize=10)
 
-    square(axes[0], TABLES["AND"], "Hand-set gates: s = w·x + b = 0\n(red: AND's 1s)")
+    square(axes[0], TABLES["AND"], "Hand-set gates:\ns = w·x + b = 0\n(red: AND's 1s)")
     styles = (("AND", "tab:blue", "-"), ("OR", "tab:green", "-"))
     for name, colour, style in (*styles, ("NAND", "tab:orange", "--")):
-        label = "NAND: AND's line, 1 on the other side" if name == "NAND" else name
+        label = "NAND: AND's line,\n1 on the other side" if name == "NAND" else name
         draw(axes[0], label, *GATES[name], colour, style)
-    axes[0].legend(fontsize=8, loc="upper right")
-    square(axes[1], TABLES["OR"], "Learnt by the perceptron rule\n(red: OR's 1s)")
+    axes[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    square(axes[1], TABLES["OR"], "Learnt by the\nperceptron rule\n(red: OR's 1s)")
     for name, colour in (("AND", "tab:blue"), ("OR", "tab:green")):
         r = learned[name]
         w = ", ".join(f"{v:g}" for v in r["w"])
         draw(axes[1], f"{name}: w = ({w}), b = {r['b']:g}", r["w"], r["b"], colour, "--")
-    axes[1].legend(fontsize=7, loc="upper right")
-    square(axes[2], TABLES["XOR"], "XOR = AND(OR, NAND): fires between\nthe two hidden lines")
+    axes[1].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    square(axes[2], TABLES["XOR"], "XOR = AND(OR, NAND):\nfires between\nthe two hidden lines")
     axes[2].fill_between(line, [0.5 - x for x in line], [1.5 - x for x in line], alpha=0.2)
     for name, colour in (("OR", "tab:green"), ("NAND", "tab:orange")):
         draw(axes[2], f"hidden {name}", *GATES[name], colour)
@@ -197,7 +197,7 @@ def plot_all(learned: dict, epochs: int, out: Path, dpi: int) -> Path | None:
     ax.set_ylim(0, 4.3)
     ax.set_xlabel(f"epoch (of at most {epochs})")
     ax.set_ylabel("rows right (of 4)")
-    ax.set_title("The perceptron rule: AND, OR reach 4/4;\nXOR never does", fontsize=10)
+    ax.set_title("The perceptron rule:\nAND, OR reach 4/4;\nXOR never does", fontsize=10)
     ax.legend(fontsize=8)
     fig.suptitle("Single perceptrons draw one line; XOR needs a hidden layer", fontsize=12)
     return save_figure(fig, out / "perceptron_logic.png", dpi=dpi)

@@ -115,13 +115,12 @@ def plot_all(results: dict, out: Path, dpi: int) -> Path | None:
                     label=f"class {label}",
                 )
             title = (
-                "plain logistic regression σ(w·x + b)"
+                "plain logistic regression\nσ(w·x + b)"
                 if kind == "plain"
-                else f"σ(w·z + b) on m = {r['m']} random signs z"
+                else f"σ(w·z + b) on\nm = {r['m']} random signs z"
             )
             ax.set_title(
-                f"{name}: {title}\ntraining accuracy {r[kind]['accuracy']:.0%}, "
-                f"test accuracy {r[kind]['test']:.0%}",
+                f"{name}: {title}\ntraining {r[kind]['accuracy']:.0%}, test {r[kind]['test']:.0%}",
                 fontsize=10,
             )
             ax.set_xlabel("x₁")
@@ -129,7 +128,7 @@ def plot_all(results: dict, out: Path, dpi: int) -> Path | None:
             ax.set_aspect("equal")
     axes[0][0].legend(loc="lower left", fontsize=8, framealpha=0.9)
     fig.suptitle(
-        "A fixed random sign layer makes a linear classifier fit what a line cannot", fontsize=12
+        "A fixed random sign layer makes a linear classifier\nfit what a line cannot", fontsize=12
     )
     return save_figure(fig, out / "random_projection.png", dpi=dpi)
 

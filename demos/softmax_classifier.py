@@ -42,13 +42,13 @@ from demos._common import (
     save_figure,
     save_graph,
     signed,
-    write_atomic,
 )
+from demos._common import save_network as save_slide_network
 from engine import Parameter, Value, derivation, softmax
 from engine.core.graph import topological_order
 from engine.core.numfmt import fmt
 from engine.functional.gradcheck import numerical_gradient
-from nn import MLP, draw_network
+from nn import MLP
 
 N_IN, N_HIDDEN, N_CLASSES = 3, 4, 3
 I, J = 2, 1  # the weight the lecture asks about: w_{2,1}^{(1)} (1-based)
@@ -211,24 +211,15 @@ def save_network(p: dict, out: Path) -> tuple[Path | None, float]:
     loss = -softmax(model(p["x"]))[p["target"]].log()
     loss.backward()
     weight = model.layers[0].neurons[J - 1].w[I - 1]
-    graph = draw_network(
+    picture = save_slide_network(
         model,
+        out / "network.png",
         loss=loss,
         highlight=[weight],
         title=f"∂L/∂w{I},{J}(1) = {fmt(weight.grad)}: the orange weight reaches L through a{J}(1)"
         ", then every output (softmax, cross-entropy)",
     )
-    return _render(graph, out / "network.png"), loss.data
-
-
-def _render(graph, path: Path) -> Path | None:
-    try:
-        data = graph.pipe(format=path.suffix.lstrip("."))
-    except Exception as exc:  # no Graphviz: the DOT text is still useful
-        dot = write_atomic(path.with_suffix(".dot"), graph.source.encode("utf-8"))
-        print(f"could not render {path.name} ({exc}); wrote the DOT text to {dot.name}")
-        return None
-    return write_atomic(path, data)
+    return picture, loss.data
 
 
 def save_hidden_unit(eng: dict, out: Path) -> Path | None:
@@ -243,7 +234,7 @@ def save_hidden_unit(eng: dict, out: Path) -> Path | None:
             node.label = re.sub(r"^(\w)⁽(\d)⁾(\d+)$", r"\1\3(\2)", node.label)
             node.label = node.label.replace("⁽¹⁾", "(1)")
         return save_graph(h, out / "hidden_unit_graph.svg", show_local=True,
-                          highlight=eng["W1"][I - 1][J - 1], rankdir="TB")  # fmt: skip
+                          highlight=eng["W1"][I - 1][J - 1])  # fmt: skip
     finally:
         for node, label in saved:
             node.label = label

@@ -114,13 +114,13 @@ def curve(model, xs: list[float]) -> list[float]:
 
 
 def plot_all(xs, one, stairs, tower_grid, out: Path, dpi: int) -> Path | None:
-    fig = figure(figsize=(13.0, 4.2))
+    fig = figure(figsize=(13.0, 5.6))
     if fig is None:
         return None
     left, middle = fig.add_subplot(1, 3, 1), fig.add_subplot(1, 3, 2)
     right = fig.add_subplot(1, 3, 3, projection="3d")
     left.plot(xs, one, color="tab:blue", linewidth=2)
-    left.set_title("2 step units: one bump (a, b, h) = (1, 2, 0.8)")
+    left.set_title("2 step units: one bump\n(a, b, h) = (1, 2, 0.8)")
     left.set_xlabel("x")
     left.grid(True, alpha=0.3)
     middle.plot(xs, [f(x) for x in xs], color="black", linewidth=2.5, label="f(x) = sin x")
@@ -132,16 +132,16 @@ def plot_all(xs, one, stairs, tower_grid, out: Path, dpi: int) -> Path | None:
             linewidth=1.3,
             label=f"N = {n} bumps ({2 * n} step units), max error {fmt(error, 3)}",
         )
-    middle.set_title("A sum of N bumps approximates sin on [0, π]")
+    middle.set_title("A sum of N bumps\napproximates sin on [0, π]")
     middle.set_xlabel("x")
-    middle.legend(fontsize=8, loc="lower center")
+    middle.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     middle.grid(True, alpha=0.3)
     import numpy as np  # matplotlib needs it anyway
 
     g, heights = tower_grid
     gx, gy = np.meshgrid(g, g)
     right.plot_surface(gx, gy, np.asarray(heights), cmap="viridis", linewidth=0)
-    right.set_title("4 step units + 1: a tower in 2-D")
+    right.set_title("4 step units + 1:\na tower in 2-D")
     right.set_xlabel("x₁")
     right.set_ylabel("x₂")
     fig.suptitle("Step units approximate functions: bumps in 1-D, towers in 2-D", fontsize=12)

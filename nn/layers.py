@@ -11,15 +11,17 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from typing import Sequence, Union
+from typing import TYPE_CHECKING, Sequence, Union
 
 from engine import Parameter, Value
-from engine.core.names import bias_name, weight_name
 from engine.core.value import as_value
 from nn import init as _init
 from nn.activations import ACTIVATIONS, _activation_name, get_activation
 from nn.checkpoint import _short
 from nn.module import Module
+
+if TYPE_CHECKING:
+    from engine.step.notation import Notation
 
 __all__ = ["Neuron", "Layer", "MLP", "RandomProjection", "ACTIVATIONS", "get_activation"]
 
@@ -88,6 +90,56 @@ def _inputs(x: object, nin: int, who: str) -> Sequence[Scalar]:
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise ValueError(f"{who} expected {nin} inputs, got {n}: {shown}")
     return x  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------
+# Lecture names: which notation profile labels the parameters
+# --------------------------------------------------------------------------------------------
+
+
+def _profile(which: Notation | str | None) -> Notation:
+    """The notation profile `which` (`engine.step.notation.notation`: a profile's name, a
+    `Notation`, None for the default), imported on use so that ``import nn`` stays light."""
+    from engine.step.notation import notation
+
+    return notation(which)
+
+
+def _naming(names: object) -> Notation | None:
+    """The profile `MLP(names=)` asks for: None for ``"engine"`` (``L0N1.w0``), the default
+    profile for ``"lecture"``, else the profile of that name; ValueError naming a bad one."""
+    if names == "engine":
+        return None
+    if names == "lecture":
+        return _profile(None)
+    from engine.step.notation import NOTATIONS
+
+    if isinstance(names, str) and names in NOTATIONS:
+        return NOTATIONS[names]
+    raise ValueError(
+        f"MLP(names) must be 'engine' or 'lecture' or a notation profile "
+        f"({', '.join(NOTATIONS)}), got {_short(names)}"
+    )
+
+
+class _Namings(Sequence[str]):
+    """``("engine", "lecture", "lecture-000", ...)``: the values `MLP(names=)` takes, for a
+    checkpoint's config check; the profiles' names are read from `engine.step.notation` when
+    first asked for (``import nn`` does not load engine.step)."""
+
+    def _all(self) -> tuple[str, ...]:
+        from engine.step.notation import names
+
+        return ("engine", "lecture", *names())
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,15 +237,19 @@ class Layer(Module):
         xs = _inputs(x, self.nin, "Layer")
         return [neuron(xs) for neuron in self.neurons]
 
-    def use_lecture_names(self, layer: int = 1) -> Layer:
-        """Label the parameters as the lectures write them: the weight from input i to neuron j
-        is w_ij^(l), ``w₂₁⁽¹⁾``, the bias of neuron j is b_j^(l), ``b₁⁽¹⁾`` (1-based; `layer` is
-        l). Drawings and narration show these labels; `named_parameters` keys do not change.
-        Returns the layer."""
+    def use_lecture_names(self, layer: int = 1, notation: Notation | str | None = None) -> Layer:
+        """Label the parameters as the lecture of `notation` writes them (a profile of
+        `engine.step.notation`; None: its DEFAULT, lecture 004): the weight from input i to
+        neuron j is ``Notation.weight_name(i, j, l)`` (lecture 004's w_ij^(l), ``w₂₁⁽¹⁾``;
+        lecture 001's β_ji^l, ``β₁₂¹``), the bias of neuron j ``Notation.bias_name(j, l)``
+        (``b₁⁽¹⁾``), 1-based, `layer` being l. Drawings and narration show these labels;
+        `named_parameters` keys do not change. Returns the layer."""
+        nt = _profile(notation)
+        layer = _positive_int(layer, "Layer.use_lecture_names(layer)")
         for j, neuron in enumerate(self.neurons, start=1):
             for i, w in enumerate(neuron.w, start=1):
-                w.label = weight_name(i, j, layer)
-            neuron.b.label = bias_name(j, layer)
+                w.label = nt.weight_name(i, j, layer)
+            neuron.b.label = nt.bias_name(j, layer)
         return self
 
     def extra_repr(self) -> str:
@@ -214,7 +270,10 @@ class MLP(Module):
 
     ``names="lecture"`` labels the parameters as the lectures write them, w_ij^(l) and b_j^(l)
     (``w₂₁⁽¹⁾``: from input i to neuron j of layer l, 1-based) instead of ``L0N1.w0`` (0-based,
-    neuron first); see `use_lecture_names`. `named_parameters` keys are the same either way.
+    neuron first); ``names="lecture-001"`` (any profile of `engine.step.notation.NOTATIONS`)
+    labels them in that lecture's symbols and index order (``β₁₂¹``: from input 2 to neuron 1);
+    see `use_lecture_names`. `named_parameters` keys and `config` are the same either way (the
+    labels are not saved: a checkpoint loads into a model of any naming).
     """
 
     def __init__(
@@ -229,8 +288,7 @@ class MLP(Module):
         seed: int | None = None,
         names: str = "engine",
     ) -> None:
-        if names not in ("engine", "lecture"):
-            raise ValueError(f"MLP(names) must be 'engine' or 'lecture', got {names!r}")
+        profile = _naming(names)
         self.nin = _positive_int(nin, "MLP(nin)")
         widths = _widths(nouts)
         self.activation = _activation_name(activation)
@@ -253,35 +311,43 @@ class MLP(Module):
             )
             for i in range(len(widths))
         ]
-        if names == "lecture":
-            self.use_lecture_names()
+        self.label_notation: str | None = None
+        """The profile the parameters' labels are written in (None: the engine's labels)."""
+        if profile is not None:
+            self.use_lecture_names(profile)
 
     config_sizes = ("nin", "nouts")
     config_choices = {
         "activation": tuple(ACTIVATIONS),
         "output_activation": tuple(ACTIVATIONS),
         "init": tuple(_init.INITIALISERS),
-        "names": ("engine", "lecture"),
+        "names": _Namings(),  # type: ignore[dict-item]  # a lazy tuple: see _Namings
     }
 
-    def use_lecture_names(self) -> MLP:
-        """Label every weight w_ij^(l) and bias b_j^(l) as the lectures do (``w₂₁⁽¹⁾``, 1-based,
-        layer l counted from 1 at the first layer of weights). Useful after `MLP.load`, which
-        rebuilds the default labels. Returns the model."""
+    def use_lecture_names(self, notation: Notation | str | None = None) -> MLP:
+        """Label every weight and bias as the lecture of `notation` does (a profile of
+        `engine.step.notation`; None: its DEFAULT): lecture 004's w_ij^(l) and b_j^(l)
+        (``w₂₁⁽¹⁾``), lecture 001's β_ji^l (``β₁₂¹``), ..., 1-based, layer l counted from 1 at
+        the first layer of weights. Useful after `MLP.load`, which rebuilds the default labels.
+        Sets `label_notation` to the profile's name. Returns the model."""
+        nt = _profile(notation)
         for l, layer in enumerate(self.layers, start=1):
-            layer.use_lecture_names(l)
+            layer.use_lecture_names(l, nt)
+        self.label_notation = nt.name
         return self
 
-    def lecture_names(self) -> dict[str, str]:
-        """``{named_parameters key: lecture name}``, e.g. ``"layers.0.neurons.0.w.1": "w₂₁⁽¹⁾"``,
+    def lecture_names(self, notation: Notation | str | None = None) -> dict[str, str]:
+        """``{named_parameters key: lecture name}`` in the profile `notation` (None: the
+        default), e.g. ``"layers.0.neurons.0.w.1": "w₂₁⁽¹⁾"`` (lecture 001: ``"β₁₂¹"``),
         whatever the labels are."""
+        nt = _profile(notation)
         names = {}
         for l, layer in enumerate(self.layers, start=1):
             for j, _ in enumerate(layer.neurons, start=1):
                 prefix = f"layers.{l - 1}.neurons.{j - 1}"
                 for i in range(1, layer.nin + 1):
-                    names[f"{prefix}.w.{i - 1}"] = weight_name(i, j, l)
-                names[f"{prefix}.b"] = bias_name(j, l)
+                    names[f"{prefix}.w.{i - 1}"] = nt.weight_name(i, j, l)
+                names[f"{prefix}.b"] = nt.bias_name(j, l)
         return names
 
     @property

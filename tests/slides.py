@@ -140,3 +140,30 @@ def page_size(name: str, measured: dict) -> Size:
     """A page's scroll size and its smallest text (graph or HTML) at 1280×720."""
     texts = measured["svgText"] + [size for size, _ in measured["htmlText"]]
     return Size(name, measured["scroll"][0], measured["scroll"][1], min(texts))
+
+
+TEXT_PX_KEY = "chainrule:smallest-text-px"
+"""The PNG ``tEXt`` key where the demos record a picture's smallest text, in its own pixels
+(`demos._common.TEXT_PX_KEY`: matplotlib's f · dpi / 72, Graphviz's from the same drawing's SVG)."""
+
+
+def raster_size(path: Path) -> Size:
+    """A PNG (or a GIF's first frame) measured fit to the screen: its pixel size and the smallest
+    text it records under `TEXT_PX_KEY`, scaled by `fit_scale`; fails if it records none."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        width, height = image.size
+        recorded = getattr(image, "text", {}).get(TEXT_PX_KEY) or image.info.get(TEXT_PX_KEY)
+    assert recorded is not None, f"{path.name}: records no smallest text ({TEXT_PX_KEY!r})"
+    return png_size(path.name, width, height, float(recorded))
+
+
+def picture_size(path: Path) -> Size:
+    """`svg_size` for an SVG file, `raster_size` for a PNG or GIF (pages: `measure_page`)."""
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        return svg_size(path.name, path.read_bytes())
+    if suffix in (".png", ".gif"):
+        return raster_size(path)
+    raise AssertionError(f"{path.name}: no slide measure for {suffix!r} files")

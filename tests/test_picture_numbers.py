@@ -24,6 +24,7 @@ from engine.core.chain_rule import defined_local_derivatives
 from engine.core.graph import topological_order
 from engine.core.numfmt import get_digits
 from engine.step.narration import is_constant
+from engine.step.notation import notation
 from nn import MLP, DeltaStepper, draw_network
 from nn.activations import get_activation
 from nn.losses import cross_entropy, mse
@@ -36,6 +37,7 @@ XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
 VALUE_COLOUR = "#212529"
 GRAD_COLOURS = {"#495057", "#2b8a3e"}
 META_COLOUR = "#868e96"  # the "value | ∂L/∂" column heads
+NT = notation()  # the views are drawn in the default profile: s, x = θ(s), w_ij, ∂⁺L/∂
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|[-+]?inf|nan")
 
 
@@ -256,6 +258,14 @@ def dot_nodes(source: str) -> dict[str, tuple[list[Row], list[str], list[str]]]:
     return out
 
 
+def _weight_key(name: str) -> tuple:
+    """("w", i, j, l) from the profile's weight name ``w₁₂⁽³⁾`` (input first: w_ij^(l))."""
+    sub = "".join(_SUBS.get(c, c) for c in name[1 : name.index("⁽")])
+    i, j = sub.split(",") if "," in sub else (sub[0], sub[1:])
+    layer = "".join(_SUPS[c] for c in name[name.index("⁽") :]).strip("()")
+    return ("w", int(i), int(j), int(layer))
+
+
 def _grad_text(text: str) -> str:
     return text.removeprefix("δ ").strip()
 
@@ -300,8 +310,10 @@ class Checker:
         head = parts[0]
         if m := re.match(r"neuron (\d+) of layer (\d+)", head):
             j, l = int(m.group(1)), int(m.group(2))
-            names = {"s": ("s", 0), "a": ("a", 0), "δ": ("s", 1), "a.grad": ("a", 1),
-                     "b": ("b", 0), "b.grad": ("b", 1)}  # fmt: skip
+            a, b = NT.act_name(j, l), NT.bias_name(j, l)
+            names = {NT.pre_name(j, l): ("s", 0), a: ("a", 0), NT.delta_name(j, l): ("s", 1),
+                     NT.total(NT.loss, a): ("a", 1), b: ("b", 0),
+                     NT.total(NT.loss, b): ("b", 1)}  # fmt: skip
             for part in parts[1:]:
                 name, _, text = part.partition(" = ")
                 symbol, k = names[name]
@@ -310,18 +322,19 @@ class Checker:
             i = int(m.group(1))
             for part in parts[1:]:
                 name, _, text = part.partition(" = ")
-                k = {"x": 0, "∂L/∂x": 1, "x.grad": 1}[name]
+                x = NT.input_name(i)
+                k = {x: 0, NT.total(NT.loss, x): 1}[name]
                 self.one(f"{where} tooltip {name}", text, self.want[("x", i)][k], True)
-        elif m := re.match(r"w(\d+),(\d+)\((\d+)\) = (\S+)", head):
-            key = ("w", int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            self.one(f"{where} tooltip w", m.group(4), self.want[key][0], True)
+        elif m := re.match(r"(w[₀-₉,]+⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾) = (\S+)", head):
+            key = _weight_key(m.group(1))
+            self.one(f"{where} tooltip w", m.group(2), self.want[key][0], True)
             for part in parts[1:]:  # none while the weight's layer is not done (δ mode)
                 name, _, text = part.partition(" = ")
-                assert name == "grad", tip
+                assert name == NT.total(NT.loss, m.group(1)), tip
                 self.one(f"{where} tooltip w.grad", text, self.want[key][1], True)
         elif tip.startswith("L = "):
             self.one(f"{where} tooltip L", tip[4:], self.want[("L",)][0], True)
-        elif m := re.match(r"a\.grad = (\S+)", tip):
+        elif tip.startswith(NT.total(NT.loss, NT.act)):
             pass  # a loss edge: checked by `edge` with its neuron
         else:
             raise AssertionError(f"{where}: a tooltip this check cannot read: {tip!r}")
@@ -334,19 +347,20 @@ class Checker:
             key = ("a", last, int(m.group(2)))
             for tip in tips:
                 self.one(f"{title} tooltip", tip.partition(" = ")[2], self.want[key][1], True)
+            upstream = f"{NT.total(NT.loss, NT.act_name(int(m.group(2)), last))} = "
             for text in texts:
                 if text.strip():
-                    assert text.startswith("∂L/∂a = "), (title, text)
-                    self.one(f"{title} label", text[len("∂L/∂a = ") :], self.want[key][1])
+                    assert text.startswith(upstream), (title, text)
+                    self.one(f"{title} label", text[len(upstream) :], self.want[key][1])
             return
         i, l, j = int(m.group(2)), int(m.group(3)), int(m.group(4))
         key = ("w", i, j, l)
         for tip in tips:
             self.tooltip(title, tip)
         joined = " ".join(texts)
-        found = re.findall(r"(∂L/∂w)?\s*=\s*(\S+)", joined)
+        found = re.findall(r"(∂⁺L/∂w)?\s*=\s*(\S+)", joined)
         for name, text in found:
-            k = 1 if name == "∂L/∂w" else 0
+            k = 1 if name == "∂⁺L/∂w" else 0
             self.one(f"{title} label", text, self.want[key][k])
         assert len(found) == joined.count("="), (title, texts)  # every number was read
 
@@ -528,10 +542,10 @@ def test_a_forward_only_view_shows_the_engines_forward_numbers():
     for title, (rows, tips, _) in read.items():
         if "->" not in title:
             checker.rows(title, rows)
-            assert not any("∂L/∂" in tip for tip in tips)  # no loss, no ∂L/∂ anything
+            assert not any("∂⁺L/∂" in tip for tip in tips)  # no loss, no ∂L/∂ anything
     assert checker.bad == []
     assert checker.checked == 3 + 4 * (3 + 3) + 2 * (2 + 4)  # x; s, a, b, w's; s, b, w's
-    assert "∂L/∂" not in draw_network(model, x).source.split("edges:")[0]
+    assert "∂⁺L/∂" not in draw_network(model, x).source.split("edges:")[0]
 
 
 # --------------------------------------------------------------------------------------------

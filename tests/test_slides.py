@@ -5,6 +5,7 @@ describes: SVG sizes and font-size attributes, PNG/GIF pixels, pages in Chromium
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,29 @@ def test_the_delta_network_view_with_slide_reads_at_16_px(tmp_path: Path, capsys
     before = slides.svg_size("δ view", default.read_bytes())
     after = slides.svg_size("δ view --slide", slide.read_bytes())
     assert before.text_px < slides.MIN_TEXT_PX <= after.text_px, (before, after)
+
+
+def test_compact_writes_each_op_in_its_box_and_keeps_the_numbers():
+    from engine.draw import draw_dot
+
+    o = _neuron()
+    plain = draw_dot(o, show_local=True, digits=3)
+    compact = draw_dot(o, show_local=True, digits=3, compact=True)
+    assert "shape=ellipse" in plain.source and "shape=ellipse" not in compact.source
+    assert "o = tanh" in compact.source  # the op in the result's name cell
+    # every input edge keeps its local derivative: tanh'(n) = 1 - o² on the edge n -> o
+    local = f"{1 - o.data**2:.3g}".lstrip("0")
+    assert compact.source.count("->") == plain.edge_count - plain.ops
+    assert local in compact.source
+    assert compact.ops == 0 and compact.edge_count == plain.edge_count - plain.ops
+
+
+def test_stacked_boxes_are_narrower_and_show_the_same_cells():
+    from engine.draw import draw_dot, render_bytes
+
+    o = _neuron()
+    row = render_bytes(draw_dot(o, rankdir="TB", font_size=18.0, digits=3), "svg")
+    stacked = render_bytes(draw_dot(o, rankdir="TB", font_size=18.0, digits=3, stacked=True), "svg")
+    assert slides.svg_size("stacked", stacked).width < slides.svg_size("row", row).width
+    texts = sorted(t for t in re.findall(r">([^<]+)</text>", row.decode()))
+    assert sorted(re.findall(r">([^<]+)</text>", stacked.decode())) == texts

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation, localcontext
 from typing import Callable, Iterator, Sequence
 
 __all__ = [
@@ -182,15 +182,65 @@ def equation(
     shown_result = fmt(result, d, plus=plus)
     for r in range(d, MAX_DIGITS + 1):  # more result digits only when exact operands tie
         shown_result = fmt(result, r, plus=plus)  # (1 + 1.5 = 2.5 shown to 1 digit)
-        for k in range(r, MAX_DIGITS + 1):
-            shown = [fmt(v, k, plus=plus) for v in operands]
+        for k in [*range(r, MAX_DIGITS + 1), None]:  # None: each operand's exact decimal value
+            shown = [fmt(v, k, plus=plus) if k else _exact(v, plus) for v in operands]
             try:
                 recomputed = compute(*(float(s) for s in shown))
             except (ArithmeticError, ValueError):
                 continue
-            if _holds_clearly(recomputed, shown_result, r):
+            if _holds_clearly(recomputed, shown_result, r) and _holds_exactly(
+                compute, shown, shown_result, r, recomputed
+            ):
                 return shown, shown_result
     return shown, shown_result
+
+
+def _exact(x: float, plus: bool = False) -> str:
+    """The float `x` written out exactly (every binary float is a finite decimal), for the rare
+    equation that 17 digits cannot make hold: ``1.797693134862128e308 - 1.797693134862222e308``
+    cancels all but the operands' last bits, which their 17-digit forms round away."""
+    if x == 0.0 or not math.isfinite(x):
+        return fmt(x, plus=plus)
+    text = format(Decimal(x).normalize(), "e").replace("e+", "e")
+    mantissa, _, exponent = text.partition("e")
+    if _SMALL <= int(exponent) < _LARGE:
+        text = _strip(format(Decimal(x), "f"))
+    else:
+        text = f"{mantissa}e{int(exponent)}"
+    return ("+" if plus and x > 0 else "") + text
+
+
+def _holds_exactly(
+    compute: Callable[..., float],
+    shown: Sequence[str],
+    result: str,
+    digits: int,
+    recomputed: float,
+) -> bool:
+    """Where `compute` is decimal arithmetic (+ − × ÷), the printed operands' exact decimal
+    values recompute to the printed `result` too, clear of a tie, as a reader's exact arithmetic
+    does, or at least to the float `recomputed` within one unit in its last place (where the
+    float's own rounding, as for a subnormal product, is what the result shows). A float
+    recomputation of the parsed operands can cancel the printed decimals' own rounding
+    (1.797693134862128e308 − 1.797693134862222e308). Other computations (tanh, exp) are held
+    to the float check alone."""
+    with localcontext(_EXACT):
+        try:
+            exact = compute(*(Decimal(s) for s in shown))
+        except (TypeError, ArithmeticError, ValueError):
+            return True
+        if not isinstance(exact, Decimal) or not exact.is_finite():
+            return True
+        target = Decimal(result)
+        unit = Decimal(repr(resolution(result, digits)))
+        if exact == target or abs(exact - target) < unit / 2:
+            return True
+        return abs(exact - Decimal(recomputed)) <= Decimal(math.ulp(recomputed))
+
+
+_EXACT = Context(prec=2000, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
+"""Decimal arithmetic that is exact for sums and products of printed floats (at most ~770
+significant digits each, exponents from -1074 to 308)."""
 
 
 def _holds_clearly(recomputed: float, shown: str, digits: int) -> bool:

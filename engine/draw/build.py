@@ -149,6 +149,8 @@ def draw_dot(
     partial: Mapping[Value, tuple[int, int]] | None = None,
     names: Mapping[Value, str] | None = None,
     legend: bool = True,
+    stacked: bool = False,
+    compact: bool = False,
     font_size: float = DEFAULT_FONT_SIZE,
     digits: int | None = None,
     format: str = "svg",
@@ -174,6 +176,9 @@ def draw_dot(
     names:      names for unlabelled nodes; default `engine.core.names.node_names(root)`, the names
                 the narration uses (``mul₁``, ``add₂``). Labels win; constants show only data.
     legend:     draw the colour legend (and notes) as a small box.
+    stacked:    each box's name, data and grad one under another (a narrower box; slides).
+    compact:    no op ovals: the op is written in its result's box (``add₁ = +``) and the edges
+                go straight from the inputs' boxes to it (half the ranks; slides).
     font_size:  points of the box text (edge numbers and legend 2 pt smaller); 18 for slides.
     digits:     significant digits of every number; None: the engine's format (as in repr).
     format:     the Digraph's output format for ``render()``/``pipe()`` (micrograd's argument).
@@ -260,9 +265,13 @@ def draw_dot(
             if received is not None and received[0] < received[1]:
                 grad += f" (partial {received[0]}/{received[1]})"
         name = node.label or (names.get(node, "") if kind != "constant" else "")
+        if compact and node.parents:
+            name = f"{name} = {op_text(node)}" if name else op_text(node)
         data = format_number(node.data, digits)
-        target.node(f"v{i}", label=value_label(data, grad, kind, active, name))
-        if node.parents:
+        target.node(
+            f"v{i}", label=value_label(data, grad, kind, active, name, stacked=bool(stacked))
+        )
+        if node.parents and not compact:
             ops += 1
             target.node(
                 f"o{i}",
@@ -281,11 +290,13 @@ def draw_dot(
             continue
         style = active_edge if id(node) in active_ids else {}
         numbers = _edge_numbers(node, digits) if show_local else None
+        head = f"v{i}" if compact else f"o{i}"
         for j, parent in enumerate(node.parents):
             on_edge = {"label": graphviz.escape(numbers[j])} if numbers is not None else {}
-            graph.edge(f"v{number[id(parent)]}", f"o{i}", **on_edge, **style)
-        graph.edge(f"o{i}", f"v{i}", **style)
-        edges += len(node.parents) + 1
+            graph.edge(f"v{number[id(parent)]}", head, **on_edge, **style)
+        if not compact:
+            graph.edge(f"o{i}", f"v{i}", **style)
+        edges += len(node.parents) + (0 if compact else 1)
 
     graph.values, graph.ops, graph.edge_count = len(order), ops, edges
     graph.layout_size = layout_size(order, number, show_local)

@@ -178,8 +178,11 @@ def name_cell(name: str) -> str:
     return f"<td>{text}</td>"
 
 
-def value_label(data: str, grad: str | None, kind: str, active: bool, name: str) -> str:
-    """The HTML-like label of a Value's box: name | data | grad (no name cell when empty).
+def value_label(
+    data: str, grad: str | None, kind: str, active: bool, name: str, *, stacked: bool = False
+) -> str:
+    """The HTML-like label of a Value's box: name | data | grad (no name cell when empty);
+    `stacked` puts the cells one under another, a box about a third as wide.
 
     `data` and `grad` are formatted numbers (grad ``?`` when not computed yet, None to hide it).
     """
@@ -188,9 +191,10 @@ def value_label(data: str, grad: str | None, kind: str, active: bool, name: str)
     cells.append(f"<td>data {escape_label(data)}</td>")
     if grad is not None:
         cells.append(f"<td>grad {escape_label(grad)}</td>")
+    rows = "".join(f"<tr>{c}</tr>" for c in cells) if stacked else f"<tr>{''.join(cells)}</tr>"
     return (
         f'<<table{border} cellborder="1" cellspacing="0" cellpadding="4" '
-        f'bgcolor="{COLOURS[kind]}"><tr>{"".join(cells)}</tr></table>>'
+        f'bgcolor="{COLOURS[kind]}">{rows}</table>>'
     )
 
 

@@ -130,20 +130,22 @@
 
   // ---- practice -------------------------------------------------------------------------
   var quiz = null, practiced = {}, score = { asked: 0, first: 0, second: 0, shown: 0 };
-  var NUM = "[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?";
-  var ANSWER = new RegExp("^(" + NUM + ")(?:/(" + NUM + "))?$");
+  // the same numbers as engine.step.answers.parse_answer: a single comma between digits is a
+  // decimal comma (-1,5 is -1.5), spaces only around the number and the slash ("1 5" is not 15)
+  var NUM = "[+-]?(?:\\d+,\\d+|\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?";
+  var ANSWER = new RegExp("^\\s*(" + NUM + ")\\s*(?:/\\s*(" + NUM + ")\\s*)?$");
 
   function parseAnswer(raw) {  // a number or a fraction a/b; never evaluated as code
-    var s = String(raw).replace(/[\u2212\u2013]/g, "-").replace(/\s+/g, "");
-    if (!s) { return { error: "type a number first, e.g. -1.5, 2e-3 or 1/2" }; }
+    var s = String(raw).normalize("NFKC").replace(/[\u2212\u2013\u2010]/g, "-");
+    if (!s.trim()) { return { error: "type a number first, e.g. -1.5, 2e-3 or 1/2" }; }
     var m = ANSWER.exec(s);
     if (!m) {
-      return { error: "could not read \u201c" + raw + "\u201d: type a number like -1.5 or " +
-               "2e-3, or a fraction like 1/2" };
+      return { error: "could not read \u201c" + raw + "\u201d: type a number like -1.5 (or " +
+               "-1,5) or 2e-3, or a fraction like 1/2" };
     }
-    var value = Number(m[1]);
+    var value = Number(m[1].replace(",", "."));
     if (m[2] !== undefined) {
-      var below = Number(m[2]);
+      var below = Number(m[2].replace(",", "."));
       if (below === 0) { return { error: "\u201c" + raw + "\u201d divides by zero" }; }
       value = value / below;
     }
@@ -438,8 +440,14 @@
   measureNatural();
   fit();
   show(0);
-  var hash = "";
-  try { hash = decodeURIComponent(window.location.hash.slice(1)); } catch (e) { /* bad %XX: no replay */ }
-  if (/^\d+$/.test(hash)) { show(Number(hash)); }
-  else if (hash.indexOf("play=") === 0) { hash.slice(5).split(",", MAX_REPLAYED).forEach(act); }
+  // each action is decoded after the split, so "answer:-1%2C5" types -1,5 (a decimal comma)
+  var hash = window.location.hash.slice(1), actions = null;
+  try {
+    actions = hash.split(",", MAX_REPLAYED).map(function (a) { return decodeURIComponent(a); });
+  } catch (e) { /* a bad %XX: no replay */ }
+  if (actions && actions.length === 1 && /^\d+$/.test(actions[0])) { show(Number(actions[0])); }
+  else if (actions && actions[0].indexOf("play=") === 0) {
+    actions[0] = actions[0].slice(5);
+    actions.forEach(act);
+  }
 })();

@@ -28,7 +28,7 @@ import numbers
 import random
 from array import array
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 
 from engine import Value, no_grad
 from nn import data as _data
@@ -95,33 +95,46 @@ class TrainingConfig:
         return self.classes if self.loss == "cross_entropy" else 1
 
 
-def _integer(raw: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
-    value = raw.get(key, default)
-    if (
-        type(value) is bool
-        or not isinstance(value, numbers.Integral)
-        or not low <= int(value) <= high
-    ):
-        raise LabInputError(f"{key} must be a whole number from {low} to {high}, got {value!r}")
-    return int(value)
+def whole_number(raw: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
+    """``raw[key]`` (or `default`): a whole number from `low` to `high`."""
+    return int(_bounded(raw, key, default, low, high, numbers.Integral, "a whole number"))
 
 
 def _real(raw: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
+    """``raw[key]`` (or `default`): a number from `low` to `high`."""
+    return float(_bounded(raw, key, default, low, high, numbers.Real, "a number"))
+
+
+def _bounded(
+    raw: Mapping[str, Any],
+    key: str,
+    default: Any,
+    low: float,
+    high: float,
+    kind: type,
+    what: str,
+) -> Any:
+    """``raw[key]`` when it is a `kind` (never a bool) from `low` to `high`; else a
+    `LabInputError` that names the key, the range and (shortened) the value."""
     value = raw.get(key, default)
-    if (
-        type(value) is bool
-        or not isinstance(value, numbers.Real)
-        or not low <= float(value) <= high
-    ):
-        raise LabInputError(f"{key} must be a number from {low} to {high}, got {value!r}")
-    return float(value)
+    if type(value) is bool or not isinstance(value, kind) or not low <= cast(float, value) <= high:
+        raise LabInputError(f"{key} must be {what} from {low} to {high}, got {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """`value`'s repr for a message, at most 60 characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return "a number too long to show"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _choice(raw: Mapping[str, Any], key: str, default: str, choices: Sequence[str]) -> str:
     value = raw.get(key, default)
     if not isinstance(value, str) or value not in choices:
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        raise LabInputError(f"{key} must be one of {', '.join(choices)}, got {shown}")
+        raise LabInputError(f"{key} must be one of {', '.join(choices)}, got {_shown(value)}")
     return value
 
 
@@ -130,11 +143,13 @@ def _hidden(raw: Mapping[str, Any], limits: Any) -> tuple[int, ...]:
     max_layers, max_width = limits.max_layers, limits.max_width
     if not isinstance(value, (list, tuple)) or not 1 <= len(value) + 1 <= max_layers:
         raise LabInputError(
-            f"hidden must be a list of 0 to {max_layers - 1} layer widths, got {value!r}"[:200]
+            f"hidden must be a list of 0 to {max_layers - 1} layer widths, got {_shown(value)}"
         )
     for width in value:
         if type(width) is bool or not isinstance(width, int) or not 1 <= width <= max_width:
-            raise LabInputError(f"each hidden width must be from 1 to {max_width}, got {width!r}")
+            raise LabInputError(
+                f"each hidden width must be from 1 to {max_width}, got {_shown(width)}"
+            )
     return tuple(int(w) for w in value)
 
 
@@ -149,18 +164,18 @@ def parse_config(raw: Mapping[str, Any], limits: Any) -> TrainingConfig:
         raise LabInputError(f"unknown training setting {unknown[0][:60]!r}")
     config = TrainingConfig(
         dataset=_choice(raw, "dataset", "moons", DATASETS),
-        points=_integer(raw, "points", 200, 4, limits.max_points),
+        points=whole_number(raw, "points", 200, 4, limits.max_points),
         noise=_real(raw, "noise", 0.1, 0.0, 1.0),
-        classes=_integer(raw, "classes", 2, 2, 5),
+        classes=whole_number(raw, "classes", 2, 2, 5),
         hidden=_hidden(raw, limits),
         activation=_choice(raw, "activation", "tanh", HIDDEN_ACTIVATIONS),
         loss=_choice(raw, "loss", "hinge", LOSSES),
         optimizer=_choice(raw, "optimizer", "sgd", OPTIMISERS),
         lr=_real(raw, "lr", 0.1, 1e-6, 10.0),
         momentum=_real(raw, "momentum", 0.0, 0.0, 0.999),
-        batch_size=_integer(raw, "batch_size", 0, 0, limits.max_points),
-        seed=_integer(raw, "seed", 0, 0, 2**31 - 1),
-        grid=_integer(raw, "grid", 50, 4, limits.max_grid),
+        batch_size=whole_number(raw, "batch_size", 0, 0, limits.max_points),
+        seed=whole_number(raw, "seed", 0, 0, 2**31 - 1),
+        grid=whole_number(raw, "grid", 50, 4, limits.max_grid),
     )
     if config.dataset in ("moons", "circles", "xor") and config.classes != 2:
         raise LabInputError(f"{config.dataset} has 2 classes, got classes={config.classes}")

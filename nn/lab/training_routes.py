@@ -28,7 +28,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from nn.lab.errors import LabInputError
-from nn.lab.training import TrainingRun, overflow_message, parse_config
+from nn.lab.training import TrainingRun, overflow_message, parse_config, whole_number
 
 __all__ = ["routes", "TrainingState", "MAX_SOCKETS", "WORKER_NAME"]
 
@@ -119,6 +119,7 @@ class TrainingState:
             start = 0 if self.restarted > sent_version else min(sent_update, frame["update"])
         with self.lock:
             history = self.run.history(start)
+        frame["version"] = version  # the page drops a frame older than one it has shown
         frame["history_start"] = start
         frame["history"] = [row for row in history if row[0] <= frame["update"]]
         return version, frame
@@ -185,9 +186,7 @@ async def config(request: Request) -> JSONResponse:
 async def step(request: Request) -> JSONResponse:
     state = _state(request)
     body = await _body(request)
-    n = body.get("updates", 1)
-    if type(n) is not int or not 1 <= n <= 100:
-        raise LabInputError(f"updates must be a whole number from 1 to 100, got {n!r}"[:120])
+    n = whole_number(body, "updates", 1, 1, 100)
     try:
         with state.lock:
             for _ in range(n):

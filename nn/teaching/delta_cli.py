@@ -238,12 +238,14 @@ def build(args: argparse.Namespace) -> Any:
         output_activation = "linear"
     if not args.lr > 0 or args.lr != args.lr:
         raise ValueError(f"--lr must be a positive number, got {args.lr:g}")
+    nt = lookup_notation(args.notation)
     model = nn.MLP(
         sizes[0],
         sizes[1:],
         activation=args.activation,
         output_activation=output_activation,
         seed=args.seed,
+        names=nt.name,  # the parameters' labels in the same lecture's symbols
     )
     prediction = model(x)
     if args.loss == "cross_entropy":
@@ -251,7 +253,6 @@ def build(args: argparse.Namespace) -> Any:
     else:
         target = y[0] if sizes[-1] == 1 else y
     loss = nn.losses.LOSSES[args.loss](prediction, target)
-    nt = lookup_notation(args.notation)
     loss.label = nt.loss
     loss.backward()
     kind = args.loss if args.loss in ("mse", "cross_entropy") else None

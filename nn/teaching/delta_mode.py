@@ -65,6 +65,15 @@ def _name(symbol: str, *indices: int, layer: int, nt: Notation | None = None) ->
     return nt.symbol(chosen, *indices, layer=layer)
 
 
+def relabel(model: Any, nt: Notation) -> None:
+    """Write `model`'s parameter labels in the profile `nt` when they are another profile's
+    lecture names (``MLP.label_notation``), so that one run never shows w₂₁⁽¹⁾ beside β₁₂¹; the
+    engine's own labels (``L0N1.w0``, ``label_notation`` None) are left as they are."""
+    current = getattr(model, "label_notation", None)
+    if current is not None and current != nt.name and hasattr(model, "use_lecture_names"):
+        model.use_lecture_names(nt)
+
+
 def _paren(x: float | str) -> str:
     """A number as an operand: negative ones in parentheses, ``(-0.5)``."""
     text = x if isinstance(x, str) else fmt_number(x)
@@ -111,7 +120,17 @@ class Question:
         self.mistakes = mistakes or {}
 
 
-_NO_SLOPE = "the factor g'(s) is missing"
+def no_slope(nt: Notation | None = None) -> str:
+    """The slip of leaving g'(s) out, in the symbols of `nt`: ``the factor θ'(s) is missing``."""
+    nt = lookup_notation(nt)
+    return f"the factor {nt.activation}'({nt.pre}) is missing"
+
+
+def _weight_pattern(nt: Notation, j: int | None = None) -> str:
+    """The weight with symbolic indices: ``w_ij`` (input first) or ``β_ji``; with `j`, the
+    input index fixed: ``w_2j`` / ``β_j2``."""
+    i = "i" if j is None else str(j)
+    return f"{nt.weight}_{i}j" if nt.input_first else f"{nt.weight}_j{i}"
 
 
 def _own_numbers(n: NeuronState, nt: Notation | None = None) -> str:
@@ -219,7 +238,8 @@ def _output_step(
         lines.append(
             f"  softmax + cross-entropy: {nt.prob}_j = softmax({pre})_j, {nt.target}_j = 1 for "
             f"the class (k = {k}) else 0, and {nt.delta}_j = {nt.total(nt.loss, pre + '_j')} = "
-            f"{nt.prob}_j − {nt.target}_j (the softmax's g' and ∂⁺{nt.loss}/∂{nt.prob} combined)"
+            f"{nt.prob}_j − {nt.target}_j (the softmax's {g}' and "
+            f"{nt.total(nt.loss, nt.prob)} combined)"
         )
     for n in layer:
         assert n.out is not None and n.pre is not None
@@ -241,15 +261,21 @@ def _output_step(
         if loss_line is not None:
             lines.append(f"  {loss_line[0]}")
         if formula == "1":  # a linear output: g' = 1, δ is ∂L/∂a itself
-            lines.append(f"  {d} = {up_name} · 1 = {fmt_number(delta)}   (a linear output: g' = 1)")
-            hint = f"{d} = {up_name} · 1 (a linear output: g' = 1)"
+            linear = f"(a linear output: {g}' = 1)"
+            lines.append(f"  {d} = {up_name} · 1 = {fmt_number(delta)}   {linear}")
+            hint = f"{d} = {up_name} · 1 {linear}"
             asked.append(Question(d, hint, delta, fmt_number(delta), given))
             continue
         rule = f"{up_name} · ({formula})"
         (up_s, slope_s), delta_s = equation(lambda u, g: u * g, (upstream, slope), delta)
         worked = f"{d} = {rule} = {_paren(up_s)} × {_paren(slope_s)}"
         lines.append(f"  {worked} = {delta_s}")
-        slip = {f"{_NO_SLOPE}: δ = ∂L/∂a · g'(s), not ∂L/∂a alone": upstream}
+        upstream_j = nt.total(nt.loss, act)
+        slip = {
+            f"{no_slope(nt)}: {nt.delta} = {upstream_j} · {g}'({pre}), not {upstream_j} alone": (
+                upstream
+            )
+        }
         asked.append(Question(d, worked, delta, delta_s, given, slip))
     return DeltaStep(1, total, L, deltas, engine, lines, asked)
 
@@ -262,7 +288,7 @@ def _hidden_step(
     above = state.layers[l]  # layer l + 1 (0-based list)
     layer = state.layers[l - 1]
     up = _sup(l + 1, nt)
-    w_ij = nt.weight_name(0, 0).replace("₀₀", "_ij" if nt.input_first else "_ji")
+    w_ij = _weight_pattern(nt)
     head = (
         f"[{index}/{total}] layer {l}: {nt.delta}_i = {nt.activation}'({nt.pre}_i) · "
         f"Σ_j {w_ij}{up} {nt.delta}_j{up}"
@@ -301,11 +327,12 @@ def _hidden_step(
             f"{w_name(m)} = {fmt_number(w)}, {d_name(m)} = {fmt_number(dd)}"
             for m, (w, dd) in zip(above, terms)
         )
-        slip = {} if formula == "1" else {f"{_NO_SLOPE}: δ = g'(s) · Σ w δ": total_in}
+        rule_text = f"{nt.delta} = {nt.activation}'({nt.pre}) · Σ {nt.weight} {nt.delta}"
+        slip = {} if formula == "1" else {f"{no_slope(nt)}: {rule_text}": total_in}
         asked.append(Question(d, f"{d} = {slope_text}[{symbols}] = {slope_num}[{numbers}]",
                               delta, delta_s, f"{_own_numbers(n, nt)}; {given}", slip))  # fmt: skip
         if len(terms) > 4:
-            symbols = f"Σ_j {w_ij.replace('_i', '_' + str(n.j))}{up} {nt.delta}_j{up}"
+            symbols = f"Σ_j {_weight_pattern(nt, n.j)}{up} {nt.delta}_j{up}"
             numbers = " + ".join(f"{_paren(w)}·{_paren(dd)}" for w, dd in pairs[:3]) + " + ⋯"
         lines.append(f"  {d} = {slope_text}[{symbols}] = {slope_num}[{numbers}] = {delta_s}")
     return DeltaStep(index, total, l, deltas, engine, lines, asked)
@@ -326,7 +353,7 @@ def _weights_line(
     w_name, d_name = _name("w", 1, 1, layer=l, nt=nt), _name("δ", 1, layer=l, nt=nt)
     product_of = source.data * n.delta
     (a_s, d_s), product = equation(lambda x, y: x * y, (source.data, n.delta), product_of)
-    w_ij = nt.weight_name(0, 0).replace("₀₀", "_ij" if nt.input_first else "_ji")
+    w_ij = _weight_pattern(nt)
     sup, below = _sup(l, nt), _sup(l - 1, nt)
     if l > 1 or nt.act == "x":
         source_i = f"{nt.act}_i{below}"
@@ -353,7 +380,10 @@ class DeltaStepper:
     """Step through an MLP's backward pass layer by layer (see the module docstring).
 
     `model` is the MLP and `loss` a Value built from its latest forward call, after
-    ``loss.backward()``. `next()`, `back()`, `run()`, `reset()` move; `current` is the latest
+    ``loss.backward()``. `notation` is the lecture whose symbols every line, question and
+    drawing uses (`engine.step.notation`; default its DEFAULT); a model labelled in another
+    lecture's names (``MLP(names="lecture-001")``) is relabelled in it (see `relabel`).
+    `next()`, `back()`, `run()`, `reset()` move; `current` is the latest
     step; `draw()` is the network view with δ shown for the layers done so far; `save_html()`
     writes the player page (in a notebook the stepper shows as that page). With
     ``practice=True`` the learner gives each δ first: `answer(x)` (see
@@ -389,6 +419,7 @@ class DeltaStepper:
             )
         if not state.has_grad:
             raise ValueError("run loss.backward() first: the δ mode reads the engine's gradients")
+        relabel(model, self.notation)
         self.model = model
         self.loss = loss
         self.state = state

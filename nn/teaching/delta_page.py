@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from engine.core.numfmt import fmt
 
 if TYPE_CHECKING:
+    from engine.step.notation import Notation
     from nn.teaching.delta_mode import DeltaStep, DeltaStepper
     from nn.teaching.delta_practice import DeltaQuestion
 
@@ -40,13 +41,32 @@ tables 2x-25x slower). Wider layers make a mesh no screen can read. Override wit
 
 _HELP = """<p class="help">← → (or the buttons) move one layer, Home/End jump to the ends, the
 slider scrubs. Zoom with + − 0 (fit), the mouse wheel or the buttons; drag to pan. Step 0 is the
-forward pass; each step finds one layer's δ = ∂L/∂s (s the pre-activation), the output layer
-first: δ<sub>j</sub><sup>(L)</sup> = ∂L/∂a<sub>j</sub> · g′(s<sub>j</sub>), then
-δ<sub>i</sub><sup>(l−1)</sup> = g′(s<sub>i</sub>) Σ<sub>j</sub> w<sub>ij</sub><sup>(l)</sup>
-δ<sub>j</sub><sup>(l)</sup>; every weight's gradient is then a<sub>i</sub> · δ<sub>j</sub>.
-The layer outlined in red is this step's; <code>?</code>: not known yet. Practice answers: a
-number or a fraction (-3, 0.5, 1/2, 2e-3), graded as in the terminal: within 1%, or closer
-when a known slip (g′(s) left out, say) gives a number that near, so no slip is ever right.</p>"""
+forward pass; each step finds one layer's {d} = {d_pre} ({s} the pre-activation), the output
+layer first: {d}<sub>j</sub><sup>(L)</sup> = {d_act}<sub>j</sub> · {g}′({s}<sub>j</sub>), then
+{d}<sub>i</sub><sup>(l−1)</sup> = {g}′({s}<sub>i</sub>) Σ<sub>j</sub>
+{w}<sub>{ij}</sub><sup>(l)</sup> {d}<sub>j</sub><sup>(l)</sup>; every weight's gradient is then
+{a}<sub>i</sub> · {d}<sub>j</sub>. The layer outlined in red is this step's; <code>?</code>: not
+known yet. Practice answers: a number or a fraction (-3, 0.5, 1/2, 2e-3), graded as in the
+terminal: within 1%, or closer when a known slip ({g}′({s}) left out, say) gives a number that
+near, so no slip is ever right.</p>"""
+
+
+def help_html(nt: Notation) -> str:
+    """The page's help paragraph in the symbols of `nt`: δ_j^(L) = ∂⁺L/∂a_j · g'(s_j), then
+    δ_i^(l-1) = g'(s_i) Σ_j w_ij^(l) δ_j^(l) (``β_ji`` when the row is the output)."""
+    from html import escape
+
+    symbols = {
+        "d": nt.delta,
+        "d_pre": nt.total(nt.loss, nt.pre),
+        "d_act": nt.total(nt.loss, nt.act),
+        "s": nt.pre,
+        "a": nt.act,
+        "g": nt.activation,
+        "w": nt.weight,
+        "ij": "ij" if nt.input_first else "ji",
+    }
+    return _HELP.format(**{key: escape(text) for key, text in symbols.items()})
 
 
 def _questions(step: DeltaStep, asked: list[DeltaQuestion]) -> list[dict[str, Any]]:
@@ -147,7 +167,7 @@ def delta_player_html(
                 known_layers=known,
                 highlight_layer=current.layer,
                 rankdir=rankdir,
-                **view,
+                **{"notation": stepper.notation, **view},
             )
             quiz_frames.append(_svg(asking, renderer, timeout))
             source = (
@@ -161,7 +181,7 @@ def delta_player_html(
                     "grads": stepper.summary(),
                     "set": [],
                     "prompt": f"Layer {current.layer}, {source}: work out each δ "
-                    f"(loss L = {fmt(stepper.loss.data)}).",
+                    f"(loss {stepper.notation.loss} = {fmt(stepper.loss.data)}).",
                     "ask": _questions(current, asked),
                 }
             )
@@ -186,7 +206,7 @@ def delta_player_html(
         title,
         svg=frames[0],
         tagline="the δ rule, one layer at a time",
-        help_html=_HELP,
+        help_html=help_html(stepper.notation),
         slide=slide,
         stacked=rankdir == "LR",
     )

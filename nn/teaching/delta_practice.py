@@ -1,7 +1,7 @@
 """Practice for the δ mode: the learner works out each layer's δ before it is shown.
 
     d = DeltaStepper(model, loss, practice=True)
-    print(d)         # step 1/4: layer 4, the output layer ...  δ₁⁽⁴⁾ = ?   from ∂L/∂a₁⁽⁴⁾ = ...
+    print(d)         # step 1/4: layer 4, the output layer ...  δ₁⁽⁴⁾ = ?   from ∂⁺L/∂x₁⁽⁴⁾ = ...
     d.answer("0.17")      # wrong: "off by 2.3%", then the rule with the numbers as a hint
     d.answer("0.1662")    # right: the next δ (after a layer's last δ, the whole step is shown)
     print(d.practice.summary())   # the score, and the δ found so far
@@ -67,6 +67,7 @@ class _Neuron:
         self.n = n
         self.linear = n.activation == "linear" or n.out is n.pre
         nt = stepper.notation
+        self.nt = nt
         s_name = _name("s", n.j, layer=n.layer, nt=nt)
         a_name = _name("a", n.j, layer=n.layer, nt=nt)
         own = [(s_name, n.pre.data), (a_name, n.out.data)]
@@ -105,25 +106,30 @@ class _Neuron:
             wd = numbers[2:]
             total = math.fsum(wd[k] * wd[k + 1] for k in range(0, len(wd), 2))
             times = lambda factor: factor * total
+        from nn.teaching.delta_mode import no_slope
+
+        nt = self.nt
+        g, pre, act = nt.activation, nt.pre, nt.act
         found: dict[str, float] = {}
         if not self.linear:
-            found["the factor g'(s) is missing"] = times(1.0)
-            found["that uses the activation g(s) = a where the rule needs its derivative g'(s)"] = (
-                times(a)
-            )
+            found[no_slope(nt)] = times(1.0)
+            found[
+                f"that uses the activation {g}({pre}) = {act} where the rule needs its "
+                f"derivative {g}'({pre})"
+            ] = times(a)
             at_a = _slope_at(self.n, a, _forward(self.n, a) or 0.0)
             if at_a is not None:
-                found["that is g' taken at a; the rule takes g' at the pre-activation s"] = times(
-                    at_a
-                )
+                found[
+                    f"that is {g}' taken at {act}; the rule takes {g}' at the pre-activation {pre}"
+                ] = times(at_a)
         if not self.output and len(numbers) > 4:
             slope = _slope_at(self.n, s, a)
             if slope is not None:
                 for k in range(2, len(numbers), 2):
                     (w, wv), (d, dv) = self.names[k], self.names[k + 1]
                     found.setdefault(
-                        f"that is one term of the sum ({w}{d}) alone: Σ_j adds every δ of the "
-                        f"layer above",
+                        f"that is one term of the sum ({w}{d}) alone: Σ_j adds every "
+                        f"{nt.delta} of the layer above",
                         slope * wv * dv,
                     )
         return found

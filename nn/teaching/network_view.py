@@ -20,7 +20,9 @@ through `Module._span`) and their gradients; weight gradients are ``p.grad``; an
 (a model called on plain floats gives each neuron its own constant leaf for x_i, so no single
 leaf's ``.grad`` is the whole of it; see `NetworkState.input_grad`). With ``x=`` and no
 loss the model is run on x and only the forward numbers are shown. Without either, only the
-weights. Every number is also in the node's or edge's tooltip at full precision (hover in SVG).
+weights. Every number is also in the node's or edge's tooltip at full precision (hover in SVG),
+named as the boxes name it: every symbol of the view (names, tooltips, the loss box's
+∂⁺L/∂x₁⁽³⁾, the legend) comes from the `notation=` profile.
 graphviz (the Python package) is imported only when a drawing is made. The view is an
 `engine.draw.Drawing` (a `graphviz.Digraph`), so ``.pipe()``, ``engine.draw.save`` and notebook
 display use chainrule's renderer choice, preferring the system dot when it is installed: on this
@@ -232,6 +234,11 @@ def notation_name(nt: Any, symbol: str, *indices: int, layer: int | None = None)
     return html.escape(nt.symbol(chosen, *indices, layer=layer))
 
 
+def plain_name(nt: Any, symbol: str, *indices: int, layer: int | None = None) -> str:
+    """`notation_name` unescaped, for tooltips (escaped once, with the whole tooltip)."""
+    return html.unescape(notation_name(nt, symbol, *indices, layer=layer))
+
+
 def lookup_notation(which: Any = None) -> Any:
     """`engine.step.notation.notation`, imported when a view is drawn (``import nn`` stays
     light: it loads nothing of engine.step)."""
@@ -240,8 +247,9 @@ def lookup_notation(which: Any = None) -> Any:
     return notation(which)
 
 
-GRAD_HEADER = "∂L/∂(·)"
-"""The heading of the gradient column: ∂L/∂ of the row's quantity."""
+GRAD_HEADER = "∂⁺L/∂(·)"
+"""The heading of the gradient column in the default profile: ∂⁺L/∂ of the row's quantity
+(``Notation.total_mark`` and ``Notation.loss`` of the profile drawn)."""
 
 
 def _cell(text: str, colour: str = "#212529", bold: bool = False) -> str:
@@ -284,6 +292,8 @@ def _neuron_rows(
     nt = lookup_notation(nt)
     l, j = n.layer, n.j
     s_name, a_name = notation_name(nt, "s", j, layer=l), notation_name(nt, "a", j, layer=l)
+    s_tip, a_tip = plain_name(nt, "s", j, layer=l), plain_name(nt, "a", j, layer=l)
+    d_tip, b_tip = plain_name(nt, "δ", j, layer=l), plain_name(nt, "b", j, layer=l)
     formula = f"{n.activation}({s_name})" if n.activation != "linear" else s_name
     columns = 3 if show_grad else 2
     rows = [f'<TR><TD COLSPAN="{columns}"><B>{a_name}</B> = {formula}</TD></TR>']
@@ -298,18 +308,21 @@ def _neuron_rows(
         return prefix + (number(value) if known else "?")
 
     if n.pre is not None and n.out is not None:
-        delta = grad(grad_number(n.pre), "δ ")
+        delta = grad(grad_number(n.pre), f"{nt.delta} ")
         rows.append(_row(s_name, number(n.pre.data), delta, "#2b8a3e"))
         if n.activation != "linear":
             rows.append(_row(a_name, number(n.out.data), grad(grad_number(n.out))))
-        tips += [f"s = {_exact(n.pre.data)}", f"a = {_exact(n.out.data)}"]
+        tips += [f"{s_tip} = {_exact(n.pre.data)}", f"{a_tip} = {_exact(n.out.data)}"]
         if show_grad and known:
-            tips += [f"δ = {_exact(grad_number(n.pre))}", f"a.grad = {_exact(grad_number(n.out))}"]
+            tips += [
+                f"{d_tip} = {_exact(grad_number(n.pre))}",
+                f"{nt.total(nt.loss, a_tip)} = {_exact(grad_number(n.out))}",
+            ]
     b = n.bias
     rows.append(_row(notation_name(nt, "b", j, layer=l), number(b.data), grad(grad_number(b))))
-    tips.append(f"b = {_exact(b.data)}")
-    if known or not show_grad:  # a layer not done yet keeps b.grad (= δ) out of its tooltip
-        tips.append(f"b.grad = {_exact(grad_number(b))}")
+    tips.append(f"{b_tip} = {_exact(b.data)}")
+    if known:  # a layer not done yet (or a view without gradients) keeps ∂L/∂b out of it
+        tips.append(f"{nt.total(nt.loss, b_tip)} = {_exact(grad_number(b))}")
     if weight_rows:
         for i, w in enumerate(n.weights, start=1):
             rows.append(
@@ -417,15 +430,17 @@ def draw_network(
     g.attr(rankdir=rankdir, splines="line", nodesep="0.3", ranksep=f"{float(ranksep):g}")
     g.attr("node", shape="plaintext", fontname=FONT, fontsize=f"{font:g}")
     g.attr("edge", fontname=FONT, fontsize=f"{font - 2:g}", arrowsize="0.5")
-    legend = "edges: red w > 0, blue w < 0, width ∝ |w|"
+    w = nt.weight
+    legend = f"edges: red {w} > 0, blue {w} < 0, width ∝ |{w}|"
     if show_grad:
-        legend += ";  δ = ∂L/∂s, the gradient of the pre-activation"
+        legend += f";  {nt.delta} = {nt.total(nt.loss, nt.pre)}, the gradient of the pre-activation"
     g.attr(label=f"{title}\\n{legend}" if title else legend, labelloc="t" if title else "b")
     g.attr(fontname=FONT, fontsize=f"{font + 1:g}")
 
     cells = []
     for i, node in enumerate(state.inputs, start=1):
-        rows = [f'<TR><TD COLSPAN="3"><B>{notation_name(nt, "a", i, layer=0)}</B></TD></TR>']
+        x_name = nt.input_name(i)
+        rows = [f'<TR><TD COLSPAN="3"><B>{html.escape(x_name)}</B></TD></TR>']
         tip = f"input {i}"
         if node is not None:
             inputs_known = known_layers is None or 1 in known_layers
@@ -435,9 +450,9 @@ def draw_network(
             if show_grad:
                 grad = number(x_bar) if inputs_known else "?"
             rows.append(_row(lecture_name("x", i), number(node.data), grad))
-            tip += f"; x = {_exact(node.data)}"
+            tip += f"; {x_name} = {_exact(node.data)}"
             if show_grad and inputs_known:
-                tip += f"; ∂L/∂x = {_exact(x_bar)}"
+                tip += f"; {nt.total(nt.loss, x_name)} = {_exact(x_bar)}"
         cells.append((f"n{i}", _neuron_box(rows, FILLS["input"], tip)))
     g.node("L0", _column("inputs", cells, font + 1))
     last = len(state.layers)
@@ -454,9 +469,10 @@ def draw_network(
         g.node(f"L{l}", _column(f"layer {l} ({layer[0].activation})", cells, font + 1))
         for n in layer:
             for i, w in enumerate(n.weights, start=1):
-                tip = f"w{i},{n.j}({l}) = {_exact(w.data)}"
-                if known or not show_grad:
-                    tip += f"; grad = {_exact(grad_number(w))}"
+                w_tip = plain_name(nt, "w", i, n.j, layer=l)
+                tip = f"{w_tip} = {_exact(w.data)}"
+                if known:
+                    tip += f"; {nt.total(nt.loss, w_tip)} = {_exact(grad_number(w))}"
                 attrs = _edge_style(w.data, biggest)
                 if any(w is h for h in highlight):
                     attrs.update(
@@ -468,25 +484,33 @@ def draw_network(
                 if labels:
                     text = f"{notation_name(nt, 'w', i, n.j, layer=l)} = {number(w.data)}"
                     if show_grad:
-                        text += f"<BR/>∂L/∂w = {number(grad_number(w)) if known else '?'}"
+                        dw = html.escape(nt.total(nt.loss, nt.weight))
+                        text += f"<BR/>{dw} = {number(grad_number(w)) if known else '?'}"
                     attrs["label"] = f"<{text}>"
                 g.edge(f"L{l - 1}:n{i}:e", f"L{l}:n{n.j}:w", tooltip=tip, **attrs)
     if state.loss is not None:
-        loss_node = state.loss
-        box = _neuron_box([f"<TR><TD>L = {number(loss_node.data)}</TD></TR>"], FILLS["loss"], "")
+        loss_node, loss_name = state.loss, nt.loss
+        box = _neuron_box(
+            [f"<TR><TD>{html.escape(loss_name)} = {number(loss_node.data)}</TD></TR>"],
+            FILLS["loss"],
+            "",
+        )
         g.node(
-            "loss", _column("loss", [("L", box)], font + 1), tooltip=f"L = {_exact(loss_node.data)}"
+            "loss",
+            _column("loss", [("L", box)], font + 1),
+            tooltip=f"{loss_name} = {_exact(loss_node.data)}",
         )
         for n in state.layers[-1] if state.layers else []:
             if n.out is None:
                 continue
+            upstream = nt.total(loss_name, plain_name(nt, "a", n.j, layer=last))  # ∂⁺L/∂x₁⁽³⁾
             label = (
-                f"∂L/∂a = {number(grad_number(n.out))}"
+                f"{upstream} = {number(grad_number(n.out))}"
                 if show_grad and known_layers is None
                 else ""
             )
             g.edge(f"L{last}:n{n.j}:e", "loss:L:w", label=label, style="dashed", color="#868e96",
-                   tooltip=f"a.grad = {_exact(grad_number(n.out))}")  # fmt: skip
+                   tooltip=f"{upstream} = {_exact(grad_number(n.out))}")  # fmt: skip
     neurons = sum(len(layer) for layer in state.layers)
     g.summary = (
         f"network view of an MLP {'-'.join(map(str, state.sizes))}, {neurons} neurons, "

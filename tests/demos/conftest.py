@@ -1,5 +1,6 @@
-"""Shared checks for the demo tests: every picture a demo reports exists and is a valid file, and
-every equation a demo prints recomputes from its printed numbers, with no negative zero."""
+"""Shared checks for the demo tests: every picture a demo reports exists, is a valid file and reads
+on a slide (shown fit to 1280×720 its smallest text is 16 px or more: `check_slide`), and every
+equation a demo prints recomputes from its printed numbers, with no negative zero."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import slides
 from tests.equations import equations, wrong_equations
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -44,7 +46,25 @@ def check_pictures(result: dict, out: Path, expected: set[str]) -> None:
             check_svg(f)
         else:
             pytest.fail(f"unexpected picture type {f.name}")
+        check_slide(f)
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def check_slide(path: Path) -> slides.Size:
+    """`path` fit to 1280×720 has text at least `slides.MIN_TEXT_PX` high (and a page needs no
+    scrolling); prints the measured size (``pytest -s`` lists them). Pages are measured in
+    Chromium, skipped with the reason when it is missing."""
+    if path.suffix.lower() == ".html":
+        if slides.chromium() is None:
+            pytest.skip(f"{path.name}: no chromium on PATH to measure the page in")
+        measured = slides.measure_page(path)
+        size = slides.page_size(path.name, measured)
+        assert measured["scroll"] == list(slides.SCREEN), f"{size}: the page scrolls"
+    else:
+        size = slides.picture_size(path)
+    print(f"slide size: {size}")
+    assert size.text_px >= slides.MIN_TEXT_PX, f"{size}: text under {slides.MIN_TEXT_PX} px"
+    return size
 
 
 @pytest.fixture

@@ -4,30 +4,16 @@ can read)."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 
 import pytest
 
 from demos import delta_rule, softmax_classifier
-from tests.demos.conftest import png_size
+from tests.demos.conftest import check_slide
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="no system Graphviz `dot`")
-
-SLIDE = (2400, 1400)  # px: a 1920×1080 slide, with room to scale down a little
-
-
-def svg_size_px(path) -> tuple[float, float]:
-    root = ET.parse(path).getroot()
-    to_px = {"pt": 4 / 3, "px": 1.0}
-    sizes = []
-    for key in ("width", "height"):
-        number, unit = re.fullmatch(r"([\d.]+)(\w*)", root.get(key)).groups()
-        sizes.append(float(number) * to_px.get(unit or "px", 1.0))
-    return sizes[0], sizes[1]
 
 
 @needs_dot
@@ -37,10 +23,8 @@ def test_softmax_pictures_read_at_slide_size(out, capsys):
     text = capsys.readouterr().out
     assert "∂⁺L/∂w2,1⁽¹⁾ by the chain rule: 4 paths lead from w2,1⁽¹⁾ to L" in text
     assert "backward() found ∂⁺L/∂w2,1⁽¹⁾ = " in text and "the two agree" in text
-    width, height = png_size(out / "network.png")
-    assert width <= SLIDE[0] and height <= SLIDE[1], (width, height)
-    width, height = svg_size_px(out / "hidden_unit_graph.svg")
-    assert width <= SLIDE[0] and height <= SLIDE[1], (width, height)
+    check_slide(out / "network.png")  # 16 px text fit to 1280×720
+    check_slide(out / "hidden_unit_graph.svg")
     svg = (out / "hidden_unit_graph.svg").read_text()
     assert "⁽" not in svg and "w2,1(1)" in svg  # no superscript glyphs for the font to miss
     assert not (out / "loss_graph.svg").exists()
@@ -65,8 +49,7 @@ def test_delta_rule_draws_the_network_view_and_steps_the_delta_mode(out, capsys)
     assert result["ok"] and result["delta_mode_error"] <= 1e-12
     text = capsys.readouterr().out
     assert "[1/4] layer 4, the output layer" in text and "[4/4] layer 1:" in text
-    width, height = png_size(out / "delta_network.png")
-    assert width <= SLIDE[0] and height <= SLIDE[1], (width, height)
+    check_slide(out / "delta_network.png")
 
 
 def test_delta_rule_model_is_the_hand_network():

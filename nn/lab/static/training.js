@@ -250,6 +250,9 @@
   }
 
   function receive(f) {
+    // the reply to a click and the socket can bring the same or an older frame after a newer one
+    if (state.frame && f.version < state.frame.version) { return; }
+    var moved = !state.frame || f.update !== state.frame.update || f.version !== state.frame.version;
     state.frame = f;
     if (f.history) {
       state.losses.length = f.history_start || 0;
@@ -258,7 +261,8 @@
     }
     showStatus(f);
     el.rewind.max = String(f.update);
-    if (!state.training) { el.rewind.value = String(f.update); }
+    // the slider follows the run, but a frame that brings nothing new leaves the learner's choice
+    if (!state.training && moved) { el.rewind.value = String(f.update); }
     if (f.error) { window.lab.showError(el.error, f.error); }
     if (f.training === false && state.training && f.error) { stop(); }
     drawBoundary(f); drawCurve(); drawNet(f); drawHealth(f);
@@ -293,7 +297,8 @@
     var root = document.getElementById("training-bench");
     if (!root || !window.lab) { return; }
     build(root);
-    window.lab.training = state;  // the losses the page holds (the browser tests read them)
+    state.receive = receive;
+    window.lab.training = state;  // the losses the page holds and its frame handler (the browser tests use them)
     connect();
   });
 })();

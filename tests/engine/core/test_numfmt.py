@@ -123,6 +123,7 @@ def _exactly_within_half_a_unit(recomputed: Fraction, shown: str, digits: int) -
 @example(0.62071395, 2.4828558, 8)  # 3.10356975 exactly: a tie, printed as 3.1035697
 @example(0.121264553, 0.644849502, 8)  # 0.766114055: a tie, printed as 0.76611406
 @example(1.0, 1.5, 1)  # exact operands on a tie: the result gets a digit (2.5, not 2)
+@example(1.797693134862128e308, -1.797693134862222e308, 3)  # cancels the 17-digit forms' rounding
 @given(finite, finite, st.integers(1, 8))
 def test_a_printed_sum_always_holds(a, b, digits):
     c = a + b

@@ -18,6 +18,7 @@ from engine import Value
 from engine.core.graph import topological_order
 from engine.core.value import fmt_number
 from engine.step import Stepper
+from engine.step.answers import AnswerError, parse_answer
 from engine.step.player import page_data
 from tests.browser import SCREEN, find_browser, load
 
@@ -232,6 +233,21 @@ def test_practice_a_wrong_answer_gets_a_hint_and_bad_input_a_message(
     assert "could not read “abc”" in feedback
     assert {dom.grad(k)[0] for k in range(10)} == {"grad ?"}  # the graph gives nothing away
     assert "active" in dom.attrs("n-v9")["class"]  # but shows which node is asked about
+
+
+def test_practice_reads_numbers_as_python_does(browser, window, neuron_page, tmp_path):
+    # a decimal comma is right (0,5 is 0.5, as engine.check and the terminal read it); a space
+    # inside a number is not read as one number ("0 5" is not 05)
+    assert parse_answer("0,5") == 0.5
+    with pytest.raises(AnswerError):
+        parse_answer("0 5")
+    dom = load(
+        browser, neuron_page, "play=practice:on,next,answer:0%205,answer:0%2C5", tmp_path, window
+    )
+    feedback = dom.text("feedback")
+    assert "could not read “0 5”" in feedback
+    assert dom.attrs("score")["data-first"] == "1"  # 0,5 right at the first real try
+    assert dom.text("question").startswith("(2 of 2)")  # on to the next question
 
 
 def test_practice_a_second_miss_shows_the_step(browser, window, neuron_page, tmp_path):

@@ -67,7 +67,12 @@ def test_rewind_ten_and_continue_gives_the_same_losses(lab_server, lab_page):
     page = lab_page
     _open(page, lab_server)
     _updates(page, 0, 50)
-    page.eval_on_selector("#train-rewind", "r => { r.value = '40'; }")
+    page.eval_on_selector(
+        "#train-rewind", "r => { r.value = '40'; r.dispatchEvent(new Event('input')); }"
+    )
+    # a frame that brings nothing new (the socket's copy of update 50) keeps the learner's choice
+    page.evaluate("window.lab.training.receive(window.lab.training.frame)")
+    assert page.eval_on_selector("#train-rewind", "r => r.value") == "40"
     page.click("#train-rewind-go")
     _wait_update(page, 40)
     assert _page_losses(page) == _python_losses(40)

@@ -252,7 +252,7 @@ def test_a_linear_output_layer_prints_its_delta_line_once(capsys):
     argv = ["delta", "--sizes", "2,2,1", "--output-activation", "linear", "--all"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert out.count("(a linear output: g' = 1)") == 1
+    assert out.count("(a linear output: θ' = 1)") == 1
 
 
 @pytest.mark.parametrize(

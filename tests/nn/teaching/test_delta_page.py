@@ -205,7 +205,7 @@ def test_the_page_grades_with_the_intervals_of_the_terminal_round():
     practice = DeltaStepper(*lecture_network(0), practice=True).practice
     terminal = [practice.grading(q).as_data() for q in practice._questions]
     assert asked == json.loads(json.dumps(terminal))
-    missing = [m for g in asked for m in g["mistakes"] if "g'(s) is missing" in m[0]]
+    missing = [m for g in asked for m in g["mistakes"] if "θ'(s) is missing" in m[0]]
     assert missing and all(not (g["lo"] <= m[3] <= g["hi"]) for g in asked for m in g["mistakes"])
 
 
@@ -214,7 +214,7 @@ def test_the_browser_rejects_a_delta_without_its_g_prime_and_says_so(browser, wi
     stepper = lecture_stepper(0)
     page = stepper.save_html(tmp_path / "delta0.html")
     question = DeltaStepper(*lecture_network(0), practice=True).practice.question
-    slip = next(n for text, n in question.mistakes.items() if "g'(s) is missing" in text)
+    slip = next(n for text, n in question.mistakes.items() if "θ'(s) is missing" in text)
     dom = load(browser, page, f"play=practice:on,next,answer:{slip!r}", tmp_path, window)
     said = dom.text("feedback")
-    assert dom.body.get("data-quiz") == "1" and "g'(s) is missing" in said, said
+    assert dom.body.get("data-quiz") == "1" and "θ'(s) is missing" in said, said

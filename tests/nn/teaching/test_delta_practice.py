@@ -90,7 +90,7 @@ def test_leaving_out_g_prime_is_named_when_it_makes_a_difference():
     no_slope = next(iter(question.mistakes.values()))
     assert abs(no_slope - question.value) > 0.5 * abs(question.value)
     feedback = d.answer(no_slope)
-    assert "the factor g'(s) is missing" in feedback.text
+    assert "the factor θ'(s) is missing" in feedback.text
 
 
 def test_bad_answers_cost_nothing_and_the_round_has_an_end():
@@ -122,12 +122,12 @@ def test_leaving_out_every_g_prime_scores_nothing():
     practice = d.practice
     while not practice.done:
         question = practice.question
-        slip = [n for text, n in question.mistakes.items() if "g'(s) is missing" in text]
+        slip = [n for text, n in question.mistakes.items() if "θ'(s) is missing" in text]
         if not slip:
             practice.reveal()
             continue
         feedback = practice.answer(slip[0])
-        assert not feedback.right and "g'(s) is missing" in feedback.text
+        assert not feedback.right and "θ'(s) is missing" in feedback.text
         practice.reveal()
     assert practice.score.first_try == 0
 

@@ -51,6 +51,10 @@ def tooltips(source: str) -> dict[str, str]:
     return out
 
 
+SUB = dict(enumerate("₀₁₂₃₄₅₆₇₈₉"))
+SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def number(tip: str, name: str) -> float:
     return float(re.search(rf"(?:^|; ){re.escape(name)} = ([^;]+)", tip).group(1))
 
@@ -70,14 +74,16 @@ def test_every_delta_and_weight_gradient_reads_back_equal_to_the_engines():
             inputs = state.layers[l - 1][j - 1].inputs
             s = neuron.b.data + sum(w.data * x.data for w, x in zip(neuron.w, inputs))
             assert pre.op == "add" and abs(pre.data - s) < 1e-12
-            assert number(tip, "s") == pre.data
-            assert number(tip, "δ") == pre.grad
-            assert number(tip, "b.grad") == neuron.b.grad == pre.grad  # ∂L/∂b = δ
+            assert number(tip, f"s{SUB[j]}⁽{l}⁾".translate(SUP)) == pre.data
+            assert number(tip, f"δ{SUB[j]}⁽{l}⁾".translate(SUP)) == pre.grad
+            b_grad = number(tip, f"∂⁺L/∂b{SUB[j]}⁽{l}⁾".translate(SUP))
+            assert b_grad == neuron.b.grad == pre.grad  # ∂L/∂b = δ
             checked_deltas += 1
             for i, w in enumerate(neuron.w, start=1):
                 edge = tips[f"L{l - 1}n{i}->L{l}n{j}"]
-                assert float(re.search(r"grad = (\S+)", edge).group(1)) == w.grad
-                assert float(re.search(r"= (\S+);", edge).group(1)) == w.data
+                name = f"w{SUB[i]}{SUB[j]}⁽{l}⁾".translate(SUP)  # w_ij^(l): input i, neuron j
+                assert number(edge, name) == w.data
+                assert number(edge, f"∂⁺L/∂{name}") == w.grad
                 checked_weights += 1
     assert checked_deltas == 9 and checked_weights == 2 * 4 + 4 * 4 + 4 * 1
 
@@ -104,7 +110,8 @@ def test_the_labels_use_the_lecture_names_and_show_the_numbers():
     assert "x₁⁽³⁾</B> = s₁⁽³⁾" in source  # linear out
     assert "tanh(s₁⁽¹⁾)" in source
     assert '"#c92a2a"' in source and '"#1864ab"' in source  # red positive, blue negative
-    assert "L = " in source and "∂L/∂a = " in source
+    assert "L = " in source and "∂⁺L/∂x₁⁽³⁾ = " in source  # the loss edge: x, the activation
+    assert "∂L/∂" not in source and "a.grad" not in source and "b.grad" not in source
     for neuron in model.layers[0].neurons:
         assert f'<FONT COLOR="#212529">{fmt_number(neuron.w[0].data)}</FONT>' in source
 
@@ -128,10 +135,10 @@ def test_forward_only_and_weights_only_views():
     assert "δ" not in forward.split("edges:")[0] and "s₁⁽¹⁾" in forward
     assert '>x₂</TD><TD ALIGN="RIGHT"><FONT COLOR="#212529">2</FONT>' in forward
     signed_zero = draw_network(model, [-0.0, 2.0]).source  # no "-0" in the cells or tooltips
-    assert re.search(r"x = 0\.0[;\"]", signed_zero)
+    assert re.search(r"x₁⁽⁰⁾ = 0\.0[;\"]", signed_zero)
     assert not re.search(r"-0(\.0*)?(?![\d.])", signed_zero)
     bare = draw_network(MLP(2, [3, 1], seed=2)).source
-    assert "x₁⁽¹⁾" in bare and "∂L/∂" not in bare
+    assert "x₁⁽¹⁾" in bare and "∂⁺L/∂" not in bare
     assert draw_network(model.layers[0]).source.count("L1:n") == 6  # a Layer alone
     with pytest.raises(TypeError, match="MLP, Layer or Neuron"):
         draw_network(object())
@@ -142,12 +149,12 @@ def test_forward_only_and_weights_only_views():
 def test_wide_layers_keep_the_weights_in_the_tooltips():
     model, loss = trained_once(sizes=(12, 1), x=[0.1] * 10)
     source = draw_network(model, loss=loss).source
-    assert "w₁,₁⁽¹⁾" not in source  # 10 inputs: no weight rows in layer 1
-    assert "w₁,₁⁽²⁾" not in source  # nor in layer 2 (12 inputs)
-    edges = re.findall(r'tooltip="w\d+,\d+\(\d\) = \S+; grad = \S+"', source)
+    assert '<TD ALIGN="LEFT">w₁₁⁽¹⁾</TD>' not in source  # 10 inputs: no weight rows in layer 1
+    assert '<TD ALIGN="LEFT">w₁,₁₂⁽²⁾' not in source  # nor in layer 2 (12 inputs)
+    edges = re.findall(r'tooltip="(w[₀-₉,]+⁽[¹²]⁾) = \S+; ∂⁺L/∂\1 = \S+"', source)
     assert len(edges) == 10 * 12 + 12  # every weight's edge keeps its numbers
     labelled = draw_network(model, loss=loss, edge_labels=True).source
-    assert labelled.count("∂L/∂w = ") == 132
+    assert labelled.count("∂⁺L/∂w = ") == 132
     assert "w₁₂,₁⁽²⁾" in labelled  # past 9: comma-separated indices
 
 
@@ -327,7 +334,7 @@ def test_an_input_shows_its_whole_gradient_the_sum_over_every_neuron_of_layer_1(
     assert _input_cells(source) == [fmt_number(g) for g in want]
     tips = tooltips(source)
     for i, g in enumerate(want, start=1):
-        assert number(tips[f"L0n{i}"], "∂L/∂x") == pytest.approx(g, rel=1e-12)
+        assert number(tips[f"L0n{i}"], f"∂⁺L/∂x{SUB[i]}⁽⁰⁾") == pytest.approx(g, rel=1e-12)
 
 
 def test_an_input_gradient_of_zero_is_shown_not_left_blank():
@@ -345,7 +352,7 @@ def test_an_input_gradient_of_zero_is_shown_not_left_blank():
 
 def test_a_forward_only_view_has_no_input_gradient():
     source = draw_network(MLP(2, [3, 1], seed=1), [1.0, 2.0]).source
-    assert _input_cells(source) == ["", ""] and "∂L/∂x" not in source
+    assert _input_cells(source) == ["", ""] and "∂⁺L/∂x" not in source
 
 
 def test_a_layer_not_done_yet_keeps_its_gradients_out_of_the_tooltips_too():
@@ -355,8 +362,8 @@ def test_a_layer_not_done_yet_keeps_its_gradients_out_of_the_tooltips_too():
     source = draw_network(model, loss=loss, known_layers={2}).source
     tips = tooltips(source)
     for j in range(1, 4):
-        assert "b.grad" not in tips[f"L1n{j}"] and "δ =" not in tips[f"L1n{j}"]
-        assert "grad" not in tips[f"L0n1->L1n{j}"]
-    assert "∂L/∂x" not in tips["L0n1"]
-    assert number(tips["L2n1"], "b.grad") == model.layers[1].neurons[0].b.grad
-    assert "grad = " in tips["L1n1->L2n1"]
+        assert "∂⁺L/∂b" not in tips[f"L1n{j}"] and "δ" not in tips[f"L1n{j}"]
+        assert "∂" not in tips[f"L0n1->L1n{j}"]
+    assert "∂⁺L/∂x" not in tips["L0n1"]
+    assert number(tips["L2n1"], "∂⁺L/∂b₁⁽²⁾") == model.layers[1].neurons[0].b.grad
+    assert "∂⁺L/∂w₁₁⁽²⁾ = " in tips["L1n1->L2n1"]
